@@ -1,0 +1,7 @@
+{# Grain test without dbt_utils (no package downloads here): no two rows share these columns. #}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -1,0 +1,21 @@
+-- One row per intervention, positioned at the quartier. Exact coordinates stop here.
+with incidents as (
+    select * from {{ source('bronze', 'police_mains_courantes') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    incidents.incident_id,
+    incidents.occurred_at,
+    incidents.jour,
+    extract(hour from timezone('Europe/Paris', incidents.occurred_at))::integer as heure,
+    incidents.code_nature,
+    incidents.categorie,
+    incidents.agent_pseudo,
+    quartiers.code_quartier
+from incidents
+left join quartiers
+    on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))

@@ -1,0 +1,197 @@
+"""Partner-feed and use-case declarations, loaded from the YAML files beside this module.
+
+These declarations are the single source of truth: ingestion, contracts, the simulator, freshness,
+retention and the open-data catalogue read them; nothing restates them by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+CATALOG_DIR = Path(__file__).resolve().parent
+Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
+PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
+
+
+class CatalogError(ValueError):
+    """A declaration is inconsistent (unknown treatment, missing field...)."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column as the partner sends it and as bronze stores it."""
+
+    source: str  # the partner's header, verbatim
+    name: str  # our column name in bronze
+    type: Literal["string", "datetime", "float", "int", "date"]
+    privacy: Privacy
+    description: str
+    nullable: bool = False
+    restricted: bool = False  # allowed in bronze only (e.g. exact positions)
+    pseudonym_scope: str | None = None
+    codes: dict[str, str] | None = None  # partner code -> label
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A partner feed declaration (see ``catalog/feeds/*.yaml``)."""
+
+    name: str
+    title: str
+    description: str
+    owner: str
+    legal_basis: str
+    format: dict[str, Any]
+    delivery: dict[str, Any]
+    natural_key: tuple[str, ...]
+    partition_by: str
+    retention: dict[str, int]
+    columns: tuple[ColumnSpec, ...]
+    contact_role: str = ""
+
+    @property
+    def kept_columns(self) -> tuple[ColumnSpec, ...]:
+        """Columns that reach bronze (every treatment but ``drop``)."""
+        return tuple(c for c in self.columns if c.privacy != "drop")
+
+    def column(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def source_headers(self) -> tuple[str, ...]:
+        return tuple(c.source for c in self.columns)
+
+    @property
+    def file_regex(self) -> re.Pattern[str]:
+        return re.compile(self.delivery["file_pattern"])
+
+    def delivery_date(self, file_name: str) -> date | None:
+        """The day a delivery covers, read from its file name; ``None`` if the name is not ours."""
+        match = self.file_regex.fullmatch(file_name)
+        if not match:
+            return None
+        try:
+            return datetime.strptime(match["date"], self.delivery["date_format"]).date()
+        except ValueError:
+            return None
+
+    def file_name(self, day: date) -> str:
+        """The file name the partner uses for ``day`` (inverse of :meth:`delivery_date`)."""
+        stamp = day.strftime(self.delivery["date_format"])
+        return re.sub(r"\(\?P<date>[^)]*\)", stamp, self.delivery["file_pattern"]).replace("\\", "")
+
+
+@dataclass(frozen=True)
+class OpenDataset:
+    dataset: str
+    title: str
+    description: str
+    from_mart: str
+    spatial_level: Literal["quartier", "arrondissement"]
+    temporal_level: Literal["day", "month"]
+    count_column: str
+    output_count_column: str
+    category_column: str
+    total_label: str
+    licence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class UseCase:
+    """A use-case declaration (see ``catalog/use_cases/*.yaml``)."""
+
+    name: str
+    title: str
+    purpose: str
+    owner: str
+    decision_questions: tuple[str, ...]
+    allowed_roles: tuple[str, ...]
+    retention_days: int
+    marts: tuple[dict[str, Any], ...]
+    open_data: tuple[OpenDataset, ...] = field(default_factory=tuple)
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
+    columns = []
+    for raw in data["columns"]:
+        col = ColumnSpec(**raw)
+        if col.privacy not in PRIVACY_TREATMENTS:
+            raise CatalogError(f"{data['name']}.{col.name}: unknown privacy treatment {col.privacy!r}")
+        if col.privacy == "pseudonymise" and not col.pseudonym_scope:
+            raise CatalogError(f"{data['name']}.{col.name}: pseudonymised columns need a scope")
+        columns.append(col)
+    names = [c.name for c in columns]
+    for key in data["natural_key"]:
+        if key not in names:
+            raise CatalogError(f"{data['name']}: natural key {key!r} is not a column")
+    return FeedSpec(
+        name=data["name"],
+        title=data["title"],
+        description=data["description"].strip(),
+        owner=data["owner"],
+        contact_role=data.get("contact_role", ""),
+        legal_basis=data["legal_basis"].strip(),
+        format=data["format"],
+        delivery=data["delivery"],
+        natural_key=tuple(data["natural_key"]),
+        partition_by=data["partition_by"],
+        retention=data["retention"],
+        columns=tuple(columns),
+    )
+
+
+@cache
+def feeds() -> dict[str, FeedSpec]:
+    """All declared partner feeds, by name."""
+    found = {}
+    for path in sorted((CATALOG_DIR / "feeds").glob("*.yaml")):
+        spec = _feed_from_dict(_load_yaml(path))
+        if spec.name != path.stem:
+            raise CatalogError(f"{path.name} declares feed {spec.name!r}: file and name must match")
+        found[spec.name] = spec
+    return found
+
+
+def feed(name: str) -> FeedSpec:
+    """One partner feed declaration."""
+    return feeds()[name]
+
+
+@cache
+def use_cases() -> dict[str, UseCase]:
+    """All declared use cases, by name."""
+    found = {}
+    for path in sorted((CATALOG_DIR / "use_cases").glob("*.yaml")):
+        data = _load_yaml(path)
+        found[data["name"]] = UseCase(
+            name=data["name"],
+            title=data["title"],
+            purpose=data["purpose"].strip(),
+            owner=data["owner"],
+            decision_questions=tuple(data["decision_questions"]),
+            allowed_roles=tuple(data["allowed_roles"]),
+            retention_days=int(data["retention_days"]),
+            marts=tuple(data["marts"]),
+            open_data=tuple(OpenDataset(**{**d, "description": d["description"].strip()}) for d in data.get("open_data", [])),
+        )
+    return found
+
+
+def open_datasets() -> dict[str, OpenDataset]:
+    """Every open dataset declared by any use case, by dataset id."""
+    return {d.dataset: d for uc in use_cases().values() for d in uc.open_data}

@@ -1,0 +1,211 @@
+"""``observatoire``: simulate partner drops, run the pipeline, serve the UIs.
+
+    observatoire simulate --start 2026-01-01 --days 30 --seed 42 --scale 1
+    observatoire run                 # materialise everything pending, in-process, no server
+    observatoire serve               # Dagster UI + apps on 127.0.0.1
+    observatoire demo                # simulate + run + serve
+
+Every command takes ``--lake PATH`` (else ``OBSERVATOIRE_LAKE``, else ``./lake``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT, ConfigurationError, Settings, load_settings
+
+QUIET_ENV = {
+    "DO_NOT_TRACK": "1",
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.lake)
+    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
+    os.environ.update(QUIET_ENV)
+    if settings.uses_dev_key:
+        _say(
+            "  ! pseudonymisation key: the PUBLIC DEVELOPMENT default (refused in prod). "
+            "Set OBSERVATOIRE_KEY or OBSERVATOIRE_KEY_FILE for real data."
+        )
+    return settings
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Write simulated partner drops into the landing zone."""
+    from infra.simulator import simulate
+
+    settings = _settings(args)
+    start = args.start or (date.today() - timedelta(days=args.days))
+    report = simulate(settings.landing, start=start, days=args.days, seed=args.seed, scale=args.scale)
+    rows = ", ".join(f"{feed}: {n:,} rows" for feed, n in sorted(report.rows.items()))
+    _say(f"simulate: {len(report.files)} file(s) from {start} for {args.days} day(s) into {settings.landing} ({rows})")
+    _say(f"  truth file: {report.truth_path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Ingest pending deliveries, rebuild the marts, gate and publish; non-zero exit on failure."""
+    settings = _settings(args)
+    _say(f"run: lake {settings.lake} (env {settings.env})")
+    started = time.perf_counter()
+    from orchestration.runner import run_pending
+
+    log_dir = settings.lake / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"run-{datetime.now():%Y%m%dT%H%M%S}.log"
+    # dbt and Dagster write their detailed logs to a file; the terminal gets one line per step.
+    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        summary = run_pending(settings, echo=lambda line: (print(line, file=sys.__stdout__, flush=True), print(line, file=log)))
+    elapsed = time.perf_counter() - started
+    if not summary.runs:
+        _say(f"run: nothing pending ({elapsed:.1f} s)")
+    elif summary.success:
+        _say(f"run: {len(summary.runs)} run(s) succeeded in {elapsed:.1f} s (details: {log_path})")
+    else:
+        failed = [r.job for r in summary.runs if not r.success]
+        _say(f"run: FAILED ({', '.join(failed)}) after {elapsed:.1f} s; nothing failing was published. Details: {log_path}")
+        return 1
+    return 0
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                if response.status < 500:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Dagster UI (webserver + daemon, sensors on) and the Streamlit apps, on 127.0.0.1."""
+    settings = _settings(args)
+    from orchestration.runner import prepare_instance
+
+    prepare_instance(settings)
+    from orchestration.defs.transform.project import ensure_manifest
+
+    ensure_manifest()
+    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), **QUIET_ENV}
+    bin_dir = Path(sys.executable).parent
+    log_dir = settings.lake / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes = [
+        subprocess.Popen(
+            [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.dagster_port)],
+            cwd=REPO_ROOT, env=env, stdout=(log_dir / "dagster.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        ),
+        subprocess.Popen(
+            [
+                str(bin_dir / "streamlit"), "run", "apps/streamlit_app.py",
+                "--server.address", "127.0.0.1", "--server.port", str(args.app_port),
+                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            ],
+            cwd=REPO_ROOT, env=env, stdout=(log_dir / "streamlit.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        ),
+    ]
+    dagster_url = f"http://127.0.0.1:{args.dagster_port}"
+    app_url = f"http://127.0.0.1:{args.app_port}"
+    ok_dagster = _wait_http(f"{dagster_url}/server_info", 120)
+    ok_app = _wait_http(f"{app_url}/_stcore/health", 60)
+    _say(f"serve: Dagster UI     {dagster_url}" + ("" if ok_dagster else "  (not answering yet, see lake/logs/dagster.log)"))
+    _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
+    _say(f"serve: Portail        {app_url}/portail")
+    _say("serve: Ctrl-C stops everything.")
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+        _say("serve: a server stopped; see lake/logs/. Shutting down.")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=15)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Simulate (unless landing already has drops), run, then serve."""
+    settings = _settings(args)
+    if args.force_simulate or not any(settings.landing.glob("*/*")):
+        cmd_simulate(args)
+    else:
+        _say(f"demo: landing already holds drops in {settings.landing}; not simulating again")
+    if cmd_run(args) != 0:
+        _say("demo: the run failed; serving anyway so you can inspect it in the Dagster UI.")
+    if args.no_serve:
+        return 0
+    return cmd_serve(args)
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="observatoire", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--lake", help="lake root (default: $OBSERVATOIRE_LAKE or ./lake)")
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    def simulation_flags(cmd: argparse.ArgumentParser, days: int) -> None:
+        cmd.add_argument("--start", type=_date, help="first simulated day, YYYY-MM-DD (default: DAYS ago)")
+        cmd.add_argument("--days", type=int, default=days, help=f"number of days (default {days})")
+        cmd.add_argument("--seed", type=int, default=42, help="random seed: same seed, same bytes")
+        cmd.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
+
+    def serve_flags(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--dagster-port", type=int, default=3000)
+        cmd.add_argument("--app-port", type=int, default=8501)
+
+    simulation_flags(add("simulate", cmd_simulate, "write simulated partner drops into landing/"), 30)
+    add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
+    serve_flags(add("serve", cmd_serve, "serve the Dagster UI and the apps on 127.0.0.1"))
+    demo = add("demo", cmd_demo, "simulate + run + serve")
+    simulation_flags(demo, 90)
+    serve_flags(demo)
+    demo.add_argument("--force-simulate", action="store_true", help="simulate even if landing has drops")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the run (used by CI)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``observatoire`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigurationError as error:
+        print(f"observatoire: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Publication assets: gold Delta per mart, open-data export per declared dataset."""
+
+
+import dagster as dg
+import pyarrow as pa
+
+from orchestration import lake
+from orchestration.catalog import OpenDataset, use_cases
+from orchestration.publishing import gold_path, publish_gold, publish_open_dataset, read_mart
+from orchestration.resources import ObservatoireResource
+from quality.gate import GateResult, fingerprint, load_latest
+
+
+class GateNotPassed(dg.Failure):
+    """Publication refused: the data differs from what passed the gate, or the gate failed."""
+
+
+def _passed_gate_for(settings_quality: object, mart: str, frame_fingerprint: str) -> GateResult:
+    gate = load_latest(mart, settings_quality)  # type: ignore[arg-type]
+    if gate is None or not gate.success:
+        raise GateNotPassed(description=f"{mart}: the quality gate has not passed; nothing is published.")
+    if gate.fingerprint != frame_fingerprint:
+        raise GateNotPassed(
+            description=f"{mart}: the mart changed since the gate validated it "
+            f"({gate.fingerprint} != {frame_fingerprint}); run the gate again before publishing."
+        )
+    return gate
+
+
+def build_gold(mart: str, publication: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["gold", mart],
+        deps=[dg.AssetKey(["marts", mart])],
+        group_name="publish",
+        kinds={"deltalake"},
+        description=f"Published copy of marts.{mart} for city services ({publication}); written only "
+        "when the Great Expectations gate passed on exactly these rows.",
+    )
+    def gold(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        settings = observatoire.settings()
+        frame = read_mart(settings, mart)
+        gate = _passed_gate_for(settings.quality, mart, fingerprint(frame))
+        manifest = publish_gold(settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": manifest["rows"],
+                "delta_version": manifest["delta_version"],
+                "data_window": dg.MetadataValue.json(manifest["data_window"]),
+                "path": dg.MetadataValue.path(str(gold_path(settings, mart))),
+            }
+        )
+
+    return gold
+
+
+def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["open_data", dataset.dataset.replace("-", "_")],
+        deps=[dg.AssetKey(["gold", dataset.from_mart])],
+        group_name="publish",
+        kinds={"csv", "parquet"},
+        description=f"{dataset.title}: open-data export (CSV, Parquet, datapackage.json) after "
+        "generalisation and minimum-count suppression.",
+    )
+    def open_data(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        settings = observatoire.settings()
+        mart = lake.read(gold_path(settings, dataset.from_mart)).to_pandas()
+        gate = load_latest(dataset.from_mart, settings.quality)
+        if gate is None or not gate.success:
+            raise GateNotPassed(description=f"{dataset.from_mart}: gate not passed; open data not refreshed.")
+        package = publish_open_dataset(settings, dataset, mart, gate)
+        disclosure = package["disclosure"]
+        return dg.MaterializeResult(
+            metadata={
+                "cells": disclosure["cells"],
+                "primary_suppressed": disclosure["primary_suppressed"],
+                "secondary_suppressed": disclosure["secondary_suppressed"],
+                "k_min": disclosure["k_min"],
+                "path": dg.MetadataValue.path(str(settings.open_data / dataset.dataset)),
+            }
+        )
+
+    return open_data
+
+
+@dg.definitions
+def publish() -> dg.Definitions:
+    assets: list[dg.AssetsDefinition] = []
+    for uc in use_cases().values():
+        assets += [build_gold(m["name"], m["publication"]) for m in uc.marts]
+        assets += [build_open_data(d) for d in uc.open_data]
+    return dg.Definitions(assets=assets)

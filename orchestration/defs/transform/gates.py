@@ -1,0 +1,46 @@
+"""The blocking Great Expectations gate on every mart that is published."""
+
+
+import dagster as dg
+
+from orchestration.catalog import use_cases
+from orchestration.publishing import read_mart
+from orchestration.resources import ObservatoireResource
+from quality.gate import record, validate_mart
+
+
+def build_gate(mart: str) -> dg.AssetChecksDefinition:
+    """A blocking check: when the suite fails, the publish steps downstream do not run."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["marts", mart]),
+        name="great_expectations_gate",
+        blocking=True,
+        description=f"Great Expectations suite quality/suites/{mart}.py; blocks publication on failure.",
+    )
+    def gate(context: dg.AssetCheckExecutionContext, observatoire: ObservatoireResource) -> dg.AssetCheckResult:
+        settings = observatoire.settings()
+        result = validate_mart(mart, read_mart(settings, mart))
+        latest = record(result, settings.quality)
+        for failure in result.failed:
+            context.log.error(f"gate {mart}: {failure}")
+        return dg.AssetCheckResult(
+            passed=result.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "evaluated_expectations": result.statistics["evaluated_expectations"],
+                "unsuccessful_expectations": result.statistics["unsuccessful_expectations"],
+                "rows": result.rows,
+                "fingerprint": result.fingerprint,
+                "failed": dg.MetadataValue.json(result.failed),
+                "result_file": dg.MetadataValue.path(str(latest)),
+            },
+        )
+
+    return gate
+
+
+@dg.definitions
+def gates() -> dg.Definitions:
+    marts = [m["name"] for uc in use_cases().values() for m in uc.marts]
+    return dg.Definitions(asset_checks=[build_gate(m) for m in marts])

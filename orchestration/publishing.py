@@ -1,0 +1,199 @@
+"""Publication: gold Delta tables for services and open-data exports for everyone.
+
+Only called after a mart's gate passed (the Dagster check is blocking). Open data is derived from
+the *published* gold table, never from the build database, and is written to a staging folder
+then swapped in, so a reader sees either the old export or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from orchestration import duck, lake
+from orchestration.catalog import OpenDataset, feed, use_cases
+from orchestration.geography import ATTRIBUTION, arrondissement_names
+from orchestration.settings import Settings
+from quality.disclosure import check_publishable, suppress
+from quality.gate import GateResult
+
+OPEN_DATA_VERSION = "1.0.0"
+
+
+def gold_path(settings: Settings, mart: str) -> Path:
+    return settings.gold / mart
+
+
+def publication_manifest_path(settings: Settings, mart: str) -> Path:
+    return settings.gold / "_publications" / f"{mart}.json"
+
+
+def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
+    """A mart from the build database, read-only, in a stable order (gate and publisher share it)."""
+    con = duck.connect(settings.build_db, read_only=True)
+    try:
+        return con.sql(f"select * from marts.{mart} order by all").df()
+    finally:
+        con.close()
+
+
+def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult, date_column: str = "jour") -> dict[str, Any]:
+    """Replace the gold table of ``mart`` and write its publication manifest."""
+    version = lake.overwrite(gold_path(settings, mart), rows)
+    dates = rows.column(date_column) if rows.num_rows else None
+    manifest = {
+        "mart": mart,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "delta_version": version,
+        "rows": rows.num_rows,
+        "data_window": {
+            "start": str(pc.min(dates).as_py()) if dates is not None else None,
+            "end": str(pc.max(dates).as_py()) if dates is not None else None,
+        },
+        "gate": gate.to_json(),
+    }
+    _write_json_atomic(publication_manifest_path(settings, mart), manifest)
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# Open data
+
+
+def generalise(mart: pd.DataFrame, dataset: OpenDataset) -> tuple[pd.DataFrame, list[str]]:
+    """Aggregate the mart to the dataset's zone x period x category grid, zeros included."""
+    zone = "arrondissement" if dataset.spatial_level == "arrondissement" else "code_quartier"
+    period = "mois" if dataset.temporal_level == "month" else "jour"
+    frame = mart.copy()
+    dates = pd.to_datetime(frame["jour"])
+    frame[period] = dates.dt.strftime("%Y-%m") if period == "mois" else dates.dt.strftime("%Y-%m-%d")
+    counts = frame.groupby([zone, period, dataset.category_column])[dataset.count_column].sum()
+    # Full grid: a missing row would be ambiguous (zero or masked?); zeros are published as zeros.
+    categories = sorted((feed_categories(dataset)))
+    grid = pd.MultiIndex.from_product(
+        [sorted(frame[zone].unique()), sorted(frame[period].unique()), categories],
+        names=[zone, period, dataset.category_column],
+    )
+    cells = counts.reindex(grid, fill_value=0).rename(dataset.output_count_column).reset_index()
+    return cells, [zone, period]
+
+
+def feed_categories(dataset: OpenDataset) -> list[str]:
+    """Every category label the dataset's source feeds can produce (from the catalog)."""
+    labels: set[str] = set()
+    for uc in use_cases().values():
+        for mart in uc.marts:
+            if mart["name"] == dataset.from_mart:
+                for name in mart["source_feeds"]:
+                    for col in feed(name).columns:
+                        labels.update((col.codes or {}).values())
+    return sorted(labels)
+
+
+def _field_descriptions(dataset: OpenDataset, zone: str, period: str, k: int) -> list[dict[str, str]]:
+    zone_text = {
+        "arrondissement": "Code INSEE de l'arrondissement municipal de Marseille (13201 à 13216).",
+        "code_quartier": "Code INSEE du quartier de Marseille.",
+    }[zone]
+    period_text = {"mois": "Mois (AAAA-MM), heure de Paris.", "jour": "Jour (AAAA-MM-JJ), heure de Paris."}[period]
+    fields = [{"name": zone, "type": "string", "description": zone_text}]
+    if zone == "arrondissement":
+        fields.append({"name": "nom_arrondissement", "type": "string", "description": "Nom de l'arrondissement."})
+    fields += [
+        {"name": period, "type": "string", "description": period_text},
+        {
+            "name": dataset.category_column,
+            "type": "string",
+            "description": f"Nature d'intervention ; « {dataset.total_label} » pour le total du groupe.",
+        },
+        {
+            "name": dataset.output_count_column,
+            "type": "integer",
+            "description": f"Nombre d'interventions ; vide quand la case est masquée (secret statistique, k = {k}).",
+        },
+        {
+            "name": "diffusion",
+            "type": "string",
+            "description": "« publié », « masqué (secret primaire) » (effectif non nul inférieur à k) ou "
+            "« masqué (secret secondaire) » (masqué pour empêcher un calcul par différence).",
+        },
+    ]
+    return fields
+
+
+def build_open_dataset(mart: pd.DataFrame, dataset: OpenDataset, k: int) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, str]]]:
+    """Generalised, suppressed table + disclosure report + field descriptions, ready to write."""
+    cells, (zone, period) = generalise(mart, dataset)
+    table, report = suppress(cells, [zone, period], dataset.category_column, dataset.output_count_column, dataset.total_label, k)
+    if zone == "arrondissement":
+        table.insert(1, "nom_arrondissement", table[zone].map(arrondissement_names()))
+    table = table.sort_values([zone, period, dataset.category_column], kind="stable").reset_index(drop=True)
+    check_publishable(table, dataset.output_count_column, k)
+    return table, report.to_json(), _field_descriptions(dataset, zone, period, k)
+
+
+def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult) -> dict[str, Any]:
+    """Write CSV + Parquet + datapackage.json + disclosure.json for ``dataset``; returns the package."""
+    table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    disclosure["published_at"] = now
+    name = dataset.dataset
+    final = settings.open_data / name
+    staging = settings.open_data / f".{name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+
+    table.to_csv(staging / f"{name}.csv", index=False, encoding="utf-8")
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    pq.write_table(arrow, staging / f"{name}.parquet")
+    period = "mois" if dataset.temporal_level == "month" else "jour"
+    uc = next(u for u in use_cases().values() if dataset in u.open_data)
+    source_feeds = [f for m in uc.marts if m["name"] == dataset.from_mart for f in m["source_feeds"]]
+    schema = {"fields": fields}
+    package = {
+        "name": name,
+        "title": dataset.title,
+        "description": dataset.description,
+        "version": OPEN_DATA_VERSION,
+        "created": now,
+        "temporal_coverage": {"start": table[period].min(), "end": table[period].max()},
+        "licenses": [dataset.licence],
+        "sources": [{"title": f"{feed(f).title} — {feed(f).owner}"} for f in source_feeds]
+        + [{"title": ATTRIBUTION}],
+        "lineage": {
+            "mart": dataset.from_mart,
+            "feeds": source_feeds,
+            "quality_gate": {"suite": gate.suite, "success": gate.success, "evaluated_at": gate.evaluated_at},
+        },
+        "resources": [
+            {"name": f"{name}-csv", "path": f"{name}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema},
+            {"name": f"{name}-parquet", "path": f"{name}.parquet", "format": "parquet", "mediatype": "application/vnd.apache.parquet", "schema": schema},
+        ],
+        "disclosure": disclosure,
+    }
+    (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
+    (staging / "disclosure.json").write_text(json.dumps(disclosure, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    # Swap: the previous export stays readable until the new one is complete.
+    previous = settings.open_data / f".{name}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+    return package

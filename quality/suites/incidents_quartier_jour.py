@@ -1,0 +1,37 @@
+"""Expectations the mart ``incidents_quartier_jour`` must meet before it is published."""
+
+from __future__ import annotations
+
+import json
+
+import great_expectations as gx
+
+from orchestration.catalog import feed
+from orchestration.geography import QUARTIERS_GEOJSON
+
+# A single quartier seeing more than this many interventions of one kind in one day is not a
+# busy day, it is a feed bug (a partner replaying an export, a join fanning out): block it.
+MAX_DAILY_COUNT_PER_CELL = 150
+
+
+def _quartier_codes() -> list[str]:
+    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
+        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """The suite: shape, keys, referential domains and plausible magnitudes."""
+    categories = sorted((feed("police_mains_courantes").column("code_nature").codes or {}).values())
+    columns = ["jour", "code_quartier", "nom_quartier", "arrondissement", "categorie", "nb_incidents"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "code_quartier", "categorie"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="categorie", value_set=categories),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="arrondissement", regex=r"^132(0[1-9]|1[0-6])$"),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="nb_incidents", min_value=1, max_value=MAX_DAILY_COUNT_PER_CELL
+        ),
+    ]
