@@ -45,6 +45,12 @@ def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
         con.close()
 
 
+def read_manifest(settings: Settings, mart: str) -> dict[str, Any] | None:
+    """The publication manifest of ``mart``, if it was ever published."""
+    path = publication_manifest_path(settings, mart)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -53,7 +59,14 @@ def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
 
 
 def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult, date_column: str = "jour") -> dict[str, Any]:
-    """Replace the gold table of ``mart`` and write its publication manifest."""
+    """Replace the gold table of ``mart`` and write its publication manifest.
+
+    Republishing exactly what is already published (same gate fingerprint) writes nothing: a
+    rerun must not create new versions that readers would take for new data.
+    """
+    previous = read_manifest(settings, mart)
+    if previous and previous["gate"].get("fingerprint") == gate.fingerprint and lake.table_exists(gold_path(settings, mart)):
+        return {**previous, "unchanged": True}
     version = lake.overwrite(gold_path(settings, mart), rows)
     dates = rows.column(date_column) if rows.num_rows else None
     manifest = {
@@ -148,12 +161,21 @@ def build_open_dataset(mart: pd.DataFrame, dataset: OpenDataset, k: int) -> tupl
 
 
 def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult) -> dict[str, Any]:
-    """Write CSV + Parquet + datapackage.json + disclosure.json for ``dataset``; returns the package."""
+    """Write CSV + Parquet + datapackage.json + disclosure.json for ``dataset``; returns the package.
+
+    Skipped (the current package is returned) when the export already derives from the data that
+    passed this same gate verdict, so reruns leave the published files byte for byte unchanged.
+    """
+    final = settings.open_data / dataset.dataset
+    current = final / "datapackage.json"
+    if current.exists():
+        package = json.loads(current.read_text(encoding="utf-8"))
+        if package["lineage"]["quality_gate"].get("fingerprint") == gate.fingerprint and package["disclosure"]["k_min"] == settings.k_min:
+            return {**package, "unchanged": True}
     table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     disclosure["published_at"] = now
     name = dataset.dataset
-    final = settings.open_data / name
     staging = settings.open_data / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -178,7 +200,12 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
         "lineage": {
             "mart": dataset.from_mart,
             "feeds": source_feeds,
-            "quality_gate": {"suite": gate.suite, "success": gate.success, "evaluated_at": gate.evaluated_at},
+            "quality_gate": {
+                "suite": gate.suite,
+                "success": gate.success,
+                "evaluated_at": gate.evaluated_at,
+                "fingerprint": gate.fingerprint,
+            },
         },
         "resources": [
             {"name": f"{name}-csv", "path": f"{name}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema},

@@ -60,9 +60,9 @@ def _failure_text(result: dg.ExecuteInProcessResult) -> str:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             lines.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data.evaluation  # type: ignore[union-attr]
-            if not data.passed:
-                lines.append(f"check {data.asset_key.to_user_string()}:{data.check_name} failed")
+            check = event.event_specific_data  # an AssetCheckEvaluation
+            if not check.passed:  # type: ignore[union-attr]
+                lines.append(f"check {check.asset_key.to_user_string()}:{check.check_name} failed")  # type: ignore[union-attr]
     return "\n".join(lines) or "run failed"
 
 
@@ -93,10 +93,14 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
 def run_pending(settings: Settings, echo: Echo = print) -> RunSummary:
     """Evaluate every sensor once and execute what it requests, landing sensors first."""
     os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)  # resources resolve the same lake
-    instance = prepare_instance(settings)
     from orchestration.definitions import defs as load_defs  # heavy import (dbt manifest)
 
     defs = load_defs()
+    with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
+        return _run_sensors(settings, defs, instance, echo)
+
+
+def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo) -> RunSummary:
     cursors_path = settings.dagster_home / CURSORS_FILE
     cursors: dict[str, str | None] = json.loads(cursors_path.read_text()) if cursors_path.exists() else {}
     summary = RunSummary()

@@ -45,6 +45,7 @@ def build_gold(mart: str, publication: str) -> dg.AssetsDefinition:
             metadata={
                 "dagster/row_count": manifest["rows"],
                 "delta_version": manifest["delta_version"],
+                "unchanged": manifest.get("unchanged", False),
                 "data_window": dg.MetadataValue.json(manifest["data_window"]),
                 "path": dg.MetadataValue.path(str(gold_path(settings, mart))),
             }
@@ -76,6 +77,7 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
                 "primary_suppressed": disclosure["primary_suppressed"],
                 "secondary_suppressed": disclosure["secondary_suppressed"],
                 "k_min": disclosure["k_min"],
+                "unchanged": package.get("unchanged", False),
                 "path": dg.MetadataValue.path(str(settings.open_data / dataset.dataset)),
             }
         )

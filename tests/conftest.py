@@ -1,0 +1,62 @@
+"""Shared fixtures: a quiet environment and a real pipeline run on a small simulated lake."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Quiet and offline before anything imports Dagster, dbt or Streamlit.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("OBSERVATOIRE_ENV", "ci")
+os.environ.pop("OBSERVATOIRE_KEY", None)
+os.environ.pop("OBSERVATOIRE_KEY_FILE", None)
+
+SIM_START = date(2026, 3, 2)
+SIM_DAYS = 14
+SIM_SEED = 7
+SIM_SCALE = 0.5
+
+
+@dataclass
+class PipelineLake:
+    """A lake on which the whole graph ran once: sensor -> ingest -> dbt -> gate -> publish."""
+
+    settings: Any
+    truth: dict[str, Any]
+    summary: Any
+    rows_simulated: int
+
+
+def run_pipeline(lake: Path) -> Any:
+    """Run everything pending on ``lake`` exactly as ``observatoire run`` does."""
+    from orchestration.runner import run_pending
+    from orchestration.settings import load_settings
+
+    return run_pending(load_settings(lake), echo=lambda _line: None)
+
+
+@pytest.fixture(scope="session")
+def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
+    """Simulate two weeks of police drops and run the real graph once (about 30 s)."""
+    from infra.simulator import simulate
+    from orchestration.settings import load_settings
+
+    lake = tmp_path_factory.mktemp("lake")
+    report = simulate(lake / "landing", start=SIM_START, days=SIM_DAYS, seed=SIM_SEED, scale=SIM_SCALE)
+    summary = run_pipeline(lake)
+    assert summary.success, [r.failure for r in summary.runs]
+    yield PipelineLake(
+        settings=load_settings(lake),
+        truth=json.loads(report.truth_path.read_text(encoding="utf-8")),
+        summary=summary,
+        rows_simulated=sum(report.rows.values()),
+    )
