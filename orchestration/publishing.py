@@ -155,7 +155,10 @@ def build_open_dataset(mart: pd.DataFrame, dataset: OpenDataset, k: int) -> tupl
     table, report = suppress(cells, [zone, period], dataset.category_column, dataset.output_count_column, dataset.total_label, k)
     if zone == "arrondissement":
         table.insert(1, "nom_arrondissement", table[zone].map(arrondissement_names()))
-    table = table.sort_values([zone, period, dataset.category_column], kind="stable").reset_index(drop=True)
+    # Each group reads category by category, its total last.
+    table["_total_last"] = table[dataset.category_column] == dataset.total_label
+    table = table.sort_values([zone, period, "_total_last", dataset.category_column], kind="stable")
+    table = table.drop(columns="_total_last").reset_index(drop=True)
     check_publishable(table, dataset.output_count_column, k)
     return table, report.to_json(), _field_descriptions(dataset, zone, period, k)
 

@@ -23,6 +23,8 @@ from orchestration.settings import REPO_ROOT, Settings
 Echo = Callable[[str], None]
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 CURSORS_FILE = "cli_sensor_cursors.json"
+# dbt's per-model bookkeeping and paths: in the run log, not on the terminal.
+_NOISY_METADATA = {"path", "unique_id", "invocation_id", "status", "Execution Duration"}
 
 
 @dataclass
@@ -126,7 +128,7 @@ def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
             outcome = _execute(defs, instance, job_name, dict(request.tags), echo)
             summary.runs.append(outcome)
             for asset, meta in outcome.metadata.items():
-                shown = {k: v for k, v in meta.items() if isinstance(v, int | float | str) and k != "path"}
+                shown = {k: v for k, v in meta.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)}
                 echo(f"      {asset}: {shown}")
             status = "ok" if outcome.success else "FAILED"
             echo(f"    {job_name}: {status} in {outcome.seconds:.1f} s")

@@ -1,0 +1,1 @@
+"""Analysts' page: incidents by quartier and day, from the published gold mart."""

@@ -1,0 +1,1 @@
+"""Citizens' page: the open-data portal (browse, chart, download, disclosure report)."""

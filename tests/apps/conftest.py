@@ -1,0 +1,437 @@
+"""Fixtures for the app tests: a synthetic *published* lake and a real Streamlit server.
+
+The apps are tested against the publication contract, not against the pipeline: this module
+writes, in a temporary directory, exactly what the publisher is specified to write (gold Delta
+mart + publication record, gate result, open-data folder). The real pipeline's
+``published_lake`` fixture (tests/conftest.py) is deliberately not used, so these tests run in
+seconds and keep pinning the contract the publisher must honour.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP = REPO_ROOT / "apps" / "streamlit_app.py"
+
+MART = "incidents_quartier_jour"
+DATASET = "interventions-police-municipale-arrondissement-mois"
+DATASET_TITLE = "Interventions de la police municipale par arrondissement et par mois"
+K_MIN = 11
+TOTAL_LABEL = "Toutes natures"
+# category -> mean incidents per quartier and day. "Dépôts sauvages" is rare on purpose, so
+# that monthly arrondissement counts fall below K_MIN and the disclosure control has work.
+CATEGORIES = {
+    "Tapage et nuisances sonores": 1.2,
+    "Stationnement gênant": 0.9,
+    "Dépôts sauvages": 0.04,
+}
+# Two real quartiers in each of three arrondissements (codes must match the reference geojson).
+QUARTIERS = (
+    ("1320101", "Belsunce", "13201"),
+    ("1320103", "Noailles", "13201"),
+    ("1320201", "Arenc", "13202"),
+    ("1320204", "La Joliette", "13202"),
+    ("1320601", "Castellane", "13206"),
+    ("1320604", "Palais de Justice", "13206"),
+)
+ARRONDISSEMENT_NAMES = {
+    "13201": "Marseille 1er Arrondissement",
+    "13202": "Marseille 2e Arrondissement",
+    "13206": "Marseille 6e Arrondissement",
+}
+WINDOW = (date(2026, 1, 1), date(2026, 2, 28))
+PUBLISHED_AT = "2026-11-22T21:03:04+00:00"  # 22:03 in Marseille
+PREVIOUS_PUBLISHED_AT = "2026-11-20T06:30:00+00:00"
+
+LakeVariant = Literal["ok", "gate_failed"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing a published lake
+# ----------------------------------------------------------------------------------------------
+
+
+def synthetic_incidents(seed: int = 20260101, end: date = WINDOW[1]) -> pd.DataFrame:
+    """Gold rows (quartier x day x category, non-zero counts only), deterministic."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    day = WINDOW[0]
+    while day <= end:
+        for code, name, arrondissement in QUARTIERS:
+            for category, rate in CATEGORIES.items():
+                count = int(rng.poisson(rate))
+                if count:
+                    rows.append((day, code, name, arrondissement, category, count))
+        day += timedelta(days=1)
+    return pd.DataFrame(
+        rows, columns=["jour", "code_quartier", "nom_quartier", "arrondissement", "categorie", "nb_incidents"]
+    )
+
+
+def gold_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The gold mart with the contract's Arrow types (date32, string, int64)."""
+    schema = pa.schema(
+        [
+            ("jour", pa.date32()),
+            ("code_quartier", pa.string()),
+            ("nom_quartier", pa.string()),
+            ("arrondissement", pa.string()),
+            ("categorie", pa.string()),
+            ("nb_incidents", pa.int64()),
+        ]
+    )
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def write_gold_version(lake: Path, frame: pd.DataFrame) -> int:
+    """Overwrite the gold mart with ``frame``; returns the new Delta version."""
+    from deltalake import DeltaTable, write_deltalake
+
+    path = lake / "gold" / MART
+    write_deltalake(str(path), gold_arrow(frame), mode="overwrite")
+    return DeltaTable(str(path)).version()
+
+
+def gate_json(success: bool, evaluated_at: str) -> dict:
+    """A gate result in the contract's shape (``latest.json`` / publication ``gate`` block)."""
+    failed = (
+        []
+        if success
+        else [
+            {
+                "expectation": "expect_column_values_to_not_be_null",
+                "column": "code_quartier",
+                "observed": "12 valeurs nulles sur 1034",
+            }
+        ]
+    )
+    return {
+        "mart": MART,
+        "suite": MART,
+        "success": success,
+        "evaluated_at": evaluated_at,
+        "statistics": {
+            "evaluated_expectations": 9,
+            "successful_expectations": 9 - len(failed),
+            "unsuccessful_expectations": len(failed),
+        },
+        "failed": failed,
+    }
+
+
+def write_publication(lake: Path, frame: pd.DataFrame, version: int, published_at: str) -> None:
+    """The publication record (written only after the gate passed) and the gate result."""
+    gate = gate_json(True, published_at)
+    record = {
+        "mart": MART,
+        "published_at": published_at,
+        "delta_version": version,
+        "rows": len(frame),
+        "data_window": {"start": str(frame["jour"].min()), "end": str(frame["jour"].max())},
+        "gate": gate,
+    }
+    write_json(lake / "gold" / "_publications" / f"{MART}.json", record)
+    write_json(lake / "quality" / MART / "latest.json", gate)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON the way a careful publisher does: to a temp file, then an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def open_data_table(frame: pd.DataFrame, k_min: int = K_MIN) -> tuple[pd.DataFrame, dict]:
+    """Arrondissement x month x category (+ total) with primary and secondary suppression."""
+    monthly = frame.assign(mois=pd.to_datetime(frame["jour"]).dt.strftime("%Y-%m"))
+    grid = pd.MultiIndex.from_product(
+        [sorted(monthly["arrondissement"].unique()), sorted(monthly["mois"].unique()), list(CATEGORIES)],
+        names=["arrondissement", "mois", "categorie"],
+    )
+    counts = monthly.groupby(["arrondissement", "mois", "categorie"])["nb_incidents"].sum().reindex(grid, fill_value=0)
+    cells = counts.reset_index()
+    totals = cells.groupby(["arrondissement", "mois"], as_index=False)["nb_incidents"].sum()
+    totals["categorie"] = TOTAL_LABEL
+    table = pd.concat([cells, totals], ignore_index=True).sort_values(["arrondissement", "mois", "categorie"])
+    table = table.rename(columns={"nb_incidents": "nb_interventions"}).reset_index(drop=True)
+    table["diffusion"] = "publié"
+    table.loc[table["nb_interventions"] < k_min, "diffusion"] = "masqué (secret primaire)"
+    # Secondary suppression: a lone masked category could be recovered as total minus the others,
+    # so the smallest other published category of the same arrondissement x month is masked too.
+    for _, group in table[table["categorie"] != TOTAL_LABEL].groupby(["arrondissement", "mois"]):
+        masked = group["diffusion"] != "publié"
+        if masked.sum() == 1:
+            candidates = group[~masked].sort_values("nb_interventions")
+            if not candidates.empty:
+                table.loc[candidates.index[0], "diffusion"] = "masqué (secret secondaire)"
+    table["nb_interventions"] = table["nb_interventions"].astype("Int64")
+    table.loc[table["diffusion"] != "publié", "nb_interventions"] = pd.NA
+    table.insert(1, "nom_arrondissement", table["arrondissement"].map(ARRONDISSEMENT_NAMES))
+    report = {
+        "k_min": k_min,
+        "method": (
+            "Secret primaire : toute case inférieure à 11 est masquée. Secret secondaire : quand une "
+            "seule case d'un arrondissement et d'un mois est masquée, la plus petite autre case l'est aussi."
+        ),
+        "cells": len(table),
+        "primary_suppressed": int((table["diffusion"] == "masqué (secret primaire)").sum()),
+        "secondary_suppressed": int((table["diffusion"] == "masqué (secret secondaire)").sum()),
+        "published_at": PUBLISHED_AT,
+    }
+    return table[["arrondissement", "nom_arrondissement", "mois", "categorie", "nb_interventions", "diffusion"]], report
+
+
+def write_open_data(lake: Path, frame: pd.DataFrame) -> Path:
+    """The open-data folder: CSV, Parquet, datapackage.json, disclosure.json."""
+    folder = lake / "open_data" / DATASET
+    folder.mkdir(parents=True, exist_ok=True)
+    table, report = open_data_table(frame)
+    # Suppressed counts are EMPTY in the CSV (na_rep=""), null in Parquet.
+    table.to_csv(folder / f"{DATASET}.csv", index=False, encoding="utf-8", na_rep="", quoting=csv.QUOTE_MINIMAL)
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), folder / f"{DATASET}.parquet")
+    fields = [
+        {"name": "arrondissement", "type": "string", "description": "Code INSEE de l'arrondissement (13201 à 13216)."},
+        {"name": "nom_arrondissement", "type": "string", "description": "Nom de l'arrondissement."},
+        {"name": "mois", "type": "yearmonth", "description": "Mois (AAAA-MM)."},
+        {"name": "categorie", "type": "string", "description": "Nature d'intervention, ou « Toutes natures »."},
+        {"name": "nb_interventions", "type": "integer", "description": "Nombre d'interventions ; vide si masqué."},
+        {"name": "diffusion", "type": "string", "description": "publié, ou motif du masquage."},
+    ]
+    package = {
+        "name": DATASET,
+        "title": DATASET_TITLE,
+        "description": "Nombre d'interventions de la police municipale par arrondissement, mois et nature.",
+        "licenses": [
+            {
+                "name": "etalab-2.0",
+                "title": "Licence Ouverte 2.0",
+                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            }
+        ],
+        "sources": [{"title": "Ville de Marseille, police municipale (mains courantes)"}],
+        "created": PUBLISHED_AT,
+        "version": "2026-11-22",
+        "resources": [
+            {
+                "name": f"{DATASET}-csv",
+                "path": f"{DATASET}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "schema": {"fields": fields},
+            },
+            {
+                "name": f"{DATASET}-parquet",
+                "path": f"{DATASET}.parquet",
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "schema": {"fields": fields},
+            },
+        ],
+        "disclosure": report,
+    }
+    write_json(folder / "datapackage.json", package)
+    write_json(folder / "disclosure.json", report)
+    return folder
+
+
+def write_published_lake(lake: Path, variant: LakeVariant = "ok") -> Path:
+    """Write a small lake holding exactly what the publisher publishes.
+
+    ``ok``: two gold versions, the second one published, gate passed.
+    ``gate_failed``: one gold version published on 20/11; the latest gate run (22/11) failed, so
+    the gold table kept that version and ``latest.json`` reports the failure.
+    """
+    lake.mkdir(parents=True, exist_ok=True)
+    if variant == "ok":
+        # An older, shorter version first, so reading "the published version" is meaningful.
+        write_gold_version(lake, synthetic_incidents(end=date(2026, 1, 15)))
+        frame = synthetic_incidents()
+        version = write_gold_version(lake, frame)
+        write_publication(lake, frame, version, PUBLISHED_AT)
+    else:
+        frame = synthetic_incidents(seed=7)
+        version = write_gold_version(lake, frame)
+        write_publication(lake, frame, version, PREVIOUS_PUBLISHED_AT)
+        write_json(lake / "quality" / MART / "latest.json", gate_json(False, PUBLISHED_AT))
+    write_open_data(lake, frame)
+    return lake
+
+
+def published_total(lake: Path) -> int:
+    """Independent oracle: incidents in the gold version named by the publication record."""
+    from deltalake import DeltaTable
+
+    record = json.loads((lake / "gold" / "_publications" / f"{MART}.json").read_text(encoding="utf-8"))
+    table = DeltaTable(str(lake / "gold" / MART), version=record["delta_version"]).to_pyarrow_table()
+    return int(pa.compute.sum(table["nb_incidents"]).as_py())
+
+
+class LakeWriter:
+    """What tests need from this module, handed out by the ``lake_writer`` fixture.
+
+    Test modules do not ``import conftest``: the pipeline's own ``tests/conftest.py`` would
+    make that name ambiguous. Constants and helpers travel through this fixture instead.
+    """
+
+    APP = APP
+    MART = MART
+    DATASET = DATASET
+    DATASET_TITLE = DATASET_TITLE
+    K_MIN = K_MIN
+    PUBLISHED_AT = PUBLISHED_AT
+    synthetic_incidents = staticmethod(synthetic_incidents)
+    write_gold_version = staticmethod(write_gold_version)
+    write_publication = staticmethod(write_publication)
+    write_published_lake = staticmethod(write_published_lake)
+    published_total = staticmethod(published_total)
+
+
+@pytest.fixture(scope="session")
+def lake_writer() -> type[LakeWriter]:
+    """Constants and helpers of the synthetic published lake (see :class:`LakeWriter`)."""
+    return LakeWriter
+
+
+@pytest.fixture(scope="session")
+def synthetic_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published lake where the last gate passed."""
+    return write_published_lake(tmp_path_factory.mktemp("lake_ok") / "lake", "ok")
+
+
+@pytest.fixture(scope="session")
+def failed_gate_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published lake whose latest gate run failed (the previous publication stays shown)."""
+    return write_published_lake(tmp_path_factory.mktemp("lake_failed") / "lake", "gate_failed")
+
+
+@pytest.fixture(scope="session")
+def empty_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake where nothing has been published yet (the folder does not even have layers)."""
+    return tmp_path_factory.mktemp("lake_empty") / "lake"
+
+
+@pytest.fixture
+def fresh_lake(tmp_path: Path) -> Path:
+    """A published lake a single test may modify (new publications, unpublished versions)."""
+    return write_published_lake(tmp_path / "lake", "ok")
+
+
+# ----------------------------------------------------------------------------------------------
+# A real Streamlit server
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamlitServer:
+    """A running ``streamlit run`` subprocess serving the app for one lake."""
+
+    url: str
+    lake: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# No proxy for loopback, whatever the environment says.
+_LOCAL_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with _LOCAL_OPENER.open(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> StreamlitServer:
+    """Start ``streamlit run apps/streamlit_app.py`` on a free loopback port and wait until healthy.
+
+    The quiet/offline flags are repeated on the command line because ``.streamlit/config.toml``
+    is only read from the working directory.
+    """
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = log_dir / f"streamlit-{port}.log"
+    env = {
+        **os.environ,
+        "OBSERVATOIRE_LAKE": str(lake),
+        "DO_NOT_TRACK": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        if _healthy(url):
+            return StreamlitServer(url=url, lake=lake, process=process, log=log)
+        time.sleep(0.25)
+    stop_streamlit(process)
+    raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{log.read_text(errors='replace')}")
+
+
+def stop_streamlit(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server we started (by its own handle: never by process name)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], StreamlitServer]]:
+    """Factory: ``streamlit_server(lake)`` -> a running server for that lake (one per lake).
+
+    Servers are reused within the session and all stopped at teardown.
+    """
+    log_dir = tmp_path_factory.mktemp("streamlit_logs")
+    servers: dict[Path, StreamlitServer] = {}
+
+    def start(lake: Path) -> StreamlitServer:
+        key = lake.resolve()
+        if key not in servers or servers[key].process.poll() is not None:
+            servers[key] = start_streamlit(key, log_dir)
+        return servers[key]
+
+    yield start
+    for server in servers.values():
+        stop_streamlit(server.process)

@@ -1,0 +1,191 @@
+"""Both pages in a real headless Chromium against a real ``streamlit run`` server.
+
+Checks what AppTest cannot: the pages render in a browser (charts, map canvas, downloads), on a
+phone-sized screen for the portal, and nothing is fetched from outside 127.0.0.1.
+Screenshots are written to the test's tmp dir (path printed with ``-s``/``-rA``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from apps.formatting import fr_int
+from apps.published import NO_DATA_MESSAGE
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DATASET = "interventions-police-municipale-arrondissement-mois"
+# Generous: the first page load on a 2-core machine imports pandas/altair/pydeck server-side.
+LOAD_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (no browser download, ever)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class OfflinePage:
+    """A Playwright page whose requests outside loopback are aborted and recorded."""
+
+    page: object
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def open_page(browser: object) -> Iterator[Callable[..., OfflinePage]]:
+    """Factory: ``open_page(viewport={"width": ..., "height": ...})`` -> an offline page."""
+    contexts = []
+
+    def make(viewport: dict[str, int] | None = None) -> OfflinePage:
+        context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000}, locale="fr-FR")  # type: ignore[attr-defined]
+        contexts.append(context)
+        offline = OfflinePage(page=context.new_page())
+
+        def guard(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                offline.blocked.append(url)
+                route.abort()  # type: ignore[attr-defined]
+
+        context.route("**/*", guard)
+        return offline
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def wait_until_idle(page: object) -> None:
+    """Wait until Streamlit has finished running the script (its status widget disappears)."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+
+
+def test_observatoire_renders_in_chromium(
+    streamlit_server: Callable, synthetic_lake: Path, lake_writer, open_page: Callable, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    server = streamlit_server(synthetic_lake)
+    # Tall viewport: Streamlit scrolls inside its own container, so full_page shots stop at the fold.
+    offline = open_page(viewport={"width": 1400, "height": 2600})
+    page = offline.page
+    page.goto(f"{server.url}/observatoire", timeout=LOAD_TIMEOUT_MS)
+
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_text("Page not found")).to_have_count(0)  # the /observatoire alias works
+    expect(page.get_by_role("heading", name="Observatoire de la tranquillité publique")).to_be_visible()
+    total = fr_int(lake_writer.published_total(synthetic_lake))
+    expect(page.locator('[data-testid="stMetric"]', has_text="Incidents").first).to_contain_text(total)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Contrôle qualité réussi")
+    expect(page.get_by_text("Joël Gombin", exact=False)).to_be_visible()
+    # The map is drawn by deck.gl into a canvas, the time series by Vega into a canvas/svg.
+    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=LOAD_TIMEOUT_MS)
+    wait_until_idle(page)
+    page.wait_for_timeout(1500)  # let deck.gl and Vega finish their first frame before the shot
+
+    shot = tmp_path / "observatoire.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 20_000
+
+    # The root URL serves the same page (it is the default page).
+    page.goto(server.url, timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Observatoire de la tranquillité publique")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
+
+
+def test_portail_on_a_phone(
+    streamlit_server: Callable, synthetic_lake: Path, open_page: Callable, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    server = streamlit_server(synthetic_lake)
+    offline = open_page(viewport={"width": 390, "height": 844})
+    page = offline.page
+    page.goto(f"{server.url}/portail", timeout=LOAD_TIMEOUT_MS)
+
+    page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=LOAD_TIMEOUT_MS)
+    title = "Interventions de la police municipale par arrondissement et par mois"
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("link", name="Licence Ouverte 2.0")).to_be_visible()
+    expect(page.get_by_text("masquées en secret secondaire", exact=False)).to_be_visible()
+    buttons = page.locator('[data-testid="stDownloadButton"] button')
+    expect(buttons).to_have_count(3)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    csv_button = page.get_by_role("button", name="Télécharger le CSV")
+    expect(csv_button).to_be_visible()
+    wait_until_idle(page)
+
+    # On a phone the content stacks: nothing wider than the screen, buttons one under another.
+    # (Wide tables scroll inside their own frame; what matters is that the page never does.)
+    widths = page.evaluate(
+        "() => { const main = document.querySelector('[data-testid=\"stMain\"]');"
+        " return [main.scrollWidth, main.clientWidth, document.documentElement.scrollWidth, window.innerWidth]; }"
+    )
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], f"horizontal scroll on a phone: {widths}"
+    boxes = [buttons.nth(i).bounding_box() for i in range(3)]
+    assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"], boxes
+
+    # The CSV button really serves the published file (through Streamlit's local media endpoint).
+    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as download_info:
+        csv_button.click()
+    downloaded = download_info.value
+    saved = tmp_path / downloaded.suggested_filename
+    downloaded.save_as(str(saved))
+    published = synthetic_lake / "open_data" / DATASET / f"{DATASET}.csv"
+    assert saved.read_bytes() == published.read_bytes()
+
+    # Streamlit scrolls inside stMain, so a "full page" shot would stop at the fold: take the
+    # first screen, then the whole page by growing the viewport's height (width stays a phone's).
+    page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+    page.wait_for_timeout(1000)
+    shot = tmp_path / "portail-phone.png"
+    page.screenshot(path=str(shot))
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 390, "height": min(int(height), 8000)})
+    page.wait_for_timeout(1000)
+    full = tmp_path / "portail-phone-full.png"
+    page.screenshot(path=str(full))
+    print(f"screenshots: {shot} {full}")
+    assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
+
+
+def test_empty_lake_in_chromium(streamlit_server: Callable, empty_lake: Path, open_page: Callable, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    server = streamlit_server(empty_lake)
+    page = open_page().page
+    for path in ("observatoire", "portail"):
+        page.goto(f"{server.url}/{path}", timeout=LOAD_TIMEOUT_MS)
+        # The message is Markdown: `make demo` renders as code, so match the plain part.
+        plain_part = NO_DATA_MESSAGE.split("`")[0].strip()
+        expect(page.get_by_text(plain_part, exact=False)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        expect(page.locator("code", has_text="make demo")).to_be_visible()
+        page.screenshot(path=str(tmp_path / f"{path}-empty.png"))
