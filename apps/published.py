@@ -129,7 +129,7 @@ def current_settings() -> Settings:
 
     Not cached: it only reads environment variables, and tests change them between runs.
     """
-    return load_settings()
+    return load_settings(require_key=False)  # the apps never need the pseudonymisation key
 
 
 def _stamp(path: Path) -> int | None:

@@ -12,9 +12,7 @@ Promises kept here:
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import shutil
 from collections import Counter
@@ -28,10 +26,13 @@ import pandera.errors
 import pyarrow as pa
 
 from orchestration import lake
-from orchestration.catalog import ColumnSpec, FeedSpec
+from orchestration.catalog import FeedSpec
+from orchestration.parsing import LINE_COLUMN, DeliveryRejected, parse_types, read_delivery
 from orchestration.privacy import apply_treatments
 from orchestration.settings import Settings
 from quality.contracts import contract_for
+
+__all__ = ["DeliveryRejected", "DeliveryResult", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate"]
 
 LINEAGE_COLUMNS = ("_source_file", "_source_checksum", "_source_line", "_ingested_at")
 
@@ -79,16 +80,8 @@ _ARROW_TYPES = {
     "float": pa.float64(),
     "int": pa.int64(),
     "date": pa.date32(),
+    "bool": pa.bool_(),
 }
-
-
-class DeliveryRejected(Exception):
-    """The whole delivery is unreadable or breaks the declared schema; it is kept, not ingested."""
-
-    def __init__(self, reason_code: str, message: str) -> None:
-        super().__init__(f"{reason_code}: {message}")
-        self.reason_code = reason_code
-        self.message = message
 
 
 @dataclass
@@ -128,11 +121,13 @@ def ledger_path(settings: Settings) -> Path:
 
 def bronze_schema(spec: FeedSpec) -> pa.Schema:
     """Arrow schema of a feed's bronze table, derived from its declaration."""
-    fields = [pa.field(c.name, _ARROW_TYPES[c.type]) for c in spec.kept_columns]
-    if any(c.codes for c in spec.kept_columns):
-        fields.append(pa.field("categorie", pa.string()))
-    fields.append(pa.field(spec.partition_by, pa.date32()))
+    fields = []
+    for col in spec.kept_columns:
+        fields.append(pa.field(col.name, _ARROW_TYPES[col.type]))
+        if col.codes:
+            fields.append(pa.field(f"{col.name}_libelle", pa.string()))
     fields += [
+        pa.field(spec.partition_by, pa.date32()),
         pa.field("_source_file", pa.string()),
         pa.field("_source_checksum", pa.string()),
         pa.field("_source_line", pa.int64()),
@@ -147,122 +142,6 @@ def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
     lake.ensure_table(quarantine_rows_path(settings), QUARANTINE_SCHEMA, ["feed"])
     lake.ensure_table(rejected_deliveries_path(settings), REJECTED_SCHEMA)
     lake.ensure_table(ledger_path(settings), LEDGER_SCHEMA)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing
-
-
-def file_checksum(path: Path) -> str:
-    """SHA-256 of the file's bytes: the identity of a delivery."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def decode_delivery(data: bytes, encoding: str) -> str:
-    """Decode a delivery in its declared encoding, refusing empty files and wrong encodings."""
-    if not data.strip():
-        raise DeliveryRejected("empty_file", "the file is empty")
-    if encoding.lower().replace("_", "-") in ("latin-1", "iso-8859-1", "latin1"):
-        # Latin-1 decodes any byte string, so a UTF-8 export would turn into mojibake silently:
-        # a file that is valid UTF-8 *and* has non-ASCII bytes was not exported in Latin-1.
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            if any(b > 0x7F for b in data):
-                raise DeliveryRejected("wrong_encoding", f"expected {encoding}, the file is UTF-8")
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DeliveryRejected("wrong_encoding", f"not valid {encoding}: {exc}") from exc
-
-
-@dataclass
-class RawDelivery:
-    """Rows of a delivery as strings under our column names, plus what parsing noticed."""
-
-    frame: pd.DataFrame  # columns: declared names + _source_line
-    malformed: dict[int, str]  # line number -> reason (wrong field count)
-    extra_columns: list[str]
-
-
-def read_delivery(path: Path, spec: FeedSpec) -> RawDelivery:
-    """Parse a CSV delivery into strings, checking its header against the declaration.
-
-    Raises :class:`DeliveryRejected` for an empty, wrongly encoded or truncated file, or for a
-    breaking schema change (a declared column is missing, e.g. renamed).
-    """
-    fmt = spec.format
-    text = decode_delivery(path.read_bytes(), fmt["encoding"])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt["separator"])
-    try:
-        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-    except StopIteration:  # pragma: no cover - decode_delivery refuses empty files
-        raise DeliveryRejected("empty_file", "no header line") from None
-    declared = {c.source: c for c in spec.columns}
-    missing = [h for h in declared if h not in header]
-    extra = [h for h in header if h not in declared]
-    if missing:
-        raise DeliveryRejected(
-            "breaking_schema_change",
-            f"declared column(s) missing: {missing}; unexpected column(s): {extra}. "
-            "Update the feed declaration (and its contract) or ask the partner to restore the layout.",
-        )
-    positions = {declared[h].name: header.index(h) for h in declared}
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    malformed: dict[int, str] = {}
-    previous_end = reader.line_num
-    records = list(reader)  # materialise to know which record is last
-    for index, record in enumerate(records):
-        start = previous_end + 1
-        previous_end += 1 + sum(field.count("\n") for field in record)
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line
-        if len(record) != len(header):
-            if index == len(records) - 1 and not text.endswith(("\n", "\r")):
-                raise DeliveryRejected(
-                    "truncated_file",
-                    f"the last record (line {start}) has {len(record)} of {len(header)} fields and "
-                    "the file does not end with a line break: the export was cut off",
-                )
-            malformed[start] = f"malformed_row: {len(record)} fields, expected {len(header)}"
-            continue
-        rows.append([record[positions[c.name]] for c in spec.columns])
-        lines.append(start)
-    frame = pd.DataFrame(rows, columns=[c.name for c in spec.columns], dtype="str")
-    frame["_source_line"] = pd.Series(lines, dtype="int64")
-    return RawDelivery(frame=frame, malformed=malformed, extra_columns=extra)
-
-
-def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: dict) -> pd.Series:
-    stripped = raw.str.strip()
-    blank = stripped == ""
-    if col.type == "datetime":
-        return pd.to_datetime(stripped.where(~blank), format=fmt["datetime_format"], errors="coerce").astype(
-            "datetime64[us]"
-        )
-    if col.type in ("float", "int"):
-        numeric = stripped.where(~blank)
-        if fmt.get("decimal", ".") != ".":
-            numeric = numeric.str.replace(fmt["decimal"], ".", regex=False)
-        return pd.to_numeric(numeric, errors="coerce").astype("float64" if col.type == "float" else "Int64")
-    if col.type == "date":
-        return pd.to_datetime(stripped.where(~blank), errors="coerce").dt.date
-    return stripped.where(~blank)
-
-
-def parse_types(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
-    """Typed frame from the raw strings; unparseable values become null for the contract to catch."""
-    typed = pd.DataFrame(index=raw.index)
-    for col in spec.columns:
-        typed[col.name] = _typed_column(raw[col.name], col, spec.format)
-    return typed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,30 +169,26 @@ def validate(typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec) -> dict[int
         for case in cases.itertuples():
             # A dataframe-wide check is reported once per column: name it by the check instead.
             wide = case.schema_context == "DataFrameSchema"
-            column = str(case.check) if wide or not isinstance(case.column, str) else case.column
-            code = contract.REASONS.get(column, "contract_violation")
-            shown = raw.at[case.index, column] if column in raw.columns and _is_public(spec, column) else None
-            detail = f"row fails check {case.check!r}" if wide else f"{column} fails {case.check}"
-            detail += f" (value {shown!r})" if shown is not None else ""
-            reasons = failures.setdefault(int(case.index), [])
+            column = None if wide or not isinstance(case.column, str) else case.column
+            index = int(case.index)
+            blank = column is not None and column in raw.columns and not str(raw.at[index, column]).strip()
+            code = contract.reason_code(column, str(case.check), blank)
+            detail = f"row fails check {case.check!r}" if column is None else f"{column} fails {case.check}"
+            if column is not None and _is_public(spec, column):
+                detail += f" (value {raw.at[index, column]!r})"
+            reasons = failures.setdefault(index, [])
             if (code, detail) not in reasons:
                 reasons.append((code, detail))
     valid = typed.drop(index=list(failures))
     keys = list(spec.natural_key)
-    repeated = valid[valid.duplicated(subset=keys, keep="first")]
-    for index in repeated.index:
-        failures.setdefault(int(index), []).append(
-            ("duplicate_id", f"{'/'.join(keys)} already delivered earlier in this file")
-        )
+    for index in valid.index[valid.duplicated(subset=keys, keep="first")]:
+        failures.setdefault(int(index), []).append(("duplicate_id", f"{'/'.join(keys)} already delivered earlier in this file"))
     return failures
 
 
 def _is_public(spec: FeedSpec, column: str) -> bool:
     """May a raw value of ``column`` be quoted in a quarantine reason? Only non-personal ones."""
-    try:
-        col = spec.column(column)
-    except KeyError:
-        return False
+    col = spec.column(column)
     return col.privacy == "keep" and not col.restricted
 
 
@@ -325,17 +200,19 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
     """Apply the privacy treatments and derived columns; return rows in the bronze schema."""
     treated = apply_treatments(typed, spec, key)
     tz = spec.format.get("timezone", "UTC")
+    event = spec.event_column
+    treated[spec.partition_by] = treated[event.name].dt.date
     for col in spec.kept_columns:
         if col.type == "datetime":
-            local = treated[col.name]
-            treated[spec.partition_by] = local.dt.date
             # Partner times are local; bronze stores UTC. An ambiguous autumn hour is read as
             # winter time, a non-existent spring hour is shifted forward: documented, not guessed.
-            treated[col.name] = local.dt.tz_localize(
-                tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward"
+            treated[col.name] = treated[col.name].dt.tz_localize(
+                tz, ambiguous=np.zeros(len(treated), dtype=bool), nonexistent="shift_forward"
             ).dt.tz_convert("UTC")
+        elif col.type == "date":
+            treated[col.name] = treated[col.name].dt.date
         if col.codes:
-            treated["categorie"] = treated[col.name].map(col.codes)
+            treated[f"{col.name}_libelle"] = treated[col.name].map(col.codes)
     for name, value in lineage.items():
         treated[name] = value
     schema = bronze_schema(spec)
@@ -355,7 +232,7 @@ def quarantine_records(
     records: list[dict[str, object]] = []
     if failures:
         bad = raw.loc[sorted(failures)]
-        treated = apply_treatments(bad.drop(columns="_source_line"), spec, key)
+        treated = apply_treatments(bad.drop(columns=LINE_COLUMN), spec, key)
         for index, row in treated.iterrows():
             reasons = failures[int(index)]
             records.append(
@@ -380,6 +257,15 @@ def quarantine_records(
 # The whole delivery
 
 
+def file_checksum(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of a delivery."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def processed_checksums(settings: Settings, spec: FeedSpec) -> set[str]:
     """Checksums of this feed's deliveries already ingested or rejected (the ledger)."""
     table = lake.open_table(ledger_path(settings))
@@ -387,6 +273,71 @@ def processed_checksums(settings: Settings, spec: FeedSpec) -> set[str]:
         return set()
     rows = table.to_pyarrow_table(columns=["feed", "checksum"], filters=[("feed", "=", spec.name)])
     return set(rows.column("checksum").to_pylist())
+
+
+@dataclass
+class PreparedDelivery:
+    """One delivery parsed, validated and treated in memory, not yet committed."""
+
+    result: DeliveryResult
+    delivery_date: object
+    note: str = ""
+    bronze: pa.Table | None = None
+    quarantine: pa.Table | None = None
+    rejected: pa.Table | None = None
+
+
+def _reject(path: Path, spec: FeedSpec, settings: Settings, checksum: str, error: DeliveryRejected, now: datetime) -> PreparedDelivery:
+    """Keep an unreadable delivery aside and prepare the record of why."""
+    kept = settings.quarantine / "files" / spec.name / f"{checksum[:12]}_{path.name}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copy2(path, kept)  # landing retention must not delete the evidence
+    row = {
+        "feed": spec.name,
+        "file_name": path.name,
+        "checksum": checksum,
+        "size_bytes": path.stat().st_size,
+        "reason_code": error.reason_code,
+        "reason": error.message,
+        "kept_at": str(kept.relative_to(settings.lake)),
+        "detected_at": now,
+    }
+    result = DeliveryResult(spec.name, path.name, checksum, "rejected", message=str(error))
+    result.reasons[error.reason_code] += 1
+    return PreparedDelivery(
+        result, spec.delivery_date(path.name), error.reason_code, rejected=pa.Table.from_pylist([row], schema=REJECTED_SCHEMA)
+    )
+
+
+def prepare_delivery(path: Path, spec: FeedSpec, settings: Settings, checksum: str, now: datetime) -> PreparedDelivery:
+    """Parse, validate and treat one delivery; writes nothing to the tables."""
+    if spec.delivery_date(path.name) is None:
+        pattern = spec.delivery["file_pattern"]
+        return _reject(path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", f"{path.name!r} does not match {pattern!r}"), now)
+    try:
+        delivery = read_delivery(path, spec)
+        typed = parse_types(delivery.frame, spec)
+        failures = validate(typed, delivery.frame, spec)
+    except DeliveryRejected as error:
+        return _reject(path, spec, settings, checksum, error, now)
+    lineage: dict[str, object] = {"_source_file": path.name, "_source_checksum": checksum, "_ingested_at": now}
+    good = typed.drop(index=list(failures))
+    lines = delivery.frame.loc[good.index, LINE_COLUMN].to_numpy()
+    bronze = to_bronze(good, spec, settings.key, {**lineage, LINE_COLUMN: lines})
+    quarantine = quarantine_records(delivery.frame, failures, delivery.malformed, spec, settings.key, lineage)
+    note = f"additive schema change, undeclared column(s) ignored: {delivery.extra_columns}" if delivery.extra_columns else ""
+    result = DeliveryResult(
+        spec.name, path.name, checksum, "ingested",
+        rows_read=len(delivery.frame) + len(delivery.malformed),
+        rows_written=bronze.num_rows,
+        rows_quarantined=quarantine.num_rows,
+        message=note,
+    )
+    for reasons in failures.values():
+        result.reasons.update({code for code, _ in reasons})
+    result.reasons.update(["malformed_row"] * len(delivery.malformed))
+    return PreparedDelivery(result, spec.delivery_date(path.name), note, bronze=bronze, quarantine=quarantine)
 
 
 def _ledger_row(result: DeliveryResult, delivery_date: object, note: str, now: datetime) -> pa.Table:
@@ -409,75 +360,68 @@ def _ledger_row(result: DeliveryResult, delivery_date: object, note: str, now: d
     )
 
 
-def reject_delivery(path: Path, spec: FeedSpec, settings: Settings, checksum: str, error: DeliveryRejected) -> DeliveryResult:
-    """Keep an unreadable delivery aside and record why, so the partner can be asked to resend."""
-    now = datetime.now(UTC)
-    kept = settings.quarantine / "files" / spec.name / f"{checksum[:12]}_{path.name}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copy2(path, kept)
-    row = pa.Table.from_pylist(
-        [
-            {
-                "feed": spec.name,
-                "file_name": path.name,
-                "checksum": checksum,
-                "size_bytes": path.stat().st_size,
-                "reason_code": error.reason_code,
-                "reason": error.message,
-                "kept_at": str(kept.relative_to(settings.lake)),
-                "detected_at": now,
-            }
-        ],
-        schema=REJECTED_SCHEMA,
-    )
-    lake.upsert(rejected_deliveries_path(settings), row, ["feed", "checksum"])
-    result = DeliveryResult(spec.name, path.name, checksum, "rejected", message=str(error))
-    result.reasons[error.reason_code] += 1
-    lake.upsert(ledger_path(settings), _ledger_row(result, spec.delivery_date(path.name), error.reason_code, now), ["feed", "checksum"])
-    return result
+def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
+    present = [t for t in tables if t is not None and t.num_rows]
+    return pa.concat_tables(present) if present else None
+
+
+def commit(prepared: list[PreparedDelivery], spec: FeedSpec, settings: Settings) -> None:
+    """Write a batch of prepared deliveries: one merge per table, the ledger last.
+
+    The ledger is the commit point: if anything fails before it, the batch is simply retried by
+    the next run, and the merges make that retry harmless.
+    """
+    if not prepared:
+        return
+    bronze = _concat([p.bronze for p in prepared])
+    if bronze is not None:
+        # A later delivery of the same key (a correction) wins, as it would one file at a time.
+        keys = list(spec.natural_key)
+        frame_keys = bronze.select(keys).to_pandas()
+        last = ~frame_keys.duplicated(keep="last").to_numpy()
+        lake.upsert(bronze_path(settings, spec), bronze.filter(pa.array(last)), keys, [spec.partition_by])
+    quarantine = _concat([p.quarantine for p in prepared])
+    if quarantine is not None:
+        lake.upsert(quarantine_rows_path(settings), quarantine, ["source_checksum", "line_number"], ["feed"])
+    rejected = _concat([p.rejected for p in prepared])
+    if rejected is not None:
+        lake.upsert(rejected_deliveries_path(settings), rejected, ["feed", "checksum"])
+    ledger = pa.concat_tables([_ledger_row(p.result, p.delivery_date, p.note, datetime.now(UTC)) for p in prepared])
+    lake.upsert(ledger_path(settings), ledger, ["feed", "checksum"])
+
+
+def ingest_deliveries(
+    paths: list[Path], spec: FeedSpec, settings: Settings, known: set[str] | None = None, batch_size: int = 64
+) -> list[DeliveryResult]:
+    """Ingest deliveries in order, committing every ``batch_size`` files; idempotent on checksums.
+
+    Batching turns 3 Delta commits per file into 3 per batch (a year of daily files: 18 commits
+    instead of 1,095), which is what makes a backfill fast.
+    """
+    if not settings.key:
+        raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")
+    known = processed_checksums(settings, spec) if known is None else known
+    results: list[DeliveryResult] = []
+    batch: list[PreparedDelivery] = []
+    for path in paths:
+        checksum = file_checksum(path)
+        if checksum in known:
+            results.append(DeliveryResult(spec.name, path.name, checksum, "already_processed", message="same bytes already processed"))
+            continue
+        known.add(checksum)
+        prepared = prepare_delivery(path, spec, settings, checksum, datetime.now(UTC))
+        batch.append(prepared)
+        results.append(prepared.result)
+        if len(batch) >= batch_size:
+            commit(batch, spec, settings)
+            batch = []
+    commit(batch, spec, settings)
+    return results
 
 
 def ingest_delivery(path: Path, spec: FeedSpec, settings: Settings, known: set[str] | None = None) -> DeliveryResult:
-    """Ingest one delivery file end to end; idempotent on the file's checksum."""
-    checksum = file_checksum(path)
-    if checksum in (processed_checksums(settings, spec) if known is None else known):
-        return DeliveryResult(spec.name, path.name, checksum, "already_processed", message="same bytes already processed")
-    if spec.delivery_date(path.name) is None:
-        return reject_delivery(
-            path, spec, settings, checksum,
-            DeliveryRejected("unexpected_file_name", f"{path.name!r} does not match {spec.delivery['file_pattern']!r}"),
-        )
-    try:
-        delivery = read_delivery(path, spec)
-        typed = parse_types(delivery.frame, spec)
-        failures = validate(typed, delivery.frame, spec)
-    except DeliveryRejected as error:
-        return reject_delivery(path, spec, settings, checksum, error)
-
-    now = datetime.now(UTC)
-    lineage: dict[str, object] = {"_source_file": path.name, "_source_checksum": checksum, "_ingested_at": now}
-    good = typed.drop(index=list(failures))
-    lines = delivery.frame.loc[good.index, "_source_line"].to_numpy()
-    bronze_rows = to_bronze(good, spec, settings.key, {**lineage, "_source_line": lines})
-    quarantined = quarantine_records(delivery.frame, failures, delivery.malformed, spec, settings.key, lineage)
-
-    lake.upsert(bronze_path(settings, spec), bronze_rows, list(spec.natural_key), [spec.partition_by])
-    lake.upsert(quarantine_rows_path(settings), quarantined, ["source_checksum", "line_number"], ["feed"])
-
-    note = f"additive schema change, undeclared column(s) ignored: {delivery.extra_columns}" if delivery.extra_columns else ""
-    result = DeliveryResult(
-        spec.name, path.name, checksum, "ingested",
-        rows_read=len(delivery.frame) + len(delivery.malformed),
-        rows_written=bronze_rows.num_rows,
-        rows_quarantined=quarantined.num_rows,
-        message=note,
-    )
-    for reasons in failures.values():
-        result.reasons.update({code for code, _ in reasons})
-    result.reasons.update(["malformed_row"] * len(delivery.malformed))
-    lake.upsert(ledger_path(settings), _ledger_row(result, spec.delivery_date(path.name), note, now), ["feed", "checksum"])
-    return result
+    """Ingest one delivery file end to end (see :func:`ingest_deliveries`)."""
+    return ingest_deliveries([path], spec, settings, known)[0]
 
 
 def landing_files(settings: Settings, spec: FeedSpec) -> list[Path]:

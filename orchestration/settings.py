@@ -127,14 +127,18 @@ def _read_key(env: Environment, lake: Path) -> tuple[bytes, str]:
     return raw.encode(), source
 
 
-def load_settings(lake: str | Path | None = None) -> Settings:
-    """Resolve settings from the environment; ``lake`` (a CLI flag) overrides ``OBSERVATOIRE_LAKE``."""
+def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -> Settings:
+    """Resolve settings from the environment; ``lake`` (a CLI flag) overrides ``OBSERVATOIRE_LAKE``.
+
+    Readers of published data (the apps, the API) pass ``require_key=False``: they never need
+    the pseudonymisation key, so it is not loaded into their process at all (least privilege).
+    """
     env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
     if env not in ("dev", "ci", "prod"):
         raise ConfigurationError(f"OBSERVATOIRE_ENV must be dev, ci or prod, not {env!r}.")
     lake_path = Path(lake or os.environ.get("OBSERVATOIRE_LAKE") or REPO_ROOT / "lake")
     lake_path = lake_path.expanduser().resolve()
-    key, source = _read_key(env, lake_path)  # type: ignore[arg-type]
+    key, source = _read_key(env, lake_path) if require_key else (b"", "not-loaded")  # type: ignore[arg-type]
     k_raw = os.environ.get("OBSERVATOIRE_K_MIN", str(DEFAULT_K_MIN))
     try:
         k_min = int(k_raw)

@@ -30,13 +30,17 @@ class ColumnSpec:
 
     source: str  # the partner's header, verbatim
     name: str  # our column name in bronze
-    type: Literal["string", "datetime", "float", "int", "date"]
+    type: Literal["string", "datetime", "float", "int", "date", "bool"]
     privacy: Privacy
     description: str
     nullable: bool = False
     restricted: bool = False  # allowed in bronze only (e.g. exact positions)
     pseudonym_scope: str | None = None
     codes: dict[str, str] | None = None  # partner code -> label
+    pattern: str | None = None  # regex every non-empty value matches
+    min: float | None = None
+    max: float | None = None
+    datetime_format: str | None = None  # overrides the feed's format.datetime_format
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,18 @@ class FeedSpec:
     retention: dict[str, int]
     columns: tuple[ColumnSpec, ...]
     contact_role: str = ""
+    event_time: str | None = None  # column whose local day is the partition (default: first datetime)
+    checks: tuple[str, ...] = ()  # named row checks needing code, e.g. inside_city
+
+    @property
+    def event_column(self) -> ColumnSpec:
+        """The datetime/date column that dates a row (its local day becomes the partition)."""
+        if self.event_time:
+            return self.column(self.event_time)
+        for col in self.columns:
+            if col.type in ("datetime", "date"):
+                return col
+        raise CatalogError(f"{self.name}: no datetime or date column to partition by")
 
     @property
     def kept_columns(self) -> tuple[ColumnSpec, ...]:
@@ -66,6 +82,10 @@ class FeedSpec:
             if col.name == name:
                 return col
         raise KeyError(f"{self.name} has no column {name!r}")
+
+    def bronze_name(self, column: ColumnSpec) -> list[str]:
+        """Bronze columns a kept column yields: itself, plus ``<name>_libelle`` for coded columns."""
+        return [column.name, f"{column.name}_libelle"] if column.codes else [column.name]
 
     @property
     def source_headers(self) -> tuple[str, ...]:
@@ -139,6 +159,10 @@ def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
     for key in data["natural_key"]:
         if key not in names:
             raise CatalogError(f"{data['name']}: natural key {key!r} is not a column")
+    if data.get("event_time") and data["event_time"] not in names:
+        raise CatalogError(f"{data['name']}: event_time {data['event_time']!r} is not a column")
+    if data["format"].get("type", "csv") not in ("csv", "jsonl", "json"):
+        raise CatalogError(f"{data['name']}: unsupported format.type {data['format'].get('type')!r}")
     return FeedSpec(
         name=data["name"],
         title=data["title"],
@@ -152,6 +176,8 @@ def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
         partition_by=data["partition_by"],
         retention=data["retention"],
         columns=tuple(columns),
+        event_time=data.get("event_time"),
+        checks=tuple(data.get("checks", ())),
     )
 
 

@@ -64,3 +64,9 @@ def test_short_key_and_bad_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("OBSERVATOIRE_ENV", "staging")
     with pytest.raises(ConfigurationError):
         load_settings(tmp_path)
+
+
+def test_readers_run_without_the_key_even_in_prod(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OBSERVATOIRE_ENV", "prod")
+    settings = load_settings(tmp_path, require_key=False)
+    assert settings.key == b"" and settings.key_source == "not-loaded"

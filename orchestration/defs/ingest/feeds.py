@@ -16,7 +16,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from orchestration import lake
 from orchestration.catalog import FeedSpec, feeds
 from orchestration.ingest_runs import PARTITIONS_START, in_partitions, pending_deliveries
-from orchestration.ingestion import bronze_path, ensure_tables, ingest_delivery, landing_files, processed_checksums
+from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files
 from orchestration.resources import ObservatoireResource
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -56,26 +56,22 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         settings = observatoire.settings()
         ensure_tables(settings, spec)
         keys = set(context.partition_keys)
-        known = processed_checksums(settings, spec)
+        owned = [p for p in landing_files(settings, spec) if in_partitions(p, spec, keys, today())]
         totals: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         rejected: list[str] = []
-        for path in landing_files(settings, spec):
-            if not in_partitions(path, spec, keys, today()):
-                continue
-            result = ingest_delivery(path, spec, settings, known)
-            known.add(result.checksum)
+        for result in ingest_deliveries(owned, spec, settings):
             totals[result.status] += 1
             totals["rows_read"] += result.rows_read
             totals["rows_written"] += result.rows_written
             totals["rows_quarantined"] += result.rows_quarantined
             reasons.update(result.reasons)
             if result.status == "rejected":
-                rejected.append(f"{path.name}: {result.message}")
-                context.log.warning(f"delivery rejected, kept aside: {path.name}: {result.message}")
+                rejected.append(f"{result.file_name}: {result.message}")
+                context.log.warning(f"delivery rejected, kept aside: {result.file_name}: {result.message}")
             elif result.status == "ingested":
                 context.log.info(
-                    f"{path.name}: {result.rows_read} read, {result.rows_written} written, "
+                    f"{result.file_name}: {result.rows_read} read, {result.rows_written} written, "
                     f"{result.rows_quarantined} quarantined {dict(result.reasons) or ''} {result.message}"
                 )
         table = lake.open_table(bronze_path(settings, spec))

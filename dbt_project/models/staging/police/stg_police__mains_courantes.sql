@@ -13,7 +13,7 @@ select
     incidents.jour,
     extract(hour from timezone('Europe/Paris', incidents.occurred_at))::integer as heure,
     incidents.code_nature,
-    incidents.categorie,
+    incidents.code_nature_libelle as categorie,
     incidents.agent_pseudo,
     quartiers.code_quartier
 from incidents
