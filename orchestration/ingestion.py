@@ -148,11 +148,14 @@ def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
 # Validation
 
 
-def validate(typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec) -> dict[int, list[tuple[str, str]]]:
+def validate(
+    typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec, within: str | None = None
+) -> dict[int, list[tuple[str, str]]]:
     """Run the feed's pandera contract; return row index -> [(reason code, explanation)].
 
     Table-level failures (no row index: missing column, wrong dtype) reject the whole delivery.
-    Within the valid rows, a natural key seen twice keeps its first occurrence.
+    Within the valid rows of one delivery (``raw[within]`` tells deliveries apart when several
+    are validated together), a natural key seen twice keeps its first occurrence.
     """
     contract = contract_for(spec.name)
     failures: dict[int, list[tuple[str, str]]] = {}
@@ -181,7 +184,12 @@ def validate(typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec) -> dict[int
                 reasons.append((code, detail))
     valid = typed.drop(index=list(failures))
     keys = list(spec.natural_key)
-    for index in valid.index[valid.duplicated(subset=keys, keep="first")]:
+    if within is not None:
+        valid = valid.assign(_delivery=raw.loc[valid.index, within])
+        keys_within = [*keys, "_delivery"]
+    else:
+        keys_within = keys
+    for index in valid.index[valid.duplicated(subset=keys_within, keep="first")]:
         failures.setdefault(int(index), []).append(("duplicate_id", f"{'/'.join(keys)} already delivered earlier in this file"))
     return failures
 
@@ -222,33 +230,39 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
 def quarantine_records(
     raw: pd.DataFrame,
     failures: dict[int, list[tuple[str, str]]],
-    malformed: dict[int, str],
+    malformed: list[tuple[str, str, int, str]],
     spec: FeedSpec,
     key: bytes,
-    lineage: dict[str, object],
+    now: datetime,
 ) -> pa.Table:
-    """Rejected rows with their reasons; their content is privacy-treated like bronze."""
-    now = lineage["_ingested_at"]
+    """Rejected rows with their reasons; their content is privacy-treated like bronze.
+
+    ``raw`` carries per-row lineage (``_source_file``, ``_source_checksum``, ``_source_line``);
+    ``malformed`` lists (file, checksum, line, reason) of records that could not even be split.
+    """
     records: list[dict[str, object]] = []
     if failures:
         bad = raw.loc[sorted(failures)]
-        treated = apply_treatments(bad.drop(columns=LINE_COLUMN), spec, key)
-        for index, row in treated.iterrows():
+        treated = apply_treatments(bad[[c.name for c in spec.columns]], spec, key)
+        for index, row in zip(bad.index, treated.to_dict("records"), strict=True):
             reasons = failures[int(index)]
             records.append(
                 {
-                    "line_number": int(raw.at[index, "_source_line"]),
+                    "source_file": bad.at[index, "_source_file"],
+                    "source_checksum": bad.at[index, "_source_checksum"],
+                    "line_number": int(bad.at[index, LINE_COLUMN]),
                     "reason_codes": ",".join(sorted({code for code, _ in reasons})),
                     "reasons": "; ".join(detail for _, detail in reasons),
                     "record": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()}, ensure_ascii=False),
                 }
             )
-    for line, reason in malformed.items():
-        records.append({"line_number": line, "reason_codes": "malformed_row", "reasons": reason, "record": None})
-    frame = pd.DataFrame(records, columns=["line_number", "reason_codes", "reasons", "record"])
+    for file_name, checksum, line, reason in malformed:
+        records.append(
+            {"source_file": file_name, "source_checksum": checksum, "line_number": line,
+             "reason_codes": "malformed_row", "reasons": reason, "record": None}
+        )
+    frame = pd.DataFrame(records, columns=["source_file", "source_checksum", "line_number", "reason_codes", "reasons", "record"])
     frame["feed"] = spec.name
-    frame["source_file"] = lineage["_source_file"]
-    frame["source_checksum"] = lineage["_source_checksum"]
     frame["quarantined_at"] = now
     return pa.Table.from_pandas(frame[QUARANTINE_SCHEMA.names], schema=QUARANTINE_SCHEMA, preserve_index=False)
 
@@ -276,118 +290,147 @@ def processed_checksums(settings: Settings, spec: FeedSpec) -> set[str]:
 
 
 @dataclass
-class PreparedDelivery:
-    """One delivery parsed, validated and treated in memory, not yet committed."""
+class Batch:
+    """Deliveries parsed, validated and treated together in memory, not yet committed."""
 
-    result: DeliveryResult
-    delivery_date: object
-    note: str = ""
+    results: list[DeliveryResult] = field(default_factory=list)
+    dates: list[object] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     bronze: pa.Table | None = None
     quarantine: pa.Table | None = None
-    rejected: pa.Table | None = None
+    rejected: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, result: DeliveryResult, delivery_date: object, note: str) -> None:
+        self.results.append(result)
+        self.dates.append(delivery_date)
+        self.notes.append(note)
 
 
-def _reject(path: Path, spec: FeedSpec, settings: Settings, checksum: str, error: DeliveryRejected, now: datetime) -> PreparedDelivery:
-    """Keep an unreadable delivery aside and prepare the record of why."""
+def _reject(batch: Batch, path: Path, spec: FeedSpec, settings: Settings, checksum: str, error: DeliveryRejected, now: datetime) -> None:
+    """Keep an unreadable delivery aside and record why, so the partner can be asked to resend."""
     kept = settings.quarantine / "files" / spec.name / f"{checksum[:12]}_{path.name}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     if not kept.exists():
         shutil.copy2(path, kept)  # landing retention must not delete the evidence
-    row = {
-        "feed": spec.name,
-        "file_name": path.name,
-        "checksum": checksum,
-        "size_bytes": path.stat().st_size,
-        "reason_code": error.reason_code,
-        "reason": error.message,
-        "kept_at": str(kept.relative_to(settings.lake)),
-        "detected_at": now,
-    }
+    batch.rejected.append(
+        {
+            "feed": spec.name,
+            "file_name": path.name,
+            "checksum": checksum,
+            "size_bytes": path.stat().st_size,
+            "reason_code": error.reason_code,
+            "reason": error.message,
+            "kept_at": str(kept.relative_to(settings.lake)),
+            "detected_at": now,
+        }
+    )
     result = DeliveryResult(spec.name, path.name, checksum, "rejected", message=str(error))
     result.reasons[error.reason_code] += 1
-    return PreparedDelivery(
-        result, spec.delivery_date(path.name), error.reason_code, rejected=pa.Table.from_pylist([row], schema=REJECTED_SCHEMA)
-    )
+    batch.add(result, spec.delivery_date(path.name), error.reason_code)
 
 
-def prepare_delivery(path: Path, spec: FeedSpec, settings: Settings, checksum: str, now: datetime) -> PreparedDelivery:
-    """Parse, validate and treat one delivery; writes nothing to the tables."""
-    if spec.delivery_date(path.name) is None:
-        pattern = spec.delivery["file_pattern"]
-        return _reject(path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", f"{path.name!r} does not match {pattern!r}"), now)
+def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings) -> Batch:
+    """Parse, validate and treat deliveries ``(path, checksum)``; writes nothing to the tables.
+
+    Files are read one by one (a bad file is rejected alone) but validated and treated as one
+    frame: pandera and the treatments cost per call, so one call per batch, not per file.
+    """
+    now = datetime.now(UTC)
+    batch = Batch()
+    frames: list[pd.DataFrame] = []
+    parsed: list[tuple[Path, str, list[str]]] = []
+    malformed: list[tuple[str, str, int, str]] = []
+    for path, checksum in items:
+        if spec.delivery_date(path.name) is None:
+            message = f"{path.name!r} does not match {spec.delivery['file_pattern']!r}"
+            _reject(batch, path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", message), now)
+            continue
+        try:
+            delivery = read_delivery(path, spec)
+        except DeliveryRejected as error:
+            _reject(batch, path, spec, settings, checksum, error, now)
+            continue
+        frames.append(delivery.frame.assign(_source_file=path.name, _source_checksum=checksum))
+        malformed += [(path.name, checksum, line, reason) for line, reason in delivery.malformed.items()]
+        parsed.append((path, checksum, delivery.extra_columns))
+    if not parsed:
+        return batch
+    raw = pd.concat(frames, ignore_index=True)
+    typed = parse_types(raw, spec)
     try:
-        delivery = read_delivery(path, spec)
-        typed = parse_types(delivery.frame, spec)
-        failures = validate(typed, delivery.frame, spec)
-    except DeliveryRejected as error:
-        return _reject(path, spec, settings, checksum, error, now)
-    lineage: dict[str, object] = {"_source_file": path.name, "_source_checksum": checksum, "_ingested_at": now}
-    good = typed.drop(index=list(failures))
-    lines = delivery.frame.loc[good.index, LINE_COLUMN].to_numpy()
-    bronze = to_bronze(good, spec, settings.key, {**lineage, LINE_COLUMN: lines})
-    quarantine = quarantine_records(delivery.frame, failures, delivery.malformed, spec, settings.key, lineage)
-    note = f"additive schema change, undeclared column(s) ignored: {delivery.extra_columns}" if delivery.extra_columns else ""
-    result = DeliveryResult(
-        spec.name, path.name, checksum, "ingested",
-        rows_read=len(delivery.frame) + len(delivery.malformed),
-        rows_written=bronze.num_rows,
-        rows_quarantined=quarantine.num_rows,
-        message=note,
-    )
-    for reasons in failures.values():
-        result.reasons.update({code for code, _ in reasons})
-    result.reasons.update(["malformed_row"] * len(delivery.malformed))
-    return PreparedDelivery(result, spec.delivery_date(path.name), note, bronze=bronze, quarantine=quarantine)
+        failures = validate(typed, raw, spec, within="_source_checksum")
+    except DeliveryRejected as error:  # table-level: the layout itself is wrong for every file
+        for path, checksum, _ in parsed:
+            _reject(batch, path, spec, settings, checksum, error, now)
+        return batch
+    good = typed.index.difference(pd.Index(list(failures)))
+    lineage = {
+        "_source_file": raw.loc[good, "_source_file"].to_numpy(),
+        "_source_checksum": raw.loc[good, "_source_checksum"].to_numpy(),
+        LINE_COLUMN: raw.loc[good, LINE_COLUMN].to_numpy(),
+        "_ingested_at": now,
+    }
+    batch.bronze = to_bronze(typed.loc[good], spec, settings.key, lineage)
+    batch.quarantine = quarantine_records(raw, failures, malformed, spec, settings.key, now)
+
+    rows_read = raw["_source_checksum"].value_counts()
+    written = pd.Series(lineage["_source_checksum"]).value_counts()
+    for path, checksum, extra in parsed:
+        note = f"additive schema change, undeclared column(s) ignored: {extra}" if extra else ""
+        file_failures = [failures[i] for i in failures if raw.at[i, "_source_checksum"] == checksum]
+        file_malformed = sum(1 for m in malformed if m[1] == checksum)
+        result = DeliveryResult(
+            spec.name, path.name, checksum, "ingested",
+            rows_read=int(rows_read.get(checksum, 0)) + file_malformed,
+            rows_written=int(written.get(checksum, 0)),
+            rows_quarantined=len(file_failures) + file_malformed,
+            message=note,
+        )
+        for reasons in file_failures:
+            result.reasons.update({code for code, _ in reasons})
+        result.reasons.update(["malformed_row"] * file_malformed)
+        batch.add(result, spec.delivery_date(path.name), note)
+    return batch
 
 
-def _ledger_row(result: DeliveryResult, delivery_date: object, note: str, now: datetime) -> pa.Table:
-    return pa.Table.from_pylist(
-        [
-            {
-                "feed": result.feed,
-                "file_name": result.file_name,
-                "checksum": result.checksum,
-                "delivery_date": delivery_date,
-                "status": result.status,
-                "rows_read": result.rows_read,
-                "rows_written": result.rows_written,
-                "rows_quarantined": result.rows_quarantined,
-                "schema_note": note,
-                "ingested_at": now,
-            }
-        ],
-        schema=LEDGER_SCHEMA,
-    )
+def _ledger(batch: Batch) -> pa.Table:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "feed": r.feed,
+            "file_name": r.file_name,
+            "checksum": r.checksum,
+            "delivery_date": day,
+            "status": r.status,
+            "rows_read": r.rows_read,
+            "rows_written": r.rows_written,
+            "rows_quarantined": r.rows_quarantined,
+            "schema_note": note,
+            "ingested_at": now,
+        }
+        for r, day, note in zip(batch.results, batch.dates, batch.notes, strict=True)
+    ]
+    return pa.Table.from_pylist(rows, schema=LEDGER_SCHEMA)
 
 
-def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
-    present = [t for t in tables if t is not None and t.num_rows]
-    return pa.concat_tables(present) if present else None
-
-
-def commit(prepared: list[PreparedDelivery], spec: FeedSpec, settings: Settings) -> None:
-    """Write a batch of prepared deliveries: one merge per table, the ledger last.
+def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
+    """Write a batch: one merge per table, the ledger last.
 
     The ledger is the commit point: if anything fails before it, the batch is simply retried by
     the next run, and the merges make that retry harmless.
     """
-    if not prepared:
+    if not batch.results:
         return
-    bronze = _concat([p.bronze for p in prepared])
-    if bronze is not None:
+    if batch.bronze is not None and batch.bronze.num_rows:
         # A later delivery of the same key (a correction) wins, as it would one file at a time.
         keys = list(spec.natural_key)
-        frame_keys = bronze.select(keys).to_pandas()
-        last = ~frame_keys.duplicated(keep="last").to_numpy()
-        lake.upsert(bronze_path(settings, spec), bronze.filter(pa.array(last)), keys, [spec.partition_by])
-    quarantine = _concat([p.quarantine for p in prepared])
-    if quarantine is not None:
-        lake.upsert(quarantine_rows_path(settings), quarantine, ["source_checksum", "line_number"], ["feed"])
-    rejected = _concat([p.rejected for p in prepared])
-    if rejected is not None:
-        lake.upsert(rejected_deliveries_path(settings), rejected, ["feed", "checksum"])
-    ledger = pa.concat_tables([_ledger_row(p.result, p.delivery_date, p.note, datetime.now(UTC)) for p in prepared])
-    lake.upsert(ledger_path(settings), ledger, ["feed", "checksum"])
+        last = ~batch.bronze.select(keys).to_pandas().duplicated(keep="last").to_numpy()
+        lake.upsert(bronze_path(settings, spec), batch.bronze.filter(pa.array(last)), keys, [spec.partition_by])
+    if batch.quarantine is not None and batch.quarantine.num_rows:
+        lake.upsert(quarantine_rows_path(settings), batch.quarantine, ["source_checksum", "line_number"], ["feed"])
+    if batch.rejected:
+        lake.upsert(rejected_deliveries_path(settings), pa.Table.from_pylist(batch.rejected, schema=REJECTED_SCHEMA), ["feed", "checksum"])
+    lake.upsert(ledger_path(settings), _ledger(batch), ["feed", "checksum"])
 
 
 def ingest_deliveries(
@@ -402,20 +445,25 @@ def ingest_deliveries(
         raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")
     known = processed_checksums(settings, spec) if known is None else known
     results: list[DeliveryResult] = []
-    batch: list[PreparedDelivery] = []
+    pending: list[tuple[Path, str]] = []
+
+    def flush() -> None:
+        batch = prepare_batch(pending, spec, settings)
+        commit(batch, spec, settings)
+        results.extend(batch.results)
+        pending.clear()
+
     for path in paths:
         checksum = file_checksum(path)
         if checksum in known:
             results.append(DeliveryResult(spec.name, path.name, checksum, "already_processed", message="same bytes already processed"))
             continue
         known.add(checksum)
-        prepared = prepare_delivery(path, spec, settings, checksum, datetime.now(UTC))
-        batch.append(prepared)
-        results.append(prepared.result)
-        if len(batch) >= batch_size:
-            commit(batch, spec, settings)
-            batch = []
-    commit(batch, spec, settings)
+        pending.append((path, checksum))
+        if len(pending) >= batch_size:
+            flush()
+    if pending:
+        flush()
     return results
 
 
