@@ -8,6 +8,7 @@ then swapped in, so a reader sees either the old export or the new one, never ha
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,8 @@ def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
     """A mart from the build database, read-only, in a stable order (gate and publisher share it)."""
     con = duck.connect(settings.build_db, read_only=True)
     try:
-        return con.sql(f"select * from marts.{mart} order by all").df()
+        # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).
+        return con.sql(f"select * from marts.{mart} order by all").to_arrow_table().to_pandas()
     finally:
         con.close()
 
@@ -163,6 +165,22 @@ def build_open_dataset(mart: pd.DataFrame, dataset: OpenDataset, k: int) -> tupl
     return table, report.to_json(), _field_descriptions(dataset, zone, period, k)
 
 
+KEPT_VERSIONS = 3  # previous exports kept so a reader mid-download never loses its files
+
+
+def _swap_in(version_dir: Path, final: Path) -> None:
+    """Point ``final`` (a symlink) at ``version_dir`` atomically; readers never see a gap."""
+    link = final.with_name(f".{final.name}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(version_dir.relative_to(final.parent), target_is_directory=True)
+    if final.exists() and not final.is_symlink():
+        shutil.rmtree(final)  # an export from before versioned publication
+    os.replace(link, final)  # rename(2) over the old link: atomic
+    versions = sorted(p for p in version_dir.parent.iterdir() if p.is_dir())
+    for old in versions[:-KEPT_VERSIONS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult) -> dict[str, Any]:
     """Write CSV + Parquet + datapackage.json + disclosure.json for ``dataset``; returns the package.
 
@@ -179,8 +197,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     now = datetime.now(UTC).isoformat(timespec="seconds")
     disclosure["published_at"] = now
     name = dataset.dataset
-    staging = settings.open_data / f".{name}.staging"
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = settings.open_data / ".versions" / name / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging.mkdir(parents=True)
 
     table.to_csv(staging / f"{name}.csv", index=False, encoding="utf-8")
@@ -219,11 +236,5 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
     (staging / "disclosure.json").write_text(json.dumps(disclosure, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    # Swap: the previous export stays readable until the new one is complete.
-    previous = settings.open_data / f".{name}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    shutil.rmtree(previous, ignore_errors=True)
+    _swap_in(staging, final)
     return package

@@ -189,3 +189,31 @@ def test_empty_lake_in_chromium(streamlit_server: Callable, empty_lake: Path, op
         expect(page.get_by_text(plain_part, exact=False)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
         expect(page.locator("code", has_text="make demo")).to_be_visible()
         page.screenshot(path=str(tmp_path / f"{path}-empty.png"))
+
+
+def test_real_pipeline_output_in_chromium(streamlit_server: Callable, pipeline_lake, open_page: Callable, tmp_path: Path) -> None:
+    """The pages on what the real graph published (sensor -> ingest -> dbt -> gate -> publish)."""
+    from playwright.sync_api import expect
+
+    from orchestration import lake
+    from orchestration.publishing import gold_path
+
+    published = int(lake.read(gold_path(pipeline_lake.settings, "incidents_quartier_jour")).column("nb_incidents").to_pandas().sum())
+    server = streamlit_server(pipeline_lake.settings.lake)
+    offline = open_page(viewport={"width": 1400, "height": 2600})
+    page = offline.page
+    page.goto(f"{server.url}/observatoire", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=LOAD_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stMetric"]', has_text="Incidents").first).to_contain_text(fr_int(published))
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Contrôle qualité réussi")
+    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=LOAD_TIMEOUT_MS)
+    wait_until_idle(page)
+    page.screenshot(path=str(tmp_path / "observatoire-real.png"), full_page=True)
+
+    page.goto(f"{server.url}/portail", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Interventions de la police municipale par arrondissement et par mois")).to_be_visible()
+    expect(page.get_by_text("inférieures à 11", exact=False)).to_be_visible()
+    wait_until_idle(page)
+    page.screenshot(path=str(tmp_path / "portail-real.png"), full_page=True)
+    assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
