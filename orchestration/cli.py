@@ -31,6 +31,9 @@ QUIET_ENV = {
 }
 
 
+_WARNED: set[str] = set()  # warnings already shown by this command (demo = simulate + run + serve)
+
+
 def _say(message: str) -> None:
     print(message, flush=True)
 
@@ -39,7 +42,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.lake)
     os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
     os.environ.update(QUIET_ENV)
-    if settings.uses_dev_key:
+    if settings.uses_dev_key and "dev_key" not in _WARNED:
+        _WARNED.add("dev_key")
         _say(
             "  ! pseudonymisation key: the PUBLIC DEVELOPMENT default (refused in prod). "
             "Set OBSERVATOIRE_KEY or OBSERVATOIRE_KEY_FILE for real data."

@@ -40,7 +40,6 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),  # a backfill of N days is one run, not N
         group_name="ingest",
         kinds={"deltalake", "pandas"},
-        owners=[],
         description=f"{spec.title} ({spec.owner}). {spec.description}",
         metadata={
             "owner": spec.owner,
