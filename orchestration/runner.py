@@ -76,7 +76,7 @@ def _materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, di
     return found
 
 
-def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, tags: dict[str, str], echo: Echo) -> RunOutcome:
+def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, tags: dict[str, str]) -> RunOutcome:
     job = defs.resolve_job_def(job_name)
     started = time.perf_counter()
     result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False)
@@ -99,7 +99,18 @@ def run_pending(settings: Settings, echo: Echo = print) -> RunSummary:
 
     defs = load_defs()
     with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
-        return _run_sensors(settings, defs, instance, echo)
+        summary = _run_sensors(settings, defs, instance, echo)
+        _report_freshness(defs, instance, echo)
+        return summary
+
+
+def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo) -> None:
+    """Evaluate every feed's freshness check (as the schedule does) and print the verdicts."""
+    result = defs.resolve_job_def("check_freshness").execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            check = event.event_specific_data
+            echo(f"  freshness: {check.description}")  # type: ignore[union-attr]
 
 
 def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo) -> RunSummary:
@@ -125,7 +136,7 @@ def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
             job_name = request.job_name or sensor.job_name
             scope = " ".join(f"{k.split('/')[-1]}={v}" for k, v in sorted(request.tags.items()) if "partition" in k)
             echo(f"  {sensor.name} -> {job_name} {scope}".rstrip())
-            outcome = _execute(defs, instance, job_name, dict(request.tags), echo)
+            outcome = _execute(defs, instance, job_name, dict(request.tags))
             summary.runs.append(outcome)
             for asset, meta in outcome.metadata.items():
                 shown = {k: v for k, v in meta.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)}
