@@ -4,6 +4,8 @@
     observatoire run                 # materialise everything pending, in-process, no server
     observatoire serve               # Dagster UI + apps on 127.0.0.1
     observatoire demo                # simulate + run + serve
+    observatoire backfill police_mains_courantes --from 2026-01-01 --to 2026-01-31
+    observatoire retention           # apply retention now (nightly schedule otherwise)
 
 Every command takes ``--lake PATH`` (else ``OBSERVATOIRE_LAKE``, else ``./lake``).
 """
@@ -86,6 +88,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         failed = [r.job for r in summary.runs if not r.success]
         _say(f"run: FAILED ({', '.join(failed)}) after {elapsed:.1f} s; nothing failing was published. Details: {log_path}")
         return 1
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Run a feed's ingest job over a day range (deliveries already processed are skipped)."""
+    settings = _settings(args)
+    from orchestration.catalog import feeds
+    from orchestration.runner import backfill
+
+    if args.feed not in feeds():
+        _say(f"backfill: unknown feed {args.feed!r}; declared: {', '.join(sorted(feeds()))}")
+        return 2
+    outcome = backfill(settings, args.feed, args.start, args.end, echo=_say)
+    return 0 if outcome.success else 1
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Apply every feed's retention now (the Dagster schedule does it nightly)."""
+    settings = _settings(args)
+    from orchestration.catalog import feeds
+    from orchestration.governance import apply_retention
+
+    for spec in feeds().values():
+        report = apply_retention(settings, spec)
+        _say(
+            f"retention {spec.name}: {report.landing_files_removed} landing file(s), "
+            f"{report.bronze_rows_removed} bronze row(s), {report.quarantine_rows_removed} quarantined row(s) removed; "
+            f"{report.vacuumed_files} file(s) vacuumed"
+        )
     return 0
 
 
@@ -193,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulation_flags(add("simulate", cmd_simulate, "write simulated partner drops into landing/"), 30)
     add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
     serve_flags(add("serve", cmd_serve, "serve the Dagster UI and the apps on 127.0.0.1"))
+    backfill = add("backfill", cmd_backfill, "re-run a feed's ingestion over a day range (idempotent)")
+    backfill.add_argument("feed", help="feed name, as declared in orchestration/catalog/feeds/")
+    backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
+    add("retention", cmd_retention, "apply every feed's retention now (deletes and vacuums)")
     demo = add("demo", cmd_demo, "simulate + run + serve")
     simulation_flags(demo, 90)
     serve_flags(demo)

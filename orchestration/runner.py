@@ -13,10 +13,12 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.settings import REPO_ROOT, Settings
 
@@ -150,6 +152,23 @@ def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
             cursors[sensor.name] = data.cursor
             cursors_path.write_text(json.dumps(cursors))
     return summary
+
+
+def backfill(settings: Settings, feed_name: str, first: date, last: date, echo: Echo = print) -> RunOutcome:
+    """Run ``ingest_<feed>`` over [first, last] as one run (the asset's single-run backfill policy)."""
+    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
+    from orchestration.definitions import defs as load_defs
+
+    defs = load_defs()
+    tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
+    with prepare_instance(settings) as instance:
+        outcome = _execute(defs, instance, f"ingest_{feed_name}", tags)
+    for asset, meta in outcome.metadata.items():
+        echo(f"  {asset}: {({k: v for k, v in meta.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)})}")
+    echo(f"backfill {feed_name} {first}..{last}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
+    if not outcome.success:
+        echo(outcome.failure)
+    return outcome
 
 
 def reset_cli_cursors(dagster_home: Path) -> None:

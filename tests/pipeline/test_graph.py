@@ -154,3 +154,16 @@ def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
     assert export.read_bytes() == export_before
     bronze = lake.read(bronze_path(settings, SPEC)).to_pandas()
     assert (bronze["jour"] == flood_day).sum() == 400  # the data is kept, just not published
+
+
+def test_cli_backfill_is_idempotent(pipeline_lake: PipelineLake, capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestration.cli import main
+    from tests.conftest import SIM_START
+
+    settings = pipeline_lake.settings
+    before = table_versions(settings)
+    last = SIM_START + timedelta(days=SIM_DAYS - 1)
+    assert main(["backfill", SPEC.name, "--from", str(SIM_START), "--to", str(last), "--lake", str(settings.lake)]) == 0
+    assert f"'deliveries_already_processed': {SIM_DAYS}" in capsys.readouterr().out
+    assert table_versions(settings) == before
+    assert main(["backfill", "no_such_feed", "--from", str(SIM_START), "--to", str(last), "--lake", str(settings.lake)]) == 2

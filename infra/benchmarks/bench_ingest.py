@@ -1,0 +1,107 @@
+"""Benchmark of ingestion (not a test): every declared feed, a simulated city-year, and the floor.
+
+    .venv/bin/python infra/benchmarks/bench_ingest.py --days 365 --scale 1
+
+1. **Observatoire**: the real Dagster ingest job of each feed over the whole day range, in-process
+   (parse, contract, privacy, bronze/quarantine/ledger merges, lineage, metadata).
+2. **Floor**: a plain script doing the least any ingestion must do: DuckDB reads the same files
+   (declared separator and encoding, bad lines skipped) and ``deltalake`` appends them to a table
+   partitioned by day. No contract, no privacy, no quarantine, no idempotence.
+
+Prints per feed: rows, wall seconds and rows/s for both, their ratio, and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from deltalake import write_deltalake  # noqa: E402
+
+from infra.simulator import simulate  # noqa: E402
+from orchestration import duck  # noqa: E402
+from orchestration.catalog import FeedSpec, feeds  # noqa: E402
+from orchestration.ingestion import landing_files  # noqa: E402
+from orchestration.settings import load_settings  # noqa: E402
+
+
+def floor_ingest(files: list[Path], spec: FeedSpec, target: Path) -> int:
+    """Plain DuckDB + deltalake load of ``files``: the cost of just moving the bytes."""
+    if not files:
+        return 0
+    con = duck.connect()
+    names = [str(f) for f in files]
+    fmt = spec.format
+    if fmt.get("type", "csv") == "csv":
+        encoding = "latin-1" if fmt.get("encoding", "utf-8").lower() in ("latin-1", "iso-8859-1", "latin1", "cp1252") else "utf-8"
+        relation = con.read_csv(names, sep=fmt.get("separator", ","), encoding=encoding, all_varchar=True, ignore_errors=True, union_by_name=True)
+    else:
+        relation = con.sql(f"select * from read_json({names!r}, format='{'newline_delimited' if fmt['type'] == 'jsonl' else 'auto'}', ignore_errors=true, union_by_name=true)")
+    table = relation.to_arrow_table()
+    day = [f for f in spec.columns if f.name == spec.event_column.name][0].source
+    table = con.sql(f'select *, substr(cast("{day}" as varchar), 1, 10) as jour from table').to_arrow_table()
+    write_deltalake(str(target), table, partition_by=["jour"], mode="append")
+    con.close()
+    return table.num_rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--feeds", nargs="*", help="only these feeds (default: all declared)")
+    args = parser.parse_args()
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    root = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    lake_root = root / "lake"
+    start = date.today() - timedelta(days=args.days + 1)
+    t0 = time.perf_counter()
+    simulate(lake_root / "landing", start=start, days=args.days, seed=args.seed, scale=args.scale)
+    print(f"simulated {args.days} days at scale {args.scale} in {time.perf_counter() - t0:.1f} s -> {root}")
+
+    from orchestration.definitions import defs
+    from orchestration.runner import QUIET_LOGS, prepare_instance
+
+    settings = load_settings(lake_root)
+    os.environ["OBSERVATOIRE_LAKE"] = str(lake_root)
+    definitions = defs()
+    chosen = [s for n, s in feeds().items() if not args.feeds or n in args.feeds]
+    rows_fmt = f"{'feed':<34}{'rows':>10}{'obs s':>8}{'obs rows/s':>12}{'floor s':>9}{'floor rows/s':>14}{'ratio':>7}"
+    print(rows_fmt)
+    total_obs = total_floor = 0.0
+    with prepare_instance(settings) as instance:
+        for spec in chosen:
+            files = landing_files(settings, spec)
+            days = sorted(d for f in files if (d := spec.delivery_date(f.name)))
+            if not days:
+                continue
+            tags = {"dagster/asset_partition_range_start": days[0].isoformat(), "dagster/asset_partition_range_end": days[-1].isoformat()}
+            t1 = time.perf_counter()
+            result = definitions.resolve_job_def(f"ingest_{spec.name}").execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS)
+            obs = time.perf_counter() - t1
+            meta = {}
+            for event in result.get_asset_materialization_events():
+                meta = {k: v.value for k, v in event.event_specific_data.materialization.metadata.items()}  # type: ignore[union-attr]
+            rows = int(meta.get("rows_read", 0))
+            t2 = time.perf_counter()
+            floor_rows = floor_ingest(files, spec, root / "floor" / spec.name)
+            floor = time.perf_counter() - t2
+            total_obs += obs
+            total_floor += floor
+            print(f"{spec.name:<34}{rows:>10,}{obs:>8.1f}{rows / obs:>12,.0f}{floor:>9.1f}{floor_rows / floor:>14,.0f}{obs / floor:>7.1f}")
+    print(f"{'total':<34}{'':>10}{total_obs:>8.1f}{'':>12}{total_floor:>9.1f}{'':>14}{total_obs / total_floor:>7.1f}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
