@@ -126,8 +126,9 @@ def bronze_schema(spec: FeedSpec) -> pa.Schema:
         fields.append(pa.field(col.name, _ARROW_TYPES[col.type]))
         if col.codes:
             fields.append(pa.field(f"{col.name}_libelle", pa.string()))
+    if spec.partition_by not in {c.name for c in spec.kept_columns}:  # else the date column is it
+        fields.append(pa.field(spec.partition_by, pa.date32()))
     fields += [
-        pa.field(spec.partition_by, pa.date32()),
         pa.field("_source_file", pa.string()),
         pa.field("_source_checksum", pa.string()),
         pa.field("_source_line", pa.int64()),
@@ -207,9 +208,14 @@ def _is_public(spec: FeedSpec, column: str) -> bool:
 def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str, object]) -> pa.Table:
     """Apply the privacy treatments and derived columns; return rows in the bronze schema."""
     treated = apply_treatments(typed, spec, key)
-    tz = spec.format.get("timezone", "UTC")
+    # A row is partitioned by its own (local) day; a row without one (a feed with no date column,
+    # or an optional event time left empty) by the day its delivery covers.
+    days = pd.Series(lineage["_delivery_date"], index=treated.index, dtype="object")
     event = spec.event_column
-    treated[spec.partition_by] = treated[event.name].dt.date
+    if event is not None:
+        own = treated[event.name].dt.date
+        days = own.where(own.notna(), days)
+    tz = spec.format.get("timezone", "UTC")
     for col in spec.kept_columns:
         if col.type == "datetime":
             # Partner times are local; bronze stores UTC. An ambiguous autumn hour is read as
@@ -221,8 +227,10 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
             treated[col.name] = treated[col.name].dt.date
         if col.codes:
             treated[f"{col.name}_libelle"] = treated[col.name].map(col.codes)
+    treated[spec.partition_by] = days
     for name, value in lineage.items():
-        treated[name] = value
+        if name != "_delivery_date":
+            treated[name] = value
     schema = bronze_schema(spec)
     return pa.Table.from_pandas(treated[schema.names], schema=schema, preserve_index=False)
 
@@ -350,7 +358,7 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
         except DeliveryRejected as error:
             _reject(batch, path, spec, settings, checksum, error, now)
             continue
-        frames.append(delivery.frame.assign(_source_file=path.name, _source_checksum=checksum))
+        frames.append(delivery.frame.assign(_source_file=path.name, _source_checksum=checksum, _delivery_date=spec.delivery_date(path.name)))
         malformed += [(path.name, checksum, line, reason) for line, reason in delivery.malformed.items()]
         parsed.append((path, checksum, delivery.extra_columns))
     if not parsed:
@@ -369,6 +377,7 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
         "_source_checksum": raw.loc[good, "_source_checksum"].to_numpy(),
         LINE_COLUMN: raw.loc[good, LINE_COLUMN].to_numpy(),
         "_ingested_at": now,
+        "_delivery_date": raw.loc[good, "_delivery_date"].to_numpy(),
     }
     batch.bronze = to_bronze(typed.loc[good], spec, settings.key, lineage)
     batch.quarantine = quarantine_records(raw, failures, malformed, spec, settings.key, now)

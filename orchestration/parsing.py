@@ -186,12 +186,26 @@ def read_delivery(path: Path, spec: FeedSpec) -> RawDelivery:
     return READERS[spec.format.get("type", "csv")](text, spec)
 
 
+def _local_datetimes(values: pd.Series, pattern: str | None, timezone: str) -> pd.Series:
+    """Naive local times (the feed's time zone), whether the partner wrote offsets or not.
+
+    Offsets (ISO 8601 ``+01:00``/``+02:00``, mixed across a DST change) are honoured: the
+    instant is converted to local time, so every datetime column means the same thing.
+    """
+    try:
+        parsed = pd.to_datetime(values, format=pattern, errors="coerce")
+    except ValueError:  # mixed offsets: parse as instants
+        parsed = pd.to_datetime(values, format=pattern, errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
+    return parsed.astype("datetime64[us]")
+
+
 def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: dict[str, Any]) -> pd.Series:
     stripped = raw.str.strip()
     values = stripped.where(stripped != "")
     if col.type == "datetime":
-        pattern = col.datetime_format or fmt.get("datetime_format")
-        return pd.to_datetime(values, format=pattern, errors="coerce").astype("datetime64[us]")
+        return _local_datetimes(values, col.datetime_format or fmt.get("datetime_format"), fmt.get("timezone", "UTC"))
     if col.type == "date":
         pattern = col.datetime_format or fmt.get("date_format") or "%Y-%m-%d"
         return pd.to_datetime(values, format=pattern, errors="coerce").astype("datetime64[us]")

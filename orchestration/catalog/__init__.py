@@ -63,14 +63,18 @@ class FeedSpec:
     checks: tuple[str, ...] = ()  # named row checks needing code, e.g. inside_city
 
     @property
-    def event_column(self) -> ColumnSpec:
-        """The datetime/date column that dates a row (its local day becomes the partition)."""
+    def event_column(self) -> ColumnSpec | None:
+        """The datetime/date column that dates a row (its local day becomes the partition).
+
+        ``None`` for feeds whose rows carry no date of their own (BAAC ``lieux``, ``usagers``...):
+        their partition is the day the delivery covers, read from the file name.
+        """
         if self.event_time:
             return self.column(self.event_time)
         for col in self.columns:
             if col.type in ("datetime", "date"):
                 return col
-        raise CatalogError(f"{self.name}: no datetime or date column to partition by")
+        return None
 
     @property
     def kept_columns(self) -> tuple[ColumnSpec, ...]:
@@ -159,6 +163,14 @@ def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
     for key in data["natural_key"]:
         if key not in names:
             raise CatalogError(f"{data['name']}: natural key {key!r} is not a column")
+    partition = data["partition_by"]
+    if partition in names:
+        clash = next(c for c in columns if c.name == partition)
+        if clash.type != "date" or data.get("event_time") != partition:
+            raise CatalogError(
+                f"{data['name']}: column {partition!r} clashes with the partition column; rename it, "
+                f"or make it the feed's date column (type date and event_time: {partition})"
+            )
     if data.get("event_time") and data["event_time"] not in names:
         raise CatalogError(f"{data['name']}: event_time {data['event_time']!r} is not a column")
     if data["format"].get("type", "csv") not in ("csv", "jsonl", "json"):
