@@ -1,6 +1,6 @@
 """``observatoire``: simulate partner drops, run the pipeline, serve the UIs.
 
-    observatoire simulate --start 2026-01-01 --days 30 --seed 42 --scale 1
+    observatoire simulate --start 2026-01-01 --days 30 --seed 42 --scale 1 [--effects FILE]
     observatoire run                 # materialise everything pending, in-process, no server
     observatoire serve               # Dagster UI + apps on 127.0.0.1
     observatoire demo                # simulate + run + serve
@@ -59,7 +59,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     start = args.start or (date.today() - timedelta(days=args.days))
-    report = simulate(settings.landing, start=start, days=args.days, seed=args.seed, scale=args.scale)
+    report = simulate(settings.landing, start=start, days=args.days, seed=args.seed, scale=args.scale, effects=args.effects)
     rows = ", ".join(f"{feed}: {n:,} rows" for feed, n in sorted(report.rows.items()))
     _say(f"simulate: {len(report.files)} file(s) from {start} for {args.days} day(s) into {settings.landing} ({rows})")
     _say(f"  truth file: {report.truth_path}")
@@ -216,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--days", type=int, default=days, help=f"number of days (default {days})")
         cmd.add_argument("--seed", type=int, default=42, help="random seed: same seed, same bytes")
         cmd.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
+        cmd.add_argument(
+            "--effects", type=Path, help="YAML of planted effect sizes (default: infra/simulator/effects.default.yaml)"
+        )
 
     def serve_flags(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--dagster-port", type=int, default=3000)

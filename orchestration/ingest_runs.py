@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.catalog import FeedSpec
-from orchestration.ingestion import file_checksum, landing_files, processed_checksums
+from orchestration.ingestion import file_checksum, landing_files, processed_deliveries
 from orchestration.settings import Settings
 
 PARTITIONS_START = date(2015, 1, 1)  # earliest delivery the calendar accepts (BAAC history)
@@ -33,7 +33,7 @@ def signature(path: Path) -> str:
 
 def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str], today: date) -> Pending:
     """Files in landing not yet processed (by checksum), skipping hashes of files seen unchanged."""
-    processed = processed_checksums(settings, spec)
+    processed = processed_deliveries(settings, spec)
     files: list[Path] = []
     checksums: list[str] = []
     days: list[date] = []
@@ -43,11 +43,11 @@ def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str],
         if seen.get(path.name) == sig:
             continue
         checksum = file_checksum(path)
-        if checksum in processed:
+        if (path.name, checksum) in processed:
             new_seen[path.name] = sig
             continue
         files.append(path)
-        checksums.append(checksum)
+        checksums.append(f"{path.name}:{checksum}")
         day = spec.delivery_date(path.name)
         # Files without a usable date are swept (and rejected) by any ingest run: give them today.
         days.append(day if day and PARTITIONS_START <= day <= today else today)

@@ -35,6 +35,7 @@ from quality.contracts import contract_for
 __all__ = ["DeliveryRejected", "DeliveryResult", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate"]
 
 LINEAGE_COLUMNS = ("_source_file", "_source_checksum", "_source_line", "_ingested_at")
+QUARANTINE_KEY = ["source_file", "source_checksum", "line_number"]
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -288,13 +289,20 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def processed_checksums(settings: Settings, spec: FeedSpec) -> set[str]:
-    """Checksums of this feed's deliveries already ingested or rejected (the ledger)."""
+Delivery = tuple[str, str]  # (file name, SHA-256): a delivery's identity
+
+
+def processed_deliveries(settings: Settings, spec: FeedSpec) -> set[Delivery]:
+    """(file name, checksum) of this feed's deliveries already ingested or rejected (the ledger).
+
+    The name is part of the identity: two days' header-only files have the same bytes, yet they
+    are two deliveries. The same name with other bytes is a corrected re-delivery.
+    """
     table = lake.open_table(ledger_path(settings))
     if table is None:
         return set()
-    rows = table.to_pyarrow_table(columns=["feed", "checksum"], filters=[("feed", "=", spec.name)])
-    return set(rows.column("checksum").to_pylist())
+    rows = table.to_pyarrow_table(columns=["file_name", "checksum"], filters=[("feed", "=", spec.name)])
+    return set(zip(rows.column("file_name").to_pylist(), rows.column("checksum").to_pylist(), strict=True))
 
 
 @dataclass
@@ -366,7 +374,7 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
     raw = pd.concat(frames, ignore_index=True)
     typed = parse_types(raw, spec)
     try:
-        failures = validate(typed, raw, spec, within="_source_checksum")
+        failures = validate(typed, raw, spec, within="_source_file")
     except DeliveryRejected as error:  # table-level: the layout itself is wrong for every file
         for path, checksum, _ in parsed:
             _reject(batch, path, spec, settings, checksum, error, now)
@@ -382,16 +390,16 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
     batch.bronze = to_bronze(typed.loc[good], spec, settings.key, lineage)
     batch.quarantine = quarantine_records(raw, failures, malformed, spec, settings.key, now)
 
-    rows_read = raw["_source_checksum"].value_counts()
-    written = pd.Series(lineage["_source_checksum"]).value_counts()
+    rows_read = raw["_source_file"].value_counts()
+    written = pd.Series(lineage["_source_file"]).value_counts()
     for path, checksum, extra in parsed:
         note = f"additive schema change, undeclared column(s) ignored: {extra}" if extra else ""
-        file_failures = [failures[i] for i in failures if raw.at[i, "_source_checksum"] == checksum]
-        file_malformed = sum(1 for m in malformed if m[1] == checksum)
+        file_failures = [failures[i] for i in failures if raw.at[i, "_source_file"] == path.name]
+        file_malformed = sum(1 for m in malformed if m[0] == path.name)
         result = DeliveryResult(
             spec.name, path.name, checksum, "ingested",
-            rows_read=int(rows_read.get(checksum, 0)) + file_malformed,
-            rows_written=int(written.get(checksum, 0)),
+            rows_read=int(rows_read.get(path.name, 0)) + file_malformed,
+            rows_written=int(written.get(path.name, 0)),
             rows_quarantined=len(file_failures) + file_malformed,
             message=note,
         )
@@ -436,14 +444,15 @@ def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
         last = ~batch.bronze.select(keys).to_pandas().duplicated(keep="last").to_numpy()
         lake.upsert(bronze_path(settings, spec), batch.bronze.filter(pa.array(last)), keys, [spec.partition_by])
     if batch.quarantine is not None and batch.quarantine.num_rows:
-        lake.upsert(quarantine_rows_path(settings), batch.quarantine, ["source_checksum", "line_number"], ["feed"])
+        lake.upsert(quarantine_rows_path(settings), batch.quarantine, QUARANTINE_KEY, ["feed"])
     if batch.rejected:
-        lake.upsert(rejected_deliveries_path(settings), pa.Table.from_pylist(batch.rejected, schema=REJECTED_SCHEMA), ["feed", "checksum"])
-    lake.upsert(ledger_path(settings), _ledger(batch), ["feed", "checksum"])
+        rejected = pa.Table.from_pylist(batch.rejected, schema=REJECTED_SCHEMA)
+        lake.upsert(rejected_deliveries_path(settings), rejected, ["feed", "file_name", "checksum"])
+    lake.upsert(ledger_path(settings), _ledger(batch), ["feed", "file_name", "checksum"])
 
 
 def ingest_deliveries(
-    paths: list[Path], spec: FeedSpec, settings: Settings, known: set[str] | None = None, batch_size: int = 64
+    paths: list[Path], spec: FeedSpec, settings: Settings, known: set[Delivery] | None = None, batch_size: int = 64
 ) -> list[DeliveryResult]:
     """Ingest deliveries in order, committing every ``batch_size`` files; idempotent on checksums.
 
@@ -452,7 +461,7 @@ def ingest_deliveries(
     """
     if not settings.key:
         raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")
-    known = processed_checksums(settings, spec) if known is None else known
+    known = processed_deliveries(settings, spec) if known is None else known
     results: list[DeliveryResult] = []
     pending: list[tuple[Path, str]] = []
 
@@ -464,10 +473,10 @@ def ingest_deliveries(
 
     for path in paths:
         checksum = file_checksum(path)
-        if checksum in known:
+        if (path.name, checksum) in known:
             results.append(DeliveryResult(spec.name, path.name, checksum, "already_processed", message="same bytes already processed"))
             continue
-        known.add(checksum)
+        known.add((path.name, checksum))
         pending.append((path, checksum))
         if len(pending) >= batch_size:
             flush()
@@ -476,7 +485,7 @@ def ingest_deliveries(
     return results
 
 
-def ingest_delivery(path: Path, spec: FeedSpec, settings: Settings, known: set[str] | None = None) -> DeliveryResult:
+def ingest_delivery(path: Path, spec: FeedSpec, settings: Settings, known: set[Delivery] | None = None) -> DeliveryResult:
     """Ingest one delivery file end to end (see :func:`ingest_deliveries`)."""
     return ingest_deliveries([path], spec, settings, known)[0]
 

@@ -21,9 +21,9 @@ os.environ.pop("OBSERVATOIRE_KEY", None)
 os.environ.pop("OBSERVATOIRE_KEY_FILE", None)
 
 SIM_START = date(2026, 3, 2)
-SIM_DAYS = 14
+SIM_DAYS = 22  # the default dirt puts each file-level defect once in the first 22 days
 SIM_SEED = 7
-SIM_SCALE = 0.5
+SIM_SCALE = 0.3
 
 
 @dataclass
@@ -46,7 +46,7 @@ def run_pipeline(lake: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
-    """Simulate two weeks of police drops and run the real graph once (about 30 s)."""
+    """Simulate three weeks of every partner feed and run the real graph once (about a minute)."""
     from infra.simulator import simulate
     from orchestration.settings import load_settings
 

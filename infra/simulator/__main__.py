@@ -1,4 +1,4 @@
-"""Command line: ``python -m infra.simulator LANDING --start 2026-01-01 --days 30 [--seed 42] [--scale 1]``."""
+"""Command line: ``python -m infra.simulator LANDING --start 2026-01-01 --days 30 [--seed 42] [--scale 1] [--effects FILE]``."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
+    parser.add_argument("--effects", type=Path, default=None, help="YAML of effect sizes merged over effects.default.yaml")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    report = simulate(args.landing, args.start, args.days, seed=args.seed, scale=args.scale)
+    report = simulate(args.landing, args.start, args.days, seed=args.seed, scale=args.scale, effects=args.effects)
     elapsed = time.perf_counter() - began
     for feed_name, rows in report.rows.items():
         print(f"{feed_name}: {rows} rows")

@@ -92,10 +92,28 @@ def random_plate(rnd: random.Random) -> str:
     return f"{head}-{rnd.randrange(1, 1000):03d}-{tail}"
 
 
-PLANTED_KINDS: tuple[str, ...] = ("names", "phones", "plates", "emails", "agent_ids")
+# E-mail domains reserved for documentation (RFC 2606): planted addresses can never reach a real person.
+EMAIL_DOMAINS: tuple[str, ...] = ("example.org", "example.net", "example.com")
+_ASCII = str.maketrans("àâäçéèêëîïôöùûüÿ", "aaaceeeeiioouuuy")
+
+
+def random_email(rnd: random.Random, name: str | None = None) -> str:
+    """A planted e-mail, usually built from the person's name ("marie.martin42@example.org")."""
+    if name is None:
+        name = random_name(rnd)[0]
+    first, last = name.lower().translate(_ASCII).split(" ", 1)
+    first, last = first.replace("-", ""), last.replace(" ", "").replace("'", "")
+    style = rnd.random()
+    local = f"{first}.{last}" if style < 0.5 else f"{first[0]}{last}" if style < 0.75 else f"{first}{last}"
+    if rnd.random() < 0.4:
+        local += str(rnd.randrange(1, 100))
+    return f"{local}@{rnd.choice(EMAIL_DOMAINS)}"
+
+
+PLANTED_KINDS: tuple[str, ...] = ("names", "phones", "plates", "emails", "agent_ids", "user_ids")
 
 
 def planted_values(truth: dict[str, Any]) -> set[str]:
-    """Every distinct planted full name, phone, plate, e-mail and agent matricule of a truth file."""
+    """Every distinct planted full name, phone, plate, e-mail, matricule and account id of a truth file."""
     planted = truth.get("planted", {})
     return {value for kind in PLANTED_KINDS for value in planted.get(kind, [])}

@@ -17,12 +17,17 @@ Volumes (the figures, and why)
 - Season: a cosine peaking mid-July, amplitude 5 % to 20 % by category (night life, terraces and
   tourism in summer).
 - Festive nights (1 Jan, 21 June, 14 July, 31 Dec): night categories x1.6 to x2.5.
+- Public holidays (``calendar.py``) count as Sundays.
 - Each category's count is Poisson around its mean, so a day's total is Poisson too; everything
   is multiplied by ``scale``.
+- On top of this baseline, the planted effects (``effects.default.yaml``: events, night life,
+  lighting outages, school windows, rain on ACC, weak-signal bursts) add rows; with the default
+  sizes they add ~8 % over a year (more on match days and festive nights).
 - Resulting range at scale 1: daily mean ~154 (winter weekday) to ~223 (summer Saturday), ~200
   on New Year's Day, ~246 on 14 July, ~282 for a Fête de la musique on a weekend; the yearly
-  mean is 180. Observed counts therefore stay within ``DAILY_RANGE`` = 100-350 (extreme means
-  +/- 4 standard deviations). A year holds ~66,000 rows (~18 MB of CSV).
+  baseline mean is 180. With the planted effects (the 14 July fireworks add ~85, a match ~55)
+  the busiest days reach a mean of ~350, so observed counts stay within ``DAILY_RANGE`` =
+  100-480 (extreme means +/- 4 standard deviations). A year holds ~72,000 rows (~19 MB of CSV).
 
 Hours follow category profiles (night for TAP/IVP/RIX, daytime for STA/OVP, commuting peaks for
 ACC...), in Paris local time, never in the hour skipped when clocks go forward.
@@ -44,18 +49,20 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from infra.simulator.base import FeedSimulator
-from infra.simulator.geography import marseille, sample_points
+from infra.simulator.calendar import is_public_holiday
+from infra.simulator.incidents import day_points
 from infra.simulator.pii import random_name
 from infra.simulator.police_recits import recit
-from infra.simulator.seasonality import is_festive, missing_local_hours, season_factor
+from infra.simulator.seasonality import is_festive, season_factor
 from infra.simulator.streets import random_address
 from infra.simulator.truth import Planted
 from orchestration.catalog import feed
 
 FEED = "police_mains_courantes"
 DAILY_MEAN = 180.0
-DAILY_RANGE = (100, 350)  # documented bounds of a day's clean rows at scale 1 (see above)
+DAILY_RANGE = (100, 480)  # documented bounds of a day's clean rows at scale 1 (see above)
 AGENTS = 450
+EFFECTS_MARGIN = 1.4  # planted effects add up to ~40 % on the busiest days (match + festive night)
 ID_SLOT = 2700  # ids reserved per day: 366 x 2,700 still fits the six digits of "MC-YYYY-NNNNNN"
 
 
@@ -120,42 +127,48 @@ def category_means(day: date, scale: float = 1.0) -> np.ndarray:
     profiles = _profiles()
     total_share = sum(p.share for p in profiles)
     festive = is_festive(day)
+    weekday_index = 6 if is_public_holiday(day) else day.weekday()
     means = []
     for p in profiles:
-        weekday = p.weekdays[day.weekday()] / (sum(p.weekdays) / 7)
+        weekday = p.weekdays[weekday_index] / (sum(p.weekdays) / 7)
         mean = DAILY_MEAN * p.share / total_share * weekday * season_factor(day, p.summer)
         means.append(mean * (p.festive if festive else 1.0) * scale)
     return np.array(means)
 
 
 def expected_daily_mean(day: date, scale: float = 1.0) -> float:
-    """Expected number of clean rows in the delivery of ``day``."""
+    """Expected number of clean baseline rows in the delivery of ``day`` (before planted effects)."""
     return float(category_means(day, scale).sum())
+
+
+def hour_profiles() -> np.ndarray:
+    """Hour-of-day shares per nature code (catalog order), rows summing to 1."""
+    hours = np.array([p.hours for p in _profiles()], dtype=float)
+    return hours / hours.sum(axis=1, keepdims=True)
 
 
 class PoliceMainsCourantes(FeedSimulator):
     """Daily export of the municipal police's main courante software."""
 
     feed_name = FEED
+    rows_per_day = 195
 
-    def __init__(self, seed: int) -> None:
-        super().__init__(seed)
+    def __init__(self, seed: int, world: object = None) -> None:
+        super().__init__(seed, world)
         self.codes = np.array(nature_codes())
         profiles = _profiles()
-        hours = np.array([p.hours for p in profiles], dtype=float)
-        self.hour_cdf = np.cumsum(hours / hours.sum(axis=1, keepdims=True), axis=1)
+        self.hours = hour_profiles()
         self.p_person = np.array([p.p_person for p in profiles])
         self.p_plate = np.array([p.p_plate for p in profiles])
         # The force's roster: fixed for a seed, shared by every day of the simulation.
         pool = self.stream(0).choice(np.arange(1, 10_000), size=AGENTS, replace=False)
         self.agents = np.array([f"PM{number:04d}" for number in np.sort(pool)])
-        self.geo = marseille()
 
     def check(self, start: date, days: int, scale: float) -> None:
         """Refuse a scale whose busiest day could overflow the day's block of ids."""
         for offset in range(days):
             day = start + timedelta(days=offset)
-            mean = expected_daily_mean(day, scale)
+            mean = expected_daily_mean(day, scale) * EFFECTS_MARGIN
             if mean + 6 * math.sqrt(mean) > ID_SLOT:
                 raise ValueError(
                     f"scale {scale} gives ~{mean:.0f} mains courantes on {day} on average, too close to "
@@ -164,22 +177,14 @@ class PoliceMainsCourantes(FeedSimulator):
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[str]]:
         spec = self.spec
-        counts = rng.poisson(category_means(day, scale))
-        n = int(counts.sum())
+        means = category_means(day, scale)[:, None] * self.hours
+        points = day_points(self.world, FEED, day, rng, list(self.codes), means).sorted()
+        self.realised.update(points.realised())
+        n = len(points)
         if n > ID_SLOT:
             raise ValueError(f"{n} mains courantes on {day} exceed the {ID_SLOT} ids reserved per day")
+        code, minute_of_day, lon, lat = points.cat, points.minute, points.lon, points.lat
 
-        code = np.repeat(np.arange(len(self.codes)), counts)
-        hour = (rng.random(n)[:, None] > self.hour_cdf[code]).sum(axis=1)  # inverse CDF per row
-        hour = np.minimum(hour, 23)  # guard the float round-off of the last cumulative sum
-        for missing in sorted(missing_local_hours(day, spec.format["timezone"])):
-            hour[hour == missing] += 1  # the software stamps 03:xx, 02:xx never exists that night
-        minute_of_day = hour * 60 + rng.integers(0, 60, n)
-        order = np.argsort(minute_of_day, kind="stable")  # exported in time order, ids follow
-        code, minute_of_day = code[order], minute_of_day[order]
-
-        quartier = rng.choice(len(self.geo), size=n, p=self.geo.weights)
-        lon, lat = sample_points(self.geo, quartier, rng)
         agent = self.agents[rng.integers(0, len(self.agents), n)]
         has_person = rng.random(n) < self.p_person[code]
         # Text is built row by row: Python's Random is much faster than numpy for scalar draws.

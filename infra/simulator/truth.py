@@ -3,22 +3,38 @@
 Schema (JSON, UTF-8)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "parameters": {"start": "2026-03-02", "days": 7, "seed": 42, "scale": 1.0,
-                     "dirt": {"bad_date": 0.005, "outside_city": 0.005, ...}},
+                     "dirt": {"bad_date": 0.005, ..., "file_defects": {...}},
+                     "effects_source": "default" | "<path>" | "dict"},
       "files": [{"feed": "police_mains_courantes", "file": "mains_courantes_20260302.csv",
-                 "day": "2026-03-02", "rows": 178, "defects": 5}, ...],
-      "rows": {"police_mains_courantes": 1243},
+                 "day": "2026-03-02", "period_end": "2026-03-02", "delivered_at": "2026-03-03T02:41:00+01:00",
+                 "rows": 178, "defects": 5, "bytes": 41230, "file_defect": null}, ...],
+      "rows": {"police_mains_courantes": 1243, ...},
       "defects": [{"feed": "police_mains_courantes", "file": "mains_courantes_20260302.csv",
-                   "line": 57, "kind": "bad_date", "column": "occurred_at",
-                   "detail": "impossible_date"}, ...],
-      "planted": {"names": [...], "phones": [...], "plates": [...], "emails": [],
-                  "agent_ids": [...]}
+                   "line": 57, "record": 55, "kind": "bad_date", "column": "occurred_at",
+                   "detail": "impossible_date"},
+                  {"feed": "rtm_incidents", "file": "rtm_incidents_20260308.csv", "line": null,
+                   "record": null, "kind": "empty_file", "column": null, "detail": "...",
+                   "delivered_at": "..."}, ...],
+      "effects": {"config": {...sizes used...},
+                  "instances": {"lighting_outages": [...], "events": [...], "anomalies": [...],
+                                "wet_hours_local": [...], "schools": {...}, "night_life": {...}},
+                  "realised": {"police_mains_courantes": {"event": 812, "rain": 95, ...}, ...}},
+      "calendar": {"public_holidays": [...], "school_holidays_zone_b": [...], "school_calendar": "table"},
+      "reference_tables": {"folder": "reference_seed42", "files": {"schools": "schools.csv", ...}},
+      "planted": {"names": [...], "phones": [...], "plates": [...], "emails": [...],
+                  "agent_ids": [...], "user_ids": [...]}
     }
 
-``line`` is the 1-based physical line in the file (the header is line 1); ``column`` is our
-column name from the feed declaration; ``detail`` says which variant of the defect was written.
-Every list is sorted or in generation order, never in set order, so the bytes are reproducible.
+``line`` is where ingestion reports a record: for CSV the 1-based physical line (the header is
+line 1, record i is line i + 2); for JSON lines the physical line (record i is line i + 1); for
+JSON documents the 1-based record number in the array (record i is i + 1; the simulator writes
+one record per physical line after the opening line, so that is also the physical line - 1).
+``record`` is the 0-based index of the record among the file's data records. File-level defects have ``line`` and ``record`` null. ``column`` is our column
+name from the feed declaration (null for row-wide defects such as ``malformed_row``); ``detail``
+says which variant of the defect was written. Every list is sorted or in generation order, never
+in set order, so the bytes are reproducible.
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 TRUTH_DIR_NAME = "_simulator"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -40,20 +56,26 @@ class Defect:
 
     feed: str
     file: str
-    line: int
-    kind: str  # bad_date | outside_city | duplicate_id | unknown_code
-    column: str
+    line: int | None  # None for file-level defects
+    kind: str  # a row-level (dirt.KINDS) or file-level (dirt.FILE_KINDS) kind
+    column: str | None
     detail: str
+    record: int | None = None
+    delivered_at: str | None = None  # file-level defects about timing (late_file, duplicate_delivery)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "feed": self.feed,
             "file": self.file,
             "line": self.line,
+            "record": self.record,
             "kind": self.kind,
             "column": self.column,
             "detail": self.detail,
         }
+        if self.delivered_at is not None:
+            data["delivered_at"] = self.delivered_at
+        return data
 
 
 @dataclass
@@ -64,7 +86,14 @@ class Planted:
     phones: set[str] = field(default_factory=set)
     plates: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
-    agent_ids: set[str] = field(default_factory=set)
+    agent_ids: set[str] = field(default_factory=set)  # agents', operators' and technicians' matricules
+    user_ids: set[str] = field(default_factory=set)  # citizen app account ids
+
+    def merge(self, other: Planted, written: str | None = None) -> None:
+        """Add ``other``'s values (only those present in ``written``, when given)."""
+        for kind in ("names", "phones", "plates", "emails", "agent_ids", "user_ids"):
+            values = getattr(other, kind)
+            getattr(self, kind).update(values if written is None else {v for v in values if v in written})
 
     def as_dict(self) -> dict[str, list[str]]:
         return {
@@ -73,6 +102,7 @@ class Planted:
             "plates": sorted(self.plates),
             "emails": sorted(self.emails),
             "agent_ids": sorted(self.agent_ids),
+            "user_ids": sorted(self.user_ids),
         }
 
 

@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 
 from infra.simulator import simulate
 from orchestration import lake
-from orchestration.catalog import feed
+from orchestration.catalog import feed, feeds
 from orchestration.governance import apply_retention, freshness
 from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files, ledger_path, quarantine_rows_path
 from orchestration.settings import load_settings
@@ -30,18 +30,19 @@ def freshness_verdict(lake_root: Path) -> bool:
     settings = load_settings(lake_root)
     with prepare_instance(settings) as instance:
         result = defs().resolve_job_def("check_freshness").execute_in_process(instance=instance, run_config=QUIET_LOGS)
-    (evaluation,) = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    assert evaluation.check_name == "freshness"
-    return evaluation.passed
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    (police,) = [e for e in evaluations if e.asset_key == dg.AssetKey(["bronze", SPEC.name])]
+    assert police.check_name == "freshness" and len(evaluations) == len(feeds())
+    return police.passed
 
 
 def test_a_feed_that_stops_delivering_turns_red(tmp_path: Path) -> None:
     today = date.today()
-    simulate(tmp_path / "landing", start=today - timedelta(days=8), days=3, seed=5, scale=0.1)
+    simulate(tmp_path / "landing", start=today - timedelta(days=8), days=3, seed=5, scale=0.1, feeds=[SPEC.name])
     assert run_pipeline(tmp_path).success
     assert freshness_verdict(tmp_path) is False  # last file covers 6 days ago: SLA is 36 h
     # The partner resumes: yesterday's file arrives.
-    simulate(tmp_path / "landing", start=today - timedelta(days=1), days=1, seed=5, scale=0.1)
+    simulate(tmp_path / "landing", start=today - timedelta(days=1), days=1, seed=5, scale=0.1, feeds=[SPEC.name])
     assert run_pipeline(tmp_path).success
     assert freshness_verdict(tmp_path) is True
     state = freshness(load_settings(tmp_path), SPEC)
@@ -50,7 +51,7 @@ def test_a_feed_that_stops_delivering_turns_red(tmp_path: Path) -> None:
 
 def test_retention_deletes_the_bytes(tmp_path: Path) -> None:
     start = date(2026, 1, 5)
-    simulate(tmp_path / "landing", start=start, days=4, seed=9, scale=0.2)
+    simulate(tmp_path / "landing", start=start, days=4, seed=9, scale=0.2, feeds=[SPEC.name])
     settings = load_settings(tmp_path)
     ensure_tables(settings, SPEC)
     ingest_deliveries(landing_files(settings, SPEC), SPEC, settings)
@@ -73,7 +74,7 @@ def test_retention_deletes_the_bytes(tmp_path: Path) -> None:
 
 def test_retention_keeps_what_is_young(tmp_path: Path) -> None:
     today = date.today()
-    simulate(tmp_path / "landing", start=today - timedelta(days=40), days=40, seed=2, scale=0.05)
+    simulate(tmp_path / "landing", start=today - timedelta(days=40), days=40, seed=2, scale=0.05, feeds=[SPEC.name])
     settings = load_settings(tmp_path)
     ensure_tables(settings, SPEC)
     ingest_deliveries(landing_files(settings, SPEC), SPEC, settings)
@@ -94,7 +95,7 @@ def _writer(lake_root: str, names: list[str], queue: multiprocessing.Queue) -> N
 
 
 def test_concurrent_writers_lose_and_duplicate_nothing(tmp_path: Path) -> None:
-    simulate(tmp_path / "landing", start=date(2026, 2, 2), days=12, seed=4, scale=0.2)
+    simulate(tmp_path / "landing", start=date(2026, 2, 2), days=12, seed=4, scale=0.2, feeds=[SPEC.name])
     settings = load_settings(tmp_path)
     ensure_tables(settings, SPEC)  # tables exist before the fan-out
     versions_before = {p: lake.open_table(p).version() for p in (bronze_path(settings, SPEC), ledger_path(settings))}

@@ -13,8 +13,8 @@ import pytest
 
 from infra.simulator import simulate
 from orchestration import duck, lake
-from orchestration.catalog import feed, open_datasets
-from orchestration.ingestion import bronze_path, ledger_path, quarantine_rows_path
+from orchestration.catalog import feed, feeds, open_datasets
+from orchestration.ingestion import bronze_path, ledger_path, quarantine_rows_path, rejected_deliveries_path
 from orchestration.publishing import gold_path, publication_manifest_path
 from tests.conftest import SIM_DAYS, PipelineLake, run_pipeline
 
@@ -29,26 +29,58 @@ def table_versions(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {str(p): lake.open_table(p).version() for p in paths}
 
 
+REJECTING = {"wrong_encoding", "empty_file", "truncated_file", "breaking_schema_change"}
+
+
 def test_every_delivery_is_ingested_once(pipeline_lake: PipelineLake) -> None:
+    """For every feed: each simulated row is in bronze or in quarantine, once; rejected files aside."""
     settings = pipeline_lake.settings
+    truth = pipeline_lake.truth
     ledger = lake.read(ledger_path(settings)).to_pandas()
-    assert len(ledger) == SIM_DAYS and set(ledger["status"]) == {"ingested"}
-    bronze = lake.read(bronze_path(settings, SPEC)).to_pandas()
     quarantine = lake.read(quarantine_rows_path(settings)).to_pandas()
-    # Every simulated row is either in bronze or in quarantine: nothing lost, nothing doubled.
-    assert len(bronze) + len(quarantine) == pipeline_lake.rows_simulated
-    assert bronze["incident_id"].is_unique
-    assert ledger["rows_written"].sum() == len(bronze)
-    assert set(bronze["_source_file"]) == set(ledger["file_name"])
+    checked = 0
+    for name, spec in feeds().items():
+        files = [f for f in truth["files"] if f["feed"] == name]
+        if not files:
+            continue
+        landed = {p.name for p in (settings.landing / name).iterdir()}
+        assert set(ledger.loc[ledger["feed"] == name, "file_name"]) == landed
+        accepted_rows = sum(f["rows"] for f in files if f.get("file_defect") not in REJECTING)
+        bronze = lake.read(bronze_path(settings, spec)).to_pandas()
+        in_quarantine = (quarantine["feed"] == name).sum()
+        assert len(bronze) + in_quarantine == accepted_rows, name
+        assert not bronze.duplicated(subset=list(spec.natural_key)).any(), name
+        assert ledger.loc[ledger["feed"] == name, "rows_written"].sum() == len(bronze), name
+        checked += 1
+    assert checked >= 15
 
 
-def test_quarantine_matches_the_simulators_truth(pipeline_lake: PipelineLake) -> None:
-    quarantine = lake.read(quarantine_rows_path(pipeline_lake.settings)).to_pandas()
-    found = {(r.source_file, int(r.line_number), r.reason_codes) for r in quarantine.itertuples()}
-    planted = {(d["file"], int(d["line"]), d["kind"]) for d in pipeline_lake.truth["defects"] if d["feed"] == SPEC.name}
-    assert planted, "the simulation planted no defect"
+def test_quarantine_and_rejections_match_the_simulators_truth(pipeline_lake: PipelineLake) -> None:
+    """On the simulator's default dirt, quarantine and rejected deliveries equal its truth file."""
+    settings = pipeline_lake.settings
+    defects = pipeline_lake.truth["defects"]
+    quarantine = lake.read(quarantine_rows_path(settings)).to_pandas()
+    found = {(r.feed, r.source_file, int(r.line_number), r.reason_codes) for r in quarantine.itertuples()}
+    planted = {(d["feed"], d["file"], int(d["line"]), d["kind"]) for d in defects if d["line"] is not None}
     assert found == planted
-    assert {k for _, _, k in found} >= {"bad_date", "outside_city", "duplicate_id", "unknown_code"}
+    row_kinds = {k for *_, k in planted}
+    assert row_kinds >= {"bad_date", "outside_city", "unknown_code", "duplicate_id", "malformed_row", "out_of_range"}
+
+    rejected = lake.read(rejected_deliveries_path(settings)).to_pandas()
+    file_level = [d for d in defects if d["line"] is None]
+    assert {(r.feed, r.file_name, r.reason_code) for r in rejected.itertuples()} == {
+        (d["feed"], d["file"], d["kind"]) for d in file_level if d["kind"] in REJECTING
+    }
+    assert {d["kind"] for d in file_level} >= REJECTING | {"additive_schema_change", "duplicate_delivery", "late_file"}
+    for kept in rejected["kept_at"]:
+        assert (settings.lake / kept).is_file()  # a rejected file is kept, not lost
+    ledger = lake.read(ledger_path(settings)).to_pandas()
+    for defect in file_level:
+        entry = ledger[(ledger["feed"] == defect["feed"]) & (ledger["file_name"] == defect["file"])]
+        if defect["kind"] == "additive_schema_change":  # accepted, and reported
+            assert entry["status"].tolist() == ["ingested"] and "additive schema change" in entry["schema_note"].item()
+        elif defect["kind"] in ("duplicate_delivery", "late_file"):  # ingested exactly once
+            assert entry["status"].tolist() == ["ingested"]
 
 
 def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
@@ -58,7 +90,7 @@ def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
     con = duck.connect(settings.build_db, read_only=True)
     mart_total = con.sql(f"select sum(nb_incidents) from marts.{MART}").fetchone()[0]
     con.close()
-    assert gold["nb_incidents"].sum() == mart_total == len(bronze)
+    assert gold["nb_incidents"].sum() == mart_total == len(bronze)  # every police row is located
     assert gold["code_quartier"].nunique() > 50  # spread over the city
     manifest = json.loads(publication_manifest_path(settings, MART).read_text())
     assert manifest["gate"]["success"] and manifest["rows"] == len(gold)
@@ -84,7 +116,7 @@ def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
     from orchestration.runner import prepare_instance
     from orchestration.settings import load_settings
 
-    simulate(tmp_path / "landing", start=date(2026, 4, 1), days=3, seed=1, scale=0.1)
+    simulate(tmp_path / "landing", start=date(2026, 4, 1), days=3, seed=1, scale=0.1, feeds=[SPEC.name])
     settings = load_settings(tmp_path)
     instance = prepare_instance(settings)
     definitions = defs()
@@ -130,7 +162,7 @@ def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
     from orchestration.cli import main
 
     start = date(2026, 5, 4)
-    simulate(tmp_path / "landing", start=start, days=2, seed=3, scale=0.3)
+    simulate(tmp_path / "landing", start=start, days=2, seed=3, scale=0.3, feeds=[SPEC.name])
     assert run_pipeline(tmp_path).success
     from orchestration.settings import load_settings
 
