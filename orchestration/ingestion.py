@@ -392,10 +392,14 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
 
     rows_read = raw["_source_file"].value_counts()
     written = pd.Series(lineage["_source_file"]).value_counts()
+    failures_by_file: dict[str, list[list[tuple[str, str]]]] = {}
+    for index, name in raw.loc[list(failures), "_source_file"].items():
+        failures_by_file.setdefault(name, []).append(failures[int(index)])
+    malformed_by_file = Counter(m[0] for m in malformed)
     for path, checksum, extra in parsed:
         note = f"additive schema change, undeclared column(s) ignored: {extra}" if extra else ""
-        file_failures = [failures[i] for i in failures if raw.at[i, "_source_file"] == path.name]
-        file_malformed = sum(1 for m in malformed if m[0] == path.name)
+        file_failures = failures_by_file.get(path.name, [])
+        file_malformed = malformed_by_file[path.name]
         result = DeliveryResult(
             spec.name, path.name, checksum, "ingested",
             rows_read=int(rows_read.get(path.name, 0)) + file_malformed,
@@ -452,12 +456,13 @@ def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
 
 
 def ingest_deliveries(
-    paths: list[Path], spec: FeedSpec, settings: Settings, known: set[Delivery] | None = None, batch_size: int = 64
+    paths: list[Path], spec: FeedSpec, settings: Settings, known: set[Delivery] | None = None, batch_size: int = 366
 ) -> list[DeliveryResult]:
     """Ingest deliveries in order, committing every ``batch_size`` files; idempotent on checksums.
 
-    Batching turns 3 Delta commits per file into 3 per batch (a year of daily files: 18 commits
-    instead of 1,095), which is what makes a backfill fast.
+    Batching turns 3 Delta commits per file into 3 per batch (a year of daily files: 3 commits
+    instead of 1,095), which is what makes a backfill fast; a year of the largest feed (telecom,
+    ~1 M rows) fits in memory comfortably (peak ~1.1 GiB).
     """
     if not settings.key:
         raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")

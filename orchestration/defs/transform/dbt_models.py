@@ -8,17 +8,22 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.catalog import feeds
 from orchestration.defs.transform.project import dbt_env, dbt_project
+from orchestration.ingestion import ensure_tables
 from orchestration.resources import ObservatoireResource
 
 
 class ObservatoireTranslator(DagsterDbtTranslator):
-    """Asset keys follow the layers: ``staging/<model>``, ``marts/<model>``; sources keep ``bronze/<feed>``."""
+    """Asset keys follow the layers: ``staging/<model>``, ``marts/<model>``; sources are ``bronze/<feed>``."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "model":
             layer = dbt_resource_props["fqn"][1]
             return dg.AssetKey([layer, dbt_resource_props["name"]])
+        if dbt_resource_props["resource_type"] == "source":
+            # Every dbt source reads a bronze table written by the ingest asset of that feed.
+            return dg.AssetKey(["bronze", dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -33,6 +38,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, observato
     """Build every selected model and run its dbt tests against the bronze Delta tables."""
     settings = observatoire.settings()
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    # Every declared feed has a bronze table, empty if it never delivered, so staging can read it.
+    for spec in feeds().values():
+        ensure_tables(settings, spec)
     # dbt runs as a subprocess that inherits this environment (profile path, lake root).
     os.environ.update(dbt_env(settings))
     yield from dbt.cli(["build"], context=context).stream()

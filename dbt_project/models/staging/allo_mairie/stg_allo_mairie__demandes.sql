@@ -1,0 +1,27 @@
+-- One row per Allô Mairie request, positioned at the quartier.
+-- Exact coordinates and the (redacted) free-text description stop here.
+with demandes as (
+    select * from {{ source('bronze_partners', 'allo_mairie_demandes') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    demandes.demande_id,
+    demandes.cree_le,
+    demandes.jour,
+    extract(hour from timezone('Europe/Paris', demandes.cree_le))::integer as heure,
+    demandes.thematique as code_thematique,
+    demandes.thematique_libelle as thematique,
+    demandes.canal as code_canal,
+    demandes.canal_libelle as canal,
+    demandes.statut as code_statut,
+    demandes.statut_libelle as statut,
+    demandes.cloture_le,
+    (date_diff('second', demandes.cree_le, demandes.cloture_le) / 3600.0)::double as delai_cloture_h,
+    quartiers.code_quartier
+from demandes
+left join quartiers
+    on st_contains(quartiers.geom, st_point(demandes.longitude, demandes.latitude))

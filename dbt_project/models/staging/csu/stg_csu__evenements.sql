@@ -1,0 +1,27 @@
+-- One row per event detected by the video-supervision centre, positioned at the quartier.
+-- Exact coordinates and the (redacted) operator comment stop here.
+with evenements as (
+    select * from {{ source('bronze_partners', 'csu_evenements') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    evenements.evenement_id,
+    evenements.detecte_le,
+    evenements.jour,
+    extract(hour from timezone('Europe/Paris', evenements.detecte_le))::integer as heure,
+    evenements.type_evenement as code_type_evenement,
+    evenements.type_evenement_libelle as type_evenement,
+    evenements.camera_id,
+    evenements.operateur_pseudo,
+    evenements.duree_suivi_min::integer as duree_suivi_min,
+    evenements.suite_donnee as code_suite_donnee,
+    evenements.suite_donnee_libelle as suite_donnee,
+    evenements.extraction_images,
+    quartiers.code_quartier
+from evenements
+left join quartiers
+    on st_contains(quartiers.geom, st_point(evenements.longitude, evenements.latitude))

@@ -1,0 +1,27 @@
+-- One row per repaired street lamp and intervention, positioned at the quartier.
+with pannes as (
+    select * from {{ source('bronze_partners', 'eclairage_pannes') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    pannes.intervention_id,
+    pannes.point_lumineux,
+    pannes.armoire,
+    pannes.type_panne as code_type_panne,
+    pannes.type_panne_libelle as type_panne,
+    pannes.origine as code_origine,
+    pannes.origine_libelle as origine,
+    pannes.debut_panne,
+    pannes.signale_le,
+    pannes.repare_le,
+    pannes.jour,
+    (date_diff('second', pannes.debut_panne, pannes.repare_le) / 3600.0)::double as duree_panne_h,
+    pannes.technicien_pseudo,
+    quartiers.code_quartier
+from pannes
+left join quartiers
+    on st_contains(quartiers.geom, st_point(pannes.longitude, pannes.latitude))

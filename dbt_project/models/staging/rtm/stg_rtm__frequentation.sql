@@ -1,0 +1,15 @@
+-- One row per metro station and counting hour (entry validations).
+with frequentation as (
+    select * from {{ source('bronze_partners', 'rtm_frequentation') }}
+)
+
+select
+    code_station,
+    code_station_libelle as station,
+    ligne as code_ligne,
+    ligne_libelle as ligne,
+    heure_debut,
+    jour,
+    extract(hour from timezone('Europe/Paris', heure_debut))::integer as heure,
+    nb_validations::integer as nb_validations
+from frequentation

@@ -1,0 +1,29 @@
+-- One row per incident of the RTM security log, positioned at the quartier.
+-- Exact coordinates and the (redacted) free-text comment stop here.
+with incidents as (
+    select * from {{ source('bronze_partners', 'rtm_incidents') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    incidents.incident_id,
+    incidents.debut_le,
+    incidents.fin_le,
+    incidents.jour,
+    extract(hour from timezone('Europe/Paris', incidents.debut_le))::integer as heure,
+    (date_diff('second', incidents.debut_le, incidents.fin_le) / 60.0)::double as duree_min,
+    incidents.nature as code_nature,
+    incidents.nature_libelle as nature,
+    incidents.ligne as code_ligne,
+    incidents.ligne_libelle as ligne,
+    incidents.arret as station,
+    incidents.impact as code_impact,
+    incidents.impact_libelle as impact,
+    incidents.agent_pseudo,
+    quartiers.code_quartier
+from incidents
+left join quartiers
+    on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))

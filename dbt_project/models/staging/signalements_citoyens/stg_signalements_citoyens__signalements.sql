@@ -1,0 +1,26 @@
+-- One row per citizen report, positioned at the quartier.
+-- Exact phone position and the (redacted) free-text description stop here.
+with signalements as (
+    select * from {{ source('bronze_partners', 'signalements_citoyens') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    signalements.signalement_id,
+    signalements.cree_le,
+    signalements.jour,
+    extract(hour from timezone('Europe/Paris', signalements.cree_le))::integer as heure,
+    signalements.categorie as code_categorie,
+    signalements.categorie_libelle as categorie,
+    signalements.precision_m::integer as precision_m,
+    signalements.avec_photo,
+    signalements.utilisateur_pseudo,
+    signalements.statut as code_statut,
+    signalements.statut_libelle as statut,
+    quartiers.code_quartier
+from signalements
+left join quartiers
+    on st_contains(quartiers.geom, st_point(signalements.longitude, signalements.latitude))

@@ -1,0 +1,16 @@
+-- One row per quartier and hour: population present according to the mobile operator (aggregated).
+with presence as (
+    select * from {{ source('bronze_partners', 'telecom_presence') }}
+)
+
+select
+    code_quartier,
+    heure_debut,
+    jour,
+    cast(timezone('Europe/Paris', heure_debut) as date) as jour_local,
+    extract(hour from timezone('Europe/Paris', heure_debut))::integer as heure,
+    nb_residents::integer as nb_residents,
+    nb_visiteurs_france::integer as nb_visiteurs_france,
+    nb_visiteurs_etranger::integer as nb_visiteurs_etranger,
+    (nb_residents + nb_visiteurs_france + nb_visiteurs_etranger)::integer as nb_presents
+from presence

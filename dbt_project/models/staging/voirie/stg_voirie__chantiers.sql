@@ -1,0 +1,27 @@
+-- One row per road-occupation order (arrêté), positioned at the quartier.
+-- Exact coordinates, address and applicant stop here.
+with chantiers as (
+    select * from {{ source('bronze_partners', 'voirie_chantiers') }}
+),
+
+quartiers as (
+    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    chantiers.arrete_id,
+    chantiers.arrete_le,
+    chantiers.debut,
+    chantiers.fin,
+    chantiers.jour,
+    (chantiers.fin - chantiers.debut + 1)::integer as nb_jours,
+    chantiers.nature as code_nature,
+    chantiers.nature_libelle as nature,
+    chantiers.restriction as code_restriction,
+    chantiers.restriction_libelle as restriction,
+    chantiers.voies_neutralisees::integer as voies_neutralisees,
+    chantiers.emprise_m2,
+    quartiers.code_quartier
+from chantiers
+left join quartiers
+    on st_contains(quartiers.geom, st_point(chantiers.longitude, chantiers.latitude))
