@@ -34,7 +34,15 @@ from quality.contracts import contract_for
 
 __all__ = ["DeliveryRejected", "DeliveryResult", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate"]
 
-LINEAGE_COLUMNS = ("_source_file", "_source_checksum", "_source_line", "_ingested_at")
+# Every bronze row says where it came from: the file, its checksum, its line, when it was ingested.
+LINEAGE_FIELDS = pa.schema(
+    [
+        ("_source_file", pa.string()),
+        ("_source_checksum", pa.string()),
+        ("_source_line", pa.int64()),
+        ("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 QUARANTINE_KEY = ["source_file", "source_checksum", "line_number"]
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -129,13 +137,7 @@ def bronze_schema(spec: FeedSpec) -> pa.Schema:
             fields.append(pa.field(f"{col.name}_libelle", pa.string()))
     if spec.partition_by not in {c.name for c in spec.kept_columns}:  # else the date column is it
         fields.append(pa.field(spec.partition_by, pa.date32()))
-    fields += [
-        pa.field("_source_file", pa.string()),
-        pa.field("_source_checksum", pa.string()),
-        pa.field("_source_line", pa.int64()),
-        pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-    return pa.schema(fields)
+    return pa.schema([*fields, *LINEAGE_FIELDS])
 
 
 def ensure_tables(settings: Settings, spec: FeedSpec) -> None:

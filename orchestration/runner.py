@@ -48,6 +48,11 @@ class RunSummary:
         return all(r.success for r in self.runs)
 
 
+def _shown(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The metadata worth a terminal line: counts and versions, not dbt's bookkeeping."""
+    return {k: v for k, v in metadata.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)}
+
+
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """A persistent Dagster instance in ``<lake>/.dagster`` (shared with ``serve``), telemetry off."""
     home = settings.dagster_home
@@ -141,8 +146,7 @@ def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
             outcome = _execute(defs, instance, job_name, dict(request.tags))
             summary.runs.append(outcome)
             for asset, meta in outcome.metadata.items():
-                shown = {k: v for k, v in meta.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)}
-                echo(f"      {asset}: {shown}")
+                echo(f"      {asset}: {_shown(meta)}")
             status = "ok" if outcome.success else "FAILED"
             echo(f"    {job_name}: {status} in {outcome.seconds:.1f} s")
             if not outcome.success:
@@ -164,7 +168,7 @@ def backfill(settings: Settings, feed_name: str, first: date, last: date, echo: 
     with prepare_instance(settings) as instance:
         outcome = _execute(defs, instance, f"ingest_{feed_name}", tags)
     for asset, meta in outcome.metadata.items():
-        echo(f"  {asset}: {({k: v for k, v in meta.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)})}")
+        echo(f"  {asset}: {_shown(meta)}")
     echo(f"backfill {feed_name} {first}..{last}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
     if not outcome.success:
         echo(outcome.failure)

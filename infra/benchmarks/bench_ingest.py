@@ -69,12 +69,12 @@ def floor_ingest(files: list[Path], spec: FeedSpec, target: Path) -> int:
             table = _read_plain(path, spec)
         except Exception:  # noqa: BLE001 - the floor does not handle bad files, it skips them
             continue
-        day = str(spec.delivery_date(path.name))
-        tables.append(table.append_column("jour", pa.array([day] * table.num_rows, pa.string())))
+        day = str(spec.delivery_date(path.name))  # partition by the day the delivery covers
+        tables.append(table.append_column("_jour_livraison", pa.array([day] * table.num_rows, pa.string())))
     if not tables:
         return 0
     loaded = pa.concat_tables(tables, promote_options="permissive")
-    write_deltalake(str(target), loaded, partition_by=["jour"], mode="append")
+    write_deltalake(str(target), loaded, partition_by=["_jour_livraison"], mode="append")
     return loaded.num_rows
 
 

@@ -14,7 +14,7 @@ from infra.simulator import simulate
 from orchestration import lake
 from orchestration.catalog import feed, feeds
 from orchestration.governance import apply_retention, freshness
-from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files, ledger_path, quarantine_rows_path
+from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files, ledger_path
 from orchestration.settings import load_settings
 from tests.conftest import run_pipeline
 

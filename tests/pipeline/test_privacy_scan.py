@@ -19,7 +19,7 @@ from infra.simulator.pii import EMAIL_RE, PHONE_RE, PLATE_RE, planted_values
 from infra.simulator.streets import STREETS
 from orchestration import duck, lake
 from orchestration.catalog import feeds
-from orchestration.ingestion import bronze_path
+from orchestration.ingestion import LINEAGE_FIELDS, bronze_path
 from orchestration.settings import DEV_KEY
 from tests.conftest import PipelineLake
 
@@ -28,7 +28,7 @@ RESTRICTED = ("landing", "bronze", "quarantine")
 POSITION_COLUMNS = {"latitude", "longitude", "lat", "lon", "adresse", "geom"}
 
 
-LINEAGE = ["_source_file", "_source_checksum", "_source_line", "_ingested_at"]
+LINEAGE = LINEAGE_FIELDS.names
 
 
 def find_leak(text: str, planted: list[str]) -> str | None:
