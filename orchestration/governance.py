@@ -37,14 +37,18 @@ class Freshness:
 
     feed: str
     last_delivery: date | None
-    age_hours: float | None  # hours since the period of the last delivery ended
-    sla_hours: float
+    age_hours: float | None  # hours since the period of the last delivery ended (0 while it is open)
+    sla_hours: float | None  # None: an archive feed, nothing can be late
 
     @property
     def fresh(self) -> bool:
+        if self.sla_hours is None:
+            return True
         return self.age_hours is not None and self.age_hours <= self.sla_hours
 
     def describe(self) -> str:
+        if self.sla_hours is None:
+            return f"{self.feed}: archive feed, no freshness expectation"
         if self.last_delivery is None:
             return f"{self.feed}: no delivery ever ingested (SLA {self.sla_hours:.0f} h)"
         state = "on time" if self.fresh else "LATE"
@@ -54,7 +58,8 @@ class Freshness:
 def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -> Freshness:
     """Age of the newest ingested delivery, counted from the end of the period it covers."""
     now = now or datetime.now(UTC)
-    sla = float(spec.delivery["freshness_sla_hours"])
+    declared = spec.delivery.get("freshness_sla_hours")
+    sla = None if declared is None else float(declared)
     table = lake.open_table(ledger_path(settings))
     last: date | None = None
     if table is not None:
@@ -65,7 +70,8 @@ def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -
         return Freshness(spec.name, None, None, sla)
     tz = ZoneInfo(spec.format.get("timezone", "UTC"))
     period_end = datetime.combine(last + timedelta(days=CADENCE_DAYS.get(spec.delivery.get("cadence", "daily"), 1)), time(), tz)
-    return Freshness(spec.name, last, (now - period_end).total_seconds() / 3600, sla)
+    # A period still open (this year's yearly file, next month's events calendar) is age 0.
+    return Freshness(spec.name, last, max(0.0, (now - period_end).total_seconds() / 3600), sla)
 
 
 @dataclass(frozen=True)

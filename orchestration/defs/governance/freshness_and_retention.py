@@ -13,7 +13,7 @@ def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["bronze", spec.name]),
         name="freshness",
-        description=f"Newest delivery of {spec.name} younger than its SLA ({spec.delivery['freshness_sla_hours']} h).",
+        description=f"Newest delivery of {spec.name} younger than its SLA ({spec.delivery.get('freshness_sla_hours')} h).",
     )
     def check(observatoire: ObservatoireResource) -> dg.AssetCheckResult:
         state = freshness(observatoire.settings(), spec)
@@ -24,7 +24,7 @@ def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
             metadata={
                 "last_delivery": str(state.last_delivery),
                 "age_hours": round(state.age_hours, 1) if state.age_hours is not None else -1.0,
-                "sla_hours": state.sla_hours,
+                "sla_hours": state.sla_hours if state.sla_hours is not None else -1.0,
             },
         )
 
