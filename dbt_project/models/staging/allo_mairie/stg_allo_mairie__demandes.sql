@@ -1,7 +1,7 @@
 -- One row per Allô Mairie request, positioned at the quartier.
 -- Exact coordinates and the (redacted) free-text description stop here.
 with demandes as (
-    select * from {{ source('bronze_partners', 'allo_mairie_demandes') }}
+    select * from {{ source('bronze', 'allo_mairie_demandes') }}
 ),
 
 quartiers as (

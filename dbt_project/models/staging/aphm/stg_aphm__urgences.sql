@@ -1,6 +1,6 @@
 -- One row per day, arrondissement of residence and reason of AP-HM emergency visits (aggregated).
 with urgences as (
-    select * from {{ source('bronze_partners', 'aphm_urgences') }}
+    select * from {{ source('bronze', 'aphm_urgences') }}
 )
 
 select

@@ -18,7 +18,7 @@ with anciens as (
         long_1e5 / 1e5 as lon_wgs84,
         jour,
         '2005-2018' as format_source
-    from {{ source('bronze_partners', 'baac_caracteristiques_2005_2018') }}
+    from {{ source('bronze', 'baac_caracteristiques_2005_2018') }}
 ),
 
 recents as (
@@ -37,7 +37,7 @@ recents as (
         longitude as lon_wgs84,
         jour,
         '2019+' as format_source
-    from {{ source('bronze_partners', 'baac_caracteristiques') }}
+    from {{ source('bronze', 'baac_caracteristiques') }}
 ),
 
 accidents as (

@@ -15,7 +15,7 @@ with anciens as (
         null::integer as vma,
         jour,
         '2005-2018' as format_source
-    from {{ source('bronze_partners', 'baac_lieux_2005_2018') }}
+    from {{ source('bronze', 'baac_lieux_2005_2018') }}
 ),
 
 recents as (
@@ -33,7 +33,7 @@ recents as (
         vma::integer as vma,
         jour,
         '2019+' as format_source
-    from {{ source('bronze_partners', 'baac_lieux') }}
+    from {{ source('bronze', 'baac_lieux') }}
 ),
 
 lieux as (

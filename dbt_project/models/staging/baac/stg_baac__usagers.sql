@@ -19,7 +19,7 @@ with anciens as (
         locp, actp, etatp,
         jour,
         '2005-2018' as format_source
-    from {{ source('bronze_partners', 'baac_usagers_2005_2018') }}
+    from {{ source('bronze', 'baac_usagers_2005_2018') }}
 ),
 
 recents as (
@@ -35,7 +35,7 @@ recents as (
         locp, actp, etatp,
         jour,
         '2019+' as format_source
-    from {{ source('bronze_partners', 'baac_usagers') }}
+    from {{ source('bronze', 'baac_usagers') }}
 ),
 
 usagers as (

@@ -10,7 +10,7 @@ with anciens as (
         occutc::integer as occutc,
         jour,
         '2005-2018' as format_source
-    from {{ source('bronze_partners', 'baac_vehicules_2005_2018') }}
+    from {{ source('bronze', 'baac_vehicules_2005_2018') }}
 ),
 
 recents as (
@@ -23,7 +23,7 @@ recents as (
         occutc::integer as occutc,
         jour,
         '2019+' as format_source
-    from {{ source('bronze_partners', 'baac_vehicules') }}
+    from {{ source('bronze', 'baac_vehicules') }}
 ),
 
 vehicules as (

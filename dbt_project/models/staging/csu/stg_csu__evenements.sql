@@ -1,7 +1,7 @@
 -- One row per event detected by the video-supervision centre, positioned at the quartier.
 -- Exact coordinates and the (redacted) operator comment stop here.
 with evenements as (
-    select * from {{ source('bronze_partners', 'csu_evenements') }}
+    select * from {{ source('bronze', 'csu_evenements') }}
 ),
 
 quartiers as (

@@ -1,6 +1,6 @@
 -- One row per repaired street lamp and intervention, positioned at the quartier.
 with pannes as (
-    select * from {{ source('bronze_partners', 'eclairage_pannes') }}
+    select * from {{ source('bronze', 'eclairage_pannes') }}
 ),
 
 quartiers as (

@@ -1,7 +1,7 @@
 -- One row per event of the city calendar, positioned at the quartier of its venue.
 -- Exact coordinates, free-text title and organiser stop here (the venue code identifies the place).
 with evenements as (
-    select * from {{ source('bronze_partners', 'evenements') }}
+    select * from {{ source('bronze', 'evenements') }}
 ),
 
 quartiers as (

@@ -1,7 +1,7 @@
 -- One row per street-market session (market and day), positioned at the quartier.
 -- Exact coordinates and the street/square name stop here.
 with seances as (
-    select * from {{ source('bronze_partners', 'marches') }}
+    select * from {{ source('bronze', 'marches') }}
 ),
 
 quartiers as (

@@ -1,6 +1,6 @@
 -- One row per BMPM intervention, positioned at the quartier. Exact coordinates and address stop here.
 with interventions as (
-    select * from {{ source('bronze_partners', 'marins_pompiers_interventions') }}
+    select * from {{ source('bronze', 'marins_pompiers_interventions') }}
 ),
 
 quartiers as (

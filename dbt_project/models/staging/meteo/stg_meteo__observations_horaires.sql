@@ -1,6 +1,6 @@
 -- One row per weather station and hour. The station position becomes its quartier.
 with observations as (
-    select * from {{ source('bronze_partners', 'meteo_horaire') }}
+    select * from {{ source('bronze', 'meteo_horaire') }}
 ),
 
 quartiers as (

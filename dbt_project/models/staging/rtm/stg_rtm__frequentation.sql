@@ -1,6 +1,6 @@
 -- One row per metro station and counting hour (entry validations).
 with frequentation as (
-    select * from {{ source('bronze_partners', 'rtm_frequentation') }}
+    select * from {{ source('bronze', 'rtm_frequentation') }}
 )
 
 select

@@ -1,7 +1,7 @@
 -- One row per incident of the RTM security log, positioned at the quartier.
 -- Exact coordinates and the (redacted) free-text comment stop here.
 with incidents as (
-    select * from {{ source('bronze_partners', 'rtm_incidents') }}
+    select * from {{ source('bronze', 'rtm_incidents') }}
 ),
 
 quartiers as (

@@ -1,7 +1,7 @@
 -- One row per citizen report, positioned at the quartier.
 -- Exact phone position and the (redacted) free-text description stop here.
 with signalements as (
-    select * from {{ source('bronze_partners', 'signalements_citoyens') }}
+    select * from {{ source('bronze', 'signalements_citoyens') }}
 ),
 
 quartiers as (

@@ -1,6 +1,6 @@
 -- One row per quartier and hour: population present according to the mobile operator (aggregated).
 with presence as (
-    select * from {{ source('bronze_partners', 'telecom_presence') }}
+    select * from {{ source('bronze', 'telecom_presence') }}
 )
 
 select

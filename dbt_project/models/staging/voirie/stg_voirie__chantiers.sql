@@ -1,7 +1,7 @@
 -- One row per road-occupation order (arrêté), positioned at the quartier.
 -- Exact coordinates, address and applicant stop here.
 with chantiers as (
-    select * from {{ source('bronze_partners', 'voirie_chantiers') }}
+    select * from {{ source('bronze', 'voirie_chantiers') }}
 ),
 
 quartiers as (
