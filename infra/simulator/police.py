@@ -50,6 +50,7 @@ import numpy as np
 
 from infra.simulator.base import FeedSimulator
 from infra.simulator.calendar import is_public_holiday
+from infra.simulator.feeds.common import COMMUTE, DAYTIME, EVENING, FLAT, NIGHT, WEEKEND_NIGHTS, WORKDAYS
 from infra.simulator.incidents import day_points
 from infra.simulator.pii import random_name
 from infra.simulator.police_recits import recit
@@ -66,22 +67,15 @@ EFFECTS_MARGIN = 1.4  # planted effects add up to ~40 % on the busiest days (mat
 ID_SLOT = 2700  # ids reserved per day: 366 x 2,700 still fits the six digits of "MC-YYYY-NNNNNN"
 
 
-# Relative weights by hour of day, 0h..23h.
-NIGHT = (9, 8, 6, 4, 2, 1, 0.6, 0.6, 0.8, 1, 1.2, 1.5, 1.8, 1.8, 1.8, 2, 2.4, 3, 4, 5, 6, 7.5, 9, 10)
-EVENING = (7, 6, 5, 3.5, 2, 1, 0.6, 0.8, 1, 1.2, 1.5, 2, 2.5, 2.5, 2.5, 3, 3.5, 4.5, 5.5, 6.5, 7, 7.5, 8, 8)
-DAYTIME = (0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.8, 2.5, 4.5, 5.5, 6, 6, 5, 4.5, 5, 5.5, 5.5, 5, 4, 3, 2, 1.2, 0.8, 0.5)
-COMMUTE = (0.8, 0.5, 0.4, 0.3, 0.3, 0.6, 1.5, 3.5, 5, 3.5, 3, 3.5, 4.5, 4, 3.5, 3.5, 4, 5, 5.5, 4.5, 3, 2, 1.5, 1.1)
+# Relative weights by hour of day, 0h..23h (the shared ones come from feeds/common.py).
 AFTERNOON = (1, 0.7, 0.5, 0.3, 0.3, 0.4, 0.8, 1.5, 2.5, 3.5, 4, 4.5, 4.5, 4.5, 5, 5.5, 6, 6, 5.5, 5, 4, 3, 2, 1.5)
 LATE = (3, 2, 1.2, 0.6, 0.3, 0.2, 0.2, 0.4, 0.8, 1.2, 2, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 6.5, 6, 5.5, 5, 4)
 HOME = (2.5, 1.5, 1, 0.6, 0.4, 0.3, 0.5, 1, 1.5, 2, 2.5, 3, 3, 3, 3, 3.5, 4, 4.5, 5, 5.5, 5.5, 5, 4.5, 3.5)
 OFFICE = (0.8, 0.6, 0.5, 0.4, 0.4, 0.5, 1, 2, 3, 3.5, 3.5, 3.5, 3, 3, 3.5, 3.5, 3.5, 3.5, 3, 2.5, 2, 1.5, 1.2, 1)
 
 # Relative weights by weekday, Monday..Sunday (normalised to mean 1 when used).
-WEEKEND_NIGHTS = (0.85, 0.85, 0.9, 0.95, 1.15, 1.45, 1.3)
-WORKDAYS = (1.05, 1.05, 1.05, 1.05, 1.1, 0.9, 0.6)
 TRAFFIC = (1.05, 1.05, 1.05, 1.05, 1.1, 0.85, 0.75)
 LEISURE = (0.95, 0.95, 0.95, 0.95, 1.0, 1.1, 1.1)
-FLAT = (1.0,) * 7
 
 
 @dataclass(frozen=True)
