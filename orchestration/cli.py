@@ -104,6 +104,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Rebuild, gate and publish every mart from the bronze tables as they are."""
+    from orchestration.runner import refresh
+
+    outcome = refresh(_settings(args), echo=_say)
+    return 0 if outcome.success else 1
+
+
 def cmd_retention(args: argparse.Namespace) -> int:
     """Apply every feed's retention now (the Dagster schedule does it nightly)."""
     settings = _settings(args)
@@ -231,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("feed", help="feed name, as declared in orchestration/catalog/feeds/")
     backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
+    add("refresh", cmd_refresh, "rebuild, gate and publish the marts now (after a model or rule change)")
     add("retention", cmd_retention, "apply every feed's retention now (deletes and vacuums)")
     demo = add("demo", cmd_demo, "simulate + run + serve")
     simulation_flags(demo, 90)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration import duck, lake
-from orchestration.catalog import OpenDataset, feed, use_cases
+from orchestration.catalog import OpenDataset, feed, marts
 from orchestration.geography import ATTRIBUTION, arrondissement_names
 from orchestration.settings import Settings
 from quality.disclosure import check_publishable, suppress
@@ -60,7 +60,7 @@ def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult, date_column: str = "jour") -> dict[str, Any]:
+def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult, date_column: str | None = "jour") -> dict[str, Any]:
     """Replace the gold table of ``mart`` and write its publication manifest.
 
     Republishing exactly what is already published (same gate fingerprint) writes nothing: a
@@ -70,7 +70,7 @@ def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult
     if previous and previous["gate"].get("fingerprint") == gate.fingerprint and lake.table_exists(gold_path(settings, mart)):
         return {**previous, "unchanged": True}
     version = lake.overwrite(gold_path(settings, mart), rows)
-    dates = rows.column(date_column) if rows.num_rows else None
+    dates = rows.column(date_column) if rows.num_rows and date_column else None
     manifest = {
         "mart": mart,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -111,12 +111,9 @@ def generalise(mart: pd.DataFrame, dataset: OpenDataset) -> tuple[pd.DataFrame, 
 def feed_categories(dataset: OpenDataset) -> list[str]:
     """Every category label the dataset's source feeds can produce (from the catalog)."""
     labels: set[str] = set()
-    for uc in use_cases().values():
-        for mart in uc.marts:
-            if mart["name"] == dataset.from_mart:
-                for name in mart["source_feeds"]:
-                    for col in feed(name).columns:
-                        labels.update((col.codes or {}).values())
+    for name in marts()[dataset.from_mart].source_feeds:
+        for col in feed(name).columns:
+            labels.update((col.codes or {}).values())
     return sorted(labels)
 
 
@@ -204,8 +201,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(arrow, staging / f"{name}.parquet")
     period = "mois" if dataset.temporal_level == "month" else "jour"
-    uc = next(u for u in use_cases().values() if dataset in u.open_data)
-    source_feeds = [f for m in uc.marts if m["name"] == dataset.from_mart for f in m["source_feeds"]]
+    source_feeds = list(marts()[dataset.from_mart].source_feeds)
     schema = {"fields": fields}
     package = {
         "name": name,

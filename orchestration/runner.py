@@ -175,6 +175,25 @@ def backfill(settings: Settings, feed_name: str, first: date, last: date, echo: 
     return outcome
 
 
+def refresh(settings: Settings, echo: Echo = print) -> RunOutcome:
+    """Run ``refresh_marts`` now (dbt build -> analytics -> gates -> publication), new data or not.
+
+    For a model or rule change: the sensors only react to new bronze data.
+    """
+    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
+    from orchestration.definitions import defs as load_defs
+
+    defs = load_defs()
+    with prepare_instance(settings) as instance:
+        outcome = _execute(defs, instance, "refresh_marts", {"observatoire/trigger": "cli-refresh"})
+    for asset, meta in outcome.metadata.items():
+        echo(f"  {asset}: {_shown(meta)}")
+    echo(f"refresh_marts: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
+    if not outcome.success:
+        echo(outcome.failure)
+    return outcome
+
+
 def reset_cli_cursors(dagster_home: Path) -> None:
     """Forget the CLI's sensor cursors (the next ``run`` re-checks every file by checksum)."""
     (dagster_home / CURSORS_FILE).unlink(missing_ok=True)

@@ -60,3 +60,33 @@ def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline
         summary=summary,
         rows_simulated=sum(report.rows.values()),
     )
+
+
+# Truth tests of the use-case analytics (issue 5): four months of every feed at full scale with
+# effect sizes that are NOT the simulator's defaults (tests/pipeline/effects.truth.yaml), so an
+# analysis recovering them cannot have the defaults baked in. Winter and spring school holidays
+# fall inside the window (school-surroundings contrast), and so do a few dozen events.
+EFFECTS_FILE = Path(__file__).parent / "pipeline" / "effects.truth.yaml"
+EFFECTS_START = date(2026, 1, 5)
+EFFECTS_DAYS = 120
+EFFECTS_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def effects_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
+    """The whole graph on four simulated months with non-default planted effects (about 3 min)."""
+    from infra.simulator import simulate
+    from orchestration.settings import load_settings
+
+    lake = tmp_path_factory.mktemp("effects_lake")
+    report = simulate(
+        lake / "landing", start=EFFECTS_START, days=EFFECTS_DAYS, seed=EFFECTS_SEED, scale=1.0, effects=EFFECTS_FILE
+    )
+    summary = run_pipeline(lake)
+    assert summary.success, [r.failure for r in summary.runs]
+    yield PipelineLake(
+        settings=load_settings(lake),
+        truth=json.loads(report.truth_path.read_text(encoding="utf-8")),
+        summary=summary,
+        rows_simulated=sum(report.rows.values()),
+    )

@@ -130,6 +130,34 @@ class OpenDataset:
     licence: dict[str, str]
 
 
+PUBLICATION_LEVELS = ("internal", "services", "open")
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    """One mart of a use case: how it is built and how far it is published.
+
+    ``built_by`` is ``dbt`` (a model under ``dbt_project/models/marts/<use_case>/``) or ``python``
+    (a Dagster asset running ``compute`` on the dbt models named in ``inputs``). Every mart has a
+    Great Expectations suite ``quality/suites/<name>.py`` that gates it; ``internal`` marts are
+    gated but never leave the build database, ``services`` and ``open`` ones go to gold.
+    """
+
+    name: str
+    publication: Literal["internal", "services", "open"]
+    source_feeds: tuple[str, ...]
+    use_case: str
+    built_by: Literal["dbt", "python"] = "dbt"
+    compute: str | None = None  # "module:function" for python marts
+    inputs: tuple[str, ...] = ()  # dbt models a python mart reads
+    date_column: str | None = None  # the column the publication's data window is read from
+    description: str = ""
+
+    @property
+    def published(self) -> bool:
+        return self.publication != "internal"
+
+
 @dataclass(frozen=True)
 class UseCase:
     """A use-case declaration (see ``catalog/use_cases/*.yaml``)."""
@@ -141,8 +169,11 @@ class UseCase:
     decision_questions: tuple[str, ...]
     allowed_roles: tuple[str, ...]
     retention_days: int
-    marts: tuple[dict[str, Any], ...]
+    marts: tuple[MartSpec, ...]
     open_data: tuple[OpenDataset, ...] = field(default_factory=tuple)
+    # Evidence for the analyst: the model, its fit-quality mart and what it cannot say.
+    model_card: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)  # declared rules the analytics read
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -210,6 +241,27 @@ def feed(name: str) -> FeedSpec:
     return feeds()[name]
 
 
+def _mart_from_dict(use_case: str, data: dict[str, Any]) -> MartSpec:
+    if data["publication"] not in PUBLICATION_LEVELS:
+        raise CatalogError(f"{use_case}.{data['name']}: publication must be one of {PUBLICATION_LEVELS}")
+    built_by = data.get("built_by", "dbt")
+    if built_by == "python" and not (data.get("compute") and data.get("inputs")):
+        raise CatalogError(f"{use_case}.{data['name']}: a python mart needs `compute` and `inputs`")
+    if built_by not in ("dbt", "python"):
+        raise CatalogError(f"{use_case}.{data['name']}: built_by must be dbt or python")
+    return MartSpec(
+        name=data["name"],
+        publication=data["publication"],
+        source_feeds=tuple(data.get("source_feeds", ())),
+        use_case=use_case,
+        built_by=built_by,
+        compute=data.get("compute"),
+        inputs=tuple(data.get("inputs", ())),
+        date_column=data.get("date_column"),
+        description=" ".join(str(data.get("description", "")).split()),
+    )
+
+
 @cache
 def use_cases() -> dict[str, UseCase]:
     """All declared use cases, by name."""
@@ -224,9 +276,22 @@ def use_cases() -> dict[str, UseCase]:
             decision_questions=tuple(data["decision_questions"]),
             allowed_roles=tuple(data["allowed_roles"]),
             retention_days=int(data["retention_days"]),
-            marts=tuple(data["marts"]),
+            marts=tuple(_mart_from_dict(data["name"], m) for m in data["marts"]),
+            model_card=data.get("model_card", {}),
+            parameters=data.get("parameters", {}),
             open_data=tuple(OpenDataset(**{**d, "description": d["description"].strip()}) for d in data.get("open_data", [])),
         )
+    return found
+
+
+def marts() -> dict[str, MartSpec]:
+    """Every declared mart of every use case, by name (names are unique across use cases)."""
+    found: dict[str, MartSpec] = {}
+    for uc in use_cases().values():
+        for mart in uc.marts:
+            if mart.name in found:
+                raise CatalogError(f"mart {mart.name!r} is declared by {found[mart.name].use_case} and {uc.name}")
+            found[mart.name] = mart
     return found
 
 

@@ -5,7 +5,7 @@ import dagster as dg
 import pyarrow as pa
 
 from orchestration import lake
-from orchestration.catalog import OpenDataset, use_cases
+from orchestration.catalog import MartSpec, OpenDataset, marts, use_cases
 from orchestration.publishing import gold_path, publish_gold, publish_open_dataset, read_mart
 from orchestration.resources import ObservatoireResource
 from quality.gate import GateResult, fingerprint, load_latest
@@ -27,7 +27,9 @@ def _passed_gate_for(settings_quality: object, mart: str, frame_fingerprint: str
     return gate
 
 
-def build_gold(mart: str, publication: str) -> dg.AssetsDefinition:
+def build_gold(spec: MartSpec) -> dg.AssetsDefinition:
+    mart, publication = spec.name, spec.publication
+
     @dg.asset(
         key=["gold", mart],
         deps=[dg.AssetKey(["marts", mart])],
@@ -40,7 +42,9 @@ def build_gold(mart: str, publication: str) -> dg.AssetsDefinition:
         settings = observatoire.settings()
         frame = read_mart(settings, mart)
         gate = _passed_gate_for(settings.quality, mart, fingerprint(frame))
-        manifest = publish_gold(settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate)
+        manifest = publish_gold(
+            settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate, date_column=spec.date_column
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": manifest["rows"],
@@ -88,7 +92,8 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
 @dg.definitions
 def publish() -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
+    # Internal marts are gated but stay in the build database: only the others reach gold.
+    assets += [build_gold(spec) for spec in marts().values() if spec.published]
     for uc in use_cases().values():
-        assets += [build_gold(m["name"], m["publication"]) for m in uc.marts]
         assets += [build_open_data(d) for d in uc.open_data]
     return dg.Definitions(assets=assets)

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from orchestration.catalog import use_cases
+from orchestration.catalog import marts
 from orchestration.publishing import read_mart
 from orchestration.resources import ObservatoireResource
 from quality.gate import record, validate_mart
@@ -42,5 +42,4 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
 
 @dg.definitions
 def gates() -> dg.Definitions:
-    marts = [m["name"] for uc in use_cases().values() for m in uc.marts]
-    return dg.Definitions(asset_checks=[build_gate(m) for m in marts])
+    return dg.Definitions(asset_checks=[build_gate(name) for name in marts()])

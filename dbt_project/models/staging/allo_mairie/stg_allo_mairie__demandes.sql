@@ -21,7 +21,8 @@ select
     demandes.statut_libelle as statut,
     demandes.cloture_le,
     (date_diff('second', demandes.cree_le, demandes.cloture_le) / 3600.0)::double as delai_cloture_h,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('demandes.longitude', 'demandes.latitude') }}
 from demandes
 left join quartiers
     on st_contains(quartiers.geom, st_point(demandes.longitude, demandes.latitude))

@@ -69,7 +69,8 @@ select
     case when accidents.col <> '-1' then accidents.col_libelle end as collision,
     accidents.jour,
     accidents.format_source,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('accidents.lon_wgs84', 'accidents.lat_wgs84') }}
 from accidents
 left join quartiers
     on st_contains(quartiers.geom, st_point(accidents.lon_wgs84, accidents.lat_wgs84))

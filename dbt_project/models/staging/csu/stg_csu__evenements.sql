@@ -21,7 +21,8 @@ select
     evenements.suite_donnee as code_suite_donnee,
     evenements.suite_donnee_libelle as suite_donnee,
     evenements.extraction_images,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('evenements.longitude', 'evenements.latitude') }}
 from evenements
 left join quartiers
     on st_contains(quartiers.geom, st_point(evenements.longitude, evenements.latitude))

@@ -21,7 +21,8 @@ select
     pannes.jour,
     (date_diff('second', pannes.debut_panne, pannes.repare_le) / 3600.0)::double as duree_panne_h,
     pannes.technicien_pseudo,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('pannes.longitude', 'pannes.latitude') }}
 from pannes
 left join quartiers
     on st_contains(quartiers.geom, st_point(pannes.longitude, pannes.latitude))

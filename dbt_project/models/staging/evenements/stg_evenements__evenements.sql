@@ -23,7 +23,8 @@ select
     evenements.jauge_attendue::integer as jauge_attendue,
     evenements.statut as code_statut,
     evenements.statut_libelle as statut,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('evenements.longitude', 'evenements.latitude') }}
 from evenements
 left join quartiers
     on st_contains(quartiers.geom, st_point(evenements.longitude, evenements.latitude))

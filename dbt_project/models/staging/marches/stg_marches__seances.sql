@@ -21,7 +21,8 @@ select
     seances.nb_etals::integer as nb_etals,
     seances.statut as code_statut,
     seances.statut_libelle as statut,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('seances.longitude', 'seances.latitude') }}
 from seances
 left join quartiers
     on st_contains(quartiers.geom, st_point(seances.longitude, seances.latitude))

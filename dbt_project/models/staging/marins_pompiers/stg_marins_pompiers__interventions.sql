@@ -22,7 +22,8 @@ select
     interventions.nb_engins::integer as nb_engins,
     (date_diff('second', interventions.appel_le, interventions.arrivee_le) / 60.0)::double as delai_arrivee_min,
     (date_diff('second', interventions.appel_le, interventions.fin_le) / 60.0)::double as duree_min,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('interventions.longitude', 'interventions.latitude') }}
 from interventions
 left join quartiers
     on st_contains(quartiers.geom, st_point(interventions.longitude, interventions.latitude))

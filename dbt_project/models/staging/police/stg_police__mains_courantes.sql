@@ -15,7 +15,8 @@ select
     incidents.code_nature,
     incidents.code_nature_libelle as categorie,
     incidents.agent_pseudo,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('incidents.longitude', 'incidents.latitude') }}
 from incidents
 left join quartiers
     on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))

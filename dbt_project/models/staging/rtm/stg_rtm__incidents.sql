@@ -23,7 +23,8 @@ select
     incidents.impact as code_impact,
     incidents.impact_libelle as impact,
     incidents.agent_pseudo,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('incidents.longitude', 'incidents.latitude') }}
 from incidents
 left join quartiers
     on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))

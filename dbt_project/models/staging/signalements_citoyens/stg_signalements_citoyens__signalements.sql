@@ -20,7 +20,8 @@ select
     signalements.utilisateur_pseudo,
     signalements.statut as code_statut,
     signalements.statut_libelle as statut,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('signalements.longitude', 'signalements.latitude') }}
 from signalements
 left join quartiers
     on st_contains(quartiers.geom, st_point(signalements.longitude, signalements.latitude))

@@ -21,7 +21,8 @@ select
     chantiers.restriction_libelle as restriction,
     chantiers.voies_neutralisees::integer as voies_neutralisees,
     chantiers.emprise_m2,
-    quartiers.code_quartier
+    quartiers.code_quartier,
+    {{ laea_cell_columns('chantiers.longitude', 'chantiers.latitude') }}
 from chantiers
 left join quartiers
     on st_contains(quartiers.geom, st_point(chantiers.longitude, chantiers.latitude))
