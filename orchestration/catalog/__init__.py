@@ -152,6 +152,8 @@ class MartSpec:
     inputs: tuple[str, ...] = ()  # dbt models a python mart reads
     date_column: str | None = None  # the column the publication's data window is read from
     description: str = ""
+    # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title}.
+    display: tuple[dict[str, Any], ...] = ()
 
     @property
     def published(self) -> bool:
@@ -259,6 +261,7 @@ def _mart_from_dict(use_case: str, data: dict[str, Any]) -> MartSpec:
         inputs=tuple(data.get("inputs", ())),
         date_column=data.get("date_column"),
         description=" ".join(str(data.get("description", "")).split()),
+        display=tuple(data.get("display", ())),
     )
 
 
