@@ -66,6 +66,13 @@ def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -
         rows = table.to_pyarrow_table(columns=["delivery_date", "status"], filters=[("feed", "=", spec.name)])
         days = [d for d, s in zip(rows.column("delivery_date").to_pylist(), rows.column("status").to_pylist(), strict=True) if s == "ingested" and d]
         last = max(days) if days else None
+    return freshness_from_last(spec, last, now)
+
+
+def freshness_from_last(spec: FeedSpec, last: date | None, now: datetime) -> Freshness:
+    """Freshness of ``spec`` when its newest ingested delivery covers ``last`` (pure)."""
+    declared = spec.delivery.get("freshness_sla_hours")
+    sla = None if declared is None else float(declared)
     if last is None:
         return Freshness(spec.name, None, None, sla)
     tz = ZoneInfo(spec.format.get("timezone", "UTC"))
@@ -132,3 +139,48 @@ def apply_retention(settings: Settings, spec: FeedSpec, today: date | None = Non
     lake.ensure_table(log_path, RETENTION_LOG_SCHEMA)
     lake.with_commit_retry(lambda: lake.write_deltalake(str(log_path), log, mode="append"))
     return RetentionReport(spec.name, removed_files, bronze_rows, quarantine_rows, vacuumed + vacuumed_q)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gate verdicts over time (observatory health): every evaluation of a mart's blocking suite.
+
+GATE_LOG_SCHEMA = pa.schema(
+    [
+        ("mart", pa.string()),
+        ("success", pa.bool_()),
+        ("evaluated_expectations", pa.int64()),
+        ("unsuccessful_expectations", pa.int64()),
+        ("rows", pa.int64()),
+        ("fingerprint", pa.string()),
+        ("failed_expectations", pa.string()),  # names of the failed expectations, comma separated
+        ("evaluated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def gate_log_path(settings: Settings) -> Path:
+    return settings.meta / "quality_gates"
+
+
+def ensure_gate_log(settings: Settings) -> None:
+    """Create the gate log before dbt reads it (an empty table on a new lake)."""
+    lake.ensure_table(gate_log_path(settings), GATE_LOG_SCHEMA)
+
+
+def log_gate_verdict(settings: Settings, verdict: dict[str, object]) -> None:
+    """Append one gate verdict (``GateResult.to_json()``) to ``meta/quality_gates``."""
+    ensure_gate_log(settings)
+    stats = verdict["statistics"]  # type: ignore[index]
+    failed = verdict.get("failed") or []
+    row = {
+        "mart": verdict["mart"],
+        "success": bool(verdict["success"]),
+        "evaluated_expectations": int(stats["evaluated_expectations"]),  # type: ignore[index]
+        "unsuccessful_expectations": int(stats["unsuccessful_expectations"]),  # type: ignore[index]
+        "rows": int(verdict.get("rows") or 0),  # type: ignore[arg-type]
+        "fingerprint": str(verdict.get("fingerprint") or ""),
+        "failed_expectations": ",".join(sorted({str(f["expectation"]) for f in failed})),  # type: ignore[index,union-attr]
+        "evaluated_at": datetime.fromisoformat(str(verdict["evaluated_at"])),
+    }
+    table = pa.Table.from_pylist([row], schema=GATE_LOG_SCHEMA)
+    lake.with_commit_retry(lambda: lake.write_deltalake(str(gate_log_path(settings)), table, mode="append"))

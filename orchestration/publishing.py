@@ -234,3 +234,64 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
 
     _swap_in(staging, final)
     return package
+
+
+# ---------------------------------------------------------------------------------------------
+# Model cards: the evidence that goes with each use case's decision aids
+
+
+def model_card_path(settings: Settings, use_case: str) -> Path:
+    return settings.gold / "_model_cards" / f"{use_case}.json"
+
+
+def build_model_card(settings: Settings, use_case: str) -> dict[str, Any]:
+    """Assemble a use case's model card from its declaration and what was actually published.
+
+    Declared: purpose, questions, method, data, what it cannot say. Measured: each published
+    mart's data window, rows and gate verdict (from its publication manifest) and the fit-quality
+    rows of the mart named by ``model_card.fit_quality_mart`` (read from gold, never from the
+    build database).
+    """
+    from orchestration.catalog import use_cases
+
+    uc = use_cases()[use_case]
+    card = dict(uc.model_card)
+    publications = {}
+    for spec in uc.marts:
+        manifest = read_manifest(settings, spec.name) if spec.published else None
+        publications[spec.name] = None if manifest is None else {
+            "rows": manifest["rows"],
+            "data_window": manifest["data_window"],
+            "published_at": manifest["published_at"],
+            "gate": {k: manifest["gate"][k] for k in ("success", "evaluated_at", "statistics", "fingerprint")},
+        }
+    fit_quality: list[dict[str, Any]] = []
+    fit_mart = card.get("fit_quality_mart")
+    if fit_mart and lake.table_exists(gold_path(settings, fit_mart)):
+        fit_quality = lake.read(gold_path(settings, fit_mart)).to_pandas().to_dict(orient="records")
+    return {
+        "use_case": uc.name,
+        "title": uc.title,
+        "purpose": uc.purpose,
+        "decision_questions": list(uc.decision_questions),
+        "owner": uc.owner,
+        "model": " ".join(str(card.get("model", "")).split()),
+        "data": " ".join(str(card.get("data", "")).split()),
+        "cannot_say": " ".join(str(card.get("cannot_say", "")).split()),
+        "parameters": uc.parameters,
+        "publications": publications,
+        "fit_quality": fit_quality,
+    }
+
+
+def publish_model_card(settings: Settings, use_case: str) -> dict[str, Any]:
+    """Write ``gold/_model_cards/<use_case>.json`` (atomically); unchanged content is not rewritten."""
+    card = build_model_card(settings, use_case)
+    path = model_card_path(settings, use_case)
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if {k: v for k, v in previous.items() if k != "generated_at"} == json.loads(json.dumps(card, default=str)):
+            return {**previous, "unchanged": True}
+    card["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_json_atomic(path, card)
+    return card

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from orchestration import lake
 from orchestration.catalog import MartSpec, OpenDataset, marts, use_cases
-from orchestration.publishing import gold_path, publish_gold, publish_open_dataset, read_mart
+from orchestration.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
 from orchestration.resources import ObservatoireResource
 from quality.gate import GateResult, fingerprint, load_latest
 
@@ -89,6 +89,31 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
     return open_data
 
 
+def build_model_card(use_case: str) -> dg.AssetsDefinition:
+    """The use case's model card, after every one of its published marts reached gold."""
+    uc = use_cases()[use_case]
+
+    @dg.asset(
+        key=["model_cards", use_case],
+        deps=[dg.AssetKey(["gold", m.name]) for m in uc.marts if m.published],
+        group_name="publish",
+        kinds={"json"},
+        description=f"Model card of « {uc.title} »: method, data windows, gate verdicts, fit quality, limits.",
+    )
+    def model_card(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        settings = observatoire.settings()
+        card = publish_model_card(settings, use_case)
+        return dg.MaterializeResult(
+            metadata={
+                "fit_quality_rows": len(card["fit_quality"]),
+                "unchanged": card.get("unchanged", False),
+                "path": dg.MetadataValue.path(str(model_card_path(settings, use_case))),
+            }
+        )
+
+    return model_card
+
+
 @dg.definitions
 def publish() -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
@@ -96,4 +121,6 @@ def publish() -> dg.Definitions:
     assets += [build_gold(spec) for spec in marts().values() if spec.published]
     for uc in use_cases().values():
         assets += [build_open_data(d) for d in uc.open_data]
+        if any(m.published for m in uc.marts):
+            assets.append(build_model_card(uc.name))
     return dg.Definitions(assets=assets)

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.catalog import feeds
 from orchestration.defs.transform.project import dbt_env, dbt_project
+from orchestration.governance import ensure_gate_log
 from orchestration.ingestion import ensure_tables
 from orchestration.resources import ObservatoireResource
 
@@ -22,8 +23,11 @@ class ObservatoireTranslator(DagsterDbtTranslator):
             layer = dbt_resource_props["fqn"][1]
             return dg.AssetKey([layer, dbt_resource_props["name"]])
         if dbt_resource_props["resource_type"] == "source":
-            # Every dbt source reads a bronze table written by the ingest asset of that feed.
-            return dg.AssetKey(["bronze", dbt_resource_props["name"]])
+            # bronze.<feed> is written by that feed's ingest asset; observatoire.<table> are the
+            # lake's own ledgers (meta/, quarantine/), written by ingestion and the gates.
+            if dbt_resource_props["source_name"] == "bronze":
+                return dg.AssetKey(["bronze", dbt_resource_props["name"]])
+            return dg.AssetKey(["meta", dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -41,6 +45,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, observato
     # Every declared feed has a bronze table, empty if it never delivered, so staging can read it.
     for spec in feeds().values():
         ensure_tables(settings, spec)
+    ensure_gate_log(settings)  # read by the observatory-health staging
     # dbt runs as a subprocess that inherits this environment (profile path, lake root).
     os.environ.update(dbt_env(settings))
     yield from dbt.cli(["build"], context=context).stream()

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from orchestration.catalog import marts
+from orchestration.governance import log_gate_verdict
 from orchestration.publishing import read_mart
 from orchestration.resources import ObservatoireResource
 from quality.gate import record, validate_mart
@@ -22,6 +23,7 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
         settings = observatoire.settings()
         result = validate_mart(mart, read_mart(settings, mart))
         latest = record(result, settings.quality)
+        log_gate_verdict(settings, result.to_json())  # the health use case charts verdicts over time
         for failure in result.failed:
             context.log.error(f"gate {mart}: {failure}")
         return dg.AssetCheckResult(
