@@ -179,7 +179,7 @@ def _commit_file(table_path: Path, version: int) -> Path:
     return table_path / "_delta_log" / f"{version:020d}.json"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=64)  # one entry per published mart version
 def _read_delta(table_path: str, version: int, commit_stamp: int) -> pd.DataFrame:
     """One version of a Delta table as pandas.
 
@@ -404,3 +404,52 @@ def load_quartiers_geojson(path: Path = QUARTIERS_GEOJSON) -> dict[str, Any] | N
         return None
     return _read_geojson(str(path), stamp, GEOJSON_TOLERANCE_DEG)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Use-case marts and model cards (generic: every published mart of every use case)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoldTable:
+    """Any published gold mart at its published version, with its publication record."""
+
+    mart: str
+    table: pd.DataFrame
+    delta_version: int
+    published_at: datetime | None
+    data_window: tuple[date | None, date | None]
+    gate: GateResult | None
+
+
+def load_gold_table(mart: str, settings: Settings | None = None) -> GoldTable | None:
+    """The published version of ``mart`` (as named in its publication record), or ``None``."""
+    settings = settings or current_settings()
+    record = read_published_json(settings.gold / "_publications" / f"{mart}.json")
+    table_path = settings.gold / mart
+    if record is None or not (table_path / "_delta_log").is_dir():
+        return None
+    version = record.get("delta_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return None
+    try:
+        table = _read_delta(str(table_path), version, _stamp(_commit_file(table_path, version)) or 0)
+    except Exception:  # noqa: BLE001 - a vacuumed version: nothing trustworthy to show
+        return None
+    window = record.get("data_window") or {}
+    gate = record.get("gate")
+    return GoldTable(
+        mart=mart,
+        table=table,
+        delta_version=version,
+        published_at=parse_timestamp(record.get("published_at")),
+        data_window=(parse_day(window.get("start")), parse_day(window.get("end"))),
+        gate=GateResult.from_json(gate) if isinstance(gate, dict) else None,
+    )
+
+
+def load_model_card(use_case: str, settings: Settings | None = None) -> dict[str, Any] | None:
+    """The published model card of a use case (``gold/_model_cards/<use_case>.json``)."""
+    settings = settings or current_settings()
+    return read_published_json(settings.gold / "_model_cards" / f"{use_case}.json")

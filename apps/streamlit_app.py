@@ -3,7 +3,8 @@
 One multipage app (``st.navigation``) with two audiences:
 
 - **Observatoire** (``/observatoire``): city analysts, from the published gold mart;
-- **Portail open data** (``/portail``): citizens, from the open-data exports.
+- **Portail open data** (``/portail``): citizens, from the open-data exports;
+- one page per use case (``/<use_case>``): its published marts and model card.
 
 Both pages read published outputs only, through :mod:`apps.published`.
 """
@@ -59,4 +60,13 @@ portail = st.Page(
     url_path="portail",
 )
 
-st.navigation([observatoire, portail, observatoire_alias]).run()
+# One page per use case at /<use_case> (declared in orchestration/catalog/use_cases/), grouped
+# under the analysts' section; the citizens' portal stays on its own.
+from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402 - after set_page_config
+
+st.navigation(
+    {
+        "Observatoire": [observatoire, *use_case_pages(), observatoire_alias],
+        "Open data": [portail],
+    }
+).run()

@@ -151,20 +151,23 @@ def coloured_quartiers(geojson: dict[str, Any], counts: pd.DataFrame) -> tuple[d
     Quartiers without incidents stay on the map (grey) so an empty area reads as "zero", not as
     a hole. Returns the feature collection and the maximum count (for the legend).
     """
-    by_code = dict(zip(counts["code_quartier"].astype(str), counts["nb_incidents"].astype(int), strict=True))
+    # Counts stay integers; the use-case pages also map rates and ratios (floats).
+    values = counts["nb_incidents"]
+    integral = bool(pd.api.types.is_integer_dtype(values))
+    by_code = dict(zip(counts["code_quartier"].astype(str), values.astype(int if integral else float), strict=True))
     maximum = max(by_code.values(), default=0)
     coloured = copy.deepcopy(geojson)
     for feature in coloured["features"]:
         props = feature["properties"]
         count = by_code.get(str(props.get("code_qua")), 0)
         props["nb_incidents"] = count
-        props["nb_incidents_txt"] = fr_int(count)
+        props["nb_incidents_txt"] = fr_int(count) if integral else f"{count:.2f}".replace(".", ",")
         props["arrondissement_txt"] = arrondissement_label(str(props.get("DEPCO", "")))
         props["fill_color"] = colour_for(count, maximum)
     return coloured, maximum
 
 
-def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame) -> tuple[pdk.Deck, int]:
+def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame, unit: str = "incident(s)") -> tuple[pdk.Deck, int]:
     """Choropleth of incidents by quartier over a tile-less background (see ``OFFLINE_MAP_STYLE``)."""
     coloured, maximum = coloured_quartiers(geojson, counts)
     layer = pdk.Layer(
@@ -183,7 +186,7 @@ def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame) -> tuple[pdk.Dec
         initial_view_state=MARSEILLE_VIEW,
         map_style=OFFLINE_MAP_STYLE,
         tooltip={
-            "html": "<b>{nom}</b> ({arrondissement_txt})<br/>{nb_incidents_txt} incident(s)",
+            "html": "<b>{nom}</b> ({arrondissement_txt})<br/>{nb_incidents_txt} " + unit,
             "style": {"fontSize": "0.85rem"},
         },
     )

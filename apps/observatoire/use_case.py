@@ -1,0 +1,162 @@
+"""One observatory page per use case, drawn from its declaration and what was published.
+
+The page shows, for each published mart of the use case, the gate verdict and data window of the
+published version, the views its declaration asks for (``display`` in
+``orchestration/catalog/use_cases/<use_case>.yaml``), the table itself with a CSV download, and
+the use case's model card: method, data, fit quality and what it cannot say. It reads published
+outputs only (gold Delta at its published version, model card JSON), through :mod:`apps.published`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from apps.formatting import fr_date, fr_datetime, fr_int
+from apps.observatoire.charts import quartier_map
+from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
+from orchestration.catalog import MartSpec, UseCase, use_cases
+
+CHART_KINDS = ("table", "bar", "line", "map_quartier")
+
+
+def chart_frame(table: pd.DataFrame, view: dict[str, Any]) -> pd.DataFrame:
+    """The columns a view needs, aggregated when several rows share an x (and colour) value."""
+    x, y, color = view.get("x"), view.get("y"), view.get("color")
+    missing = [c for c in (x, y, color) if c and c not in table.columns]
+    if missing:
+        raise KeyError(f"colonnes absentes : {', '.join(missing)}")
+    keys = [c for c in (x, color) if c]
+    frame = table[[*keys, y]].dropna(subset=[y])
+    if pd.api.types.is_integer_dtype(frame[y]):
+        return frame.groupby(keys, as_index=False)[y].sum()
+    return frame.groupby(keys, as_index=False)[y].mean()  # rates and ratios: the mean, never a sum
+
+
+def quartier_values(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One value per quartier for the choropleth (sum of counts, mean of rates)."""
+    grouped = table.groupby("code_quartier", as_index=False)[value]
+    frame = grouped.sum() if pd.api.types.is_integer_dtype(table[value]) else grouped.mean()
+    return frame.rename(columns={value: "nb_incidents"})
+
+
+def _gate_line(gold: GoldTable) -> None:
+    start, end = gold.data_window
+    window = f" · données du {fr_date(start)} au {fr_date(end)}" if start and end else ""
+    published = f"publié le {fr_datetime(gold.published_at)}" if gold.published_at else "publié"
+    if gold.gate is not None and gold.gate.success:
+        st.caption(f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes) · {published}{window} · {fr_int(len(gold.table))} lignes")
+    else:
+        st.caption(f":material/warning: Contrôle qualité non confirmé · {published}{window}")
+
+
+def _render_view(gold: GoldTable, view: dict[str, Any]) -> None:
+    kind = view.get("kind", "table")
+    title = view.get("title")
+    if title:
+        st.markdown(f"**{title}**")
+    table = gold.table
+    try:
+        if kind == "bar":
+            st.bar_chart(chart_frame(table, view), x=view["x"], y=view["y"], color=view.get("color"), height=320)
+        elif kind == "line":
+            st.line_chart(chart_frame(table, view), x=view["x"], y=view["y"], color=view.get("color"), height=320)
+        elif kind == "map_quartier":
+            geojson = load_quartiers_geojson()
+            if geojson is None:
+                st.info("Fond des quartiers indisponible.")
+                return
+            deck, _ = quartier_map(geojson, quartier_values(table, view["value"]), unit=view.get("unit", view["value"]))
+            st.pydeck_chart(deck, height=420)
+            st.caption(QUARTIERS_ATTRIBUTION)
+        else:
+            st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)))
+    except KeyError as exc:  # a declaration out of step with the mart: say it, keep the page up
+        st.warning(f"Vue « {title or kind} » impossible : {exc}")
+
+
+def render_mart(spec: MartSpec) -> None:
+    """One published mart: verdict, declared views, raw table and download."""
+    gold = load_gold_table(spec.name)
+    st.subheader(spec.description or spec.name)
+    if gold is None:
+        st.info(NO_DATA_MESSAGE)
+        return
+    _gate_line(gold)
+    views = spec.display or ({"kind": "table"},)
+    for view in views:
+        _render_view(gold, dict(view))
+    if any(v.get("kind", "table") != "table" for v in views):
+        with st.expander("Table complète"):
+            st.dataframe(gold.table, hide_index=True, width="stretch")
+    st.download_button(
+        "Télécharger (CSV)",
+        gold.table.to_csv(index=False).encode("utf-8"),
+        file_name=f"{spec.name}.csv",
+        mime="text/csv",
+        key=f"download-{spec.name}",
+    )
+
+
+def render_model_card(uc: UseCase) -> None:
+    """The evidence: method, data, fit quality, what it cannot say."""
+    card = load_model_card(uc.name)
+    with st.expander("Fiche méthode : modèle, données, qualité d'ajustement, limites", expanded=False):
+        if card is None:
+            st.info("Fiche non publiée : elle l'est après la première publication des marts de ce cas d'usage.")
+            return
+        st.markdown(f"**Méthode.** {card.get('model', '')}")
+        st.markdown(f"**Données.** {card.get('data', '')}")
+        st.markdown(f"**Ce que ces chiffres ne disent pas.** {card.get('cannot_say', '')}")
+        fit = pd.DataFrame(card.get("fit_quality") or [])
+        if not fit.empty:
+            st.markdown("**Qualité d'ajustement**")
+            st.dataframe(fit, hide_index=True, width="stretch")
+        windows = {
+            name: pub["data_window"] for name, pub in (card.get("publications") or {}).items() if pub and pub.get("data_window")
+        }
+        if windows:
+            st.markdown("**Fenêtres de données publiées**")
+            st.dataframe(
+                pd.DataFrame([{"mart": k, "début": v.get("start"), "fin": v.get("end")} for k, v in windows.items()]),
+                hide_index=True,
+            )
+        if card.get("parameters"):
+            st.markdown("**Paramètres déclarés**")
+            st.json(card["parameters"], expanded=False)
+
+
+def render_use_case(name: str) -> None:
+    """The page of one use case."""
+    uc = use_cases()[name]
+    st.title(uc.title)
+    st.markdown(uc.purpose)
+    with st.expander("Questions auxquelles cette page répond"):
+        for question in uc.decision_questions:
+            st.markdown(f"- {question}")
+    render_model_card(uc)
+    for spec in uc.marts:
+        if spec.published:
+            render_mart(spec)
+
+
+def page_function(name: str) -> Callable[[], None]:
+    """A named callable for ``st.Page`` (Streamlit identifies page functions by name)."""
+
+    def page() -> None:
+        render_use_case(name)
+
+    page.__name__ = f"page_{name}"
+    return page
+
+
+def pages() -> list[Any]:
+    """One ``st.Page`` per use case with a published mart, at ``/<use_case>``."""
+    return [
+        st.Page(page_function(uc.name), title=uc.title, url_path=uc.name, icon=":material/insights:")
+        for uc in use_cases().values()
+        if uc.name != "tranquillite_publique" and any(m.published for m in uc.marts)
+    ]
