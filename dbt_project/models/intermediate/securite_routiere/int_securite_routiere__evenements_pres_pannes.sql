@@ -1,0 +1,70 @@
+-- Accidents (simulated BAAC) and police interventions within 500 m of a lighting outage's
+-- centre, with their distance and local date/hour, whatever the time: the analytics keep the
+-- radius, lamp count and night rule declared in the use case's parameters (radius <= 500 m).
+-- Proximity join on 500 m buckets against the 3x3 neighbouring buckets, then the exact distance
+-- on 50 m cell centres: linear in the number of rows, never a cross join.
+{% set bucket = 500 %}
+with pannes as (
+    select
+        intervention_id,
+        x_centre,
+        y_centre,
+        floor(x_centre / {{ bucket }})::bigint as bx,
+        floor(y_centre / {{ bucket }})::bigint as by
+    from {{ ref('int_securite_routiere__pannes') }}
+    where nb_points_lumineux >= 2
+),
+
+evenements as (
+    select
+        'BAAC' as source,
+        'ACC' as code,
+        code_lum,
+        date_accident as date_locale,
+        heure as heure_locale,
+        x_laea_50m as x,
+        y_laea_50m as y
+    from {{ ref('int_securite_routiere__accidents') }}
+    where nature_donnees = 'simule' and x_laea_50m is not null
+    union all
+    select
+        'Police municipale' as source,
+        code_nature as code,
+        null as code_lum,
+        cast(timezone('Europe/Paris', occurred_at) as date) as date_locale,
+        extract(hour from timezone('Europe/Paris', occurred_at))::integer as heure_locale,
+        x_laea_50m as x,
+        y_laea_50m as y
+    from {{ ref('stg_police__mains_courantes') }}
+    where x_laea_50m is not null and occurred_at is not null
+),
+
+evenements_seaux as (
+    select
+        *,
+        floor(x / {{ bucket }})::bigint as bx,
+        floor(y / {{ bucket }})::bigint as by
+    from evenements
+),
+
+voisins as (
+    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+)
+
+select
+    pannes.intervention_id,
+    evenements_seaux.source,
+    evenements_seaux.code,
+    evenements_seaux.code_lum,
+    evenements_seaux.date_locale,
+    evenements_seaux.heure_locale,
+    round(sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)))::integer
+        as distance_m,
+    count(*)::integer as nb_evenements
+from pannes
+cross join voisins
+inner join evenements_seaux
+    on evenements_seaux.bx = pannes.bx + voisins.dx
+    and evenements_seaux.by = pannes.by + voisins.dy
+where sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)) <= {{ bucket }}
+group by all
