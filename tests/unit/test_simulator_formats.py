@@ -203,7 +203,7 @@ def test_every_feed_is_declared_and_simulated_once() -> None:
             "aphm_urgences", "rtm_frequentation", "rtm_incidents", "voirie_chantiers", "marches", "eclairage_pannes",
             "evenements", "telecom_presence", "meteo_horaire", "signalements_citoyens", "baac_caracteristiques_2005_2018",
             "baac_lieux_2005_2018", "baac_vehicules_2005_2018", "baac_usagers_2005_2018", "baac_caracteristiques",
-            "baac_lieux", "baac_vehicules", "baac_usagers"} == set(FEEDS)
+            "baac_lieux", "baac_vehicules", "baac_usagers", "etablissements_scolaires"} == set(FEEDS)
 
 
 @pytest.mark.parametrize("feed_name", FEEDS)

@@ -8,6 +8,7 @@ from infra.simulator.feeds.aphm import AphmUrgences
 from infra.simulator.feeds.baac import BAAC_FEEDS
 from infra.simulator.feeds.csu import CsuEvenements
 from infra.simulator.feeds.eclairage import EclairagePannes
+from infra.simulator.feeds.etablissements import EtablissementsScolaires
 from infra.simulator.feeds.evenements import Evenements
 from infra.simulator.feeds.marches import Marches
 from infra.simulator.feeds.meteo import MeteoHoraire
@@ -35,4 +36,5 @@ ALL_FEEDS: tuple[type[FeedSimulator], ...] = (
     MeteoHoraire,
     SignalementsCitoyens,
     *BAAC_FEEDS,
+    EtablissementsScolaires,  # last: adding it leaves every other feed's output unchanged
 )
