@@ -1,0 +1,31 @@
+"""Expectations the mart ``abords_scolaires_etablissements_quartier`` must meet before it is published."""
+
+from __future__ import annotations
+
+import json
+
+import great_expectations as gx
+
+from orchestration.geography import QUARTIERS_GEOJSON
+
+# A quartier with more schools of one level than this is a duplicated annuaire, not a city.
+MAX_SCHOOLS_PER_QUARTIER_LEVEL = 60
+
+
+def _quartier_codes() -> list[str]:
+    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
+        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain, quartier and level domains, plausible counts."""
+    columns = ["code_quartier", "nom_quartier", "niveau", "nb_etablissements"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "niveau"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="niveau", value_set=["ecole", "college", "lycee"]),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_etablissements", min_value=1, max_value=MAX_SCHOOLS_PER_QUARTIER_LEVEL),
+    ]
