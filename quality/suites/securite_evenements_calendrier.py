@@ -1,0 +1,44 @@
+"""Expectations the mart ``securite_evenements_calendrier`` must meet before it is published."""
+
+from __future__ import annotations
+
+import json
+
+import great_expectations as gx
+
+from orchestration.catalog import feed
+from orchestration.geography import QUARTIERS_GEOJSON
+
+COLUMNS = ["evenement_id", "code_type_evenement", "type_evenement", "code_lieu", "lieu", "code_quartier", "debut_local", "fin_local",
+           "jour_debut", "jour_fin", "jauge_attendue", "code_statut", "planifie", "dernier_jour_observe"]
+
+
+def quartier_codes() -> list[str]:
+    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
+        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
+
+
+def event_types() -> list[str]:
+    return sorted((feed("evenements").column("type_evenement").codes or {}).keys())
+
+
+def venues() -> list[str]:
+    return sorted((feed("evenements").column("lieu").codes or {}).keys())
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, keys, catalog domains, time order and plausible attendance."""
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=COLUMNS, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in
+          ["evenement_id", "code_type_evenement", "code_lieu", "code_quartier", "debut_local", "fin_local", "jour_debut", "jauge_attendue",
+           "code_statut", "planifie"]],
+        gx.expectations.ExpectColumnValuesToBeUnique(column="evenement_id"),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_lieu", value_set=venues()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_statut", value_set=["PREVU", "ANNULE"]),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="fin_local", column_B="debut_local", or_equal=True),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="jauge_attendue", min_value=1, max_value=200_000),
+    ]

@@ -1,0 +1,31 @@
+"""Expectations the mart ``securite_evenements_exces_heure`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from orchestration.analytics.securite_evenements import EXCESS_COLUMNS, SOURCES
+from quality.suites.securite_evenements_calendrier import event_types, venues
+
+# More than this many facts in one hour within the disc of one venue is a join fanning out.
+MAX_HOURLY_COUNT = 500
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain, domains and plausible magnitudes of the observed excess."""
+    keys = ["evenement_id", "session", "heure_relative", "source"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=EXCESS_COLUMNS, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in EXCESS_COLUMNS],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_lieu", value_set=venues()),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="segment", regex=r"^(avant_\d+|pendant|fin|apres_\d+)$"),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="observe", min_value=0, max_value=MAX_HOURLY_COUNT),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="reference", min_value=0, max_value=MAX_HOURLY_COUNT),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_heures_reference", min_value=0, max_value=52),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="exces", min_value=-MAX_HOURLY_COUNT, max_value=MAX_HOURLY_COUNT),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="jauge_attendue", min_value=1, max_value=200_000),
+    ]
