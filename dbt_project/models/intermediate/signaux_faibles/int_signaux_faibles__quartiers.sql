@@ -1,0 +1,6 @@
+-- The 111 quartiers (code, name, arrondissement) without geometry, for the Python scan.
+select
+    code_quartier::varchar as code_quartier,
+    nom_quartier::varchar as nom_quartier,
+    arrondissement::varchar as arrondissement
+from {{ ref('stg_reference__quartiers') }}

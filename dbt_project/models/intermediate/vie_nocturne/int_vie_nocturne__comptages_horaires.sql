@@ -1,0 +1,28 @@
+-- Located rows of the hourly feeds that carry night-life categories, counted by feed, category,
+-- quartier, local day and local hour. Every category is kept: which ones are "night life" and
+-- which hours are "night" are declared parameters the Python analytics read.
+with rows as (
+    select 'police_mains_courantes' as flux, code_nature as code_categorie, categorie, code_quartier, jour, heure
+    from {{ ref('stg_police__mains_courantes') }}
+    union all
+    select 'marins_pompiers_interventions', code_motif, motif, code_quartier, jour, heure
+    from {{ ref('stg_marins_pompiers__interventions') }}
+    union all
+    select 'csu_evenements', code_type_evenement, type_evenement, code_quartier, jour, heure
+    from {{ ref('stg_csu__evenements') }}
+    union all
+    select 'allo_mairie_demandes', code_thematique, thematique, code_quartier, jour, heure
+    from {{ ref('stg_allo_mairie__demandes') }}
+)
+
+select
+    flux::varchar as flux,
+    code_categorie::varchar as code_categorie,
+    categorie::varchar as categorie,
+    code_quartier::varchar as code_quartier,
+    jour::date as jour,
+    heure::integer as heure,
+    count(*)::bigint as nb_incidents
+from rows
+where code_quartier is not null and code_categorie is not null and jour is not null and heure is not null
+group by all

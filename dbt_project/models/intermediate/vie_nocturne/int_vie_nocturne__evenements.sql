@@ -1,0 +1,29 @@
+-- Planned (not cancelled) events and the quartiers near their venue, with local start/end: the
+-- Python analytics mark the quartier nights an event touches (within the declared radius) and
+-- leave them out of the zone ratios. Events x quartiers is small (a few hundred events a year x
+-- 111 quartiers), so the distance is computed for every pair, capped at 3 km.
+with evenements as (
+    select *
+    from {{ ref('stg_evenements__evenements') }}
+    where code_statut = 'PREVU' and debut is not null and fin is not null and x_laea_50m is not null
+),
+
+quartiers as (
+    select
+        code_quartier,
+        st_transform(geom, 'EPSG:4326', 'EPSG:3035', always_xy := true) as geom_laea
+    from {{ ref('stg_reference__quartiers') }}
+)
+
+select
+    evenements.evenement_id::varchar as evenement_id,
+    evenements.code_quartier::varchar as code_quartier_lieu,
+    quartiers.code_quartier::varchar as code_quartier,
+    st_distance(quartiers.geom_laea, st_point(evenements.x_laea_50m, evenements.y_laea_50m))::double as distance_m,
+    evenements.code_type_evenement::varchar as code_type_evenement,
+    timezone('Europe/Paris', evenements.debut)::timestamp as debut_local,
+    timezone('Europe/Paris', evenements.fin)::timestamp as fin_local,
+    evenements.jauge_attendue::integer as jauge_attendue
+from evenements
+cross join quartiers
+where st_distance(quartiers.geom_laea, st_point(evenements.x_laea_50m, evenements.y_laea_50m)) <= 3000

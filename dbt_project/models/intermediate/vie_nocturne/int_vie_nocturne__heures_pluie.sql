@@ -1,0 +1,10 @@
+-- Rain of each local clock hour. Météo-France's RR1 on the HH row is the rain of the hour ENDING
+-- at HH, so the hour starting at local hour h is read from the row observed one hour later;
+-- shifting the UTC timestamp before converting keeps DST days right (23 or 25 local hours).
+select
+    cast(timezone('Europe/Paris', observe_le - interval 1 hour) as date) as jour,
+    extract(hour from timezone('Europe/Paris', observe_le - interval 1 hour))::integer as heure,
+    max(pluie_mm)::double as pluie_mm
+from {{ ref('stg_meteo__observations_horaires') }}
+where pluie_mm is not null
+group by all

@@ -1,0 +1,23 @@
+-- Daily counts by quartier, feed and category for the scanned feeds, with the quartier's name and
+-- the count of the same cell seven days earlier (the naive "same weekday last week" baseline).
+with counts as (
+    select * from {{ ref('int_signaux_faibles__comptages_jour') }}
+)
+
+select
+    counts.jour,
+    counts.code_quartier,
+    quartiers.nom_quartier::varchar as nom_quartier,
+    counts.flux,
+    counts.code_categorie,
+    counts.categorie,
+    counts.nb::bigint as nb_signalements,
+    coalesce(last_week.nb, 0)::bigint as nb_j_moins_7
+from counts
+inner join {{ ref('int_signaux_faibles__quartiers') }} as quartiers
+    using (code_quartier)
+left join counts as last_week
+    on last_week.flux = counts.flux
+    and last_week.code_categorie = counts.code_categorie
+    and last_week.code_quartier = counts.code_quartier
+    and last_week.jour = counts.jour - interval 7 day

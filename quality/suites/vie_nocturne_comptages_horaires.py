@@ -1,0 +1,27 @@
+"""Expectations the mart ``vie_nocturne_comptages_horaires`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from quality.suites.incidents_quartier_jour import _quartier_codes
+
+FEEDS = ["police_mains_courantes", "marins_pompiers_interventions", "csu_evenements", "allo_mairie_demandes"]
+# One quartier, one hour, one category: more than this is a replayed export or a fanning join.
+MAX_HOURLY_COUNT_PER_CELL = 60
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """The suite: shape, keys, domains and plausible magnitudes."""
+    columns = ["jour", "heure", "jour_nuit", "code_quartier", "nom_quartier", "flux", "code_categorie", "categorie", "nb_incidents"]
+    keys = ["jour", "heure", "jour_nuit", "code_quartier", "flux", "code_categorie", "nb_incidents"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "heure", "code_quartier", "flux", "code_categorie"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="flux", value_set=FEEDS),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="heure", min_value=0, max_value=23),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_incidents", min_value=1, max_value=MAX_HOURLY_COUNT_PER_CELL),
+    ]

@@ -1,0 +1,32 @@
+"""Expectations the mart ``vie_nocturne_zones`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from quality.suites.incidents_quartier_jour import _quartier_codes
+
+# A quartier ten times busier at night than its daytime level predicts is a join or feed bug here.
+MAX_IRR = 25.0
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain (quartier x kind of night), domains, ordered intervals."""
+    columns = ["code_quartier", "nom_quartier", "type_nuit", "nb_nuits", "nb_observe", "nb_attendu", "irr", "ic_bas", "ic_haut",
+               "zone_a_probleme", "premiere_nuit", "derniere_nuit"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=3 * len(_quartier_codes())),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "type_nuit"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="type_nuit", value_set=["semaine", "fin_de_semaine", "toutes"]),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe", min_value=0),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_attendu", min_value=0),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_nuits", min_value=1),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="irr", min_value=0, max_value=MAX_IRR),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="ic_bas", min_value=0),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="irr", column_B="ic_bas", or_equal=True),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="ic_haut", column_B="irr", or_equal=True),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="derniere_nuit", column_B="premiere_nuit", or_equal=True),
+    ]
