@@ -96,11 +96,17 @@ def is_holiday_night(night: date) -> bool:
 
 
 @cache
-def is_school_holiday(night: date, zone: str = "B") -> bool:
-    """The evening falls in the school holidays of the zone (Aix-Marseille is zone B)."""
+def _school_calendar() -> Any:
+    # Loading the reference parses its whole CSV (~0.5 s): once per process.
     from vacances_scolaires_france import SchoolHolidayDates
 
-    return bool(SchoolHolidayDates().is_holiday_for_zone(night, zone))
+    return SchoolHolidayDates()
+
+
+@cache
+def is_school_holiday(night: date, zone: str = "B") -> bool:
+    """The evening falls in the school holidays of the zone (Aix-Marseille is zone B)."""
+    return bool(_school_calendar().is_holiday_for_zone(night, zone))
 
 
 # -- preparation ----------------------------------------------------------------------------------
