@@ -358,24 +358,28 @@ class Fit:
     def predict(self, rows: pd.DataFrame, level: float) -> pd.DataFrame:
         """Expected excess per row (an event hour with its session covariates) and its interval.
 
-        The interval is on the expected excess (parameter uncertainty, delta method on the log
-        scale, covariance scaled by the dispersion), at ``level`` (two-sided).
+        ``e = A exp(x'beta) w_seg / n_seg``. The interval (two-sided ``level``) multiplies the
+        interval of the session rate ``exp(x'beta)`` (delta method on the log scale) by that of
+        the profile share ``w_seg`` (delta method on the share itself, clipped to [0, 1]): a
+        share near zero is then bounded by its absolute uncertainty instead of exploding on the
+        log scale. Taking both bounds together makes the interval slightly conservative.
         """
         x = self.design(rows)
         seg_idx = np.array([self.segments.index(s) for s in rows["segment"]])
         w = self.weights
+        k = len(self.beta)
         a = rows["jauge_attendue"].to_numpy(float) / 1000.0
         n = rows["n_segment"].to_numpy(float)
-        log_e = np.log(a) + x @ self.beta + np.log(w[seg_idx]) - np.log(n)
-        # gradient of log e: x for beta, (1[seg=j] - w_j) for theta
-        g_theta = -np.tile(w, (len(rows), 1))
-        g_theta[np.arange(len(rows)), seg_idx] += 1.0
-        g = np.hstack([x, g_theta])
-        var = np.einsum("ij,jk,ik->i", g, self.cov, g)
+        eta = x @ self.beta
+        se_eta = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", x, self.cov[:k, :k], x), 0, None))
+        jac = np.diag(w) - np.outer(w, w)  # d w / d theta
+        sd_w = np.sqrt(np.clip(np.diag(jac @ self.cov[k:, k:] @ jac.T), 0, None))
         z = stats.norm.ppf(0.5 + level / 2)
-        se = np.sqrt(np.clip(var, 0, None))
-        e = np.exp(log_e)
-        return pd.DataFrame({"exces_attendu": e, "exces_bas": e * np.exp(-z * se), "exces_haut": e * np.exp(z * se)}, index=rows.index)
+        scale = a / n
+        e = scale * np.exp(eta) * w[seg_idx]
+        low = scale * np.exp(eta - z * se_eta) * np.clip(w[seg_idx] - z * sd_w[seg_idx], 0, 1)
+        high = scale * np.exp(eta + z * se_eta) * np.clip(w[seg_idx] + z * sd_w[seg_idx], 0, 1)
+        return pd.DataFrame({"exces_attendu": e, "exces_bas": np.minimum(low, e), "exces_haut": np.maximum(high, e)}, index=rows.index)
 
 
 def training_rows(exc: pd.DataFrame, feats: pd.DataFrame, hours: pd.DataFrame, source: str) -> pd.DataFrame:
