@@ -51,6 +51,17 @@ ZONES_COLUMNS: dict[str, str] = {
     "premiere_nuit": "object",
     "derniere_nuit": "object",
 }
+PROFILE_COLUMNS: dict[str, str] = {
+    "code_quartier": "str",
+    "nom_quartier": "str",
+    "heure": "int64",
+    "nb_observe": "int64",
+    "nb_attendu": "float64",
+    "irr": "float64",
+    "ic_bas": "float64",
+    "ic_haut": "float64",
+    "heure_a_probleme": "bool",
+}
 FACTORS_COLUMNS: dict[str, str] = {
     "facteur": "str",
     "modalite": "str",
@@ -226,6 +237,40 @@ def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[st
     out["ic_haut"] = out["ic_haut"].fillna(0.0)
     out = out.dropna(subset=["premiere_nuit"])
     return _typed(out, ZONES_COLUMNS).sort_values(["type_nuit", "code_quartier"]).reset_index(drop=True)
+
+
+def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str, Any],
+                 events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per quartier and night hour: the same standardised ratio as the zones, hour by hour.
+
+    The expected count of hour h uses the city's night-life count at h (so the city's own night
+    profile is the baseline) and the quartier's daytime share; the median quartier of each hour
+    is the reference. An hour is a problem hour by the zones' declared rule.
+    """
+    cfg = _cfg(params)
+    excluded = event_nights(events, params) if events is not None and len(events) else set()
+    rows = night_life_rows(counts, params)
+    rows = rows[rows["flux"].isin(cfg["flux_modele_zones"])]
+    shares = daytime_shares(counts, params)
+    codes = quartiers["code_quartier"].astype(str).tolist()
+    names = dict(zip(codes, quartiers["nom_quartier"].astype(str), strict=True))
+    flag = cfg["zone_a_probleme"]
+    frames = []
+    for h in cfg["heures_nuit"]:
+        table = standardised_ratios(rows[rows["heure"] == int(h)], shares, codes, excluded)
+        table["heure"] = int(h)
+        frames.append(table)
+    out = pd.concat(frames, ignore_index=True)
+    out["nom_quartier"] = out["code_quartier"].map(names)
+    for col in ("irr", "ic_bas", "ic_haut"):
+        out[col] = out[col].fillna(0.0)
+    out["heure_a_probleme"] = (out["irr"] >= float(flag["irr_min"])) & (out["ic_bas"] > float(flag["ic_bas_min"]))
+    return _typed(out, PROFILE_COLUMNS).sort_values(["code_quartier", "heure"]).reset_index(drop=True)
+
+
+def compute_profile(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+    """Mart ``vie_nocturne_profil_horaire``: night-activity ratio per quartier and night hour."""
+    return hour_profile(inputs[COUNTS], inputs[QUARTIERS], params, inputs[EVENTS])
 
 
 # -- factors --------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ REL_TOL = 0.25
 BOOST_TOL = 0.30
 FLAG_MIN = 1.8
 MAX_UNPLANTED_FLAGS = 2
-SERVICES_MARTS = ("vie_nocturne_comptages_horaires", "vie_nocturne_zones", "vie_nocturne_facteurs", "vie_nocturne_qualite_modele")
+SERVICES_MARTS = ("vie_nocturne_comptages_horaires", "vie_nocturne_zones", "vie_nocturne_profil_horaire", "vie_nocturne_facteurs", "vie_nocturne_qualite_modele")
 
 pytestmark = pytest.mark.pipeline
 

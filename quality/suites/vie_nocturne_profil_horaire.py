@@ -1,0 +1,29 @@
+"""Expectations the mart ``vie_nocturne_profil_horaire`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from orchestration.catalog import use_cases
+from quality.suites.incidents_quartier_jour import _quartier_codes
+# One night hour of one quartier is noisier than a whole night: a wider plausible ceiling.
+MAX_IRR_HOUR = 50.0
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain (quartier x declared night hour), domains, ordered intervals."""
+    hours = [int(h) for h in use_cases()["vie_nocturne"].parameters["vie_nocturne"]["heures_nuit"]]
+    columns = ["code_quartier", "nom_quartier", "heure", "nb_observe", "nb_attendu", "irr", "ic_bas", "ic_haut", "heure_a_probleme"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=len(hours) * len(_quartier_codes())),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "heure"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="heure", value_set=hours),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe", min_value=0),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_attendu", min_value=0),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="irr", min_value=0, max_value=MAX_IRR_HOUR),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="irr", column_B="ic_bas", or_equal=True),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="ic_haut", column_B="irr", or_equal=True),
+    ]
