@@ -1,0 +1,32 @@
+"""Expectations the mart ``securite_routiere_facteurs`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+FACTEURS = ["heure", "eclairage", "intersection", "meteo_declaree", "velo", "pluie_mesuree"]
+TYPES_RATIO = ["rapport_de_taux", "rapport_de_comptes", "risque_relatif_gravite"]
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain, declared factor and ratio kinds, intervals that contain their estimate."""
+    columns = [
+        "perimetre", "facteur", "modalite", "libelle_modalite", "modalite_reference", "type_ratio", "nb_evenements",
+        "nb_evenements_reference", "exposition", "exposition_reference", "unite_exposition", "ratio", "ic_bas",
+        "ic_haut", "methode",
+    ]
+    keys = ["perimetre", "facteur", "modalite", "modalite_reference", "type_ratio", "ratio", "ic_bas", "ic_haut"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "facteur", "modalite", "type_ratio"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="facteur", value_set=FACTEURS),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="type_ratio", value_set=TYPES_RATIO),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="perimetre", regex=r"^(BAAC (2018 réel|simulé \d{4})|Police municipale [\d-]+)$"),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="ratio", min_value=0, strict_min=True),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_evenements", min_value=0),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_evenements_reference", min_value=1),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="ratio", column_B="ic_bas", or_equal=True),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="ic_haut", column_B="ratio", or_equal=True),
+    ]
