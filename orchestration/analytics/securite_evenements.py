@@ -463,8 +463,9 @@ def fit_model(rows: pd.DataFrame, source: str, segs: list[str], p: Params) -> Fi
     g = np.hstack([x * e[:, None], g_theta])
     info = (g / var_y[:, None]).T @ g + np.diag(pen)
     n_par = len(v)
-    dispersion = max(float(np.sum((y - mu) ** 2 / var_y)) / max(len(y) - n_par, 1), 1.0)
-    cov = np.linalg.pinv(info) * dispersion
+    dispersion = float(np.sum((y - mu) ** 2 / var_y)) / max(len(y) - n_par, 1)
+    # Over-dispersion widens the intervals; under-dispersion never narrows them.
+    cov = np.linalg.pinv(info) * max(dispersion, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         dev = 2 * float(np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
     return Fit(source, types, segs, beta, v[kb:], cov, dispersion, dev, len(y), int(rows[["evenement_id", "session"]].drop_duplicates().shape[0]))
@@ -703,7 +704,7 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     rows.append(("global", "nb_evenements_planifies", float(ev[ev["planifie"]]["evenement_id"].nunique()), "événements", "Événements non annulés à venir : prévision et dispositif."))
     rows.append(("global", "nb_sessions_apprentissage", float(observed.sum()), "sessions", "Sessions (un jour d'événement) entièrement observées, utilisées pour l'ajustement."))
     for source, fit in fits.items():
-        rows.append((source, "dispersion", fit.dispersion, "ratio", "Khi2 de Pearson / ddl ; > 1 : surdispersion, intervalles élargis d'autant."))
+        rows.append((source, "dispersion", fit.dispersion, "ratio", "Khi2 de Pearson / ddl ; au-dessus de 1 (surdispersion), les intervalles sont élargis d'autant."))
         rows.append((source, "deviance", fit.deviance, "déviance", f"Déviance de Poisson sur {fit.n_obs} heures-événement."))
         rows.append((source, "nb_heures_apprentissage", float(fit.n_obs), "heures", "Heures-événement observées, avec référence, sans chevauchement."))
         for seg, w in zip(fit.segments, fit.weights, strict=True):
