@@ -51,6 +51,14 @@ voisins as (
     select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
 ),
 
+-- Each incident in its 3x3 neighbouring buckets, as plain columns: joining on expressions of
+-- two relations makes DuckDB fall back to a cross product; on columns it keeps a hash join.
+incidents_voisins as (
+    select incidents_seaux.*, incidents_seaux.bx + voisins.dx as cible_bx, incidents_seaux.by + voisins.dy as cible_by
+    from incidents_seaux
+    cross join voisins
+),
+
 paires as (
     select
         incidents_seaux.source,
@@ -63,11 +71,10 @@ paires as (
         etablissements.niveau,
         etablissements.code_quartier_etablissement,
         sqrt(power(incidents_seaux.x - etablissements.x, 2) + power(incidents_seaux.y - etablissements.y, 2)) as distance_m
-    from incidents_seaux
-    cross join voisins
+    from incidents_voisins as incidents_seaux
     inner join etablissements
-        on etablissements.bx = incidents_seaux.bx + voisins.dx
-        and etablissements.by = incidents_seaux.by + voisins.dy
+        on etablissements.bx = incidents_seaux.cible_bx
+        and etablissements.by = incidents_seaux.cible_by
 )
 
 select

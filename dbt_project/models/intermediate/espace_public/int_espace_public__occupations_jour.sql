@@ -1,0 +1,66 @@
+-- Every occupation of public space by local day: active worksites (all day), held market
+-- sessions (opening hours) and planned events (their hours on that day), with the local time
+-- span they hold the street and their 50 m cell. One row per occupation and day.
+with chantiers as (
+    select
+        'chantier' as type_occupation,
+        arrete_id as occupation_id,
+        cast(jour_actif as date) as jour,
+        cast(jour_actif as timestamp) as debut_local,
+        cast(jour_actif as timestamp) + interval 1 day as fin_local,
+        code_restriction as code_detail,
+        code_quartier,
+        x_laea_50m,
+        y_laea_50m
+    from {{ ref('int_espace_public__chantiers') }},
+        unnest(generate_series(cast(debut as timestamp), cast(fin as timestamp), interval 1 day)) as t(jour_actif)
+),
+
+marches as (
+    select
+        'marche' as type_occupation,
+        marche_id as occupation_id,
+        jour,
+        cast(jour as timestamp) + minute_ouverture * interval 1 minute as debut_local,
+        cast(jour as timestamp) + minute_fermeture * interval 1 minute as fin_local,
+        code_type_marche as code_detail,
+        code_quartier,
+        x_laea_50m,
+        y_laea_50m
+    from {{ ref('int_espace_public__seances') }}
+    where code_statut = 'TENU'
+),
+
+evenements_locaux as (
+    select
+        evenement_id,
+        code_type_evenement,
+        timezone('Europe/Paris', debut) as debut_local,
+        timezone('Europe/Paris', fin) as fin_local,
+        code_quartier,
+        x_laea_50m,
+        y_laea_50m
+    from {{ ref('stg_evenements__evenements') }}
+    where code_statut = 'PREVU' and x_laea_50m is not null and debut is not null and fin is not null
+),
+
+evenements as (
+    select
+        'evenement' as type_occupation,
+        evenement_id as occupation_id,
+        cast(jour_actif as date) as jour,
+        greatest(debut_local, cast(jour_actif as timestamp)) as debut_local,
+        least(fin_local, cast(jour_actif as timestamp) + interval 1 day) as fin_local,
+        code_type_evenement as code_detail,
+        code_quartier,
+        x_laea_50m,
+        y_laea_50m
+    from evenements_locaux,
+        unnest(generate_series(date_trunc('day', debut_local), date_trunc('day', fin_local), interval 1 day)) as t(jour_actif)
+)
+
+select * from chantiers
+union all
+select * from marches
+union all
+select * from evenements where fin_local > debut_local

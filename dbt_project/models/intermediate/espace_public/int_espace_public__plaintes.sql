@@ -1,0 +1,24 @@
+-- Complaints of Allô Mairie and of the citizen app, located, with their local day and minute.
+select
+    'allo_mairie_demandes' as source,
+    demande_id as plainte_id,
+    code_thematique as code_categorie,
+    cast(timezone('Europe/Paris', cree_le) as date) as jour_local,
+    (extract(hour from timezone('Europe/Paris', cree_le)) * 60 + extract(minute from timezone('Europe/Paris', cree_le)))::integer
+        as minute_locale,
+    x_laea_50m,
+    y_laea_50m
+from {{ ref('stg_allo_mairie__demandes') }}
+where cree_le is not null
+union all
+select
+    'signalements_citoyens' as source,
+    signalement_id as plainte_id,
+    code_categorie,
+    cast(timezone('Europe/Paris', cree_le) as date) as jour_local,
+    (extract(hour from timezone('Europe/Paris', cree_le)) * 60 + extract(minute from timezone('Europe/Paris', cree_le)))::integer
+        as minute_locale,
+    x_laea_50m,
+    y_laea_50m
+from {{ ref('stg_signalements_citoyens__signalements') }}
+where cree_le is not null

@@ -1,0 +1,34 @@
+"""Expectations the mart ``espace_public_occupations_quartier_jour`` must meet before it is published."""
+
+from __future__ import annotations
+
+import json
+
+import great_expectations as gx
+
+from orchestration.geography import QUARTIERS_GEOJSON
+
+# More than this many occupations of one kind in one quartier on one day is a replayed export.
+MAX_PER_QUARTIER_DAY = 400
+
+
+def _quartier_codes() -> list[str]:
+    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
+        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """Shape, grain, quartier domain, plausible and consistent counts."""
+    columns = ["jour", "code_quartier", "nom_quartier", "nb_chantiers_actifs", "nb_chantiers_restrictifs",
+               "nb_seances_marche", "nb_evenements"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "code_quartier"]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
+        *[gx.expectations.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=MAX_PER_QUARTIER_DAY)
+          for c in columns[3:]],
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="nb_chantiers_actifs", column_B="nb_chantiers_restrictifs", or_equal=True),
+    ]

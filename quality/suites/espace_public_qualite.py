@@ -1,0 +1,18 @@
+"""Expectations the fit-quality mart ``espace_public_qualite`` must meet before it is published."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+
+def expectations() -> list[gx.expectations.Expectation]:
+    """The long format every fit-quality mart shares, and the indicators the model card relies on."""
+    columns = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
+    return [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
+        gx.expectations.ExpectColumnDistinctValuesToContainSet(
+            column="indicateur", value_set=["jours_couverts", "rapport_taux_anneau_placebo", "nb_chantiers_compares"]),
+    ]
