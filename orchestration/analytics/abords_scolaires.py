@@ -347,6 +347,8 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
             rows.append((source, "dispersion_comptes_journaliers", float(daily.var() / daily.mean()), "variance / moyenne",
                          "Comptes par jour de classe (hors mercredi) dans les créneaux ; ~1 si Poisson, >1 : intervalles trop étroits."))
     frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
+    # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
+    frame = frame[np.isfinite(frame["valeur"].astype(float))]
     return _typed(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
 
 

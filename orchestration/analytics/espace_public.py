@@ -289,6 +289,8 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
         rows.append((f"marche / {source}", "nb_marches_compares", float(((m["ta"] > 0) & (m["tb"] > 0)).sum()), "marchés",
                      "Marchés ayant des jours de séance et des jours sans séance couverts (un marché quotidien n'a pas de référence)."))
     frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
+    # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
+    frame = frame[np.isfinite(frame["valeur"].astype(float))]
     return _typed(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
 
 

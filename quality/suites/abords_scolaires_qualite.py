@@ -15,5 +15,5 @@ def expectations() -> list[gx.expectations.Expectation]:
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(
             column="indicateur",
-            value_set=["jours_de_classe", "jours_de_vacances_en_semaine", "nb_etablissements", "rapport_taux_placebo"]),
+            value_set=["jours_de_classe", "jours_de_vacances_en_semaine", "nb_etablissements"]),
     ]

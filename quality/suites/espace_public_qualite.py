@@ -14,5 +14,5 @@ def expectations() -> list[gx.expectations.Expectation]:
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(
-            column="indicateur", value_set=["jours_couverts", "rapport_taux_anneau_placebo", "nb_chantiers_compares"]),
+            column="indicateur", value_set=["jours_couverts", "nb_chantiers_compares", "nb_marches_compares"]),
     ]

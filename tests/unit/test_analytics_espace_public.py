@@ -162,6 +162,6 @@ def test_effects_contract_and_fit_quality_long_format() -> None:
     assert not out.duplicated(["objet", "source", "sous_groupe"]).any()
     fit = m.compute_fit_quality(inputs, PARAMS)
     assert list(fit.columns) == m.FIT_COLUMNS
-    assert {"jours_couverts", "rapport_taux_anneau_placebo", "nb_chantiers_compares"} <= set(fit["indicateur"])
+    assert {"jours_couverts", "nb_chantiers_compares", "nb_marches_compares"} <= set(fit["indicateur"])
     assert not fit.duplicated(["perimetre", "indicateur"]).any()
     assert not any(isinstance(v, float) and math.isinf(v) for v in fit["valeur"])
