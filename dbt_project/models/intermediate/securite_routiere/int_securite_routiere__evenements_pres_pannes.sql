@@ -49,6 +49,14 @@ evenements_seaux as (
 
 voisins as (
     select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+),
+
+-- The neighbouring buckets as plain columns first: an equality on "bx + dx" computed inside the
+-- join condition makes DuckDB fall back to a nested-loop product; on columns it is a hash join.
+pannes_voisines as (
+    select pannes.*, pannes.bx + voisins.dx as cible_bx, pannes.by + voisins.dy as cible_by
+    from pannes
+    cross join voisins
 )
 
 select
@@ -61,10 +69,9 @@ select
     round(sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)))::integer
         as distance_m,
     count(*)::integer as nb_evenements
-from pannes
-cross join voisins
+from pannes_voisines as pannes
 inner join evenements_seaux
-    on evenements_seaux.bx = pannes.bx + voisins.dx
-    and evenements_seaux.by = pannes.by + voisins.dy
+    on evenements_seaux.bx = pannes.cible_bx
+    and evenements_seaux.by = pannes.cible_by
 where sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)) <= {{ bucket }}
 group by all
