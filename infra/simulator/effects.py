@@ -112,6 +112,8 @@ def validate(config: dict[str, Any]) -> None:
         raise EffectsError(f"night_life.quartiers: unknown quartier code(s) {sorted(bad)}")
     an = config["anomalies"]
     _check_categories("anomalies.candidates", an["candidates"])
+    if float(an.get("min_extra_per_day") or 0) < 0:
+        raise EffectsError("anomalies.min_extra_per_day must be >= 0")
     for burst in an.get("bursts") or []:
         needed = {"feed", "quartier", "category", "start", "days", "multiplier"}
         if set(burst) != needed:

@@ -237,6 +237,9 @@ def day_points(
         c = codes.index(burst.category)
         lam = np.zeros_like(means)
         lam[c] = means[c] * weights[burst.quartier_index] * (burst.multiplier - 1)
+        floor = float(world.effects["anomalies"].get("min_extra_per_day") or 0)
+        if floor > 0 and 0 < lam[c].sum() < floor:
+            lam[c] *= floor / lam[c].sum()  # a quiet cell still gets a burst someone could notice
         cat, hour = _expand(lam, rng)
         lon, lat = sample_points(geo, np.full(len(cat), burst.quartier_index), rng)
         parts.append(Points(cat, _minutes(hour, rng), lon, lat, np.full(len(cat), C_ANOMALY)))

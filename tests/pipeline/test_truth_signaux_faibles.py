@@ -9,14 +9,16 @@ Definitions:
 - a false alarm is an alert on a cell-day outside every planted burst; the rate is per 1,000
   scored quartier-category-days outside the bursts, and must not exceed the declared
   ``taux_fausses_alertes_max_pour_mille`` (3 per 1,000);
-- at scale 1 the simulator multiplies the quartier's *own* rate of the category, which for many
-  cells is 0.05-0.3 a day: such a burst adds 0 to 2 rows and leaves no trace in the data for any
-  method. Recall is therefore asserted on the *revealed* bursts: those whose count over the burst
-  days is improbable (Poisson upper tail < ``ORACLE_ALPHA`` = 0.001) given the same cell's mean on
-  all other days of the window -- an oracle that knows the burst's dates, independent of the
-  scan's own baseline. Recall on revealed bursts >= ``MIN_RECALL`` (0.9), with at least
-  ``MIN_REVEALED`` revealed bursts so the test cannot pass empty. Recall on all planted bursts is
-  reported (and must stay >= ``MIN_RECALL_ALL``, a floor against regressions).
+- the truth lake plants bursts of at least ``anomalies.min_extra_per_day`` extra rows a day
+  (tests/pipeline/effects.truth.yaml): a x6 burst of a quartier's own rate is often 0-2 rows, which
+  nothing could tell from noise, and is not what a service wants to hear about;
+- bursts whose days all fall before scoring starts (no baseline yet, ``jours_sans_score``) cannot
+  be flagged by design and are left out, stated in the report.
+
+Asserted: recall >= ``MIN_RECALL`` (0.9) on every planted burst that could be scored, at a
+false-alarm rate at most the declared one. The *revealed* count (bursts whose burst-day count is
+improbable, Poisson tail < ``ORACLE_ALPHA``, given the same cell on all other days: an oracle that
+knows the dates) is reported to tell a weak detector from an invisible burst.
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ from orchestration.publishing import read_mart
 
 ORACLE_ALPHA = 0.001
 MIN_RECALL = 0.9
-MIN_REVEALED = 3
-MIN_RECALL_ALL = 0.3
+MIN_BURSTS = 5  # so the recall cannot pass on an empty or tiny set
 SERVICES_MARTS = ("signaux_faibles_comptages_jour", "signaux_faibles_anomalies", "signaux_faibles_qualite_modele")
 
 pytestmark = pytest.mark.pipeline
@@ -67,16 +68,19 @@ def _evaluate(effects_lake) -> dict:
     quality = read_mart(effects_lake.settings, "signaux_faibles_qualite_modele").set_index("indicateur")["valeur"]
     days = sorted(set(counts["jour"]))
     all_days = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
-    bursts = [b for b in _bursts(effects_lake, all_days) if b["category"] in cfg["series"].get(b["feed"], [])]
+    first_scored = days[0] + timedelta(days=int(quality["jours_sans_score"]))
+    planted = [b for b in _bursts(effects_lake, all_days) if b["category"] in cfg["series"].get(b["feed"], [])]
+    bursts = [b for b in planted if max(b["jours"]) >= first_scored]
     alerts = anomalies[anomalies["alerte"]]
     alert_keys = set(zip(alerts["flux"], alerts["code_quartier"], alerts["code_categorie"], alerts["jour"], strict=True))
     burst_keys = {(b["feed"], b["quartier"], b["category"], d) for b in bursts for d in b["jours"]}
     found = [any((b["feed"], b["quartier"], b["category"], d) in alert_keys for d in b["jours"]) for b in bursts]
     revealed = [_revealed(b, counts, len(all_days)) for b in bursts]
-    scored_burst_cells = len([k for k in burst_keys if k[3] >= days[0] + timedelta(days=int(quality["jours_sans_score"]))])
+    scored_burst_cells = len([k for k in burst_keys if k[3] >= first_scored])
     false_alarms = len(alert_keys - burst_keys)
     scored_outside = float(quality["cellules_jours_scorees"]) - scored_burst_cells
     return {
+        "planted": len(planted),
         "bursts": len(bursts),
         "recall_all": sum(found) / len(bursts) if bursts else float("nan"),
         "revealed": sum(revealed),
@@ -87,14 +91,12 @@ def _evaluate(effects_lake) -> dict:
     }
 
 
-def test_revealed_bursts_are_flagged_at_the_stated_false_alarm_rate(effects_lake):
+def test_planted_bursts_are_flagged_at_the_stated_false_alarm_rate(effects_lake):
     result = _evaluate(effects_lake)
     print(result)  # noqa: T201 - the figures of the report
-    assert result["bursts"] > 0
-    assert result["revealed"] >= MIN_REVEALED, result
-    assert result["recall_revealed"] >= MIN_RECALL, result
+    assert result["bursts"] >= MIN_BURSTS, result
+    assert result["recall_all"] >= MIN_RECALL, result
     assert result["false_alarms_per_1000"] <= result["declared_rate"], result
-    assert result["recall_all"] >= MIN_RECALL_ALL, result
 
 
 def test_no_alert_without_history_and_gold(effects_lake):
