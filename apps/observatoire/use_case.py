@@ -43,6 +43,39 @@ def quartier_values(table: pd.DataFrame, value: str) -> pd.DataFrame:
     return frame.rename(columns={value: "nb_incidents"})
 
 
+def filter_columns(views: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:
+    """Columns the views ask to filter on (``filter: [col, ...]``), once each, in order."""
+    seen: list[str] = []
+    for view in views:
+        for column in view.get("filter", []) or []:
+            if column not in seen:
+                seen.append(column)
+    return seen
+
+
+def filter_options(table: pd.DataFrame, column: str) -> list[Any]:
+    """The values offered for ``column``: True before False, else sorted."""
+    values = table[column].dropna().unique().tolist()
+    if pd.api.types.is_bool_dtype(table[column]):
+        return sorted(values, reverse=True)
+    return sorted(values, key=str)
+
+
+def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.DataFrame:
+    # Sequential: each selector offers only what the previous choices left (an event id list
+    # narrowed to planned events, say), so no combination shows an empty page by construction.
+    for column in columns:
+        if column not in table.columns:
+            st.warning(f"Filtre sur « {column} » impossible : colonne absente.")
+            continue
+        options = filter_options(table, column)
+        if not options:
+            break
+        choice = st.selectbox(column.replace("_", " ").capitalize(), options, key=f"{key}-{column}")
+        table = table[table[column] == choice]
+    return table
+
+
 def _gate_line(gold: GoldTable) -> None:
     start, end = gold.data_window
     window = f" · données du {fr_date(start)} au {fr_date(end)}" if start and end else ""
@@ -53,12 +86,11 @@ def _gate_line(gold: GoldTable) -> None:
         st.caption(f":material/warning: Contrôle qualité non confirmé · {published}{window}")
 
 
-def _render_view(gold: GoldTable, view: dict[str, Any]) -> None:
+def _render_view(table: pd.DataFrame, view: dict[str, Any]) -> None:
     kind = view.get("kind", "table")
     title = view.get("title")
     if title:
         st.markdown(f"**{title}**")
-    table = gold.table
     try:
         if kind == "bar":
             st.bar_chart(chart_frame(table, view), x=view["x"], y=view["y"], color=view.get("color"), height=320)
@@ -87,8 +119,9 @@ def render_mart(spec: MartSpec) -> None:
         return
     _gate_line(gold)
     views = spec.display or ({"kind": "table"},)
+    table = _apply_filters(gold.table, filter_columns(views), key=spec.name)
     for view in views:
-        _render_view(gold, dict(view))
+        _render_view(table, dict(view))
     if any(v.get("kind", "table") != "table" for v in views):
         with st.expander("Table complète"):
             st.dataframe(gold.table, hide_index=True, width="stretch")

@@ -152,7 +152,7 @@ class MartSpec:
     inputs: tuple[str, ...] = ()  # dbt models a python mart reads
     date_column: str | None = None  # the column the publication's data window is read from
     description: str = ""
-    # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title}.
+    # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title, filter}.
     display: tuple[dict[str, Any], ...] = ()
 
     @property

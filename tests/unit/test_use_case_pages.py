@@ -24,3 +24,13 @@ def test_quartier_values_keep_floats_for_ratios() -> None:
     table = pd.DataFrame({"code_quartier": ["1", "1", "2"], "irr": [1.0, 3.0, 2.0]})
     out = quartier_values(table, "irr").set_index("code_quartier")["nb_incidents"]
     assert out.to_dict() == {"1": 2.0, "2": 2.0}
+
+
+def test_filters_are_collected_once_and_booleans_offer_true_first() -> None:
+    from apps.observatoire.use_case import filter_columns, filter_options
+
+    views = ({"kind": "bar", "filter": ["planifie", "evenement_id"]}, {"kind": "table", "filter": ["planifie"]}, {"kind": "line"})
+    assert filter_columns(views) == ["planifie", "evenement_id"]
+    table = pd.DataFrame({"planifie": [False, True, False], "evenement_id": ["b", "a", None]})
+    assert filter_options(table, "planifie") == [True, False]
+    assert filter_options(table, "evenement_id") == ["a", "b"]
