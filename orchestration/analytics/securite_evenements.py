@@ -128,6 +128,8 @@ def sessions(calendar: pd.DataFrame, p: Params) -> pd.DataFrame:
     cols = ["evenement_id", "session", "debut_session", "fin_session", "duree_h", "code_type_evenement", "code_lieu",
             "jauge_attendue", "planifie"]
     out = pd.DataFrame(rows, columns=cols)
+    if not rows:  # no (non-cancelled) event yet: typed empty frame
+        out = out.astype({"session": "int64", "duree_h": "int64", "jauge_attendue": "int64", "planifie": bool})
     out["debut_session"] = pd.to_datetime(out["debut_session"])
     out["fin_session"] = pd.to_datetime(out["fin_session"])
     return out
@@ -151,7 +153,10 @@ def event_hours(sess: pd.DataFrame, p: Params) -> pd.DataFrame:
             "code_lieu": s.code_lieu,
         }))
     if not parts:
-        return pd.DataFrame(columns=["evenement_id", "session", "heure_relative", "heure_locale", "segment", "n_segment", "code_lieu"])
+        return pd.DataFrame({"evenement_id": pd.Series(dtype=object), "session": pd.Series(dtype="int64"),
+                             "heure_relative": pd.Series(dtype="int64"), "heure_locale": pd.Series(dtype="datetime64[us]"),
+                             "segment": pd.Series(dtype=object), "n_segment": pd.Series(dtype="int64"),
+                             "code_lieu": pd.Series(dtype=object)})
     return pd.concat(parts, ignore_index=True)
 
 
@@ -187,8 +192,23 @@ def counts_within(facts: pd.DataFrame, p: Params) -> pd.DataFrame:
 
 
 def common_coverage(coverage: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Hours every source covers: from the latest first hour to the earliest last hour."""
-    return pd.Timestamp(coverage["premiere_heure_locale"].max()), pd.Timestamp(coverage["derniere_heure_locale"].min())
+    """Hours every source covers: from the latest first hour to the earliest last hour.
+
+    ``(NaT, NaT)`` when no hour is covered by every source (a source not delivered yet, or no
+    overlap): every comparison with NaT is false, so no hour is observed and nothing is fitted.
+    """
+    known = coverage.dropna(subset=["premiere_heure_locale", "derniere_heure_locale"])
+    if not set(SOURCES) <= set(known["source"]):  # a source without any data covers no hour
+        return pd.NaT, pd.NaT
+    first, last = pd.Timestamp(known["premiere_heure_locale"].max()), pd.Timestamp(known["derniere_heure_locale"].min())
+    if first > last:
+        return pd.NaT, pd.NaT
+    return first, last
+
+
+def has_coverage(coverage: tuple[pd.Timestamp, pd.Timestamp]) -> bool:
+    """Whether at least one hour is covered by every source."""
+    return not (pd.isna(coverage[0]) or pd.isna(coverage[1]))
 
 
 def hourly_means(counts: pd.DataFrame, busy: pd.DataFrame, venues: pd.DataFrame, coverage: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
@@ -199,7 +219,7 @@ def hourly_means(counts: pd.DataFrame, busy: pd.DataFrame, venues: pd.DataFrame,
     that hour over all weekdays.
     """
     first, last = coverage
-    grid_hours = pd.date_range(first, last, freq="h")
+    grid_hours = pd.date_range(first, last, freq="h") if has_coverage(coverage) else pd.DatetimeIndex([], dtype="datetime64[ns]")
     grid = pd.DataFrame({"code_lieu": np.repeat(venues["code_lieu"].to_numpy(), len(grid_hours)),
                          "heure_locale": np.tile(grid_hours, len(venues))})
     grid = grid.merge(busy, on=["code_lieu", "heure_locale"], how="left")
@@ -590,8 +610,10 @@ def staffing(fc: pd.DataFrame, doctrine: Mapping[str, Any]) -> pd.DataFrame:
     """
     keys = ["evenement_id", "session", "heure_relative"]
     agent_src = list(doctrine["sources_agents"])
+    if not len(fc):  # nothing forecast (no event, or no fitted model): no recommendation
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in STAFFING_COLUMNS})
     base = fc[fc["source"] == fc["source"].iloc[0]][[*keys, "jour", "heure_locale", "segment", "code_type_evenement", "code_lieu",
-                                                       "jauge_attendue", "planifie"]] if len(fc) else pd.DataFrame(columns=STAFFING_COLUMNS)
+                                                       "jauge_attendue", "planifie"]]
     load = fc[fc["source"].isin(agent_src)].groupby(keys, as_index=False)["exces_haut"].sum().rename(columns={"exces_haut": "faits_supplementaires_haut"})
     rescue = fc[fc["source"] == doctrine["source_secours"]][[*keys, "exces_haut"]].rename(columns={"exces_haut": "interventions_secours_haut"})
     out = base.merge(load, on=keys, how="left").merge(rescue, on=keys, how="left")
@@ -635,9 +657,9 @@ def backtest(prep: Prepared) -> pd.DataFrame:
     first, last = prep.coverage
     observed = _observed_sessions(prep)
     segs = segments(p)
-    origin = first.normalize() + pd.Timedelta(days=p.backtest_entrainement_jours)
     parts = []
-    while origin <= last:
+    origin = first.normalize() + pd.Timedelta(days=p.backtest_entrainement_jours) if has_coverage(prep.coverage) else None
+    while origin is not None and origin <= last:
         stop = origin + pd.Timedelta(days=p.backtest_pas_jours)
         end_window = prep.sessions["fin_session"] + pd.Timedelta(hours=p.heures_apres)
         train_mask = observed & (end_window < origin)
@@ -697,12 +719,21 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     fits = _fits(prep, observed)
     rows: list[tuple[str, str, float, str, str]] = []
     first, last = prep.coverage
-    rows.append(("global", "fenetre_jours", float((last.normalize() - first.normalize()).days + 1), "jours",
-                 f"Heures couvertes par toutes les sources : {first:%Y-%m-%d %H:00} à {last:%Y-%m-%d %H:00} (heure locale)."))
+    if has_coverage(prep.coverage):
+        rows.append(("global", "fenetre_jours", float((last.normalize() - first.normalize()).days + 1), "jours",
+                     f"Heures couvertes par toutes les sources : {first:%Y-%m-%d %H:00} à {last:%Y-%m-%d %H:00} (heure locale)."))
+    else:
+        rows.append(("global", "fenetre_jours", 0.0, "jours",
+                     "Données insuffisantes : aucune heure couverte à la fois par les trois sources (source pas encore livrée)."))
     ev = prep.sessions.drop_duplicates("evenement_id")
     rows.append(("global", "nb_evenements_observes", float(ev[~ev["planifie"]]["evenement_id"].nunique()), "événements", "Événements non annulés ayant commencé au plus tard le dernier jour observé."))
     rows.append(("global", "nb_evenements_planifies", float(ev[ev["planifie"]]["evenement_id"].nunique()), "événements", "Événements non annulés à venir : prévision et dispositif."))
     rows.append(("global", "nb_sessions_apprentissage", float(observed.sum()), "sessions", "Sessions (un jour d'événement) entièrement observées, utilisées pour l'ajustement."))
+    for source in SOURCES:
+        if source not in fits:
+            rows.append((source, "nb_heures_apprentissage", 0.0, "heures",
+                         "Données insuffisantes : aucune heure-événement passée observée avec référence, "
+                         "pas d'ajustement ni de prévision."))
     for source, fit in fits.items():
         rows.append((source, "dispersion", fit.dispersion, "ratio", "Khi2 de Pearson / ddl ; au-dessus de 1 (surdispersion), les intervalles sont élargis d'autant."))
         rows.append((source, "deviance", fit.deviance, "déviance", f"Déviance de Poisson sur {fit.n_obs} heures-événement."))
@@ -724,6 +755,10 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
         rows.append((per, "taux_pour_1000_observe_ic_bas", float(r.ic_bas), "faits pour 1 000 personnes", "Borne basse à 95 % (approximation normale)."))
         rows.append((per, "taux_pour_1000_observe_ic_haut", float(r.ic_haut), "faits pour 1 000 personnes", "Borne haute à 95 % (approximation normale)."))
     bt = backtest(prep)
+    for source in SOURCES:
+        if source not in set(bt["source"]):
+            rows.append((source, "backtest_nb_heures", 0.0, "heures",
+                         "Données insuffisantes : pas assez d'événements passés pour une rétro-évaluation à origine glissante."))
     for source, g in bt.groupby("source"):
         n_ev = g["evenement_id"].nunique()
         tot = g.groupby(["evenement_id", "session"])[["exces", "prevu_modele", "prevu_naif"]].sum()
@@ -738,8 +773,12 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
 
 
 def _types(frame: pd.DataFrame, ints: list[str] = (), floats: list[str] = (), strs: list[str] = (), bools: list[str] = ()) -> pd.DataFrame:  # type: ignore[assignment]
-    """Stable mart dtypes (the columns are the mart's contract)."""
+    """Stable mart dtypes (the columns are the mart's contract), also when the mart is empty."""
     out = frame.copy()
+    if "heure_locale" in out.columns:
+        out["heure_locale"] = pd.to_datetime(out["heure_locale"]).astype("datetime64[us]")
+    if "jour" in out.columns:  # calendar dates (datetime.date objects)
+        out["jour"] = out["jour"].astype(object)
     for c in ints:
         out[c] = out[c].astype("int64")
     for c in floats:

@@ -30,7 +30,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     """Shape, keys, catalog domains, time order and plausible attendance."""
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=COLUMNS, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in
           ["evenement_id", "code_type_evenement", "code_lieu", "code_quartier", "debut_local", "fin_local", "jour_debut", "jauge_attendue",
            "code_statut", "planifie"]],

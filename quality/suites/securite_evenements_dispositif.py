@@ -15,7 +15,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, domains; agents at least the doctrine's two rules; non-negative integers."""
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=STAFFING_COLUMNS, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in STAFFING_COLUMNS],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["evenement_id", "session", "heure_relative"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),

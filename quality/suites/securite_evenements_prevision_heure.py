@@ -15,7 +15,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     keys = ["evenement_id", "session", "heure_relative", "source"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=FORECAST_COLUMNS, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in FORECAST_COLUMNS],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),

@@ -6,9 +6,19 @@ import great_expectations as gx
 
 from orchestration.analytics.securite_evenements import QUALITY_COLUMNS
 
-# The model card promises these: the backtest of the model AND of the naive baseline.
-REQUIRED = ["fenetre_jours", "nb_evenements_observes", "nb_evenements_planifies", "dispersion",
-            "backtest_mae_heure_modele", "backtest_mae_heure_naif", "backtest_biais_heure_modele", "backtest_biais_heure_naif"]
+# Always present, also before any partner delivers: the window and the event counts say whether
+# there was enough data (0 events observed or 0 training sessions = no fit, no backtest).
+REQUIRED = ["fenetre_jours", "nb_evenements_observes", "nb_evenements_planifies", "nb_sessions_apprentissage"]
+# What the model card promises once past events are observed: the fit and the backtest of the
+# model AND of the naive baseline. A source without them says so (nb_heures_apprentissage = 0,
+# backtest_nb_heures = 0), so they are not required on a window too short to support them.
+MODEL_INDICATORS = ["dispersion", "backtest_mae_heure_modele", "backtest_mae_heure_naif", "backtest_biais_heure_modele",
+                    "backtest_biais_heure_naif"]
+# Every indicator the mart may hold.
+INDICATORS = [*REQUIRED, *MODEL_INDICATORS, "nb_heures_apprentissage", "backtest_nb_heures", "deviance", "part_profil",
+              "taux_pour_1000_modele", "taux_pour_1000_modele_ic_bas", "taux_pour_1000_modele_ic_haut", "irr_week_end", "irr_ferie",
+              "irr_pluie", "taux_pour_1000_observe", "taux_pour_1000_observe_ic_bas", "taux_pour_1000_observe_ic_haut",
+              "backtest_mae_session_modele", "backtest_mae_session_naif", "backtest_biais_session_modele", "backtest_biais_session_naif"]
 
 
 def expectations() -> list[gx.expectations.Expectation]:
@@ -19,5 +29,6 @@ def expectations() -> list[gx.expectations.Expectation]:
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in QUALITY_COLUMNS],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(column="indicateur", value_set=REQUIRED),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="indicateur", value_set=INDICATORS),
         gx.expectations.ExpectColumnValuesToBeBetween(column="valeur", min_value=-1e6, max_value=1e6),
     ]

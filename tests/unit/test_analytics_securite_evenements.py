@@ -317,3 +317,84 @@ def test_profile_baseline_solves_the_joint_score():
     for i in (1, 3):
         score = s[i] / b[i] - k[i] + y[i] / (b[i] + e[i]) - 1
         assert score == pytest.approx(0.0, abs=1e-9)
+
+
+# -- no data yet: empty inputs, no past event, a source not delivered -------------------------
+MARTS = [(se.compute_exces, se.EXCESS_COLUMNS), (se.compute_prevision, se.FORECAST_COLUMNS),
+         (se.compute_dispositif, se.STAFFING_COLUMNS), (se.compute_qualite, se.QUALITY_COLUMNS)]
+
+
+def _empty_inputs() -> dict[str, pd.DataFrame]:
+    return {k: v.iloc[0:0] for k, v in tiny_inputs().items()}
+
+
+def _only_planned_inputs() -> dict[str, pd.DataFrame]:
+    inputs = tiny_inputs()
+    cal = inputs[se.CALENDAR]
+    return {**inputs, se.CALENDAR: cal[cal["planifie"]].reset_index(drop=True)}
+
+
+def _quality(q: pd.DataFrame) -> dict[tuple[str, str], float]:
+    return q.set_index(["perimetre", "indicateur"])["valeur"].to_dict()
+
+
+@pytest.mark.parametrize(("compute", "columns"), MARTS, ids=lambda x: getattr(x, "__name__", ""))
+def test_empty_inputs_give_marts_with_the_normal_columns_and_dtypes(compute, columns):
+    normal = compute(tiny_inputs(), PARAMS)
+    out = compute(_empty_inputs(), PARAMS)
+    assert list(out.columns) == columns
+    assert out.dtypes.to_dict() == normal.dtypes.to_dict()
+    if compute is not se.compute_qualite:
+        assert out.empty
+
+
+def test_coverage_with_a_source_not_delivered_is_empty():
+    cov = tiny_inputs()[se.COVERAGE]
+    assert not se.has_coverage(se.common_coverage(cov.iloc[0:0]))
+    assert not se.has_coverage(se.common_coverage(cov.iloc[1:]))
+    assert not se.has_coverage(se.common_coverage(cov.assign(premiere_heure_locale=[cov["premiere_heure_locale"].iloc[0], pd.NaT, pd.NaT])))
+    assert se.has_coverage(se.common_coverage(cov))
+
+
+def test_empty_inputs_quality_says_the_data_is_insufficient():
+    q = _quality(se.compute_qualite(_empty_inputs(), PARAMS))
+    for ind in ("fenetre_jours", "nb_evenements_observes", "nb_evenements_planifies", "nb_sessions_apprentissage"):
+        assert q[("global", ind)] == 0
+    for source in se.SOURCES:
+        assert q[(source, "nb_heures_apprentissage")] == 0 and q[(source, "backtest_nb_heures")] == 0
+
+
+@pytest.mark.parametrize(("compute", "columns"), MARTS, ids=lambda x: getattr(x, "__name__", ""))
+def test_only_planned_events_do_not_crash(compute, columns):
+    normal = compute(tiny_inputs(), PARAMS)
+    out = compute(_only_planned_inputs(), PARAMS)
+    assert list(out.columns) == columns
+    assert out.dtypes.to_dict() == normal.dtypes.to_dict()
+    if compute is se.compute_exces:
+        assert out.empty  # nothing observed yet
+    if compute is se.compute_qualite:
+        q = _quality(out)
+        assert q[("global", "nb_evenements_observes")] == 0 and q[("global", "nb_evenements_planifies")] == 1
+        assert q[("global", "nb_sessions_apprentissage")] == 0 and q[("global", "fenetre_jours")] > 0
+        assert not any(ind == "dispersion" for _, ind in q)
+
+
+def test_source_not_delivered_gives_empty_marts():
+    inputs = tiny_inputs()
+    cov = inputs[se.COVERAGE]
+    inputs = {**inputs, se.FACTS: inputs[se.FACTS][inputs[se.FACTS]["source"] != "csu_evenements"],
+              se.COVERAGE: cov.assign(premiere_heure_locale=cov["premiere_heure_locale"].where(cov["source"] != "csu_evenements"),
+                                      derniere_heure_locale=cov["derniere_heure_locale"].where(cov["source"] != "csu_evenements"))}
+    assert se.compute_exces(inputs, PARAMS).empty
+    assert se.compute_dispositif(inputs, PARAMS).empty
+    assert _quality(se.compute_qualite(inputs, PARAMS))[("global", "fenetre_jours")] == 0
+
+
+def test_quality_suites_accept_the_empty_marts():
+    from quality.gate import validate_mart
+
+    inputs = _empty_inputs()
+    for name, (compute, _) in zip(["exces_heure", "prevision_heure", "dispositif", "qualite"], MARTS, strict=True):
+        result = validate_mart(f"securite_evenements_{name}", compute(inputs, PARAMS))
+        assert result.success, (name, result.failed)
+    assert validate_mart("securite_evenements_calendrier", tiny_inputs()[se.CALENDAR].iloc[0:0]).success
