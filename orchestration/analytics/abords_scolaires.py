@@ -137,9 +137,11 @@ def near_incidents(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFra
     near["fenetre"] = window_of_minute(near["minute_locale"].astype(int), params["fenetres"], params["autres_heures"])
     near = near[near["type_jour"].notna() & near["fenetre"].notna()]
     rules = params["fenetres_par_niveau"]
-    near["programme"] = [
-        scheduled(rules, lvl, wd, win) for lvl, wd, win in zip(near["niveau"], near["jour_semaine"], near["fenetre"], strict=True)
-    ]
+    # dtype=bool: an empty list would give an object column, and indexing by it selects columns.
+    near["programme"] = pd.Series(
+        [scheduled(rules, lvl, wd, win) for lvl, wd, win in zip(near["niveau"], near["jour_semaine"], near["fenetre"], strict=True)],
+        index=near.index, dtype=bool,
+    )
     return near[near["programme"]]
 
 
@@ -288,7 +290,8 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
     n_sources = max(covered["source"].nunique(), 1)
     level_windows = expo.groupby(["niveau", "type_jour"])["jour_local"].count().div(n_sources).unstack(fill_value=0.0)
     rows = []
-    for (code, name), group in schools.groupby(["code_quartier", "nom_quartier"]):
+    # No covered day yet (no declared source delivered): no window to count, an empty mart.
+    for (code, name), group in (schools.iloc[0:0] if covered.empty else schools).groupby(["code_quartier", "nom_quartier"]):
         by_level = group["niveau"].value_counts()
         t = {k: float(sum(by_level.get(lvl, 0) * level_windows.get(k, pd.Series(dtype=float)).get(lvl, 0.0) for lvl in by_level.index))
              for k in ("classe", "vacances")}

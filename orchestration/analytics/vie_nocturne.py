@@ -133,7 +133,7 @@ def night_life_rows(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataF
     pairs = {(f, str(c)) for f, cats in cfg["categories"].items() for c in cats}
     keep = [(f, c) in pairs for f, c in zip(counts["flux"], counts["code_categorie"], strict=True)]
     rows = counts[np.array(keep, dtype=bool) & counts["heure"].isin(cfg["heures_nuit"])].copy()
-    rows["weekend"] = [is_weekend_night(n, cfg["soirs_fin_de_semaine"]) for n in rows["jour_nuit"]]
+    rows["weekend"] = pd.Series([is_weekend_night(n, cfg["soirs_fin_de_semaine"]) for n in rows["jour_nuit"]], index=rows.index, dtype=bool)
     return rows
 
 
@@ -293,7 +293,7 @@ def city_slots(rows: pd.DataFrame, counts: pd.DataFrame, rain: pd.DataFrame, par
     slots = slots.merge(wet_hours(rain, params), on=["jour", "heure"], how="inner")
     slots["jour_nuit"] = [night_of(d, int(h)) for d, h in zip(slots["jour"], slots["heure"], strict=True)]
     # the first small hours of the window belong to an evening outside it
-    slots = slots[slots["jour_nuit"] >= min(days)]
+    slots = slots[slots["jour_nuit"] >= min(days)] if days else slots
     slots["fin_de_semaine"] = [int(is_weekend_night(x, cfg["soirs_fin_de_semaine"])) for x in slots["jour_nuit"]]
     slots["ferie"] = [int(is_holiday_night(x)) for x in slots["jour_nuit"]]
     slots["vacances"] = [int(is_school_holiday(x, cfg["zone_vacances"])) for x in slots["jour_nuit"]]
@@ -320,8 +320,23 @@ FACTOR_LABELS = {
 }
 
 
+def _fittable(slots: pd.DataFrame) -> bool:
+    """Enough city night hours to fit the GLM: some incidents and residual degrees of freedom left."""
+    if slots.empty or float(slots["n"].sum()) <= 0:
+        return False
+    n_params = slots["heure"].nunique() + max(slots["mois"].nunique() - 1, 0)
+    n_params += sum(int(slots[t].nunique() > 1) for t in ("fin_de_semaine", "pluie", "ferie", "vacances"))
+    return len(slots) > n_params
+
+
 def city_factors(slots: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
-    """IRR of each exogenous factor on city night hours (quasi-Poisson GLM)."""
+    """IRR of each exogenous factor on city night hours (quasi-Poisson GLM).
+
+    Too little data to fit (no night hour with weather, no incident, no residual degree of
+    freedom): no factor, and a fit quality of NaN that the quality mart reports as such.
+    """
+    if not _fittable(slots):
+        return pd.DataFrame(columns=list(FACTORS_COLUMNS)), {"deviance": math.nan, "ddl": math.nan, "dispersion": math.nan}
     fit = stats.poisson_irr(slots, _formula(slots))
     rows = []
     for term, (name, level, ref) in FACTOR_LABELS.items():
@@ -400,11 +415,14 @@ def weekend_surplus(zones: pd.DataFrame, params: Mapping[str, Any], draws: int =
     Estimate: sum_q (irr_we - 1) E_we / sum_q (irr_wk - 1) E_we over the problem areas (of all
     nights); interval from a parametric bootstrap of the night counts (Poisson), percentiles.
     """
-    flagged = zones[(zones["type_nuit"] == "toutes") & zones["zone_a_probleme"]]["code_quartier"]
-    if flagged.empty:
+    wk = zones[zones["type_nuit"] == "semaine"].set_index("code_quartier")
+    we = zones[zones["type_nuit"] == "fin_de_semaine"].set_index("code_quartier")
+    # a window without weeknights or without weekend nights has no row for that kind of night
+    flagged = [q for q in zones[(zones["type_nuit"] == "toutes") & zones["zone_a_probleme"]]["code_quartier"]
+               if q in wk.index and q in we.index]
+    if not flagged:
         return {"ratio": math.nan, "low": math.nan, "high": math.nan}
-    wk = zones[zones["type_nuit"] == "semaine"].set_index("code_quartier").loc[flagged]
-    we = zones[zones["type_nuit"] == "fin_de_semaine"].set_index("code_quartier").loc[flagged]
+    wk, we = wk.loc[flagged], we.loc[flagged]
     e_wk, e_we = wk["nb_attendu"].to_numpy(float), we["nb_attendu"].to_numpy(float)
     o_wk, o_we = wk["nb_observe"].to_numpy(float), we["nb_observe"].to_numpy(float)
 
@@ -445,10 +463,12 @@ def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str
     factors, fit = city_factors(slots)
     ev = event_factor(rows, zones, counts, events, params)
     surplus = weekend_surplus(zones, params)
-    extra = pd.DataFrame([{"facteur": "surcroit_fin_de_semaine_zones", "modalite": "excès jeudi-vendredi-samedi / excès autres soirs",
+    # No quartier night at all (nothing delivered yet): no surplus row either, the mart is empty.
+    extra = pd.DataFrame(columns=list(FACTORS_COLUMNS)) if zones.empty else pd.DataFrame([{"facteur": "surcroit_fin_de_semaine_zones", "modalite": "excès jeudi-vendredi-samedi / excès autres soirs",
                            "reference": "zones à problème, autres soirs", "irr": surplus["ratio"], "ic_bas": surplus["low"],
                            "ic_haut": surplus["high"], "p_valeur": math.nan, "modele": "ratio_standardise_bootstrap"}])
-    out = pd.concat([f for f in (factors, ev, extra) if not f.empty], ignore_index=True)
+    parts = [f for f in (factors, ev, extra) if not f.empty]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FACTORS_COLUMNS))
     factors_mart = _typed(out, FACTORS_COLUMNS)
     quality = _quality(counts, zones, slots, fit, params, events)
     return factors_mart, quality
@@ -498,14 +518,20 @@ def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit
         ("facteurs", "ddl_residuels", fit["ddl"], "", "Degrés de liberté résiduels du GLM."),
         ("facteurs", "dispersion", fit["dispersion"], "", "Chi2 de Pearson / ddl : > 1 = surdispersion, absorbée par les intervalles (quasi-Poisson)."),
     ]
-    return _typed(pd.DataFrame(rows, columns=list(QUALITY_COLUMNS)), QUALITY_COLUMNS)
+    frame = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
+    # Every indicator is published; one the data cannot support yet says so rather than disappearing.
+    missing = frame["valeur"].astype(float).isna()
+    frame.loc[missing, "commentaire"] = frame.loc[missing, "commentaire"] + " Non calculé : données insuffisantes."
+    return _typed(frame, QUALITY_COLUMNS)
 
 
 def _typed(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     out = frame.copy()
     for col, dtype in columns.items():
         if dtype == "object":
-            out[col] = [v if isinstance(v, date) or v is None else pd.Timestamp(v).date() for v in out[col]]
+            # a Series, not a list: an empty list would come out float64
+            out[col] = pd.Series([v if isinstance(v, date) or v is None else pd.Timestamp(v).date() for v in out[col]],
+                                 index=out.index, dtype=object)
         else:
             out[col] = out[col].astype(dtype)
     return out[list(columns)].reset_index(drop=True)

@@ -22,7 +22,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     either = "either_value_is_missing"
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["source", "niveau", "fenetre", "reference"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=[*params["categories"], "ensemble"]),

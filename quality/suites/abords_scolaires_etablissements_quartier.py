@@ -22,7 +22,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     columns = ["code_quartier", "nom_quartier", "niveau", "nb_etablissements"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "niveau"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

@@ -25,7 +25,7 @@ def expectations() -> list[gx.expectations.Expectation]:
             "nb_incidents_creneaux_vacances", "nb_creneaux_vacances", "debut", "fin"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=111),
+        gx.expectations.ExpectTableRowCountToBeBetween(max_value=111),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectColumnValuesToBeUnique(column="code_quartier"),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

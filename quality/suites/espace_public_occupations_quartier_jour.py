@@ -23,7 +23,6 @@ def expectations() -> list[gx.expectations.Expectation]:
                "nb_seances_marche", "nb_evenements"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "code_quartier"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

@@ -21,7 +21,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     either = "either_value_is_missing"
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["objet", "source", "sous_groupe"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="objet", value_set=["chantier", "marche"]),

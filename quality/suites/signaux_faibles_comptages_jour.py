@@ -17,7 +17,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     columns = ["jour", "code_quartier", "nom_quartier", "flux", "code_categorie", "categorie", "nb_signalements", "nb_j_moins_7"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "code_quartier", "flux", "code_categorie"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

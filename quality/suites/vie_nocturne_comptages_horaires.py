@@ -17,7 +17,6 @@ def expectations() -> list[gx.expectations.Expectation]:
     keys = ["jour", "heure", "jour_nuit", "code_quartier", "flux", "code_categorie", "nb_incidents"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "heure", "code_quartier", "flux", "code_categorie"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

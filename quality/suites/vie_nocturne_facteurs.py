@@ -12,7 +12,7 @@ def expectations() -> list[gx.expectations.Expectation]:
     columns = ["facteur", "modalite", "reference", "irr", "ic_bas", "ic_haut", "p_valeur", "modele"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=len(FACTORS)),
+        gx.expectations.ExpectTableRowCountToBeBetween(max_value=len(FACTORS)),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in ["facteur", "modalite", "reference", "modele"]],
         gx.expectations.ExpectColumnValuesToBeUnique(column="facteur"),
         gx.expectations.ExpectColumnValuesToBeInSet(column="facteur", value_set=FACTORS),

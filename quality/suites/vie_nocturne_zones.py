@@ -16,7 +16,7 @@ def expectations() -> list[gx.expectations.Expectation]:
                "zone_a_probleme", "premiere_nuit", "derniere_nuit"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=3 * len(_quartier_codes())),
+        gx.expectations.ExpectTableRowCountToBeBetween(max_value=3 * len(_quartier_codes())),
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "type_nuit"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),

@@ -188,3 +188,47 @@ def test_fit_quality_is_long_format_with_placebo() -> None:
     assert list(out.columns) == m.FIT_COLUMNS
     assert {"jours_de_classe", "jours_de_vacances_en_semaine", "rapport_taux_placebo"} <= set(out["indicateur"])
     assert not out.duplicated(["perimetre", "indicateur"]).any()
+
+
+# --- empty inputs (a partner has not delivered yet) ----------------------------------------------
+
+EMPTY_CASES = [
+    ("abords_scolaires_effets", m.compute_effects, m.EFFECT_COLUMNS),
+    ("abords_scolaires_quartiers", m.compute_quartiers, m.QUARTIER_COLUMNS),
+    ("abords_scolaires_qualite", m.compute_fit_quality, m.FIT_COLUMNS),
+]
+
+
+def _empty_inputs() -> dict[str, pd.DataFrame]:
+    full = _inputs([_pair("P1", SCHOOL_MONDAY, "08:10")], [SCHOOL_MONDAY])
+    return {name: frame.iloc[0:0] for name, frame in full.items()}
+
+
+@pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])
+def test_empty_inputs_give_the_contract_columns_and_dtypes(mart, compute, columns) -> None:
+    normal = compute(_inputs([_pair("P1", SCHOOL_MONDAY, "08:10"), _pair("H1", HOLIDAY_MONDAY, "08:10")],
+                             [SCHOOL_MONDAY, HOLIDAY_MONDAY]), PARAMS)
+    out = compute(_empty_inputs(), PARAMS)
+    assert list(out.columns) == columns
+    assert out.dtypes.to_dict() == normal.dtypes.to_dict()
+    if mart != "abords_scolaires_qualite":
+        assert out.empty
+
+
+def test_empty_fit_quality_says_no_day_was_covered() -> None:
+    out = m.compute_fit_quality(_empty_inputs(), PARAMS).set_index(["perimetre", "indicateur"])["valeur"]
+    assert (out == 0).all()
+    assert {"jours_de_classe", "jours_de_vacances_en_semaine", "nb_etablissements"} <= set(out.index.get_level_values(1))
+
+
+def test_schools_without_any_covered_day_give_no_quartier_row() -> None:
+    out = m.compute_quartiers({**_empty_inputs(), "int_abords_scolaires__etablissements": _schools()}, PARAMS)
+    assert out.empty and list(out.columns) == m.QUARTIER_COLUMNS
+
+
+@pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])
+def test_the_gate_accepts_the_empty_input_marts(mart, compute, columns) -> None:
+    from quality.gate import validate_mart
+
+    result = validate_mart(mart, compute(_empty_inputs(), PARAMS))
+    assert result.success, result.failed

@@ -178,3 +178,56 @@ def test_hour_profile_grain_and_hot_quartier():
     hot = profile[profile["code_quartier"] == HOT]
     assert (hot["irr"] > 1.5).mean() >= 0.7
     assert (profile["ic_bas"] <= profile["irr"]).all()
+
+
+# -- empty inputs (a partner has not delivered yet) -------------------------------------------------
+
+EMPTY_CASES = [
+    ("vie_nocturne_zones", vn.compute_zones, vn.ZONES_COLUMNS),
+    ("vie_nocturne_facteurs", vn.compute_factors, vn.FACTORS_COLUMNS),
+    ("vie_nocturne_qualite_modele", vn.compute_quality, vn.QUALITY_COLUMNS),
+]
+
+
+def empty_inputs() -> dict[str, pd.DataFrame]:
+    counts = simulate(days=1).iloc[0:0]
+    rain = pd.DataFrame({"jour": pd.Series(dtype=object), "heure": pd.Series(dtype="int64"), "pluie_mm": pd.Series(dtype="float64")})
+    return {vn.COUNTS: counts, vn.RAIN: rain, vn.EVENTS: no_events(), vn.QUARTIERS: quartiers().iloc[0:0]}
+
+
+def _expected_dtype(declared: str) -> str:
+    return str(pd.Series(["a"]).astype(str).dtype) if declared == "str" else declared
+
+
+@pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])
+def test_empty_inputs_give_the_contract_columns_and_dtypes(mart, compute, columns):
+    out = compute(empty_inputs(), params())
+    assert list(out.columns) == list(columns)
+    assert {c: str(t) for c, t in out.dtypes.items()} == {c: _expected_dtype(t) for c, t in columns.items()}
+    if mart != "vie_nocturne_qualite_modele":
+        assert out.empty
+
+
+def test_quality_without_data_publishes_every_indicator_as_not_estimated():
+    out = vn.compute_quality(empty_inputs(), params()).set_index("indicateur")
+    assert len(out) == 10 and not out.index.duplicated().any()
+    assert out.loc[["deviance", "ddl_residuels", "dispersion", "mae_backtest_modele"], "valeur"].isna().all()
+    assert out.loc["deviance", "commentaire"].endswith("données insuffisantes.")
+    assert out.loc["nuits_observees", "valeur"] == 0
+
+
+def test_too_little_data_to_fit_gives_no_city_factor():
+    counts = simulate(days=1)
+    rain = pd.DataFrame({"jour": [counts["jour"].iloc[0]], "heure": [22], "pluie_mm": [0.0]})
+    inputs = {vn.COUNTS: counts, vn.RAIN: rain, vn.EVENTS: no_events(), vn.QUARTIERS: quartiers()}
+    factors = vn.compute_factors(inputs, params())
+    assert not (factors["modele"] == "glm_poisson_heures_nuit_ville").any()
+    assert np.isnan(vn.compute_quality(inputs, params()).set_index("indicateur").loc["dispersion", "valeur"])
+
+
+@pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])
+def test_the_gate_accepts_the_empty_input_marts(mart, compute, columns):
+    from quality.gate import validate_mart
+
+    result = validate_mart(mart, compute(empty_inputs(), params()))
+    assert result.success, result.failed
