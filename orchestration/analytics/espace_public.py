@@ -257,6 +257,9 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
     for source, lv in levels.items():
         rows.append((source, "jours_couverts", float(len(lv)), "jours", "Jours où le flux a livré des plaintes."))
         if not len(lv):
+            # Nothing delivered yet: say so with the counts the model card relies on, at zero.
+            rows.append((f"chantier / {source}", "nb_chantiers_compares", 0.0, "chantiers", "Aucune plainte livrée : rien à comparer."))
+            rows.append((f"marche / {source}", "nb_marches_compares", 0.0, "marchés", "Aucune plainte livrée : rien à comparer."))
             continue
         rows.append((source, "variation_niveau_journalier", float(lv.std()), "écart-type relatif",
                      "Variation du niveau de plaintes de la ville d'un jour à l'autre (corrigée dans l'exposition)."))
