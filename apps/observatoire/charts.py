@@ -135,7 +135,7 @@ def top_quartiers(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 
 def colour_for(count: int, maximum: int) -> list[int]:
     """RGBA fill for a quartier: grey when no incident, else the palette interpolated linearly."""
-    if count <= 0 or maximum <= 0:
+    if not count > 0 or not maximum > 0:  # also NaN: no value is drawn as "nothing here"
         return [*NO_INCIDENT_COLOUR, 140]
     position = min(count / maximum, 1.0) * (len(PALETTE) - 1)
     low = int(position)

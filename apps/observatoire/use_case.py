@@ -38,6 +38,7 @@ def chart_frame(table: pd.DataFrame, view: dict[str, Any]) -> pd.DataFrame:
 
 def quartier_values(table: pd.DataFrame, value: str) -> pd.DataFrame:
     """One value per quartier for the choropleth (sum of counts, mean of rates)."""
+    table = table.dropna(subset=[value])  # a ratio with no data is not a zero: leave it grey
     grouped = table.groupby("code_quartier", as_index=False)[value]
     frame = grouped.sum() if pd.api.types.is_integer_dtype(table[value]) else grouped.mean()
     return frame.rename(columns={value: "nb_incidents"})

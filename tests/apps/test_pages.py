@@ -190,3 +190,33 @@ def test_corrupt_publication_is_an_error_message_not_a_crash(fresh_lake: Path, m
     at.switch_page("portail/page.py").run()
     assert not at.exception, at.exception
     assert at.error and at.error[0].value.startswith("Ce jeu de données est momentanément indisponible")
+
+
+def _use_case_page(name: str) -> None:
+    from apps.observatoire.use_case import render_use_case
+
+    render_use_case(name)
+
+
+def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each use case's page on what the real graph published: one section per published mart, no error."""
+    from orchestration.catalog import use_cases
+
+    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(pipeline_lake.settings.lake))
+    for uc in use_cases().values():
+        published = [m for m in uc.marts if m.published]
+        at = AppTest.from_function(_use_case_page, args=(uc.name,), default_timeout=RUN_TIMEOUT)
+        at.run()
+        assert not at.exception, f"{uc.name}: {[e.message for e in at.exception]}"
+        assert [t.value for t in at.title] == [uc.title]
+        assert len(at.subheader) == len(published), uc.name
+        assert not at.warning, f"{uc.name}: {[w.value for w in at.warning]}"
+        assert sum("Contrôle qualité réussi" in c.value for c in at.caption) == len(published), uc.name
+
+
+def test_a_use_case_page_on_an_empty_lake_says_there_is_no_data(empty_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(empty_lake))
+    at = AppTest.from_function(_use_case_page, args=("securite_routiere",), default_timeout=RUN_TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert any(NO_DATA_MESSAGE in i.value for i in at.info)

@@ -34,3 +34,11 @@ def test_filters_are_collected_once_and_booleans_offer_true_first() -> None:
     table = pd.DataFrame({"planifie": [False, True, False], "evenement_id": ["b", "a", None]})
     assert filter_options(table, "planifie") == [True, False]
     assert filter_options(table, "evenement_id") == ["a", "b"]
+
+
+def test_a_quartier_without_a_value_is_left_out_of_the_map_not_crashing_it() -> None:
+    from apps.observatoire.charts import colour_for
+
+    table = pd.DataFrame({"code_quartier": ["1", "2"], "irr": [1.5, float("nan")]})
+    assert quartier_values(table, "irr")["code_quartier"].tolist() == ["1"]
+    assert colour_for(float("nan"), 2.0) == colour_for(0, 2.0)
