@@ -192,10 +192,12 @@ def test_corrupt_publication_is_an_error_message_not_a_crash(fresh_lake: Path, m
     assert at.error and at.error[0].value.startswith("Ce jeu de données est momentanément indisponible")
 
 
-def _use_case_page(name: str) -> None:
-    from apps.observatoire.use_case import render_use_case
+USE_CASE_SCRIPT = Path(__file__).with_name("use_case_page_script.py")
 
-    render_use_case(name)
+
+def _use_case_page(name: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("OBSERVATOIRE_TEST_USE_CASE", name)
+    return AppTest.from_file(str(USE_CASE_SCRIPT), default_timeout=RUN_TIMEOUT)
 
 
 def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,7 +207,7 @@ def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, 
     monkeypatch.setenv("OBSERVATOIRE_LAKE", str(pipeline_lake.settings.lake))
     for uc in use_cases().values():
         published = [m for m in uc.marts if m.published]
-        at = AppTest.from_function(_use_case_page, args=(uc.name,), default_timeout=RUN_TIMEOUT)
+        at = _use_case_page(uc.name, monkeypatch)
         at.run()
         assert not at.exception, f"{uc.name}: {[e.message for e in at.exception]}"
         assert [t.value for t in at.title] == [uc.title]
@@ -216,7 +218,7 @@ def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, 
 
 def test_a_use_case_page_on_an_empty_lake_says_there_is_no_data(empty_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBSERVATOIRE_LAKE", str(empty_lake))
-    at = AppTest.from_function(_use_case_page, args=("securite_routiere",), default_timeout=RUN_TIMEOUT)
+    at = _use_case_page("securite_routiere", monkeypatch)
     at.run()
     assert not at.exception
     assert any(NO_DATA_MESSAGE in i.value for i in at.info)
