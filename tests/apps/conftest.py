@@ -435,3 +435,13 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Calla
     yield start
     for server in servers.values():
         stop_streamlit(server.process)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """AppTest runs the script as ``sys.modules["__main__"]`` and leaves it there; a later test that
+    spawns processes (multiprocessing "spawn" re-runs ``__main__`` in the child) would run the app."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
