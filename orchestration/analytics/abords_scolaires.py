@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, rate_ratio
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -269,7 +270,7 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     # An undefined ratio (no event on one side) is published as empty, never as 0 or infinity.
     undefined = frame["rapport_taux"].isna()
     frame.loc[undefined, ["ic_bas", "ic_haut"]] = math.nan
-    return _typed(frame, EFFECT_COLUMNS, ints=["nb_incidents_expose", "nb_incidents_reference"],
+    return typed_frame(frame, EFFECT_COLUMNS, ints=["nb_incidents_expose", "nb_incidents_reference"],
                   strs=["source", "niveau", "fenetre", "reference", "unite_exposition"], dates=["debut", "fin"])
 
 
@@ -304,7 +305,7 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
                      "nb_creneaux_vacances": t["vacances"], "taux_pour_100_creneaux_vacances": rate["vacances"],
                      "exces_pour_100_creneaux": rate["classe"] - rate["vacances"], "debut": first, "fin": last})
     frame = pd.DataFrame(rows, columns=QUARTIER_COLUMNS)
-    return _typed(frame, QUARTIER_COLUMNS, ints=["nb_etablissements", "nb_incidents_creneaux_classe", "nb_incidents_creneaux_vacances"],
+    return typed_frame(frame, QUARTIER_COLUMNS, ints=["nb_etablissements", "nb_incidents_creneaux_classe", "nb_incidents_creneaux_vacances"],
                   strs=["code_quartier", "nom_quartier"], dates=["debut", "fin"])
 
 
@@ -352,22 +353,7 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
     frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
     # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
     frame = frame[np.isfinite(frame["valeur"].astype(float))]
-    return _typed(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
-
-
-def _typed(frame: pd.DataFrame, columns: list[str], ints: list[str] = (), strs: list[str] = (), dates: list[str] = ()) -> pd.DataFrame:  # type: ignore[assignment]
-    """Stable dtypes for the mart contract: int64 counts, str labels, date objects, float64 otherwise."""
-    out = frame[columns].copy()
-    for col in columns:
-        if col in ints:
-            out[col] = out[col].astype("int64")
-        elif col in strs:
-            out[col] = out[col].astype(str)
-        elif col in dates:
-            out[col] = pd.Series([d if isinstance(d, date) or d is None else pd.Timestamp(d).date() for d in out[col]], index=out.index, dtype=object)
-        else:
-            out[col] = out[col].astype("float64")
-    return out.reset_index(drop=True)
+    return typed_frame(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
 
 
 __all__ = ["compute_effects", "compute_fit_quality", "compute_quartiers", "day_type", "window_of_minute"]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, mantel_haenszel_rate_ratio
 
 ALL_SOURCES = "ensemble"
@@ -86,7 +87,7 @@ def compute_conflicts(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
         ],
     }, columns=CONFLICT_COLUMNS)
     frame = frame.sort_values(["jour", "type_conflit", "id_a", "id_b"]).reset_index(drop=True)
-    return _typed(frame, CONFLICT_COLUMNS, strs=[c for c in CONFLICT_COLUMNS if c not in ("jour", "distance_m")], dates=["jour"])
+    return typed_frame(frame, CONFLICT_COLUMNS, strs=[c for c in CONFLICT_COLUMNS if c not in ("jour", "distance_m")], dates=["jour"])
 
 
 def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
@@ -102,7 +103,7 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
                      "nb_conflits_chantier_evenement": int(kinds.get("chantier-evenement", 0)),
                      "nb_conflits_evenement_marche": int(kinds.get("evenement-marche", 0)), "debut": first, "fin": last})
     frame = pd.DataFrame(rows, columns=QUARTIER_COLUMNS)
-    return _typed(frame, QUARTIER_COLUMNS, ints=[c for c in QUARTIER_COLUMNS if c.startswith("nb_")], strs=["code_quartier"],
+    return typed_frame(frame, QUARTIER_COLUMNS, ints=[c for c in QUARTIER_COLUMNS if c.startswith("nb_")], strs=["code_quartier"],
                   dates=["debut", "fin"])
 
 
@@ -245,7 +246,7 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
                              "ic_bas": r["low"], "ic_haut": r["high"], "exces_par_jour_actif": r["excess"],
                              "exces_ic_bas": r["excess_low"], "exces_ic_haut": r["excess_high"], "debut": first, "fin": last})
     frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
-    return _typed(frame, EFFECT_COLUMNS, ints=["nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "nb_plaintes_reference"],
+    return typed_frame(frame, EFFECT_COLUMNS, ints=["nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "nb_plaintes_reference"],
                   strs=["objet", "source", "sous_groupe"], dates=["debut", "fin"])
 
 
@@ -294,23 +295,10 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
     frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
     # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
     frame = frame[np.isfinite(frame["valeur"].astype(float))]
-    return _typed(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
+    return typed_frame(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
 
 
 def _finite(value: float) -> float:
     return value if value is not None and math.isfinite(value) else math.nan
 
 
-def _typed(frame: pd.DataFrame, columns: list[str], ints: list[str] = (), strs: list[str] = (), dates: list[str] = ()) -> pd.DataFrame:  # type: ignore[assignment]
-    """Stable dtypes for the mart contract: int64 counts, str labels, date objects, float64 otherwise."""
-    out = frame[columns].copy()
-    for col in columns:
-        if col in ints:
-            out[col] = out[col].astype("int64")
-        elif col in strs:
-            out[col] = out[col].astype(str)
-        elif col in dates:
-            out[col] = pd.Series([d if isinstance(d, date) or d is None else pd.Timestamp(d).date() for d in out[col]], index=out.index, dtype=object)
-        else:
-            out[col] = out[col].astype("float64")
-    return out.reset_index(drop=True)
