@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import parse_day, parse_timestamp
-from orchestration.settings import REFERENCE_DIR, Settings, load_settings
+from orchestration.core.settings import REFERENCE_DIR, Settings, load_settings
 
 MART = "incidents_quartier_jour"
 NO_DATA_MESSAGE = "Aucune donnée publiée pour l'instant : lancez `make demo`"

@@ -60,7 +60,7 @@ portail = st.Page(
     url_path="portail",
 )
 
-# One page per use case at /<use_case> (declared in orchestration/catalog/use_cases/), grouped
+# One page per use case at /<use_case> (declared in orchestration/core/catalog/use_cases/), grouped
 # under the analysts' section; the citizens' portal stays on its own.
 from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402 - after set_page_config
 

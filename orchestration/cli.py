@@ -23,7 +23,7 @@ import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, ConfigurationError, Settings, load_settings
+from orchestration.core.settings import REPO_ROOT, ConfigurationError, Settings, load_settings
 
 QUIET_ENV = {
     "DO_NOT_TRACK": "1",
@@ -55,7 +55,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Write simulated partner drops into the landing zone."""
-    from infra.simulator import simulate
+    from simulator import simulate
 
     settings = _settings(args)
     start = args.start or (date.today() - timedelta(days=args.days))
@@ -94,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Run a feed's ingest job over a day range (deliveries already processed are skipped)."""
     settings = _settings(args)
-    from orchestration.catalog import feeds
+    from orchestration.core.catalog import feeds
     from orchestration.runner import backfill
 
     if args.feed not in feeds():
@@ -115,8 +115,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_retention(args: argparse.Namespace) -> int:
     """Apply every feed's retention now (the Dagster schedule does it nightly)."""
     settings = _settings(args)
-    from orchestration.catalog import feeds
-    from orchestration.governance import apply_retention
+    from orchestration.core.catalog import feeds
+    from orchestration.core.governance import apply_retention
 
     for spec in feeds().values():
         report = apply_retention(settings, spec)
@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--seed", type=int, default=42, help="random seed: same seed, same bytes")
         cmd.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
         cmd.add_argument(
-            "--effects", type=Path, help="YAML of planted effect sizes (default: infra/simulator/effects.default.yaml)"
+            "--effects", type=Path, help="YAML of planted effect sizes (default: simulator/effects.default.yaml)"
         )
 
     def serve_flags(cmd: argparse.ArgumentParser) -> None:
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
     serve_flags(add("serve", cmd_serve, "serve the Dagster UI and the apps on 127.0.0.1"))
     backfill = add("backfill", cmd_backfill, "re-run a feed's ingestion over a day range (idempotent)")
-    backfill.add_argument("feed", help="feed name, as declared in orchestration/catalog/feeds/")
+    backfill.add_argument("feed", help="feed name, as declared in orchestration/core/catalog/feeds/")
     backfill.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
     add("refresh", cmd_refresh, "rebuild, gate and publish the marts now (after a model or rule change)")

@@ -9,39 +9,13 @@ in GE 1.24, see stack notes).
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-
-@dataclass
-class GateResult:
-    """Verdict of one suite on one mart."""
-
-    mart: str
-    suite: str
-    success: bool
-    evaluated_at: str
-    statistics: dict[str, int]
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    rows: int = 0
-    fingerprint: str = ""  # of the validated data: publication must match it (write-audit-publish)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def fingerprint(frame: pd.DataFrame) -> str:
-    """Order-independent digest of a frame's content: what was validated is what gets published."""
-    if frame.empty:
-        return "empty"
-    hashed = pd.util.hash_pandas_object(frame[sorted(frame.columns)], index=False)
-    return f"{len(frame)}:{int(hashed.sum()) & 0xFFFFFFFFFFFFFFFF:016x}"
+from orchestration.core.verdicts import GateResult, fingerprint
 
 
 def _quiet_context() -> Any:
@@ -99,25 +73,3 @@ def validate_mart(mart: str, frame: pd.DataFrame) -> GateResult:
         rows=len(frame),
         fingerprint=fingerprint(frame),
     )
-
-
-def record(result: GateResult, quality_dir: Path) -> Path:
-    """Write the verdict as ``latest.json`` plus a history entry; returns the latest path."""
-    folder = quality_dir / result.mart
-    (folder / "history").mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(result.to_json(), ensure_ascii=False, indent=2)
-    stamp = result.evaluated_at.replace(":", "").replace("+0000", "Z")
-    (folder / "history" / f"{stamp}.json").write_text(payload, encoding="utf-8")
-    latest = folder / "latest.json"
-    tmp = latest.with_suffix(".tmp")
-    tmp.write_text(payload, encoding="utf-8")
-    tmp.replace(latest)  # atomic: readers never see half a verdict
-    return latest
-
-
-def load_latest(mart: str, quality_dir: Path) -> GateResult | None:
-    """The last recorded verdict for ``mart``, if any."""
-    path = quality_dir / mart / "latest.json"
-    if not path.exists():
-        return None
-    return GateResult(**json.loads(path.read_text(encoding="utf-8")))

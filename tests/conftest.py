@@ -39,7 +39,7 @@ class PipelineLake:
 def run_pipeline(lake: Path) -> Any:
     """Run everything pending on ``lake`` exactly as ``observatoire run`` does."""
     from orchestration.runner import run_pending
-    from orchestration.settings import load_settings
+    from orchestration.core.settings import load_settings
 
     return run_pending(load_settings(lake), echo=lambda _line: None)
 
@@ -47,8 +47,8 @@ def run_pipeline(lake: Path) -> Any:
 @pytest.fixture(scope="session")
 def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
     """Simulate three weeks of every partner feed and run the real graph once (about a minute)."""
-    from infra.simulator import simulate
-    from orchestration.settings import load_settings
+    from simulator import simulate
+    from orchestration.core.settings import load_settings
 
     lake = tmp_path_factory.mktemp("lake")
     report = simulate(lake / "landing", start=SIM_START, days=SIM_DAYS, seed=SIM_SEED, scale=SIM_SCALE)
@@ -75,8 +75,8 @@ EFFECTS_SEED = 11
 @pytest.fixture(scope="session")
 def effects_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
     """The whole graph on four simulated months with non-default planted effects (about 3 min)."""
-    from infra.simulator import simulate
-    from orchestration.settings import load_settings
+    from simulator import simulate
+    from orchestration.core.settings import load_settings
 
     lake = tmp_path_factory.mktemp("effects_lake")
     report = simulate(

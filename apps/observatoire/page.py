@@ -33,8 +33,8 @@ from apps.published import (
     load_mart_publication,
     load_quartiers_geojson,
 )
-from orchestration.catalog import use_cases
-from orchestration.settings import ConfigurationError
+from orchestration.core.catalog import use_cases
+from orchestration.core.settings import ConfigurationError
 
 USE_CASE = "tranquillite_publique"
 GATE_OK = "Contrôle qualité réussi"

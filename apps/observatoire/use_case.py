@@ -2,7 +2,7 @@
 
 The page shows, for each published mart of the use case, the gate verdict and data window of the
 published version, the views its declaration asks for (``display`` in
-``orchestration/catalog/use_cases/<use_case>.yaml``), the table itself with a CSV download, and
+``orchestration/core/catalog/use_cases/<use_case>.yaml``), the table itself with a CSV download, and
 the use case's model card: method, data, fit quality and what it cannot say. It reads published
 outputs only (gold Delta at its published version, model card JSON), through :mod:`apps.published`.
 """
@@ -18,7 +18,7 @@ import streamlit as st
 from apps.formatting import fr_date, fr_datetime, fr_int
 from apps.observatoire.charts import quartier_map
 from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
-from orchestration.catalog import MartSpec, UseCase, use_cases
+from orchestration.core.catalog import MartSpec, UseCase, use_cases
 
 CHART_KINDS = ("table", "bar", "line", "map_quartier")
 

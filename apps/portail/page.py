@@ -1,7 +1,7 @@
 """Portail open data (citizens): browse, chart and download the published aggregated datasets.
 
 Run through ``apps/streamlit_app.py``. The list of datasets comes from the use-case
-declarations (:func:`orchestration.catalog.open_datasets`); the content comes only from the
+declarations (:func:`orchestration.core.catalog.open_datasets`); the content comes only from the
 exported files under ``<lake>/open_data/`` (via :mod:`apps.published`). Single-column layout so
 that it reads on a phone; Streamlit stacks the few columns used below 640 px.
 """
@@ -25,8 +25,8 @@ from apps.portail.presentation import (
     totals_for_month,
 )
 from apps.published import NO_DATA_MESSAGE, PublishedDataError, load_open_dataset
-from orchestration.catalog import OpenDataset, open_datasets
-from orchestration.settings import ConfigurationError
+from orchestration.core.catalog import OpenDataset, open_datasets
+from orchestration.core.settings import ConfigurationError
 
 LOG = logging.getLogger(__name__)
 

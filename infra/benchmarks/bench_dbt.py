@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from orchestration import duck  # noqa: E402
 from orchestration.defs.transform.project import dbt_env, dbt_executable  # noqa: E402
-from orchestration.governance import ensure_gate_log  # noqa: E402
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings  # noqa: E402
+from orchestration.core.governance import ensure_gate_log  # noqa: E402
+from orchestration.core.settings import DBT_PROJECT_DIR, Settings, load_settings  # noqa: E402
 
 
 def _dbt(settings: Settings, build_db: Path, *args: str) -> float:
@@ -97,7 +97,7 @@ def main() -> int:
         if args.lake:
             settings = load_settings(args.lake)
         else:
-            from infra.simulator import simulate
+            from simulator import simulate
             from orchestration.runner import run_pending
 
             lake_root = folder / "lake"

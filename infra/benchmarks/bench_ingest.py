@@ -30,10 +30,10 @@ import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.json as pajson  # noqa: E402
 from deltalake import write_deltalake  # noqa: E402
 
-from infra.simulator import simulate  # noqa: E402
-from orchestration.catalog import FeedSpec, feeds  # noqa: E402
-from orchestration.ingestion import landing_files  # noqa: E402
-from orchestration.settings import load_settings  # noqa: E402
+from simulator import simulate  # noqa: E402
+from orchestration.core.catalog import FeedSpec, feeds  # noqa: E402
+from orchestration.core.ingestion import landing_files  # noqa: E402
+from orchestration.core.settings import load_settings  # noqa: E402
 
 
 def _read_plain(path: Path, spec: FeedSpec) -> pa.Table:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from infra.simulator import simulate  # noqa: E402
+from simulator import simulate  # noqa: E402
 from orchestration.runner import run_pending  # noqa: E402
-from orchestration.settings import load_settings  # noqa: E402
+from orchestration.core.settings import load_settings  # noqa: E402
 
 
 def peak_mib(who: int) -> float:

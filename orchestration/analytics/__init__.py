@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration import duck
+from orchestration.core import duck
 
 Compute = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], pd.DataFrame]
 

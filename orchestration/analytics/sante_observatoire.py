@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.catalog import feeds
-from orchestration.governance import freshness_from_last
+from orchestration.core.catalog import feeds
+from orchestration.core.governance import freshness_from_last
 
 COLUMNS = ["flux", "titre", "cadence", "derniere_livraison", "sla_heures", "age_heures", "statut", "evalue_le"]
 

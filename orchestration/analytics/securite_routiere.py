@@ -1,7 +1,7 @@
 """Road safety (use case ``securite_routiere``): hotspots, factor effects, lighting outages.
 
 Every function is pure: DataFrames in, a DataFrame out, sizes and rules from the use case's
-declared ``parameters`` (``orchestration/catalog/use_cases/securite_routiere.yaml``).
+declared ``parameters`` (``orchestration/core/catalog/use_cases/securite_routiere.yaml``).
 
 Exposure honesty, which decides what kind of ratio a row is (``type_ratio``):
 - ``rapport_de_taux``: time is the exposure (hour of day, measured rain, outage nights), so the

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.transform.project import dbt_executable, dbt_project
-from orchestration.resources import ObservatoireResource
+from orchestration.factories.resources import ObservatoireResource
 
 
 @dg.definitions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 REFERENCES = ["meme_creneau_jours_de_vacances", "autres_heures_jours_de_classe", "double_difference"]
 

@@ -6,7 +6,7 @@ import json
 
 import great_expectations as gx
 
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 # A quartier with more schools of one level than this is a duplicated annuaire, not a city.
 MAX_SCHOOLS_PER_QUARTIER_LEVEL = 60

@@ -6,7 +6,7 @@ import json
 
 import great_expectations as gx
 
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 
 def _quartier_codes() -> list[str]:

@@ -6,7 +6,7 @@ import json
 
 import great_expectations as gx
 
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 # More than this many occupations of one kind in one quartier on one day is a replayed export.
 MAX_PER_QUARTIER_DAY = 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 
 def expectations() -> list[gx.expectations.Expectation]:

@@ -6,8 +6,8 @@ import json
 
 import great_expectations as gx
 
-from orchestration.catalog import feed
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.catalog import feed
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 # A single quartier seeing more than this many interventions of one kind in one day is not a
 # busy day, it is a feed bug (a partner replaying an export, a join fanning out): block it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import marts
+from orchestration.core.catalog import marts
 
 
 def expectations() -> list[gx.expectations.Expectation]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import feeds
+from orchestration.core.catalog import feeds
 
 STATUSES = ["à l'heure", "en retard", "jamais livré", "archive (sans délai attendu)"]
 

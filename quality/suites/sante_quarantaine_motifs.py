@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import feeds
+from orchestration.core.catalog import feeds
 
 
 def expectations() -> list[gx.expectations.Expectation]:

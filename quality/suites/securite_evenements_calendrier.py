@@ -6,8 +6,8 @@ import json
 
 import great_expectations as gx
 
-from orchestration.catalog import feed
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.catalog import feed
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 COLUMNS = ["evenement_id", "code_type_evenement", "type_evenement", "code_lieu", "lieu", "code_quartier", "debut_local", "fin_local",
            "jour_debut", "jour_fin", "jauge_attendue", "code_statut", "planifie", "dernier_jour_observe"]

@@ -6,7 +6,7 @@ import json
 
 import great_expectations as gx
 
-from orchestration.geography import QUARTIERS_GEOJSON
+from orchestration.core.geography import QUARTIERS_GEOJSON
 
 # A quartier with more injury accidents than this in a year is a join fanning out, not a road.
 MAX_ACCIDENTS_PER_QUARTIER_YEAR = 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import feed
+from orchestration.core.catalog import feed
 from quality.suites.incidents_quartier_jour import _quartier_codes
 
 FEEDS = {"police_mains_courantes": "code_nature", "allo_mairie_demandes": "thematique", "signalements_citoyens": "categorie"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 from quality.suites.incidents_quartier_jour import _quartier_codes
 # One night hour of one quartier is noisier than a whole night: a wider plausible ceiling.
 MAX_IRR_HOUR = 50.0

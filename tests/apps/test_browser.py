@@ -195,8 +195,8 @@ def test_real_pipeline_output_in_chromium(streamlit_server: Callable, pipeline_l
     """The pages on what the real graph published (sensor -> ingest -> dbt -> gate -> publish)."""
     from playwright.sync_api import expect
 
-    from orchestration import lake
-    from orchestration.publishing import gold_path
+    from orchestration.core import lake
+    from orchestration.core.publishing import gold_path
 
     published = int(lake.read(gold_path(pipeline_lake.settings, "incidents_quartier_jour")).column("nb_incidents").to_pandas().sum())
     server = streamlit_server(pipeline_lake.settings.lake)
@@ -223,7 +223,7 @@ def test_every_use_case_page_in_chromium(streamlit_server: Callable, pipeline_la
     """Each use case's page at /<use_case>: title, gate verdicts, its model card, no error, offline."""
     from playwright.sync_api import expect
 
-    from orchestration.catalog import use_cases
+    from orchestration.core.catalog import use_cases
 
     server = streamlit_server(pipeline_lake.settings.lake)
     offline = open_page(viewport={"width": 1400, "height": 2200})

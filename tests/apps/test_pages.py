@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from apps.formatting import fr_int
 from apps.portail.presentation import disclosure_sentence
 from apps.published import MART, NO_DATA_MESSAGE
-from orchestration.catalog import open_datasets
+from orchestration.core.catalog import open_datasets
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "streamlit_app.py"
 DATASET = "interventions-police-municipale-arrondissement-mois"
@@ -202,7 +202,7 @@ def _use_case_page(name: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each use case's page on what the real graph published: one section per published mart, no error."""
-    from orchestration.catalog import use_cases
+    from orchestration.core.catalog import use_cases
 
     monkeypatch.setenv("OBSERVATOIRE_LAKE", str(pipeline_lake.settings.lake))
     for uc in use_cases().values():

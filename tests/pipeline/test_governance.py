@@ -10,12 +10,12 @@ import dagster as dg
 import pytest
 from deltalake import DeltaTable
 
-from infra.simulator import simulate
-from orchestration import lake
-from orchestration.catalog import feed, feeds
-from orchestration.governance import apply_retention, freshness
-from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files, ledger_path
-from orchestration.settings import load_settings
+from simulator import simulate
+from orchestration.core import lake
+from orchestration.core.catalog import feed, feeds
+from orchestration.core.governance import apply_retention, freshness
+from orchestration.core.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files, ledger_path
+from orchestration.core.settings import load_settings
 from tests.conftest import run_pipeline
 
 pytestmark = pytest.mark.pipeline

@@ -15,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infra.simulator.pii import EMAIL_RE, PHONE_RE, PLATE_RE, planted_values
-from infra.simulator.streets import STREETS
-from orchestration import duck, lake
-from orchestration.catalog import feeds
-from orchestration.ingestion import LINEAGE_FIELDS, bronze_path
-from orchestration.settings import DEV_KEY
+from simulator.pii import EMAIL_RE, PHONE_RE, PLATE_RE, planted_values
+from simulator.streets import STREETS
+from orchestration.core import duck, lake
+from orchestration.core.catalog import feeds
+from orchestration.core.ingestion import LINEAGE_FIELDS, bronze_path
+from orchestration.core.settings import DEV_KEY
 from tests.conftest import PipelineLake
 
 pytestmark = pytest.mark.pipeline

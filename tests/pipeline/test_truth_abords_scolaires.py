@@ -1,6 +1,6 @@
 """Truth test of the school-surroundings use case on the effects lake (non-default effect sizes).
 
-Planted (infra/simulator/effects.py, ``schools``): on each school day, each open school gets on
+Planted (simulator/effects.py, ``schools``): on each school day, each open school gets on
 average ``extra_per_school_window[feed]`` extra incidents per entry/exit window (Wednesday: the
 collèges' and lycées' entry and noon exit; écoles closed), within ``radius_m`` of the school,
 uniformly inside the window. The mart ``abords_scolaires_effets`` estimates exactly that
@@ -19,8 +19,8 @@ from __future__ import annotations
 import pytest
 from deltalake import DeltaTable
 
-from orchestration.catalog import use_cases
-from orchestration.publishing import read_mart
+from orchestration.core.catalog import use_cases
+from orchestration.core.publishing import read_mart
 
 FEED = "police_mains_courantes"
 TOLERANCE = 0.15

@@ -1,6 +1,6 @@
 """Truth test of the public-space use case on the effects lake (non-default effect sizes).
 
-Planted (infra/simulator/incidents.py, ``public_space``): each active worksite whose restriction
+Planted (simulator/incidents.py, ``public_space``): each active worksite whose restriction
 is not AUCUNE adds on average ``worksite_complaints_per_day[feed]`` complaints per day within
 ``radius_m`` of it; each held market session adds ``market_complaints_per_session[feed]``
 complaints during the morning. The mart ``espace_public_plaintes_effets`` estimates these
@@ -21,8 +21,8 @@ from __future__ import annotations
 import pytest
 from deltalake import DeltaTable
 
-from orchestration.catalog import use_cases
-from orchestration.publishing import read_mart
+from orchestration.core.catalog import use_cases
+from orchestration.core.publishing import read_mart
 
 
 def _row(effects_lake, objet: str, source: str, sous_groupe: str = "tous"):

@@ -1,6 +1,6 @@
 """Truth: the events-security marts recover the event effects the simulator planted.
 
-The simulator (infra/simulator/incidents.py, ``day_points`` section (b)) adds, for every
+The simulator (simulator/incidents.py, ``day_points`` section (b)) adds, for every
 non-cancelled event and each daily session, Poisson(attendance/1000 x per_1000_attendees[feed]
 x type_multiplier[type]) extra rows within ``radius_m`` of the venue, spread over the hours
 start-3 .. end+2 by ``profile``. The fit-quality mart reports the model's excess per 1,000
@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from orchestration.catalog import use_cases
-from orchestration.publishing import read_mart
+from orchestration.core.catalog import use_cases
+from orchestration.core.publishing import read_mart
 
 USE_CASE = "securite_evenements"
 SOURCES = ("police_mains_courantes", "marins_pompiers_interventions")

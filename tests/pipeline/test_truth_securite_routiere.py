@@ -1,6 +1,6 @@
 """Truth: the road-safety marts recover the rain and lighting-outage effects the simulator planted.
 
-How the simulator plants them (infra/simulator/incidents.py, ``day_points``):
+How the simulator plants them (simulator/incidents.py, ``day_points``):
 - rain, section (d): in the local clock hours [h, h+1) whose rain (the UTC hour starting at h:30
   rounded down, i.e. Météo-France's RR1 of the row one hour LATER) is >= ``rain.wet_hour_mm``,
   the rate of BAAC accidents and of police ``rain.categories`` (ACC) is multiplied by
@@ -32,8 +32,8 @@ import math
 import pytest
 from deltalake import DeltaTable
 
-from orchestration.catalog import use_cases
-from orchestration.publishing import read_mart
+from orchestration.core.catalog import use_cases
+from orchestration.core.publishing import read_mart
 
 REL_TOL = 0.35
 SERVICES_MARTS = tuple(m.name for m in use_cases()["securite_routiere"].marts if m.publication != "internal")

@@ -1,6 +1,6 @@
 """Truth: the weak-signal scan flags the bursts the simulator planted, at the stated false-alarm rate.
 
-How the simulator plants them (infra/simulator/incidents.py section (f), world.py ``_bursts``):
+How the simulator plants them (simulator/incidents.py section (f), world.py ``_bursts``):
 ``per_month`` bursts per calendar month, each multiplying one category's rate in one quartier by
 ``multiplier`` on 2-4 consecutive days; the truth file lists them in ``effects.instances.anomalies``.
 
@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from orchestration.catalog import use_cases
-from orchestration.publishing import read_mart
+from orchestration.core.catalog import use_cases
+from orchestration.core.publishing import read_mart
 
 ORACLE_ALPHA = 0.001
 MIN_RECALL = 0.9

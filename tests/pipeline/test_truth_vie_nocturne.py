@@ -1,6 +1,6 @@
 """Truth: the night-life marts recover the night-life effect the simulator planted.
 
-How the simulator plants it (infra/simulator/incidents.py, ``day_points`` section (e)): in each
+How the simulator plants it (simulator/incidents.py, ``day_points`` section (e)): in each
 listed quartier q, during the declared night hours, the rate of the night-life categories is
 ``base x (1 + (m_q - 1) x boost)`` where the base is the feed's city rate x the quartier's weight
 (the same weight that places the quartier's daytime rows), ``boost = weekend_boost`` on Thursday,
@@ -26,7 +26,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.publishing import read_mart
+from orchestration.core.publishing import read_mart
 
 REL_TOL = 0.25
 BOOST_TOL = 0.30

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 
-from orchestration import lake
-from orchestration.catalog import feeds, marts, use_cases
-from orchestration.governance import gate_log_path
-from orchestration.ingestion import ledger_path
-from orchestration.publishing import gold_path, model_card_path, read_manifest
+from orchestration.core import lake
+from orchestration.core.catalog import feeds, marts, use_cases
+from orchestration.core.governance import gate_log_path
+from orchestration.core.ingestion import ledger_path
+from orchestration.core.publishing import gold_path, model_card_path, read_manifest
 from tests.conftest import PipelineLake
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import abords_scolaires as m
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 PARAMS = use_cases()["abords_scolaires"].parameters
 # Monday 2 March 2026 (classes) and Monday 16 February 2026 (zone-B winter holidays).

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import espace_public as m
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 PARAMS = use_cases()["espace_public"].parameters
 START = date(2026, 3, 2)

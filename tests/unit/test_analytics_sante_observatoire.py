@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from orchestration.analytics.sante_observatoire import COLUMNS, fraicheur_flux
-from orchestration.catalog import feed, feeds
+from orchestration.core.catalog import feed, feeds
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 

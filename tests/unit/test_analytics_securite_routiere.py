@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import securite_routiere as sr
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 PARAMS = use_cases()["securite_routiere"].parameters
 

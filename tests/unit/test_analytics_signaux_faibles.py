@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import signaux_faibles as sf
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 START = date(2026, 1, 5)
 QUARTIERS = ["1320101", "1320102", "1320103", "1320104"]

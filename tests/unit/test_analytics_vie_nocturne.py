@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import vie_nocturne as vn
-from orchestration.catalog import use_cases
+from orchestration.core.catalog import use_cases
 
 START = date(2026, 1, 5)  # a Monday
 QUARTIERS = [f"13201{i:02d}" for i in range(1, 13)]

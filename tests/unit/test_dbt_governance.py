@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from orchestration.catalog import marts, use_cases
+from orchestration.core.catalog import marts, use_cases
 from orchestration.defs.transform.project import ensure_manifest
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.core.settings import DBT_PROJECT_DIR
 
 
 @pytest.fixture(scope="module")

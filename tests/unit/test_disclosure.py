@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from quality.disclosure import PRIMARY, PUBLISHED, SECONDARY, DisclosureError, check_publishable, suppress
+from orchestration.core.disclosure import PRIMARY, PUBLISHED, SECONDARY, DisclosureError, check_publishable, suppress
 
 K = 11
 

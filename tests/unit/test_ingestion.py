@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration import lake
-from orchestration.catalog import feed
-from orchestration.ingestion import (
+from orchestration.core import lake
+from orchestration.core.catalog import feed
+from orchestration.core.ingestion import (
     DeliveryRejected,
     bronze_path,
     ensure_tables,
@@ -19,7 +19,7 @@ from orchestration.ingestion import (
     rejected_deliveries_path,
     validate,
 )
-from orchestration.settings import load_settings
+from orchestration.core.settings import load_settings
 
 SPEC = feed("police_mains_courantes")
 HEADER = ";".join(SPEC.source_headers)

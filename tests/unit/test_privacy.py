@@ -5,8 +5,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from orchestration.catalog import feed
-from orchestration.privacy import apply_treatments, normalise_identifier, pseudonymise, pseudonymise_series, redact
+from orchestration.core.catalog import feed
+from orchestration.core.privacy import apply_treatments, normalise_identifier, pseudonymise, pseudonymise_series, redact
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import DEV_KEY, REPO_ROOT, ConfigurationError, load_settings
+from orchestration.core.settings import DEV_KEY, REPO_ROOT, ConfigurationError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -17,11 +17,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from infra.simulator import DirtRates, simulate
-from infra.simulator.pii import EMAIL_RE, FIRST_NAMES, LAST_NAMES, PHONE_RE, PLATE_RE, planted_values, random_email
-from infra.simulator.police import DAILY_MEAN, DAILY_RANGE, expected_daily_mean
-from orchestration.catalog import feed
-from orchestration.settings import REFERENCE_DIR
+from simulator import DirtRates, simulate
+from simulator.pii import EMAIL_RE, FIRST_NAMES, LAST_NAMES, PHONE_RE, PLATE_RE, planted_values, random_email
+from simulator.police import DAILY_MEAN, DAILY_RANGE, expected_daily_mean
+from orchestration.core.catalog import feed
+from orchestration.core.settings import REFERENCE_DIR
 
 FEED = "police_mains_courantes"
 SPEC = feed(FEED)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.simulator import SIMULATED_FEEDS, DirtRates, simulate
-from infra.simulator.dirt import FILE_KINDS, KINDS, REJECTING_KINDS
-from orchestration.catalog import feed
+from simulator import SIMULATED_FEEDS, DirtRates, simulate
+from simulator.dirt import FILE_KINDS, KINDS, REJECTING_KINDS
+from orchestration.core.catalog import feed
 from tests.unit.test_simulator_formats import (
     DAYS, SCALE, SEED, START, file_defects, files_of, observed, read_file, truth_defects,
 )
@@ -186,7 +186,7 @@ def test_planted_personal_data_appears_only_in_columns_declared_to_remove_it(dir
     columns; every planted value is somewhere in the landing files (a scanner has a target)."""
     import re
 
-    from infra.simulator.pii import EMAIL_RE, FIRST_NAMES, LAST_NAMES, PHONE_RE, PLATE_RE, planted_values
+    from simulator.pii import EMAIL_RE, FIRST_NAMES, LAST_NAMES, PHONE_RE, PLATE_RE, planted_values
 
     report, truth = dirty
     name_re = re.compile(rf"\b(?:{'|'.join(map(re.escape, FIRST_NAMES))}) (?:{'|'.join(map(re.escape, LAST_NAMES))})\b")

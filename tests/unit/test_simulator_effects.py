@@ -15,11 +15,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from infra.simulator import DirtRates, simulate
-from infra.simulator.calendar import REFERENCE, is_school_day, public_holidays, school_holiday, school_periods
-from infra.simulator.effects import EffectsError, load_effects
-from orchestration.catalog import feed
-from orchestration.settings import REFERENCE_DIR
+from simulator import DirtRates, simulate
+from simulator.calendar import REFERENCE, is_school_day, public_holidays, school_holiday, school_periods
+from simulator.effects import EffectsError, load_effects
+from orchestration.core.catalog import feed
+from orchestration.core.settings import REFERENCE_DIR
 from tests.unit.test_simulator_formats import DAYS, SEED, START, files_of, read_file
 
 AMPLIFIED = {

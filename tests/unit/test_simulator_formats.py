@@ -24,9 +24,9 @@ import shapely
 import yaml
 from shapely.geometry import shape
 
-from infra.simulator import SIMULATED_FEEDS, DirtRates, simulate
-from orchestration.catalog import CATALOG_DIR, FeedSpec, feed
-from orchestration.settings import REFERENCE_DIR
+from simulator import SIMULATED_FEEDS, DirtRates, simulate
+from orchestration.core.catalog import CATALOG_DIR, FeedSpec, feed
+from orchestration.core.settings import REFERENCE_DIR
 
 START = date(2018, 12, 17)  # a month across Christmas holidays, New Year and both BAAC layouts
 DAYS = 30

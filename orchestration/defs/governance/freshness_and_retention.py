@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from orchestration.catalog import FeedSpec, feeds
-from orchestration.governance import apply_retention, freshness
-from orchestration.resources import ObservatoireResource
+from orchestration.core.catalog import FeedSpec, feeds
+from orchestration.core.governance import apply_retention, freshness
+from orchestration.factories.resources import ObservatoireResource
 
 
 def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:

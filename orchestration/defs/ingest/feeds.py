@@ -13,11 +13,11 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration import lake
-from orchestration.catalog import FeedSpec, feeds
-from orchestration.ingest_runs import PARTITIONS_START, in_partitions, pending_deliveries
-from orchestration.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files
-from orchestration.resources import ObservatoireResource
+from orchestration.core import lake
+from orchestration.core.catalog import FeedSpec, feeds
+from orchestration.core.ingest_runs import PARTITIONS_START, in_partitions, pending_deliveries
+from orchestration.core.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files
+from orchestration.factories.resources import ObservatoireResource
 
 PARIS = ZoneInfo("Europe/Paris")
 DAILY = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="Europe/Paris", end_offset=1)

@@ -4,11 +4,11 @@
 import dagster as dg
 import pyarrow as pa
 
-from orchestration import lake
-from orchestration.catalog import MartSpec, OpenDataset, marts, use_cases
-from orchestration.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
-from orchestration.resources import ObservatoireResource
-from quality.gate import GateResult, fingerprint, load_latest
+from orchestration.core import lake
+from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
+from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
+from orchestration.factories.resources import ObservatoireResource
+from orchestration.core.verdicts import GateResult, fingerprint, load_latest
 
 
 class GateNotPassed(dg.Failure):

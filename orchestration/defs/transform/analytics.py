@@ -9,8 +9,8 @@ the mart goes through the same blocking gate and publication as a dbt mart.
 import dagster as dg
 
 from orchestration.analytics import read_relations, resolve, write_mart
-from orchestration.catalog import MartSpec, marts, use_cases
-from orchestration.resources import ObservatoireResource
+from orchestration.core.catalog import MartSpec, marts, use_cases
+from orchestration.factories.resources import ObservatoireResource
 
 
 def _input_key(relation: str) -> dg.AssetKey:

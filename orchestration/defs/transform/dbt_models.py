@@ -8,11 +8,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.catalog import feeds
+from orchestration.core.catalog import feeds
 from orchestration.defs.transform.project import dbt_env, dbt_project
-from orchestration.governance import ensure_gate_log
-from orchestration.ingestion import ensure_tables
-from orchestration.resources import ObservatoireResource
+from orchestration.core.governance import ensure_gate_log
+from orchestration.core.ingestion import ensure_tables
+from orchestration.factories.resources import ObservatoireResource
 
 
 class ObservatoireTranslator(DagsterDbtTranslator):

@@ -3,11 +3,12 @@
 
 import dagster as dg
 
-from orchestration.catalog import marts
-from orchestration.governance import log_gate_verdict
-from orchestration.publishing import read_mart
-from orchestration.resources import ObservatoireResource
-from quality.gate import record, validate_mart
+from orchestration.core.catalog import marts
+from orchestration.core.governance import log_gate_verdict
+from orchestration.core.publishing import read_mart
+from orchestration.factories.resources import ObservatoireResource
+from orchestration.core.verdicts import record
+from quality.gate import validate_mart
 
 
 def build_gate(mart: str) -> dg.AssetChecksDefinition:

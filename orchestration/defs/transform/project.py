@@ -11,8 +11,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.duck import ensure_extensions
-from orchestration.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
+from orchestration.core.duck import ensure_extensions
+from orchestration.core.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

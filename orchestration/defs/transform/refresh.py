@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from orchestration.catalog import feeds
+from orchestration.core.catalog import feeds
 
 REFRESH_SELECTION = dg.AssetSelection.groups("transform", "publish")
 refresh_marts = dg.define_asset_job(

@@ -1,5 +1,5 @@
 -- Real BAAC 2018 accidents located in Marseille (reduced third-party copy, see
--- infra/reference/baac-2018-marseille/README.md): one row per accident. The file has no day of
+-- reference/baac-2018-marseille/README.md): one row per accident. The file has no day of
 -- month and already decimal lat/long; the exact position stops here (50 m cell + quartier).
 with brut as (
     select *

@@ -1,0 +1,69 @@
+"""What the landing sensors and the ingest assets agree on: which deliveries are pending, and
+which Dagster partitions cover them. Kept free of Dagster so it is unit-testable."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from orchestration.core.catalog import FeedSpec
+from orchestration.core.ingestion import file_checksum, landing_files, processed_deliveries
+from orchestration.core.settings import Settings
+
+PARTITIONS_START = date(2015, 1, 1)  # earliest delivery the calendar accepts (BAAC history)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Deliveries waiting for ingestion, and the day range (partition keys) that covers them."""
+
+    files: tuple[Path, ...]
+    first_day: str | None
+    last_day: str | None
+    run_key: str
+    seen: dict[str, str]  # file name -> signature of files already processed (sensor cursor)
+
+
+def signature(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str], today: date) -> Pending:
+    """Files in landing not yet processed (by checksum), skipping hashes of files seen unchanged."""
+    processed = processed_deliveries(settings, spec)
+    files: list[Path] = []
+    checksums: list[str] = []
+    days: list[date] = []
+    new_seen = dict(seen)
+    for path in landing_files(settings, spec):
+        sig = signature(path)
+        if seen.get(path.name) == sig:
+            continue
+        checksum = file_checksum(path)
+        if (path.name, checksum) in processed:
+            new_seen[path.name] = sig
+            continue
+        files.append(path)
+        checksums.append(f"{path.name}:{checksum}")
+        day = spec.delivery_date(path.name)
+        # Files without a usable date are swept (and rejected) by any ingest run: give them today.
+        days.append(day if day and PARTITIONS_START <= day <= today else today)
+    run_key = hashlib.sha256("".join(sorted(checksums)).encode()).hexdigest()[:24]
+    return Pending(
+        files=tuple(files),
+        first_day=min(days).isoformat() if days else None,
+        last_day=max(days).isoformat() if days else None,
+        run_key=f"{spec.name}-{run_key}",
+        seen=new_seen,
+    )
+
+
+def in_partitions(path: Path, spec: FeedSpec, keys: set[str], today: date) -> bool:
+    """Does an ingest run over partition ``keys`` own this file? Undated files belong to every run."""
+    day = spec.delivery_date(path.name)
+    if day is None or not (PARTITIONS_START <= day <= today):
+        return True
+    return day.isoformat() in keys

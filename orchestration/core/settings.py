@@ -1,0 +1,149 @@
+"""The one configuration module: where the lake is, which environment runs, which key pseudonymises.
+
+Everything is read from the environment (or a key file outside git), never from code:
+
+| variable | meaning | default |
+|---|---|---|
+| ``OBSERVATOIRE_LAKE`` | lake root (landing, bronze, gold, open data...) | ``<repo>/lake`` (git-ignored) |
+| ``OBSERVATOIRE_ENV`` | ``dev`` / ``ci`` / ``prod`` | ``dev`` |
+| ``OBSERVATOIRE_KEY`` | pseudonymisation key (>= 32 characters) | dev/ci only: a labelled, public default |
+| ``OBSERVATOIRE_KEY_FILE`` | file holding the key (must lie outside the repo and the lake) | unset |
+| ``OBSERVATOIRE_K_MIN`` | minimum published count before suppression | ``11`` |
+
+In ``prod`` a missing key stops everything with :class:`ConfigurationError`: no silent fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["dev", "ci", "prod"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REFERENCE_DIR = REPO_ROOT / "reference"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DUCKDB_EXTENSION_DIR = REPO_ROOT / ".duckdb_extensions"
+
+# Labelled development default. It is public (it is in git), so pseudonyms made with it protect
+# nothing; it exists only so that `make demo` works on a fresh clone. Refused in prod.
+DEV_KEY = "DEV-ONLY-observatoire-public-key-not-a-secret"
+
+MIN_KEY_LENGTH = 32
+DEFAULT_K_MIN = 11
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete (e.g. no key in prod)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one Observatoire process."""
+
+    lake: Path
+    env: Environment
+    key: bytes = field(repr=False)  # never printed, never logged
+    key_source: str = "dev-default"
+    k_min: int = DEFAULT_K_MIN
+
+    # Layers of the lake, in data-flow order.
+    @property
+    def landing(self) -> Path:
+        return self.lake / "landing"
+
+    @property
+    def bronze(self) -> Path:
+        return self.lake / "bronze"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.lake / "quarantine"
+
+    @property
+    def meta(self) -> Path:
+        """Ingestion ledger and other bookkeeping tables."""
+        return self.lake / "meta"
+
+    @property
+    def build_db(self) -> Path:
+        """DuckDB file dbt builds into; never read by the apps."""
+        return self.lake / "build" / "observatoire.duckdb"
+
+    @property
+    def quality(self) -> Path:
+        """Machine-readable gate results (Great Expectations), one folder per mart."""
+        return self.lake / "quality"
+
+    @property
+    def gold(self) -> Path:
+        return self.lake / "gold"
+
+    @property
+    def open_data(self) -> Path:
+        return self.lake / "open_data"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.lake / ".dagster"
+
+    @property
+    def uses_dev_key(self) -> bool:
+        return self.key_source == "dev-default"
+
+
+def _read_key(env: Environment, lake: Path) -> tuple[bytes, str]:
+    raw = os.environ.get("OBSERVATOIRE_KEY")
+    if raw:
+        source = "env:OBSERVATOIRE_KEY"
+    elif key_file := os.environ.get("OBSERVATOIRE_KEY_FILE"):
+        path = Path(key_file).expanduser().resolve()
+        for forbidden in (REPO_ROOT, lake.resolve()):
+            if path.is_relative_to(forbidden):
+                raise ConfigurationError(
+                    f"OBSERVATOIRE_KEY_FILE={path} lies inside {forbidden}: the pseudonymisation "
+                    "key must be kept outside the repository and the lake."
+                )
+        if not path.is_file():
+            raise ConfigurationError(f"OBSERVATOIRE_KEY_FILE={path} does not exist.")
+        raw = path.read_text(encoding="utf-8").strip()
+        source = f"file:{path}"
+    elif env == "prod":
+        raise ConfigurationError(
+            "OBSERVATOIRE_ENV=prod but no pseudonymisation key is configured: set "
+            "OBSERVATOIRE_KEY or OBSERVATOIRE_KEY_FILE (a file outside the repo and the lake). "
+            "The development default is refused in production."
+        )
+    else:
+        return DEV_KEY.encode(), "dev-default"
+    if raw == DEV_KEY and env == "prod":
+        raise ConfigurationError("The public development key is refused in production.")
+    if len(raw) < MIN_KEY_LENGTH:
+        raise ConfigurationError(
+            f"The pseudonymisation key is too short ({len(raw)} characters, need {MIN_KEY_LENGTH})."
+        )
+    return raw.encode(), source
+
+
+def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -> Settings:
+    """Resolve settings from the environment; ``lake`` (a CLI flag) overrides ``OBSERVATOIRE_LAKE``.
+
+    Readers of published data (the apps, the API) pass ``require_key=False``: they never need
+    the pseudonymisation key, so it is not loaded into their process at all (least privilege).
+    """
+    env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
+    if env not in ("dev", "ci", "prod"):
+        raise ConfigurationError(f"OBSERVATOIRE_ENV must be dev, ci or prod, not {env!r}.")
+    lake_path = Path(lake or os.environ.get("OBSERVATOIRE_LAKE") or REPO_ROOT / "lake")
+    lake_path = lake_path.expanduser().resolve()
+    key, source = _read_key(env, lake_path) if require_key else (b"", "not-loaded")  # type: ignore[arg-type]
+    k_raw = os.environ.get("OBSERVATOIRE_K_MIN", str(DEFAULT_K_MIN))
+    try:
+        k_min = int(k_raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"OBSERVATOIRE_K_MIN must be an integer, not {k_raw!r}.") from exc
+    if k_min < 2:
+        raise ConfigurationError("OBSERVATOIRE_K_MIN below 2 would publish single events.")
+    return Settings(lake=lake_path, env=env, key=key, key_source=source, k_min=k_min)  # type: ignore[arg-type]
