@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import securite_evenements as se
+from orchestration.analytics.securite_evenements import baseline, doctrine, model, windows
+from orchestration.analytics.securite_evenements.parameters import parameters, segments
 from orchestration.core.catalog import use_cases
 
 PARAMS = use_cases()["securite_evenements"].parameters
@@ -26,7 +28,7 @@ def params(**override) -> dict:
     return out
 
 
-P = se.Params.of(PARAMS)
+P = parameters(PARAMS)
 
 
 def calendar(rows: list[dict]) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def calendar(rows: list[dict]) -> pd.DataFrame:
 # -- sessions and hours -----------------------------------------------------------------------
 def test_single_session_floors_hours_and_counts_duration():
     cal = calendar([{"evenement_id": "E1", "debut_local": datetime(2026, 2, 7, 20, 30), "fin_local": datetime(2026, 2, 7, 23, 0)}])
-    s = se.sessions(cal, P)
+    s = windows.sessions(cal, P)
     assert len(s) == 1
     assert s.loc[0, "debut_session"] == pd.Timestamp("2026-02-07 20:00")
     assert s.loc[0, "fin_session"] == pd.Timestamp("2026-02-07 23:00")
@@ -49,7 +51,7 @@ def test_multi_day_event_is_one_session_per_day_and_cancelled_dropped():
         {"evenement_id": "S", "code_type_evenement": "SALON", "debut_local": datetime(2026, 3, 6, 10), "fin_local": datetime(2026, 3, 8, 19)},
         {"evenement_id": "X", "code_statut": "ANNULE", "debut_local": datetime(2026, 3, 6, 20), "fin_local": datetime(2026, 3, 6, 22)},
     ])
-    s = se.sessions(cal, P)
+    s = windows.sessions(cal, P)
     assert list(s["evenement_id"]) == ["S", "S", "S"]
     assert list(s["debut_session"].dt.day) == [6, 7, 8]
     assert (s["duree_h"] == 9).all()
@@ -57,18 +59,18 @@ def test_multi_day_event_is_one_session_per_day_and_cancelled_dropped():
 
 def test_overnight_event_under_threshold_stays_one_session():
     cal = calendar([{"evenement_id": "F", "debut_local": datetime(2026, 6, 21, 18), "fin_local": datetime(2026, 6, 22, 1)}])
-    s = se.sessions(cal, P)
+    s = windows.sessions(cal, P)
     assert len(s) == 1 and s.loc[0, "duree_h"] == 7
 
 
 def test_event_hours_segments_cover_before_during_end_after():
     cal = calendar([{"evenement_id": "E1", "debut_local": datetime(2026, 2, 7, 20, 30), "fin_local": datetime(2026, 2, 7, 23, 0)}])
-    h = se.event_hours(se.sessions(cal, P), P)
+    h = windows.event_hours(windows.sessions(cal, P), P)
     assert list(h["heure_relative"]) == list(range(-3, 7))
     assert list(h["segment"]) == ["avant_3", "avant_2", "avant_1", "pendant", "pendant", "pendant", "fin", "apres_1", "apres_2", "apres_3"]
     assert list(h.loc[h["segment"] == "pendant", "n_segment"]) == [3, 3, 3]
     assert h["heure_locale"].iloc[0] == pd.Timestamp("2026-02-07 17:00")
-    assert set(h["segment"]) == set(se.segments(P))
+    assert set(h["segment"]) == set(segments(P))
 
 
 # -- proximity and baseline -------------------------------------------------------------------
@@ -76,7 +78,7 @@ VENUES = pd.DataFrame({"code_lieu": ["A", "B", "C"], "x_laea_50m": [0, 1000, 500
 
 
 def test_nearby_venues_uses_twice_the_radius():
-    pairs = se.nearby_venues(VENUES, 1500)
+    pairs = windows.nearby_venues(VENUES, 1500)
     assert set(map(tuple, pairs.to_numpy())) == {("A", "A"), ("B", "B"), ("C", "C"), ("A", "B"), ("B", "A")}
 
 
@@ -84,15 +86,15 @@ def test_counts_within_keeps_rings_inside_radius_and_refuses_uncovered_radius():
     facts = pd.DataFrame({"code_lieu": ["A"] * 3, "source": ["police_mains_courantes"] * 3,
                           "heure_locale": [pd.Timestamp("2026-01-10 20:00")] * 3, "distance_max_m": [50, 750, 800],
                           "nb_faits": [2, 1, 5], "rayon_couvert_m": [1000] * 3})
-    c = se.counts_within(facts, P)
+    c = baseline.counts_within(facts, P)
     assert c["nb_faits"].tolist() == [3]
     with pytest.raises(ValueError):
-        se.counts_within(facts, se.Params.of(params(rayon_m=1200)))
+        baseline.counts_within(facts, parameters(params(rayon_m=1200)))
 
 
 def _hours_for(start: str, venue: str = "A", ev: str = "E") -> pd.DataFrame:
     cal = calendar([{"evenement_id": ev, "code_lieu": venue, "debut_local": pd.Timestamp(start), "fin_local": pd.Timestamp(start) + timedelta(hours=2)}])
-    return se.event_hours(se.sessions(cal, P), P)
+    return windows.event_hours(windows.sessions(cal, P), P)
 
 
 def test_baseline_uses_nearest_event_free_weeks_and_excess_is_the_difference():
@@ -104,9 +106,9 @@ def test_baseline_uses_nearest_event_free_weeks_and_excess_is_the_difference():
                            "nb_faits": [6 if t == target else 1 for t in weeks]})
     # another event one week earlier makes that hour busy: it is skipped.
     other = _hours_for("2026-02-07 20:00", ev="O")
-    busy = se.busy_hours(pd.concat([hours, other]), VENUES, P)
+    busy = windows.busy_hours(pd.concat([hours, other]), VENUES, P)
     cov = (pd.Timestamp("2026-01-01 00:00"), pd.Timestamp("2026-04-30 23:00"))
-    exc = se.excess(hours, counts, busy, cov, P)
+    exc = baseline.excess(hours, counts, busy, cov, P)
     row = exc[(exc["source"] == "police_mains_courantes") & (exc["heure_locale"] == target)].iloc[0]
     assert row["nb_heures_reference"] == P.semaines_reference
     assert row["reference"] == pytest.approx(1.0)
@@ -118,8 +120,8 @@ def test_hours_outside_coverage_have_no_observed_value_but_a_baseline():
     hours = _hours_for("2026-05-20 20:00")
     counts = pd.DataFrame({"code_lieu": "A", "source": "police_mains_courantes",
                            "heure_locale": [pd.Timestamp("2026-05-13 20:00")], "nb_faits": [4]})
-    busy = se.busy_hours(hours, VENUES, P)
-    exc = se.excess(hours, counts, busy, (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-05-15 23:00")), P)
+    busy = windows.busy_hours(hours, VENUES, P)
+    exc = baseline.excess(hours, counts, busy, (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-05-15 23:00")), P)
     r = exc[(exc["source"] == "police_mains_courantes") & (exc["heure_locale"] == pd.Timestamp("2026-05-20 20:00"))].iloc[0]
     assert np.isnan(r["observe"])
     assert r["reference"] == pytest.approx(4 / P.semaines_reference)
@@ -129,8 +131,8 @@ def test_baseline_shrinks_towards_hourly_mean():
     hours = _hours_for("2026-02-14 20:00")
     counts = pd.DataFrame(columns=["code_lieu", "source", "heure_locale", "nb_faits"])
     means = pd.DataFrame({"code_lieu": ["A"], "source": ["police_mains_courantes"], "jour_semaine": [5], "heure": [20], "moyenne_horaire": [2.0]})
-    busy = se.busy_hours(hours, VENUES, P)
-    exc = se.excess(hours, counts, busy, (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-30 23:00")), P, means)
+    busy = windows.busy_hours(hours, VENUES, P)
+    exc = baseline.excess(hours, counts, busy, (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-30 23:00")), P, means)
     r = exc[(exc["source"] == "police_mains_courantes") & (exc["heure_locale"] == pd.Timestamp("2026-02-14 20:00"))].iloc[0]
     w = P.poids_moyenne_horaire
     assert r["reference"] == pytest.approx(w * 2.0 / (P.semaines_reference + w))
@@ -140,8 +142,8 @@ def test_overlapping_events_are_flagged():
     h1 = _hours_for("2026-02-14 20:00", venue="A", ev="E1")
     h2 = _hours_for("2026-02-14 21:00", venue="B", ev="E2")  # 1 km away: discs of 750 m meet
     hours = pd.concat([h1, h2], ignore_index=True)
-    busy = se.busy_hours(hours, VENUES, P)
-    exc = se.excess(hours, pd.DataFrame(columns=["code_lieu", "source", "heure_locale", "nb_faits"]), busy,
+    busy = windows.busy_hours(hours, VENUES, P)
+    exc = baseline.excess(hours, pd.DataFrame(columns=["code_lieu", "source", "heure_locale", "nb_faits"]), busy,
                     (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-30 23:00")), P)
     assert exc[exc["evenement_id"] == "E1"]["chevauchement"].any()
 
@@ -150,16 +152,16 @@ def test_day_type():
     import holidays
 
     fr = holidays.country_holidays("FR", years=[2026])
-    assert se.day_type(date(2026, 5, 1), fr) == "ferie"
-    assert se.day_type(date(2026, 5, 2), fr) == "week_end"
-    assert se.day_type(date(2026, 5, 5), fr) == "semaine"
+    assert windows.day_type(date(2026, 5, 1), fr) == "ferie"
+    assert windows.day_type(date(2026, 5, 2), fr) == "week_end"
+    assert windows.day_type(date(2026, 5, 5), fr) == "semaine"
 
 
 # -- the model --------------------------------------------------------------------------------
 def _simulated_rows(rates: dict[str, float], n_events: int = 60, seed: int = 3) -> pd.DataFrame:
     """Event hours with a known excess per 1,000 attendees and a known profile on a Poisson baseline."""
     rng = np.random.default_rng(seed)
-    segs = se.segments(P)
+    segs = segments(P)
     profile = dict(zip(segs, [0.05, 0.1, 0.2, 0.25, 0.25, 0.1, 0.05, 0.0], strict=True))
     rows = []
     for i in range(n_events):
@@ -180,7 +182,7 @@ def _simulated_rows(rates: dict[str, float], n_events: int = 60, seed: int = 3) 
 def test_fit_recovers_rates_and_profile():
     rates = {"MATCH_FOOTBALL": 1.5, "SALON": 0.3}
     rows = _simulated_rows(rates, n_events=80)
-    fit = se.fit_model(rows, "police_mains_courantes", se.segments(P), P)
+    fit = model.fit_model(rows, "police_mains_courantes", segments(P), P)
     for t, r in rates.items():
         est, lo, hi = fit.rate_per_1000(t)
         assert lo <= r <= hi, (t, est, lo, hi)
@@ -192,7 +194,7 @@ def test_fit_recovers_rates_and_profile():
 
 def test_unseen_type_gets_overall_rate_and_prediction_interval_is_ordered():
     rows = _simulated_rows({"CONCERT": 0.8}, n_events=40)
-    fit = se.fit_model(rows, "police_mains_courantes", se.segments(P), P)
+    fit = model.fit_model(rows, "police_mains_courantes", segments(P), P)
     new = rows.head(10).assign(code_type_evenement="FEU_ARTIFICE")
     pred = fit.predict(new, 0.9)
     assert (pred["exces_bas"] <= pred["exces_attendu"]).all() and (pred["exces_attendu"] <= pred["exces_haut"]).all()
@@ -212,27 +214,27 @@ def _forecast(exces_haut: dict[str, float], jauge: int = 12_345) -> pd.DataFrame
 
 
 def test_staffing_follows_the_doctrine():
-    d = PARAMS["doctrine"]
+    d = P.doctrine
     fc = _forecast({"police_mains_courantes": 3.2, "csu_evenements": 1.1, "marins_pompiers_interventions": 2.0})
-    out = se.staffing(fc, d).set_index("heure_relative")
-    by_facts = int(np.ceil((3.2 + 1.1) * d["agents_par_fait_attendu"]))
-    by_gauge = int(np.ceil(12.345 * d["agents_min_pour_1000"]))
+    out = doctrine.staffing(fc, d).set_index("heure_relative")
+    by_facts = int(np.ceil((3.2 + 1.1) * d.agents_par_fait_attendu))
+    by_gauge = int(np.ceil(12.345 * d.agents_min_pour_1000))
     assert out.loc[0, "agents_selon_faits"] == by_facts
     assert out.loc[0, "agents"] == max(by_facts, by_gauge)
     # presence window: the minimum applies from presence_avant_h before the start
-    assert out.loc[-d["presence_avant_h"], "agents_minimum_jauge"] == by_gauge
-    assert out.loc[-d["presence_avant_h"] - 1, "agents_minimum_jauge"] == 0
-    barriers = max(int(np.ceil(12.345 * d["barrieres_pour_1000"])), d["barrieres_min_par_lieu"])
-    assert out.loc[-d["barrieres_pose_h"], "barrieres"] == barriers
-    assert out.loc[-d["barrieres_pose_h"] - 1, "barrieres"] == 0
+    assert out.loc[-d.presence_avant_h, "agents_minimum_jauge"] == by_gauge
+    assert out.loc[-d.presence_avant_h - 1, "agents_minimum_jauge"] == 0
+    barriers = max(int(np.ceil(12.345 * d.barrieres_pour_1000)), d.barrieres_min_par_lieu)
+    assert out.loc[-d.barrieres_pose_h, "barrieres"] == barriers
+    assert out.loc[-d.barrieres_pose_h - 1, "barrieres"] == 0
     assert out.loc[0, "interventions_secours_haut"] == pytest.approx(2.0)
 
 
 def test_small_event_gets_the_minimum_barriers():
-    d = PARAMS["doctrine"]
-    out = se.staffing(_forecast({"police_mains_courantes": 0.0}, jauge=300), d)
-    assert out["barrieres"].max() == d["barrieres_min_par_lieu"]
-    assert out["agents"].max() == int(np.ceil(0.3 * d["agents_min_pour_1000"]))
+    d = P.doctrine
+    out = doctrine.staffing(_forecast({"police_mains_courantes": 0.0}, jauge=300), d)
+    assert out["barrieres"].max() == d.barrieres_min_par_lieu
+    assert out["agents"].max() == int(np.ceil(0.3 * d.agents_min_pour_1000))
 
 
 # -- marts end to end on a tiny city ---------------------------------------------------------
@@ -309,7 +311,7 @@ def test_profile_baseline_solves_the_joint_score():
     y = np.array([3.0, 0.0, 5.0, 2.0])
     s = np.array([4.0, 2.0, 0.0, 6.0])
     k = np.array([4.0, 8.0, 4.0, 6.0])
-    b = se.profile_baseline(e, y, s, k)
+    b = model.profile_baseline(e, y, s, k)
     # no event term: the pooled mean of the hour and its comparables
     assert b[0] == pytest.approx((3 + 4) / 5)
     # comparables all zero: b = max(y - (k+1) e, 0) / (k+1)
@@ -350,10 +352,10 @@ def test_empty_inputs_give_marts_with_the_normal_columns_and_dtypes(compute, col
 
 def test_coverage_with_a_source_not_delivered_is_empty():
     cov = tiny_inputs()[se.COVERAGE]
-    assert not se.has_coverage(se.common_coverage(cov.iloc[0:0]))
-    assert not se.has_coverage(se.common_coverage(cov.iloc[1:]))
-    assert not se.has_coverage(se.common_coverage(cov.assign(premiere_heure_locale=[cov["premiere_heure_locale"].iloc[0], pd.NaT, pd.NaT])))
-    assert se.has_coverage(se.common_coverage(cov))
+    assert not windows.has_coverage(windows.common_coverage(cov.iloc[0:0]))
+    assert not windows.has_coverage(windows.common_coverage(cov.iloc[1:]))
+    assert not windows.has_coverage(windows.common_coverage(cov.assign(premiere_heure_locale=[cov["premiere_heure_locale"].iloc[0], pd.NaT, pd.NaT])))
+    assert windows.has_coverage(windows.common_coverage(cov))
 
 
 def test_empty_inputs_quality_says_the_data_is_insufficient():

@@ -8,6 +8,7 @@ same marts. Regenerate them only for an intended change of behaviour:
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 
 from orchestration.analytics import securite_evenements as se
+from orchestration.analytics.securite_evenements import analysis, backtest, model
 from tests.unit.test_analytics_securite_evenements import PARAMS, _empty_inputs, _only_planned_inputs, params, tiny_inputs
 
 GOLDEN = Path(__file__).parent / "golden" / "securite_evenements"
@@ -72,6 +74,58 @@ def write_golden() -> None:
     for case, make in CASES.items():
         for mart, frame in compute_all(*make()).items():
             frame.to_parquet(GOLDEN / f"{case}__{mart}.parquet")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_marts_match_the_golden_files(case: str):
+    analysis.clear_memo()
+    for mart, frame in compute_all(*CASES[case]()).items():
+        golden = pd.read_parquet(GOLDEN / f"{case}__{mart}.parquet")
+        # Written and read on the locked stack, the marts are identical; the tolerance only
+        # absorbs last-digit differences of another BLAS.
+        pd.testing.assert_frame_equal(frame, golden, check_exact=False, rtol=1e-9, atol=1e-12, obj=f"{case}/{mart}")
+
+
+def test_one_refresh_prepares_and_fits_the_main_model_once(monkeypatch: pytest.MonkeyPatch):
+    calls = {"prepare": 0, "fit_sources": 0, "fit_model": 0}
+
+    def counted(name: str, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(analysis, "prepare", counted("prepare", analysis.prepare))
+    monkeypatch.setattr(analysis, "fit_sources", counted("fit_sources", analysis.fit_sources))
+    # every per-source fit, the main model's (through fit_sources) and the backtest's
+    monkeypatch.setattr(model, "fit_model", counted("fit_model", model.fit_model))
+    monkeypatch.setattr(backtest, "fit_model", model.fit_model)
+    analysis.clear_memo()
+    inputs = rich_inputs()
+    # One refresh: each mart's asset reads its inputs afresh (new frames, same content).
+    for fn in MART_FUNCTIONS.values():
+        getattr(se, fn)({name: frame.copy() for name, frame in inputs.items()}, copy.deepcopy(PARAMS))
+    assert calls["prepare"] == 1
+    assert calls["fit_sources"] == 1
+    main_fits = len(analysis.analysis(inputs, PARAMS).fits)
+    assert main_fits == len(se.SOURCES)
+    # The rolling-origin backtest refits at each origin on the past only: those refits are the
+    # method itself, separate from the main fit, and run once (only the quality mart backtests).
+    backtest_fits = calls["fit_model"] - main_fits
+    calls["fit_model"] = 0
+    backtest.backtest(analysis.analysis(inputs, PARAMS).prep)
+    assert backtest_fits == calls["fit_model"] > 0
+
+
+def test_other_content_or_parameters_get_their_own_analysis():
+    analysis.clear_memo()
+    inputs = tiny_inputs()
+    first = analysis.analysis(inputs, PARAMS)
+    assert analysis.analysis({k: v.copy() for k, v in inputs.items()}, PARAMS) is first
+    changed = {**inputs, se.FACTS: inputs[se.FACTS].assign(nb_faits=inputs[se.FACTS]["nb_faits"] + 1)}
+    assert analysis.analysis(changed, PARAMS) is not first
+    assert analysis.analysis(inputs, params(rayon_m=500)) is not first
+    assert len(analysis._memo) <= analysis.MEMO_SIZE
 
 
 if __name__ == "__main__":
