@@ -280,7 +280,7 @@ def compute_profile(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParam
 def wet_hours(rain: pd.DataFrame, params: VieNocturneParameters) -> pd.DataFrame:
     """(jour, heure) -> mouillee (bool): rain of the hour starting at ``heure`` >= declared threshold."""
     out = rain[["jour", "heure"]].copy()
-    out["mouillee"] = rain["pluie_mm"].astype(float) >= float(_cfg(params)["seuil_pluie_mm"])
+    out["mouillee"] = rain["pluie_mm"].astype(float) >= float(_cfg(params).seuil_pluie_mm)
     return out.drop_duplicates(["jour", "heure"])
 
 
@@ -510,7 +510,7 @@ def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit
     rows = [
         ("donnees", "nuits_observees", float(allz["nb_nuits"].max() if len(allz) else 0), "nuits", "Nuits couvertes par la fenêtre de données."),
         ("donnees", "incidents_nocturnes_modele_zones", float(allz["nb_observe"].sum()), "incidents", "Incidents de vie nocturne des flux du modèle des zones, heures de nuit."),
-        ("donnees", "heures_nuit_sans_meteo", float(len(set(counts["jour"])) * len(_cfg(params)["heures_nuit"]) - len(slots)), "heures", "Heures de nuit écartées du modèle des facteurs faute d'observation météo."),
+        ("donnees", "heures_nuit_sans_meteo", float(len(set(counts["jour"])) * len(_cfg(params).heures_nuit) - len(slots)), "heures", "Heures de nuit écartées du modèle des facteurs faute d'observation météo."),
         ("zones", "zones_a_probleme", float(allz["zone_a_probleme"].sum()), "quartiers", "Quartiers signalés (toutes nuits)."),
         ("zones", "mae_backtest_modele", bt["mae_modele"], "incidents par quartier", "Ratios estimés sur la 1re moitié des nuits, comptes prédits sur la 2de moitié."),
         ("zones", "mae_backtest_naif", bt["mae_naif"], "incidents par quartier", "Référence naïve : niveau de jour du quartier seul (ratio 1)."),

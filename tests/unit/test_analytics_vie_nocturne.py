@@ -175,7 +175,7 @@ def test_hour_profile_grain_and_hot_quartier():
     counts = simulate(days=90, hot=3.0, seed=6)
     profile = vn.hour_profile(counts, quartiers(), params(), no_events())
     assert list(profile.columns) == list(vn.PROFILE_COLUMNS)
-    assert len(profile) == len(QUARTIERS) * len(params()["vie_nocturne"]["heures_nuit"])
+    assert len(profile) == len(QUARTIERS) * len(params().vie_nocturne.heures_nuit)
     hot = profile[profile["code_quartier"] == HOT]
     assert (hot["irr"] > 1.5).mean() >= 0.7
     assert (profile["ic_bas"] <= profile["irr"]).all()

@@ -38,6 +38,7 @@ __all__ = [
     "PRIVACY_TREATMENTS",
     "PUBLICATION_LEVELS",
     "CatalogError",
+    "check_unique_marts",
     "ColumnSpec",
     "Delivery",
     "FeedFormat",
