@@ -477,7 +477,7 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
             continue
         exposure = outage_exposure(kept, first, last, params)
         ev = near[(near["source"] == source) & near["code"].isin(cats)]
-        if source == "BAAC" and p.get("nuit_baac") == "lum":
+        if source == "BAAC" and p.nuit_baac == "lum":
             ev = ev[ev["code_lum"].isin(["3", "4", "5"])]
         ev = _within(ev, first, last).rename(columns={"nb_evenements": "n"})
         rr, strata = outage_effect(kept, ev, exposure)
