@@ -102,12 +102,12 @@ def _renamed(source: str, json_keys: bool) -> str:
 
 def _render(sim: FeedSimulator, header: list[str], rows: list[Any], head: dict[str, Any] | None) -> str:
     spec = sim.spec
-    kind = spec.format["type"]
+    kind = spec.format.type
     if kind == "csv":
         return render_csv(spec, header, rows, quote_all=sim.quote_all, terminator=sim.line_terminator)
     if kind == "jsonl":
         return render_jsonl(header, rows)
-    return render_json(header, rows, spec.format.get("records_path"), head)
+    return render_json(header, rows, spec.format.records_path, head)
 
 
 def simulate(
@@ -160,7 +160,7 @@ def simulate(
 
     for sim in simulators:
         spec = sim.spec
-        fmt_type = spec.format["type"]
+        fmt_type = spec.format.type
         report.rows[spec.name] = 0
         report.bytes[spec.name] = 0
         periods = sim.periods(start, days)
@@ -196,7 +196,7 @@ def simulate(
                 file_detail = f"new column {added!r} appended"
             head = sim.json_head(period, len(rows), delivered_at)
             text = _render(sim, header, rows, head)
-            encoding = spec.format["encoding"]
+            encoding = spec.format.encoding
             if file_kind == "wrong_encoding":
                 other = WRONG_ENCODING.get(encoding.lower(), "utf-16")
                 data = text.encode(other)
@@ -206,7 +206,7 @@ def simulate(
             header_lines = 0 if fmt_type == "jsonl" else 1
             records = len(rows)
             if file_kind == "truncated_file":
-                data = truncate(data, fmt_type, spec.format.get("separator", ","), dirt_rng)
+                data = truncate(data, fmt_type, spec.format.separator, dirt_rng)
                 records = max(data.count(b"\n") - header_lines, 0)
                 file_detail = f"cut after {len(data)} bytes, inside record {records + 1}"
             elif file_kind == "empty_file":

@@ -73,7 +73,7 @@ def file_name_for(spec: FeedSpec, stamp: date) -> str:
     Like ``FeedSpec.file_name`` but the date group may hold nested groups (BAAC patterns
     distinguish year ranges with alternations).
     """
-    pattern = spec.delivery["file_pattern"]
+    pattern = spec.delivery.file_pattern
     begin = pattern.index("(?P<date>")
     depth, end = 0, begin
     for end in range(begin, len(pattern)):
@@ -83,7 +83,7 @@ def file_name_for(spec: FeedSpec, stamp: date) -> str:
             depth -= 1
             if depth == 0:
                 break
-    rendered = pattern[:begin] + stamp.strftime(spec.delivery["date_format"]) + pattern[end + 1 :]
+    rendered = pattern[:begin] + stamp.strftime(spec.delivery.date_format) + pattern[end + 1 :]
     name = re.sub(r"\\(.)", r"\1", rendered)
     if spec.delivery_date(name) != stamp:
         raise ValueError(f"{spec.name}: file name {name!r} does not parse back to {stamp}")
@@ -119,7 +119,7 @@ class FeedSimulator(ABC):
 
     @property
     def cadence(self) -> str:
-        return self.spec.delivery["cadence"]
+        return self.spec.delivery.cadence
 
     @property
     def scale(self) -> float:

@@ -47,12 +47,12 @@ def time_format(spec: FeedSpec, name: str) -> str:
     if own:
         return own
     kind = spec.column(name).type
-    return spec.format["date_format" if kind == "date" else "datetime_format"]
+    return spec.format.date_format if kind == "date" else spec.format.datetime_format
 
 
 def records_path(spec: FeedSpec) -> str | None:
     """For ``json`` feeds: the key of the object holding the records array (``None``: top-level array)."""
-    return spec.format.get("records_path")
+    return spec.format.records_path
 
 
 def feed_key(spec: FeedSpec, key: str, default: Any = None) -> Any:

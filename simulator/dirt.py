@@ -138,7 +138,7 @@ class Malformed:
 
 
 def is_json(spec: FeedSpec) -> bool:
-    return spec.format["type"] in ("json", "jsonl")
+    return spec.format.type in ("json", "jsonl")
 
 
 def targets(spec: FeedSpec, overrides: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
@@ -194,7 +194,7 @@ class Cells:
     def __init__(self, spec: FeedSpec) -> None:
         self.spec = spec
         self.json = is_json(spec)
-        self.decimal = spec.format.get("decimal", ".")
+        self.decimal = spec.format.decimal
 
     def coord(self, value: float) -> Any:
         return round(float(value), 6) if self.json else f"{value:.6f}".replace(".", self.decimal)
@@ -279,9 +279,9 @@ def inject(
     malformed: dict[int, str] = {}
     for _ in range(counts["malformed_row"]):
         row = next(order)
-        if spec.format["type"] == "csv":
+        if spec.format.type == "csv":
             variant = "missing_field" if rng.random() < 0.5 else "extra_field"
-        elif spec.format["type"] == "jsonl":
+        elif spec.format.type == "jsonl":
             variant = "unterminated_json"
         else:
             variant = "array_instead_of_object"

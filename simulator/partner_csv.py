@@ -31,7 +31,7 @@ def render_csv(
     spec: FeedSpec, header: Sequence[str], rows: Sequence[Any], *, quote_all: bool = False, terminator: str = LINE_TERMINATOR
 ) -> str:
     """Header + records as text; a :class:`Malformed` record is written broken as its variant says."""
-    separator = spec.format["separator"]
+    separator = spec.format.separator
     buffer = io.StringIO(newline="")
     writer = _writer(buffer, separator, quote_all, terminator)
     writer.writerow(header)
@@ -52,7 +52,7 @@ def render_csv(
 
 def write_partner_csv(path: Path, spec: FeedSpec, rows: Sequence[Sequence[str]]) -> None:
     """Write header + rows in the declared encoding; strict, so a character the partner cannot export fails loudly."""
-    data = render_csv(spec, spec.source_headers, rows).encode(spec.format["encoding"], errors="strict")
+    data = render_csv(spec, spec.source_headers, rows).encode(spec.format.encoding, errors="strict")
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside then rename: a landing sensor must never pick up half a file. The temporary
     # name starts with a dot so it never matches the feed's file pattern.

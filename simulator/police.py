@@ -184,7 +184,7 @@ class PoliceMainsCourantes(FeedSimulator):
         # Text is built row by row: Python's Random is much faster than numpy for scalar draws.
         text = random.Random(int(rng.integers(2**63)))
 
-        datetime_format, decimal = spec.format["datetime_format"], spec.format["decimal"]
+        datetime_format, decimal = spec.format.datetime_format, spec.format.decimal
         first_number = (day.timetuple().tm_yday - 1) * ID_SLOT + 1
         columns: dict[str, list[str]] = {c.name: [] for c in spec.columns}
         for i in range(n):

@@ -38,19 +38,19 @@ from orchestration.core.settings import load_settings  # noqa: E402
 
 def _read_plain(path: Path, spec: FeedSpec) -> pa.Table:
     fmt = spec.format
-    kind = fmt.get("type", "csv")
+    kind = fmt.type
     if kind == "csv":
-        encoding = fmt.get("encoding", "utf-8").replace("-sig", "")
+        encoding = fmt.encoding.replace("-sig", "")
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=fmt.get("separator", ","), invalid_row_handler=lambda _row: "skip"),
+            parse_options=pacsv.ParseOptions(delimiter=fmt.separator, invalid_row_handler=lambda _row: "skip"),
         )
     elif kind == "jsonl":
         table = pajson.read_json(path)
     else:
-        document = json.loads(path.read_text(encoding=fmt.get("encoding", "utf-8")))
-        for key in (fmt.get("records_path") or "").split(".") if fmt.get("records_path") else []:
+        document = json.loads(path.read_text(encoding=fmt.encoding))
+        for key in fmt.records_path.split(".") if fmt.records_path else []:
             document = document[key]
         table = pa.Table.from_pylist(document)
     return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))

@@ -49,7 +49,7 @@ def main() -> int:
         for cls in SIMULATED_FEEDS:
             spec = feed(cls.feed_name)
             name = spec.name
-            print(f"{name:<34}{spec.format['type']:<8}{spec.delivery['cadence']:<9}{files.get(name, 0):>7}"
+            print(f"{name:<34}{spec.format.type:<8}{spec.delivery.cadence:<9}{files.get(name, 0):>7}"
                   f"{report.rows[name]:>12,}{report.bytes[name] / 1e6:>9.2f}")
         truth_mb = report.truth_path.stat().st_size / 1e6
         print(f"truth file: {report.truth_path.name} ({truth_mb:.1f} MB)")

@@ -2,9 +2,10 @@
 
 Each ``compute`` function named by a ``built_by: python`` mart in a use-case declaration takes
 ``(inputs, params)``: the dbt models it reads, as DataFrames keyed by model name, and the use
-case's declared ``parameters``; it returns the mart as a DataFrame. It reads nothing else, so it
-is tested without Dagster and the asset factory (``orchestration/defs/transform/analytics.py``)
-stays the only place that touches the build database.
+case's declared ``parameters`` (its typed model, ``orchestration/core/catalog/parameters.py``);
+it returns the mart as a DataFrame. It reads nothing else, so it is tested without Dagster and
+the asset factory (``orchestration/defs/transform/analytics.py``) stays the only place that
+touches the build database.
 """
 
 from __future__ import annotations

@@ -25,13 +25,13 @@ import math
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, rate_ratio
+from orchestration.core.catalog.parameters import AbordsScolairesParameters
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 ALL_LEVELS = "tous"
@@ -118,26 +118,26 @@ def scheduled(rules: Mapping[str, Mapping[str, list[str]]], level: str, weekday:
 # --- counting ------------------------------------------------------------------------------------
 
 
-def near_incidents(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def near_incidents(pairs: pd.DataFrame, params: AbordsScolairesParameters) -> pd.DataFrame:
     """Pairs within the declared radius, of the declared categories, tagged with day type and window."""
-    radius = float(params["rayon_m"])
+    radius = float(params.rayon_m)
     if radius > 300:
         raise ValueError("rayon_m exceeds the 300 m search bound of int_abords_scolaires__incidents_proches")
-    categories = params["categories"]
+    categories = params.categories
     keep = pairs["distance_m"] <= radius
     keep &= pd.Series(
         [c in set(categories.get(s, [])) for s, c in zip(pairs["source"], pairs["code_categorie"], strict=True)],
         index=pairs.index, dtype=bool,
     )
     near = pairs[keep].copy()
-    zone = str(params.get("zone_vacances", "B"))
+    zone = str(params.zone_vacances)
     days = pd.to_datetime(near["jour_local"]).dt.date
     near["jour_local"] = days
     near["type_jour"] = [day_type(d, zone) for d in days]
     near["jour_semaine"] = [d.weekday() for d in days]
-    near["fenetre"] = window_of_minute(near["minute_locale"].astype(int), params["fenetres"], params["autres_heures"])
+    near["fenetre"] = window_of_minute(near["minute_locale"].astype(int), params.fenetres, params.autres_heures)
     near = near[near["type_jour"].notna() & near["fenetre"].notna()]
-    rules = params["fenetres_par_niveau"]
+    rules = params.fenetres_par_niveau
     # dtype=bool: an empty list would give an object column, and indexing by it selects columns.
     near["programme"] = pd.Series(
         [scheduled(rules, lvl, wd, win) for lvl, wd, win in zip(near["niveau"], near["jour_semaine"], near["fenetre"], strict=True)],
@@ -146,11 +146,11 @@ def near_incidents(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFra
     return near[near["programme"]]
 
 
-def exposure(schools: pd.DataFrame, covered: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def exposure(schools: pd.DataFrame, covered: pd.DataFrame, params: AbordsScolairesParameters) -> pd.DataFrame:
     """Scheduled school-windows by source, level, window and day type over the covered days."""
-    zone = str(params.get("zone_vacances", "B"))
-    rules = params["fenetres_par_niveau"]
-    windows = [*params["fenetres"], OTHER_HOURS]
+    zone = str(params.zone_vacances)
+    rules = params.fenetres_par_niveau
+    windows = [*params.fenetres, OTHER_HOURS]
     per_level = schools.groupby("niveau")["uai"].nunique().to_dict()
     rows = []
     for source, day in zip(covered["source"], pd.to_datetime(covered["jour_local"]).dt.date, strict=True):
@@ -203,28 +203,28 @@ def _counts(near: pd.DataFrame, expo: pd.DataFrame, sources: list[str], levels: 
     return out
 
 
-def _window_hours(params: Mapping[str, Any], window: str) -> float:
+def _window_hours(params: AbordsScolairesParameters, window: str) -> float:
     if window == OTHER_HOURS:
-        return other_hours_duration(params["fenetres"], params["autres_heures"])
+        return other_hours_duration(params.fenetres, params.autres_heures)
     if window == ALL_WINDOWS:
-        return float(np.mean([(_minutes(e) - _minutes(s)) / 60 for s, e in params["fenetres"].values()]))
-    start, end = params["fenetres"][window]
+        return float(np.mean([(_minutes(e) - _minutes(s)) / 60 for s, e in params.fenetres.values()]))
+    start, end = params.fenetres[window]
     return (_minutes(end) - _minutes(start)) / 60
 
 
-def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_effects(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
     """Mart ``abords_scolaires_effets``: rate ratios and excess per source x level x window x reference."""
     pairs = inputs["int_abords_scolaires__incidents_proches"]
     schools = inputs["int_abords_scolaires__etablissements"]
     covered = inputs["int_abords_scolaires__couverture"]
-    covered = covered[covered["source"].isin(list(params["categories"]))]
+    covered = covered[covered["source"].isin(list(params.categories))]
     near = near_incidents(pairs, params)
     expo = exposure(schools, covered, params)
     days = pd.to_datetime(covered["jour_local"]).dt.date
     first, last = (min(days), max(days)) if len(days) else (None, None)
-    source_sets = [[s] for s in params["categories"]] + [list(params["categories"])]
+    source_sets = [[s] for s in params.categories] + [list(params.categories)]
     level_sets = [[lvl] for lvl in sorted(schools["niveau"].unique())] + [sorted(schools["niveau"].unique())]
-    windows = [*params["fenetres"], ALL_WINDOWS]
+    windows = [*params.fenetres, ALL_WINDOWS]
     rows = []
     for sources in source_sets:
         for levels in level_sets:
@@ -274,13 +274,13 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
                   strs=["source", "niveau", "fenetre", "reference", "unite_exposition"], dates=["debut", "fin"])
 
 
-def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
     """Mart ``abords_scolaires_quartiers``: per quartier of the schools, incidents in the windows on
     school days and on holiday weekdays (all declared sources and windows), per 100 school-windows."""
     pairs = inputs["int_abords_scolaires__incidents_proches"]
     schools = inputs["int_abords_scolaires__etablissements"]
     covered = inputs["int_abords_scolaires__couverture"]
-    covered = covered[covered["source"].isin(list(params["categories"]))]
+    covered = covered[covered["source"].isin(list(params.categories))]
     near = near_incidents(pairs, params)
     near = near[near["fenetre"] != OTHER_HOURS]
     expo = exposure(schools, covered, params)
@@ -309,17 +309,17 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
                   strs=["code_quartier", "nom_quartier"], dates=["debut", "fin"])
 
 
-def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
     """Mart ``abords_scolaires_qualite`` (long format): data window, calendar, a placebo window
     (the same method on declared windows without pupils, whose ratio should be about 1) and the
     over-dispersion of daily counts in the windows."""
     pairs = inputs["int_abords_scolaires__incidents_proches"]
     schools = inputs["int_abords_scolaires__etablissements"]
     covered = inputs["int_abords_scolaires__couverture"]
-    covered = covered[covered["source"].isin(list(params["categories"]))]
-    zone = str(params.get("zone_vacances", "B"))
+    covered = covered[covered["source"].isin(list(params.categories))]
+    zone = str(params.zone_vacances)
     rows: list[tuple[str, str, float, str, str]] = []
-    for source in params["categories"]:
+    for source in params.categories:
         days = pd.to_datetime(covered.loc[covered["source"] == source, "jour_local"]).dt.date
         kinds = pd.Series([day_type(d, zone) for d in days], dtype=object)
         rows.append((source, "jours_couverts", float(len(days)), "jours", "Jours locaux où le flux a livré des lignes."))
@@ -328,22 +328,22 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
                      "Jours de semaine de vacances scolaires hors fériés : la référence."))
     rows.append((ALL_SOURCES, "nb_etablissements", float(schools["uai"].nunique()), "établissements", "Établissements de l'annuaire localisés."))
     # Placebo: declared windows with no pupils about; the school-day / holiday ratio should be ~1.
-    placebo_params = {**params, "fenetres": params["fenetres_placebo"],
-                      "fenetres_par_niveau": {lvl: {d: list(params["fenetres_placebo"]) for d, w in days_.items() if w}
-                                              for lvl, days_ in params["fenetres_par_niveau"].items()}}
+    placebo_params = params.model_copy(update={"fenetres": params.fenetres_placebo,
+                      "fenetres_par_niveau": {lvl: {d: list(params.fenetres_placebo) for d, w in days_.items() if w}
+                                              for lvl, days_ in params.fenetres_par_niveau.items()}})
     placebo = compute_effects(inputs, placebo_params)
     placebo = placebo[(placebo["niveau"] == ALL_LEVELS) & (placebo["fenetre"] == ALL_WINDOWS)
                       & (placebo["reference"] == "meme_creneau_jours_de_vacances")]
     for _, r in placebo.iterrows():
         rows.append((f"{r['source']} / placebo", "rapport_taux_placebo", float(r["rapport_taux"]), "ratio",
-                     f"Même méthode sur des créneaux sans élèves ({', '.join(params['fenetres_placebo'])}) ; "
+                     f"Même méthode sur des créneaux sans élèves ({', '.join(params.fenetres_placebo)}) ; "
                      f"attendu proche de 1 (IC 95 % {r['ic_bas']:.2f}-{r['ic_haut']:.2f})."))
         rows.append((f"{r['source']} / placebo", "exces_placebo_par_etablissement_creneau", float(r["exces_par_etablissement_creneau"]),
                      "incidents par établissement-créneau", "Excès apparent sur les créneaux placebo : l'ordre de grandeur du biais."))
     # Over-dispersion of daily counts in the windows on school days (Poisson would give ~1).
     near = near_incidents(pairs, params)
     near = near[(near["fenetre"] != OTHER_HOURS) & (near["type_jour"] == "classe")].drop_duplicates(["source", "incident_id"])
-    for source in params["categories"]:
+    for source in params.categories:
         days = pd.to_datetime(covered.loc[covered["source"] == source, "jour_local"]).dt.date
         school_days = [d for d in days if day_type(d, zone) == "classe" and d.weekday() != 2]
         daily = near[near["source"] == source].groupby("jour_local").size().reindex(school_days, fill_value=0)

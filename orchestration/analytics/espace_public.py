@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, mantel_haenszel_rate_ratio
+from orchestration.core.catalog.parameters import EspacePublicParameters
 
 ALL_SOURCES = "ensemble"
 ALL = "tous"
@@ -58,14 +58,14 @@ def _hhmm(values: pd.Series) -> pd.Series:
 # --- conflicts ------------------------------------------------------------------------------------
 
 
-def compute_conflicts(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_conflicts(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
     """Mart ``espace_public_conflits``: one row per conflicting pair and day, parties by their codes."""
     pairs = inputs["int_espace_public__chevauchements"]
-    radius = float(params["rayon_conflit_m"])
+    radius = float(params.rayon_conflit_m)
     if radius > 500:
         raise ValueError("rayon_conflit_m exceeds the 500 m search bound of int_espace_public__chevauchements")
     kept = pairs[pairs["distance_m"] <= radius].copy()
-    ignored = set(params.get("restrictions_sans_conflit", []))
+    ignored = set(params.restrictions_sans_conflit)
     # A worksite that neither narrows the road nor takes parking does not compete for the street.
     kept = kept[~((kept["type_a"] == "chantier") & kept["detail_a"].isin(ignored))]
     frame = pd.DataFrame({
@@ -90,7 +90,7 @@ def compute_conflicts(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
     return typed_frame(frame, CONFLICT_COLUMNS, strs=[c for c in CONFLICT_COLUMNS if c not in ("jour", "distance_m")], dates=["jour"])
 
 
-def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
     """Mart ``espace_public_quartiers``: conflicts per quartier over the data window (for the map)."""
     conflicts = compute_conflicts(inputs, params)
     conflicts = conflicts[conflicts["code_quartier"] != ""]
@@ -144,20 +144,20 @@ def _stratified(strata: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any], source: str, levels: pd.Series) -> pd.DataFrame:
+def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters, source: str, levels: pd.Series) -> pd.DataFrame:
     """One row per worksite: complaints and level-weighted exposure during the works and in the
     declared spans before and after them, on the source's covered days."""
-    radius = float(params["rayon_plaintes_m"])
+    radius = float(params.rayon_plaintes_m)
     if radius > 300:
         raise ValueError("rayon_plaintes_m exceeds the 300 m search bound of the complaint joins")
-    span = int(params["chantiers"]["jours_reference_avant_apres"])
+    span = int(params.chantiers.jours_reference_avant_apres)
     if span > 90:
         raise ValueError("jours_reference_avant_apres exceeds the 90-day bound of int_espace_public__plaintes_chantiers")
     sites = inputs["int_espace_public__chantiers"].copy()
     sites["debut"], sites["fin"] = _as_dates(sites["debut"]), _as_dates(sites["fin"])
     near = inputs["int_espace_public__plaintes_chantiers"]
     near = near[(near["source"] == source) & (near["distance_m"] <= radius)
-                & near["code_categorie"].isin(params["categories"][source])].copy()
+                & near["code_categorie"].isin(params.categories[source])].copy()
     near["jour"] = _as_dates(near["jour_local"])
     covered = list(levels.index)
     days_ord = np.array([d.toordinal() for d in covered], dtype=np.int64)
@@ -188,19 +188,19 @@ def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     return pd.DataFrame(rows, columns=["lieu", "sous_groupe", "a", "ta", "b", "tb", "days_a"])
 
 
-def market_strata(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any], source: str, levels: pd.Series) -> pd.DataFrame:
+def market_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters, source: str, levels: pd.Series) -> pd.DataFrame:
     """One row per market: complaints within its hours (plus margins) on held-session days vs the
     same hours on the other covered days, with level-weighted exposure."""
-    radius = float(params["rayon_plaintes_m"])
+    radius = float(params.rayon_plaintes_m)
     sessions = inputs["int_espace_public__seances"].copy()
     sessions["jour"] = _as_dates(sessions["jour"])
     near = inputs["int_espace_public__plaintes_marches"]
     near = near[(near["source"] == source) & (near["distance_m"] <= radius)
-                & near["code_categorie"].isin(params["categories"][source])].copy()
+                & near["code_categorie"].isin(params.categories[source])].copy()
     near["jour"] = _as_dates(near["jour_local"])
     covered = set(levels.index)
-    before_min = int(params["marches"]["marge_avant_min"])
-    after_min = int(params["marches"]["marge_apres_min"])
+    before_min = int(params.marches.marge_avant_min)
+    after_min = int(params.marches.marge_apres_min)
     rows = []
     for market, group in sessions.groupby("marche_id"):
         held = set(group.loc[group["code_statut"] == "TENU", "jour"]) & covered
@@ -217,13 +217,13 @@ def market_strata(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any],
     return pd.DataFrame(rows, columns=["lieu", "sous_groupe", "a", "ta", "b", "tb", "days_a"])
 
 
-def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_effects(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
     """Mart ``espace_public_plaintes_effets``: complaints near active worksites and held markets vs the
     same places' reference, per object x source x subgroup (restriction, market type, or all)."""
-    levels = day_levels(inputs["int_espace_public__plaintes_jour"], params["categories"])
-    restrictions = set(params["chantiers"]["restrictions"])
+    levels = day_levels(inputs["int_espace_public__plaintes_jour"], params.categories)
+    restrictions = set(params.chantiers.restrictions)
     rows = []
-    for source in params["categories"]:
+    for source in params.categories:
         lv = levels[source]
         if not len(lv):
             continue
@@ -250,10 +250,10 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
                   strs=["objet", "source", "sous_groupe"], dates=["debut", "fin"])
 
 
-def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
     """Mart ``espace_public_qualite`` (long format): data window, places compared, a placebo (worksites
     without restriction, and a distant ring around active worksites) and over-dispersion."""
-    levels = day_levels(inputs["int_espace_public__plaintes_jour"], params["categories"])
+    levels = day_levels(inputs["int_espace_public__plaintes_jour"], params.categories)
     rows: list[tuple[str, str, float, str, str]] = []
     for source, lv in levels.items():
         rows.append((source, "jours_couverts", float(len(lv)), "jours", "Jours où le flux a livré des plaintes."))
@@ -266,14 +266,14 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str,
                      "Variation du niveau de plaintes de la ville d'un jour à l'autre (corrigée dans l'exposition)."))
         strata = worksite_strata(inputs, params, source, lv)
         # Placebo 1: a ring beyond the declared radius (up to the search bound) should show ~no excess.
-        ring_params = {**params, "rayon_plaintes_m": float(params["qualite"]["rayon_anneau_placebo_m"])}
+        ring_params = params.model_copy(update={"rayon_plaintes_m": float(params.qualite.rayon_anneau_placebo_m)})
         outer = worksite_strata(inputs, ring_params, source, lv)
         ring = outer.copy()
         ring[["a", "b"]] = outer[["a", "b"]].to_numpy() - strata[["a", "b"]].to_numpy()
-        restr = set(params["chantiers"]["restrictions"])
+        restr = set(params.chantiers.restrictions)
         r_ring = _stratified(ring[ring["sous_groupe"].isin(restr)])
         rows.append((f"chantier / {source}", "rapport_taux_anneau_placebo", _finite(r_ring["rr"]), "ratio",
-                     f"Plaintes entre {params['rayon_plaintes_m']} et {params['qualite']['rayon_anneau_placebo_m']} m des chantiers "
+                     f"Plaintes entre {params.rayon_plaintes_m} et {params.qualite.rayon_anneau_placebo_m} m des chantiers "
                      "actifs contre avant/après : attendu proche de 1."))
         used = strata[strata["sous_groupe"].isin(restr)]
         rows.append((f"chantier / {source}", "nb_chantiers_compares", float(((used["ta"] > 0) & (used["tb"] > 0)).sum()),

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
 from orchestration.core.catalog import feeds
+from orchestration.core.catalog.parameters import Parameters
 from orchestration.core.governance import freshness_from_last
 
 COLUMNS = ["flux", "titre", "cadence", "derniere_livraison", "sla_heures", "age_heures", "statut", "evalue_le"]
 
 
-def fraicheur_flux(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any], now: datetime | None = None) -> pd.DataFrame:
+def fraicheur_flux(inputs: Mapping[str, pd.DataFrame], params: Parameters, now: datetime | None = None) -> pd.DataFrame:
     """One row per declared feed: newest ingested delivery, its age and the verdict."""
     now = now or datetime.now(UTC)
     days = inputs["sante_flux_jour"]
@@ -37,7 +37,7 @@ def fraicheur_flux(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]
             {
                 "flux": name,
                 "titre": spec.title,
-                "cadence": str(spec.delivery.get("cadence", "")),
+                "cadence": str(spec.delivery.cadence),
                 "derniere_livraison": verdict.last_delivery,
                 "sla_heures": verdict.sla_hours,
                 "age_heures": None if verdict.age_hours is None else round(verdict.age_hours, 1),

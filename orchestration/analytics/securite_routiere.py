@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from orchestration.analytics.stats import Z95, RateRatio, mantel_haenszel_rate_ratio, poisson_irr, rate_ratio
+from orchestration.core.catalog.parameters import SecuriteRoutiereParameters
 
 RAPPORT_TAUX = "rapport_de_taux"
 RAPPORT_COMPTES = "rapport_de_comptes"
@@ -116,12 +117,12 @@ def sun_elevation(when_utc: pd.DatetimeIndex | pd.Series, latitude: float, longi
     return 90 - np.degrees(np.arccos(np.clip(cos_zenith, -1, 1)))
 
 
-def night_flags(dates: pd.Series, hours: pd.Series, params: Mapping[str, Any]) -> np.ndarray:
+def night_flags(dates: pd.Series, hours: pd.Series, params: SecuriteRoutiereParameters) -> np.ndarray:
     """True when the sun is below the horizon at the middle (hh:30) of the local clock hour."""
-    nuit = params["nuit"]
+    nuit = params.nuit
     local = pd.to_datetime(pd.Series(dates).astype(str)) + pd.to_timedelta(np.asarray(hours, int) * 60 + 30, unit="min")
-    utc = pd.DatetimeIndex(local).tz_localize(nuit["fuseau"], ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
-    return sun_elevation(utc, nuit["latitude"], nuit["longitude"]) < nuit["elevation_coucher_deg"]
+    utc = pd.DatetimeIndex(local).tz_localize(nuit.fuseau, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+    return sun_elevation(utc, nuit.latitude, nuit.longitude) < nuit.elevation_coucher_deg
 
 
 def _hour_grid(first: date, last: date) -> pd.DataFrame:
@@ -132,7 +133,7 @@ def _hour_grid(first: date, last: date) -> pd.DataFrame:
 
 
 # -- hotspots ---------------------------------------------------------------------------------------
-def hotspots_quartier(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def hotspots_quartier(counts: pd.DataFrame, params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Empirical-Bayes shrunk accident rates per km² and per year, and the hotspot flag.
 
     ``counts``: the mart ``securite_routiere_accidents_quartier``. Within each perimetre, a gamma
@@ -140,7 +141,7 @@ def hotspots_quartier(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.Dat
     (y + a) / (e + b) with e = km² x years, its 95 % credible interval from the gamma posterior.
     Hotspot: P(rate > facteur x city rate | data) >= probabilite and at least ``nb_min_accidents``.
     """
-    rule = params["points_chauds"]["quartier"]
+    rule = params.points_chauds.quartier
     out = []
     for perimetre, grp in counts.groupby("perimetre", sort=True):
         grp = grp.copy()
@@ -157,8 +158,8 @@ def hotspots_quartier(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.Dat
         grp["ic_haut_brut"] = [hi for _, hi in exact]
         grp["taux_ville_km2_an"] = city
         grp["rapport_ville"] = grp["taux_lisse_km2_an"] / city
-        grp["probabilite_depassement"] = sps.gamma.sf(rule["facteur_taux_ville"] * city, post_a, scale=1 / post_b)
-        grp["point_chaud"] = (grp["probabilite_depassement"] >= rule["probabilite_min"]) & (y >= rule["nb_min_accidents"])
+        grp["probabilite_depassement"] = sps.gamma.sf(rule.facteur_taux_ville * city, post_a, scale=1 / post_b)
+        grp["point_chaud"] = (grp["probabilite_depassement"] >= rule.probabilite_min) & (y >= rule.nb_min_accidents)
         grp["rang"] = grp["taux_lisse_km2_an"].rank(ascending=False, method="min")
         out.append(grp)
     frame = pd.concat(out, ignore_index=True) if out else counts.iloc[0:0]
@@ -173,12 +174,12 @@ def hotspots_quartier(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.Dat
     return _typed(frame, columns)
 
 
-def compute_points_chauds_quartier(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_points_chauds_quartier(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart ``securite_routiere_points_chauds_quartier``."""
     return hotspots_quartier(inputs["securite_routiere_accidents_quartier"], params)
 
 
-def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Accidents per INSEE 200 m cell against the background of its quartier.
 
     Expected count of a cell = its quartier's shrunk rate (per km² and year) x 0.04 km² x years;
@@ -186,7 +187,7 @@ def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: 
     P(X >= n | facteur x expected) is below ``p_max`` (small, because thousands of cells are
     tested). Cells without accidents are not listed (their count is zero).
     """
-    rule = params["points_chauds"]["carreau"]
+    rule = params.points_chauds.carreau
     smooth = hotspots_quartier(quartiers, params)[["perimetre", "code_quartier", "taux_lisse_km2_an"]]
     years = quartiers.groupby("perimetre")["nb_annees"].max().rename("nb_annees").reset_index()
     located = accidents[accidents["carreau_200m"].notna() & accidents["code_quartier"].notna()]
@@ -205,8 +206,8 @@ def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: 
     cells = cells.merge(smooth, on=["perimetre", "code_quartier"], how="left").merge(years, on="perimetre", how="left")
     cells["attendu_quartier"] = cells["taux_lisse_km2_an"] * CARREAU_KM2 * cells["nb_annees"]
     cells["rapport_attendu"] = cells["nb_accidents"] / cells["attendu_quartier"]
-    cells["p_valeur"] = sps.poisson.sf(cells["nb_accidents"] - 1, rule["facteur_quartier"] * cells["attendu_quartier"])
-    cells["point_chaud"] = (cells["nb_accidents"] >= rule["nb_min_accidents"]) & (cells["p_valeur"] < rule["p_max"])
+    cells["p_valeur"] = sps.poisson.sf(cells["nb_accidents"] - 1, rule.facteur_quartier * cells["attendu_quartier"])
+    cells["point_chaud"] = (cells["nb_accidents"] >= rule.nb_min_accidents) & (cells["p_valeur"] < rule.p_max)
     exact = [poisson_exact_ci(n, 1.0) for n in cells["nb_accidents"]]
     cells["ic_bas"] = [lo for lo, _ in exact]
     cells["ic_haut"] = [hi for _, hi in exact]
@@ -220,7 +221,7 @@ _CARREAU_TYPES: dict[str, Any] = {
 }
 
 
-def compute_points_chauds_carreaux(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_points_chauds_carreaux(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart ``securite_routiere_points_chauds_carreaux``."""
     return hotspots_carreaux(inputs["int_securite_routiere__accidents"], inputs["securite_routiere_accidents_quartier"], params)
 
@@ -324,14 +325,14 @@ def _within(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
 
 
 def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.DataFrame,
-                   params: Mapping[str, Any]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+                   params: SecuriteRoutiereParameters) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """All factor rows, and fit-quality rows of the models behind them."""
-    f = params["facteurs"]
-    threshold = float(params["pluie"]["seuil_heure_humide_mm"])
+    f = params.facteurs
+    threshold = float(params.pluie.seuil_heure_humide_mm)
     rows: list[dict[str, Any]] = []
     quality: list[dict[str, Any]] = []
     for perimetre, acc in accidents.groupby("perimetre", sort=True):
-        hours, fit = hour_effects(acc, perimetre, int(f["heure_reference"]))
+        hours, fit = hour_effects(acc, perimetre, int(f.heure_reference))
         rows += hours
         quality += [
             _q(perimetre, "dispersion_modele_heure", fit["dispersion"], "ratio",
@@ -339,9 +340,9 @@ def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.Da
             _q(perimetre, "deviance_par_ddl_modele_heure", fit["deviance"] / max(fit["ddl"], 1.0), "ratio",
                "Déviance / degrés de liberté du GLM heure + mois"),
         ]
-        rows += categorical_effects(acc, perimetre, "eclairage", "code_lum", str(f["lum_reference"]), LUM_LIBELLES)
-        rows += categorical_effects(acc, perimetre, "intersection", "code_intersection", str(f["intersection_reference"]), INT_LIBELLES)
-        rows += categorical_effects(acc, perimetre, "meteo_declaree", "code_atm", str(f["atm_reference"]), ATM_LIBELLES)
+        rows += categorical_effects(acc, perimetre, "eclairage", "code_lum", str(f.lum_reference), LUM_LIBELLES)
+        rows += categorical_effects(acc, perimetre, "intersection", "code_intersection", str(f.intersection_reference), INT_LIBELLES)
+        rows += categorical_effects(acc, perimetre, "meteo_declaree", "code_atm", str(f.atm_reference), ATM_LIBELLES)
         velo = acc.assign(velo=np.where(acc["implique_velo"], "avec_velo", "sans_velo"))
         rows += categorical_effects(velo, perimetre, "velo", "velo", "sans_velo",
                                     {"avec_velo": "Vélo ou VAE impliqué", "sans_velo": "Aucun vélo impliqué"})
@@ -361,7 +362,7 @@ def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.Da
                 quality.append(_q(perimetre, "heures_meteo_observees", wet_h + dry_h, "heures",
                                   f"Heures avec observation météo du {first} au {last}, dont {int(wet_h)} humides"))
     if len(police) and len(weather):
-        cats = [str(c) for c in params["pluie"]["categories_police"]]
+        cats = [str(c) for c in params.pluie.categories_police]
         p = police[police["code_nature"].isin(cats)].rename(columns={"nb_interventions": "n"}).copy()
         p["date_locale"] = pd.to_datetime(p["date_locale"]).dt.date
         w = weather.copy()
@@ -386,7 +387,7 @@ _FACTEURS_TYPES: dict[str, Any] = {
 }
 
 
-def compute_facteurs(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_facteurs(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart ``securite_routiere_facteurs``."""
     frame, _ = factor_effects(inputs["int_securite_routiere__accidents"], inputs["int_securite_routiere__heures_meteo"],
                               inputs["int_securite_routiere__police_heures"], params)
@@ -394,7 +395,7 @@ def compute_facteurs(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, An
 
 
 # -- lighting outages ---------------------------------------------------------------------------------
-def outage_exposure(outages: pd.DataFrame, first: date, last: date, params: Mapping[str, Any]) -> pd.DataFrame:
+def outage_exposure(outages: pd.DataFrame, first: date, last: date, params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Night hours of each outage zone: exposed (outage active) or reference (no nearby outage).
 
     An hour [h, h+1) is exposed to an outage when it is a night hour and the outage started
@@ -403,7 +404,7 @@ def outage_exposure(outages: pd.DataFrame, first: date, last: date, params: Mapp
     overlapping zones do not leak into each other's baseline. Returns one row per outage x
     night hour: intervention_id, date_locale, heure_locale, expose (bool).
     """
-    radius = float(params["pannes"]["rayon_m"])
+    radius = float(params.pannes.rayon_m)
     grid = _hour_grid(first, last)
     grid = grid[night_flags(grid["date_locale"], grid["heure_locale"], params)].reset_index(drop=True)
     start = grid["debut"].to_numpy()
@@ -447,13 +448,13 @@ def outage_effect(outages: pd.DataFrame, events: pd.DataFrame, exposure: pd.Data
 
 
 def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.DataFrame, police: pd.DataFrame,
-                   params: Mapping[str, Any]) -> pd.DataFrame:
+                   params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart rows: one per source (simulated BAAC accidents, police categories) for the outage period."""
-    p = params["pannes"]
-    radius = float(p["rayon_m"])
+    p = params.pannes
+    radius = float(p.rayon_m)
     if radius > 500:
         raise ValueError("pannes.rayon_m must be <= 500 m: the intermediate proximity join keeps 500 m")
-    kept = outages[outages["nb_points_lumineux"] >= int(p["nb_min_points_lumineux"])].reset_index(drop=True)
+    kept = outages[outages["nb_points_lumineux"] >= int(p.nb_min_points_lumineux)].reset_index(drop=True)
     if kept.empty:
         return _typed(pd.DataFrame(columns=list(_PANNES_TYPES)), _PANNES_TYPES)
     period_first = pd.to_datetime(kept["periode_debut"]).dt.date.min()
@@ -468,7 +469,7 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
         sources.append(("BAAC", "BAAC simulé", ["ACC"], days.min(), days.max()))
     if len(police):
         days = pd.to_datetime(police["date_locale"]).dt.date
-        sources.append(("Police municipale", "Police municipale", [str(c) for c in p["categories_police"]], days.min(), days.max()))
+        sources.append(("Police municipale", "Police municipale", [str(c) for c in p.categories_police], days.min(), days.max()))
     rows = []
     for source, label, cats, lo, hi in sources:
         first, last = max(period_first, lo), min(period_last, hi)
@@ -476,7 +477,7 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
             continue
         exposure = outage_exposure(kept, first, last, params)
         ev = near[(near["source"] == source) & near["code"].isin(cats)]
-        if source == "BAAC" and p.get("nuit_baac") == "lum":
+        if source == "BAAC" and p.nuit_baac == "lum":
             ev = ev[ev["code_lum"].isin(["3", "4", "5"])]
         ev = _within(ev, first, last).rename(columns={"nb_evenements": "n"})
         rr, strata = outage_effect(kept, ev, exposure)
@@ -505,7 +506,7 @@ _PANNES_TYPES: dict[str, Any] = {
 }
 
 
-def compute_pannes_eclairage(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_pannes_eclairage(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart ``securite_routiere_pannes_eclairage``."""
     return outage_effects(inputs["int_securite_routiere__pannes"], inputs["int_securite_routiere__evenements_pres_pannes"],
                           inputs["int_securite_routiere__accidents"], inputs["int_securite_routiere__police_heures"], params)
@@ -516,7 +517,7 @@ def _q(perimetre: str, indicateur: str, valeur: float, unite: str, commentaire: 
     return {"perimetre": perimetre, "indicateur": indicateur, "valeur": float(valeur), "unite": unite, "commentaire": commentaire}
 
 
-def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart ``securite_routiere_qualite``: long-format fit quality and data-window indicators."""
     acc = inputs["int_securite_routiere__accidents"]
     quartiers = inputs["securite_routiere_accidents_quartier"]
@@ -552,7 +553,7 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
                             acc, inputs["int_securite_routiere__police_heures"], params)
     for r in pannes.itertuples():
         rows.append(_q(r.perimetre, "heures_nuit_exposees_pannes", r.heures_nuit_panne, "heures-zone",
-                       f"{r.nb_pannes} pannes d'au moins {params['pannes']['nb_min_points_lumineux']} points, "
+                       f"{r.nb_pannes} pannes d'au moins {params.pannes.nb_min_points_lumineux} points, "
                        f"{r.periode_debut} au {r.periode_fin} ; {r.nb_evenements_panne} événements exposés"))
         if np.isfinite(r.ic_haut) and r.irr > 0:
             rows.append(_q(r.perimetre, "largeur_ic_irr_pannes", math.log(r.ic_haut / r.ic_bas), "log",

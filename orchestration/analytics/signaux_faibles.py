@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from orchestration.core.catalog.parameters import SignauxFaiblesParameters
+
 COUNTS = "int_signaux_faibles__comptages_jour"
 QUARTIERS = "int_signaux_faibles__quartiers"
 
@@ -50,9 +52,9 @@ OUTPUT_COLUMNS: dict[str, str] = {
 }
 
 
-def declared_series(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(feed, category code) pairs scanned, from ``params['signaux_faibles']['series']``."""
-    return [(str(f), str(c)) for f, cats in params["signaux_faibles"]["series"].items() for c in cats]
+def declared_series(params: SignauxFaiblesParameters) -> list[tuple[str, str]]:
+    """(feed, category code) pairs scanned, from ``params.signaux_faibles.series``."""
+    return [(str(f), str(c)) for f, cats in params.signaux_faibles.series.items() for c in cats]
 
 
 def cube(counts: pd.DataFrame, series: list[tuple[str, str]], quartiers: list[str]) -> tuple[np.ndarray, list[date]]:
@@ -89,18 +91,18 @@ def _trailing(cum: np.ndarray, end: np.ndarray, length: int) -> np.ndarray:
     return cum[..., hi] - cum[..., lo]
 
 
-def expected_counts(y: np.ndarray, feed_of_series: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def expected_counts(y: np.ndarray, feed_of_series: np.ndarray, params: SignauxFaiblesParameters) -> tuple[np.ndarray, np.ndarray]:
     """Expected counts ``E[series, quartier, day]`` and the days of history behind each day.
 
     Share of quartier q in series s = (n_sq + k) / (N_s + k / p_q) over the trailing window,
     with p_q the quartier's share of the whole feed over the same window; times the day's city
     total of the series. Days with too little history get NaN.
     """
-    cfg = params["signaux_faibles"]
-    window = int(cfg["fenetre_reference_jours"])
-    longest = int(max(cfg["fenetres_jours"]))
-    k = float(cfg["force_a_priori"])
-    min_hist = int(cfg["historique_min_jours"])
+    cfg = params.signaux_faibles
+    window = int(cfg.fenetre_reference_jours)
+    longest = int(max(cfg.fenetres_jours))
+    k = float(cfg.force_a_priori)
+    min_hist = int(cfg.historique_min_jours)
     n_series, n_q, n_days = y.shape
     days = np.arange(n_days)
     end = days - longest  # last day of the trailing window for windows ending at d
@@ -157,21 +159,21 @@ def scan(y: np.ndarray, expected: np.ndarray, windows: list[int]) -> tuple[np.nd
     return best_p, best_w, best_o, best_e
 
 
-def detect(counts: pd.DataFrame, quartiers: list[str], params: Mapping[str, Any]) -> dict[str, Any]:
+def detect(counts: pd.DataFrame, quartiers: list[str], params: SignauxFaiblesParameters) -> dict[str, Any]:
     """Run the scan; returns arrays and labels (used by :func:`compute` and the fit-quality mart)."""
-    cfg = params["signaux_faibles"]
+    cfg = params.signaux_faibles
     series = declared_series(params)
     y, days = cube(counts, series, quartiers)
     feed_of_series = np.array([f for f, _ in series])
     expected, history = expected_counts(y, feed_of_series, params)
-    p, w, o, e = scan(y, expected, [int(x) for x in cfg["fenetres_jours"]])
+    p, w, o, e = scan(y, expected, [int(x) for x in cfg.fenetres_jours])
     score = -np.log10(np.clip(p, 1e-300, 1.0))
-    flag = (score >= float(cfg["seuil_score"])) & (o >= int(cfg["nb_min_cas"])) & ~np.isnan(p)
+    flag = (score >= float(cfg.seuil_score)) & (o >= int(cfg.nb_min_cas)) & ~np.isnan(p)
     return {"series": series, "quartiers": quartiers, "days": days, "y": y, "expected": expected, "history": history,
             "p": p, "window": w, "observed_window": o, "expected_window": e, "score": score, "flag": flag}
 
 
-def compute(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute(inputs: Mapping[str, pd.DataFrame], params: SignauxFaiblesParameters) -> pd.DataFrame:
     """Mart ``signaux_faibles_anomalies``: every scored cell-day with a case, or flagged.
 
     One row per (jour, code_quartier, flux, code_categorie) where the day has at least one case
@@ -222,32 +224,32 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 QUALITY_COLUMNS: dict[str, str] = {"perimetre": "str", "indicateur": "str", "valeur": "float64", "unite": "str", "commentaire": "str"}
 
 
-def inject_bursts(counts: pd.DataFrame, quartiers: list[str], params: Mapping[str, Any]) -> tuple[pd.DataFrame, list[tuple[str, str, str, list[date]]]]:
+def inject_bursts(counts: pd.DataFrame, quartiers: list[str], params: SignauxFaiblesParameters) -> tuple[pd.DataFrame, list[tuple[str, str, str, list[date]]]]:
     """Add synthetic bursts to the real counts (self-test): declared number, length and multiplier.
 
     Each burst picks a scanned series, a quartier among the busier half for that series and a
     start day after the minimum history; it adds Poisson(multiplier - 1) x the cell's mean daily
     count over the whole window (at least 1 per day), so the test mirrors a realistic burst.
     """
-    cfg = params["signaux_faibles"]
-    inj = cfg["injection"]
-    rng = np.random.default_rng(int(inj["graine"]))
+    cfg = params.signaux_faibles
+    inj = cfg.injection
+    rng = np.random.default_rng(int(inj.graine))
     series = declared_series(params)
     y, days = cube(counts, series, quartiers)
     if not days:
         return counts, []
-    start_min = int(cfg["historique_min_jours"]) + int(max(cfg["fenetres_jours"]))
-    length = int(inj["jours"])
+    start_min = int(cfg.historique_min_jours) + int(max(cfg.fenetres_jours))
+    length = int(inj.jours)
     if len(days) < start_min + length:
         return counts, []
     mean = y.mean(axis=2)
     extra_rows, bursts = [], []
-    for _ in range(int(inj["nombre"])):
+    for _ in range(int(inj.nombre)):
         s = int(rng.integers(len(series)))
         busy = np.flatnonzero(mean[s] >= np.median(mean[s]))
         q = int(rng.choice(busy))
         d0 = int(rng.integers(start_min, len(days) - length + 1))
-        rate = max(float(mean[s, q]), 1.0) * (float(inj["multiplicateur"]) - 1)
+        rate = max(float(mean[s, q]), 1.0) * (float(inj.multiplicateur) - 1)
         burst_days = days[d0 : d0 + length]
         for d in burst_days:
             n = int(rng.poisson(rate))
@@ -284,9 +286,9 @@ def recall_and_false_alarms(res: Mapping[str, Any], bursts: list[tuple[str, str,
     return (found / evaluated if evaluated else float("nan")), fa, evaluated
 
 
-def compute_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_quality(inputs: Mapping[str, pd.DataFrame], params: SignauxFaiblesParameters) -> pd.DataFrame:
     """Mart ``signaux_faibles_qualite_modele``: data window, alert rate, calibration, injected-burst recall."""
-    cfg = params["signaux_faibles"]
+    cfg = params.signaux_faibles
     counts = inputs[COUNTS]
     quartiers = sorted(inputs[QUARTIERS]["code_quartier"].astype(str))
     res = detect(counts, quartiers, params)
@@ -298,22 +300,22 @@ def compute_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     calibration = float(y[ok].sum() / e[ok].sum()) if ok.any() else float("nan")
     dof = max(int(ok.sum()) - 1, 1)
     dispersion = float((((y[ok] - e[ok]) ** 2) / e[ok]).sum() / dof) if ok.any() else float("nan")
-    unscored_days = int((res["history"] < int(cfg["historique_min_jours"])).sum())
+    unscored_days = int((res["history"] < int(cfg.historique_min_jours)).sum())
     injected, bursts = inject_bursts(counts, quartiers, params)
     recall, fa_injected, evaluated = recall_and_false_alarms(detect(injected, quartiers, params), bursts)
-    inj = cfg["injection"]
+    inj = cfg.injection
     rows = [
         ("donnees", "jours_fenetre", float(len(res["days"])), "jours", "Jours couverts par les flux scrutés."),
         ("donnees", "jours_sans_score", float(unscored_days), "jours",
-         f"Premiers jours sans score : moins de {cfg['historique_min_jours']} jours d'historique avant la fenêtre la plus longue."),
+         f"Premiers jours sans score : moins de {cfg.historique_min_jours} jours d'historique avant la fenêtre la plus longue."),
         ("donnees", "cellules_jours_scorees", float(n_scored), "cellules quartier-catégorie-jour", "Cellules (y compris à zéro) qui ont reçu un score."),
         ("alertes", "alertes", float(flags), "cellules-jours", "Cellules-jours en alerte."),
         ("alertes", "alertes_pour_mille", 1000 * flags / max(n_scored, 1), "pour 1 000 cellules-jours",
-         f"Taux d'alerte global ; cible déclarée de fausses alertes : {cfg['taux_fausses_alertes_max_pour_mille']} pour 1 000."),
+         f"Taux d'alerte global ; cible déclarée de fausses alertes : {cfg.taux_fausses_alertes_max_pour_mille} pour 1 000."),
         ("calibration", "observe_sur_attendu", calibration, "ratio", "Total observé / total attendu sur les cellules scorées (1 = référence bien calée)."),
         ("calibration", "dispersion_pearson", dispersion, "ratio", "Chi2 de Pearson / ddl des comptes quotidiens (> 1 : plus variable que Poisson)."),
         ("auto_test", "rappel_anomalies_injectees", recall, "proportion",
-         f"{evaluated} hausses de {inj['jours']} jours x {inj['multiplicateur']} injectées dans les données réelles ; trouvée = alerte sur au moins un de ses jours."),
+         f"{evaluated} hausses de {inj.jours} jours x {inj.multiplicateur} injectées dans les données réelles ; trouvée = alerte sur au moins un de ses jours."),
         ("auto_test", "fausses_alertes_pour_mille_hors_injection", fa_injected, "pour 1 000 cellules-jours", "Alertes hors des cellules-jours injectées (données réelles : contient aussi les vraies hausses)."),
     ]
     out = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))

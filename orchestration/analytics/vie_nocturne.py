@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.analytics import stats
+from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
 
 COUNTS = "vie_nocturne_comptages_horaires"
 RAIN = "int_vie_nocturne__heures_pluie"
@@ -123,27 +124,27 @@ def is_school_holiday(night: date, zone: str = "B") -> bool:
 # -- preparation ----------------------------------------------------------------------------------
 
 
-def _cfg(params: Mapping[str, Any]) -> Mapping[str, Any]:
-    return params["vie_nocturne"]
+def _cfg(params: VieNocturneParameters) -> VieNocturneConfig:
+    return params.vie_nocturne
 
 
-def night_life_rows(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def night_life_rows(counts: pd.DataFrame, params: VieNocturneParameters) -> pd.DataFrame:
     """Night-life categories of the declared feeds, during the declared night hours."""
     cfg = _cfg(params)
-    pairs = {(f, str(c)) for f, cats in cfg["categories"].items() for c in cats}
+    pairs = {(f, str(c)) for f, cats in cfg.categories.items() for c in cats}
     keep = [(f, c) in pairs for f, c in zip(counts["flux"], counts["code_categorie"], strict=True)]
-    rows = counts[np.array(keep, dtype=bool) & counts["heure"].isin(cfg["heures_nuit"])].copy()
-    rows["weekend"] = pd.Series([is_weekend_night(n, cfg["soirs_fin_de_semaine"]) for n in rows["jour_nuit"]], index=rows.index, dtype=bool)
+    rows = counts[np.array(keep, dtype=bool) & counts["heure"].isin(cfg.heures_nuit)].copy()
+    rows["weekend"] = pd.Series([is_weekend_night(n, cfg.soirs_fin_de_semaine) for n in rows["jour_nuit"]], index=rows.index, dtype=bool)
     return rows
 
 
-def daytime_shares(counts: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def daytime_shares(counts: pd.DataFrame, params: VieNocturneParameters) -> pd.DataFrame:
     """Per feed of the zone model, each quartier's share of daytime activity (all categories).
 
     Columns flux, code_quartier, nb_jour (daytime count), part (share of the feed).
     """
     cfg = _cfg(params)
-    day = counts[counts["heure"].isin(cfg["heures_jour"]) & counts["flux"].isin(cfg["flux_modele_zones"])]
+    day = counts[counts["heure"].isin(cfg.heures_jour) & counts["flux"].isin(cfg.flux_modele_zones)]
     out = day.groupby(["flux", "code_quartier"], as_index=False)["nb_incidents"].sum().rename(columns={"nb_incidents": "nb_jour"})
     out["part"] = out["nb_jour"] / out.groupby("flux")["nb_jour"].transform("sum")
     return out
@@ -203,7 +204,7 @@ def standardised_ratios(nights: pd.DataFrame, shares: pd.DataFrame, quartiers: l
     return out.reset_index()
 
 
-def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str, Any],
+def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturneParameters,
                events: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per quartier and kind of night (semaine, fin_de_semaine, toutes).
 
@@ -213,22 +214,22 @@ def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[st
     excluded = event_nights(events, params) if events is not None and len(events) else set()
     cfg = _cfg(params)
     rows = night_life_rows(counts, params)
-    model_rows = rows[rows["flux"].isin(cfg["flux_modele_zones"])]
+    model_rows = rows[rows["flux"].isin(cfg.flux_modele_zones)]
     shares = daytime_shares(counts, params)
     codes = quartiers["code_quartier"].astype(str).tolist()
     names = dict(zip(codes, quartiers["nom_quartier"].astype(str), strict=True))
     all_nights = sorted({night_of(d, int(h)) for d, h in zip(counts["jour"], counts["heure"], strict=True)})
-    flag = cfg["zone_a_probleme"]
+    flag = cfg.zone_a_probleme
     frames = []
     for period in PERIODS:
         part = model_rows[_period_mask(model_rows, period)]
         table = standardised_ratios(part, shares, codes, excluded)
         table["type_nuit"] = period
-        nights = [n for n in all_nights if period == "toutes" or is_weekend_night(n, cfg["soirs_fin_de_semaine"]) == (period == "fin_de_semaine")]
+        nights = [n for n in all_nights if period == "toutes" or is_weekend_night(n, cfg.soirs_fin_de_semaine) == (period == "fin_de_semaine")]
         table["nb_nuits"] = len(nights)
         table["premiere_nuit"] = min(nights) if nights else None
         table["derniere_nuit"] = max(nights) if nights else None
-        table["zone_a_probleme"] = (table["irr"] >= float(flag["irr_min"])) & (table["ic_bas"] > float(flag["ic_bas_min"]))
+        table["zone_a_probleme"] = (table["irr"] >= float(flag.irr_min)) & (table["ic_bas"] > float(flag.ic_bas_min))
         frames.append(table)
     out = pd.concat(frames, ignore_index=True)
     out["nom_quartier"] = out["code_quartier"].map(names)
@@ -239,7 +240,7 @@ def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[st
     return _typed(out, ZONES_COLUMNS).sort_values(["type_nuit", "code_quartier"]).reset_index(drop=True)
 
 
-def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str, Any],
+def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturneParameters,
                  events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quartier and night hour: the same standardised ratio as the zones, hour by hour.
 
@@ -250,13 +251,13 @@ def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[
     cfg = _cfg(params)
     excluded = event_nights(events, params) if events is not None and len(events) else set()
     rows = night_life_rows(counts, params)
-    rows = rows[rows["flux"].isin(cfg["flux_modele_zones"])]
+    rows = rows[rows["flux"].isin(cfg.flux_modele_zones)]
     shares = daytime_shares(counts, params)
     codes = quartiers["code_quartier"].astype(str).tolist()
     names = dict(zip(codes, quartiers["nom_quartier"].astype(str), strict=True))
-    flag = cfg["zone_a_probleme"]
+    flag = cfg.zone_a_probleme
     frames = []
-    for h in cfg["heures_nuit"]:
+    for h in cfg.heures_nuit:
         table = standardised_ratios(rows[rows["heure"] == int(h)], shares, codes, excluded)
         table["heure"] = int(h)
         frames.append(table)
@@ -264,11 +265,11 @@ def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[
     out["nom_quartier"] = out["code_quartier"].map(names)
     for col in ("irr", "ic_bas", "ic_haut"):
         out[col] = out[col].fillna(0.0)
-    out["heure_a_probleme"] = (out["irr"] >= float(flag["irr_min"])) & (out["ic_bas"] > float(flag["ic_bas_min"]))
+    out["heure_a_probleme"] = (out["irr"] >= float(flag.irr_min)) & (out["ic_bas"] > float(flag.ic_bas_min))
     return _typed(out, PROFILE_COLUMNS).sort_values(["code_quartier", "heure"]).reset_index(drop=True)
 
 
-def compute_profile(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_profile(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> pd.DataFrame:
     """Mart ``vie_nocturne_profil_horaire``: night-activity ratio per quartier and night hour."""
     return hour_profile(inputs[COUNTS], inputs[QUARTIERS], params, inputs[EVENTS])
 
@@ -276,27 +277,27 @@ def compute_profile(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any
 # -- factors --------------------------------------------------------------------------------------
 
 
-def wet_hours(rain: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def wet_hours(rain: pd.DataFrame, params: VieNocturneParameters) -> pd.DataFrame:
     """(jour, heure) -> mouillee (bool): rain of the hour starting at ``heure`` >= declared threshold."""
     out = rain[["jour", "heure"]].copy()
-    out["mouillee"] = rain["pluie_mm"].astype(float) >= float(_cfg(params)["seuil_pluie_mm"])
+    out["mouillee"] = rain["pluie_mm"].astype(float) >= float(_cfg(params).seuil_pluie_mm)
     return out.drop_duplicates(["jour", "heure"])
 
 
-def city_slots(rows: pd.DataFrame, counts: pd.DataFrame, rain: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def city_slots(rows: pd.DataFrame, counts: pd.DataFrame, rain: pd.DataFrame, params: VieNocturneParameters) -> pd.DataFrame:
     """City night-life count per (night, hour) with its covariates; hours without weather dropped."""
     cfg = _cfg(params)
     days = sorted(set(counts["jour"]))
-    grid = pd.DataFrame([(d, h) for d in days for h in cfg["heures_nuit"]], columns=["jour", "heure"])
+    grid = pd.DataFrame([(d, h) for d in days for h in cfg.heures_nuit], columns=["jour", "heure"])
     n = rows.groupby(["jour", "heure"], as_index=False)["nb_incidents"].sum()
     slots = grid.merge(n, on=["jour", "heure"], how="left").fillna({"nb_incidents": 0})
     slots = slots.merge(wet_hours(rain, params), on=["jour", "heure"], how="inner")
     slots["jour_nuit"] = [night_of(d, int(h)) for d, h in zip(slots["jour"], slots["heure"], strict=True)]
     # the first small hours of the window belong to an evening outside it
     slots = slots[slots["jour_nuit"] >= min(days)] if days else slots
-    slots["fin_de_semaine"] = [int(is_weekend_night(x, cfg["soirs_fin_de_semaine"])) for x in slots["jour_nuit"]]
+    slots["fin_de_semaine"] = [int(is_weekend_night(x, cfg.soirs_fin_de_semaine)) for x in slots["jour_nuit"]]
     slots["ferie"] = [int(is_holiday_night(x)) for x in slots["jour_nuit"]]
-    slots["vacances"] = [int(is_school_holiday(x, cfg["zone_vacances"])) for x in slots["jour_nuit"]]
+    slots["vacances"] = [int(is_school_holiday(x, cfg.zone_vacances)) for x in slots["jour_nuit"]]
     slots["pluie"] = slots["mouillee"].astype(int)
     slots["mois"] = [f"{x.year}-{x.month:02d}" for x in slots["jour_nuit"]]
     slots["n"] = slots["nb_incidents"].astype(float)
@@ -350,7 +351,7 @@ def city_factors(slots: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     return pd.DataFrame(rows), quality
 
 
-def event_nights(events: pd.DataFrame, params: Mapping[str, Any]) -> set[tuple[str, date]]:
+def event_nights(events: pd.DataFrame, params: VieNocturneParameters) -> set[tuple[str, date]]:
     """(quartier, night) pairs where a planned event within the declared radius overlaps the night hours.
 
     ``events`` has one row per event and nearby quartier (code_quartier, distance_m, debut_local,
@@ -358,8 +359,8 @@ def event_nights(events: pd.DataFrame, params: Mapping[str, Any]) -> set[tuple[s
     only in its own quartier).
     """
     cfg = _cfg(params)
-    hours = [int(h) for h in cfg["heures_nuit"]]
-    near = events[events["distance_m"].astype(float) <= float(cfg["rayon_evenement_m"])]
+    hours = [int(h) for h in cfg.heures_nuit]
+    near = events[events["distance_m"].astype(float) <= float(cfg.rayon_evenement_m)]
     found: set[tuple[str, date]] = set()
     for q, start, end in zip(near["code_quartier"], near["debut_local"], near["fin_local"], strict=True):
         if q is None or pd.isna(start) or pd.isna(end):
@@ -376,7 +377,7 @@ def event_nights(events: pd.DataFrame, params: Mapping[str, Any]) -> set[tuple[s
 
 
 def event_factor(rows: pd.DataFrame, zones: pd.DataFrame, counts: pd.DataFrame, events: pd.DataFrame,
-                 params: Mapping[str, Any]) -> pd.DataFrame:
+                 params: VieNocturneParameters) -> pd.DataFrame:
     """IRR of an event in the quartier that night, offset by the quartier's expected night count.
 
     Rows are quartier x night; the offset is the quartier's share of the city's night count that
@@ -384,7 +385,7 @@ def event_factor(rows: pd.DataFrame, zones: pd.DataFrame, counts: pd.DataFrame, 
     adds on top of an ordinary night there.
     """
     cfg = _cfg(params)
-    model_rows = rows[rows["flux"].isin(cfg["flux_modele_zones"])]
+    model_rows = rows[rows["flux"].isin(cfg.flux_modele_zones)]
     shares = daytime_shares(counts, params)
     q_share = shares.groupby("code_quartier")["part"].mean()
     per_night = model_rows.groupby("jour_nuit")["nb_incidents"].sum()
@@ -409,7 +410,7 @@ def event_factor(rows: pd.DataFrame, zones: pd.DataFrame, counts: pd.DataFrame, 
                           "ic_haut": r["ic_haut"], "p_valeur": r["p_valeur"], "modele": "glm_poisson_quartier_nuit"}])
 
 
-def weekend_surplus(zones: pd.DataFrame, params: Mapping[str, Any], draws: int = 400, seed: int = 20260105) -> dict[str, float]:
+def weekend_surplus(zones: pd.DataFrame, params: VieNocturneParameters, draws: int = 400, seed: int = 20260105) -> dict[str, float]:
     """Excess of the problem areas on Thu/Fri/Sat nights divided by their excess on other nights.
 
     Estimate: sum_q (irr_we - 1) E_we / sum_q (irr_wk - 1) E_we over the problem areas (of all
@@ -440,22 +441,22 @@ def weekend_surplus(zones: pd.DataFrame, params: Mapping[str, Any], draws: int =
 # -- marts ----------------------------------------------------------------------------------------
 
 
-def compute_zones(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_zones(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> pd.DataFrame:
     """Mart ``vie_nocturne_zones``: night-activity ratio per quartier and kind of night."""
     return zone_table(inputs[COUNTS], inputs[QUARTIERS], params, inputs[EVENTS])
 
 
-def compute_factors(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_factors(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> pd.DataFrame:
     """Mart ``vie_nocturne_facteurs``: exogenous factors (and the weekend surplus of problem areas) as IRRs."""
     return _factors_and_quality(inputs, params)[0]
 
 
-def compute_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
+def compute_quality(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> pd.DataFrame:
     """Mart ``vie_nocturne_qualite_modele``: fit quality and data window, long format."""
     return _factors_and_quality(inputs, params)[1]
 
 
-def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts, rain, events = inputs[COUNTS], inputs[RAIN], inputs[EVENTS]
     zones = zone_table(counts, inputs[QUARTIERS], params, events)
     rows = night_life_rows(counts, params)
@@ -474,7 +475,7 @@ def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: Mapping[str
     return factors_mart, quality
 
 
-def backtest(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str, Any], events: pd.DataFrame | None = None) -> dict[str, float]:
+def backtest(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturneParameters, events: pd.DataFrame | None = None) -> dict[str, float]:
     """Fit the zone ratios on the first half of the nights, predict the second half's counts per quartier.
 
     Returns MAE of the model and of the naive baseline (daytime share only, ratio 1), in incidents.
@@ -489,7 +490,7 @@ def backtest(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str,
     z1 = z1[z1["type_nuit"] == "toutes"].set_index("code_quartier")
     cfg = _cfg(params)
     rows2 = night_life_rows(second, params)
-    rows2 = rows2[rows2["flux"].isin(cfg["flux_modele_zones"])]
+    rows2 = rows2[rows2["flux"].isin(cfg.flux_modele_zones)]
     excluded = event_nights(events, params) if events is not None and len(events) else set()
     table2 = standardised_ratios(rows2, daytime_shares(first, params), quartiers["code_quartier"].astype(str).tolist(), excluded).set_index("code_quartier")
     naive = table2["attendu_brut"] * table2.attrs.get("reference", 1.0)
@@ -501,7 +502,7 @@ def backtest(counts: pd.DataFrame, quartiers: pd.DataFrame, params: Mapping[str,
             "mae_naif": float((naive - table2["nb_observe"]).abs().mean()), "nuits_test": float(len([n for n in nights if n >= cut]))}
 
 
-def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit: dict[str, float], params: Mapping[str, Any],
+def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit: dict[str, float], params: VieNocturneParameters,
              events: pd.DataFrame) -> pd.DataFrame:
     allz = zones[zones["type_nuit"] == "toutes"]
     quartiers = allz[["code_quartier", "nom_quartier"]]
@@ -509,7 +510,7 @@ def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit
     rows = [
         ("donnees", "nuits_observees", float(allz["nb_nuits"].max() if len(allz) else 0), "nuits", "Nuits couvertes par la fenêtre de données."),
         ("donnees", "incidents_nocturnes_modele_zones", float(allz["nb_observe"].sum()), "incidents", "Incidents de vie nocturne des flux du modèle des zones, heures de nuit."),
-        ("donnees", "heures_nuit_sans_meteo", float(len(set(counts["jour"])) * len(_cfg(params)["heures_nuit"]) - len(slots)), "heures", "Heures de nuit écartées du modèle des facteurs faute d'observation météo."),
+        ("donnees", "heures_nuit_sans_meteo", float(len(set(counts["jour"])) * len(_cfg(params).heures_nuit) - len(slots)), "heures", "Heures de nuit écartées du modèle des facteurs faute d'observation météo."),
         ("zones", "zones_a_probleme", float(allz["zone_a_probleme"].sum()), "quartiers", "Quartiers signalés (toutes nuits)."),
         ("zones", "mae_backtest_modele", bt["mae_modele"], "incidents par quartier", "Ratios estimés sur la 1re moitié des nuits, comptes prédits sur la 2de moitié."),
         ("zones", "mae_backtest_naif", bt["mae_naif"], "incidents par quartier", "Référence naïve : niveau de jour du quartier seul (ratio 1)."),

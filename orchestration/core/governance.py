@@ -58,7 +58,7 @@ class Freshness:
 def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -> Freshness:
     """Age of the newest ingested delivery, counted from the end of the period it covers."""
     now = now or datetime.now(UTC)
-    declared = spec.delivery.get("freshness_sla_hours")
+    declared = spec.delivery.freshness_sla_hours
     sla = None if declared is None else float(declared)
     table = lake.open_table(ledger_path(settings))
     last: date | None = None
@@ -71,12 +71,12 @@ def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -
 
 def freshness_from_last(spec: FeedSpec, last: date | None, now: datetime) -> Freshness:
     """Freshness of ``spec`` when its newest ingested delivery covers ``last`` (pure)."""
-    declared = spec.delivery.get("freshness_sla_hours")
+    declared = spec.delivery.freshness_sla_hours
     sla = None if declared is None else float(declared)
     if last is None:
         return Freshness(spec.name, None, None, sla)
-    tz = ZoneInfo(spec.format.get("timezone", "UTC"))
-    period_end = datetime.combine(last + timedelta(days=CADENCE_DAYS.get(spec.delivery.get("cadence", "daily"), 1)), time(), tz)
+    tz = ZoneInfo(spec.format.timezone)
+    period_end = datetime.combine(last + timedelta(days=CADENCE_DAYS.get(spec.delivery.cadence, 1)), time(), tz)
     # A period still open (this year's yearly file, next month's events calendar) is age 0.
     return Freshness(spec.name, last, max(0.0, (now - period_end).total_seconds() / 3600), sla)
 
@@ -105,9 +105,9 @@ def _delete_before(path: Path, column: str, cutoff: date, extra: str = "") -> tu
 
 def apply_retention(settings: Settings, spec: FeedSpec, today: date | None = None) -> RetentionReport:
     """Remove landing files, bronze rows and quarantined rows older than the feed's retention."""
-    today = today or datetime.now(ZoneInfo(spec.format.get("timezone", "UTC"))).date()
-    landing_cutoff = today - timedelta(days=int(spec.retention["landing_days"]))
-    bronze_cutoff = today - timedelta(days=int(spec.retention["bronze_days"]))
+    today = today or datetime.now(ZoneInfo(spec.format.timezone)).date()
+    landing_cutoff = today - timedelta(days=int(spec.retention.landing_days))
+    bronze_cutoff = today - timedelta(days=int(spec.retention.bronze_days))
     removed_files = 0
     for path in landing_files(settings, spec):
         day = spec.delivery_date(path.name)

@@ -218,7 +218,7 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
     if event is not None:
         own = treated[event.name].dt.date
         days = own.where(own.notna(), days)
-    tz = spec.format.get("timezone", "UTC")
+    tz = spec.format.timezone
     for col in spec.kept_columns:
         if col.type == "datetime":
             # Partner times are local; bronze stores UTC. An ambiguous autumn hour is read as
@@ -360,7 +360,7 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
     malformed: list[tuple[str, str, int, str]] = []
     for path, checksum in items:
         if spec.delivery_date(path.name) is None:
-            message = f"{path.name!r} does not match {spec.delivery['file_pattern']!r}"
+            message = f"{path.name!r} does not match {spec.delivery.file_pattern!r}"
             _reject(batch, path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", message), now)
             continue
         try:

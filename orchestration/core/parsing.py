@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.core.catalog import ColumnSpec, FeedSpec
+from orchestration.core.catalog import ColumnSpec, FeedFormat, FeedSpec
 
 LINE_COLUMN = "_source_line"
 _TRUE = {"1", "true", "vrai", "oui", "o", "y", "yes"}
@@ -83,7 +83,7 @@ def _frame(rows: list[list[str]], lines: list[int], spec: FeedSpec) -> pd.DataFr
 
 def _read_csv(text: str, spec: FeedSpec) -> RawDelivery:
     fmt = spec.format
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.get("separator", ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.separator)
     header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     extra = _check_header(header, spec)
     positions = [header.index(c.source) for c in spec.columns]
@@ -160,7 +160,7 @@ def _read_json(text: str, spec: FeedSpec) -> RawDelivery:
     except json.JSONDecodeError as exc:
         reason = "truncated_file" if exc.pos >= len(text.rstrip()) - 1 else "malformed_file"
         raise DeliveryRejected(reason, f"not valid JSON: {exc.msg} at character {exc.pos}") from exc
-    path = spec.format.get("records_path")
+    path = spec.format.records_path
     for key in path.split(".") if path else []:
         if not isinstance(document, dict) or key not in document:
             raise DeliveryRejected("breaking_schema_change", f"no {path!r} in the document")
@@ -182,8 +182,8 @@ READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "json": _read_json}
 
 def read_delivery(path: Path, spec: FeedSpec) -> RawDelivery:
     """Parse a delivery into strings, checking its layout against the declaration."""
-    text = decode_delivery(path.read_bytes(), spec.format.get("encoding", "utf-8"))
-    return READERS[spec.format.get("type", "csv")](text, spec)
+    text = decode_delivery(path.read_bytes(), spec.format.encoding)
+    return READERS[spec.format.type](text, spec)
 
 
 def _local_datetimes(values: pd.Series, pattern: str | None, timezone: str) -> pd.Series:
@@ -201,17 +201,17 @@ def _local_datetimes(values: pd.Series, pattern: str | None, timezone: str) -> p
     return parsed.astype("datetime64[us]")
 
 
-def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: dict[str, Any]) -> pd.Series:
+def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series:
     stripped = raw.str.strip()
     values = stripped.where(stripped != "")
     if col.type == "datetime":
-        return _local_datetimes(values, col.datetime_format or fmt.get("datetime_format"), fmt.get("timezone", "UTC"))
+        return _local_datetimes(values, col.datetime_format or fmt.datetime_format, fmt.timezone)
     if col.type == "date":
-        pattern = col.datetime_format or fmt.get("date_format") or "%Y-%m-%d"
+        pattern = col.datetime_format or fmt.date_format or "%Y-%m-%d"
         return pd.to_datetime(values, format=pattern, errors="coerce").astype("datetime64[us]")
     if col.type in ("float", "int"):
-        if fmt.get("decimal", ".") != ".":
-            values = values.str.replace(fmt["decimal"], ".", regex=False)
+        if fmt.decimal != ".":
+            values = values.str.replace(fmt.decimal, ".", regex=False)
         numbers = pd.to_numeric(values, errors="coerce")
         if col.type == "float":
             return numbers.astype("float64")

@@ -255,7 +255,7 @@ def build_model_card(settings: Settings, use_case: str) -> dict[str, Any]:
     from orchestration.core.catalog import use_cases
 
     uc = use_cases()[use_case]
-    card = dict(uc.model_card)
+    card = uc.model_card
     publications = {}
     for spec in uc.marts:
         manifest = read_manifest(settings, spec.name) if spec.published else None
@@ -266,7 +266,7 @@ def build_model_card(settings: Settings, use_case: str) -> dict[str, Any]:
             "gate": {k: manifest["gate"][k] for k in ("success", "evaluated_at", "statistics", "fingerprint")},
         }
     fit_quality: list[dict[str, Any]] = []
-    fit_mart = card.get("fit_quality_mart")
+    fit_mart = card.fit_quality_mart
     if fit_mart and lake.table_exists(gold_path(settings, fit_mart)):
         fit_quality = lake.read(gold_path(settings, fit_mart)).to_pandas().to_dict(orient="records")
     return {
@@ -275,10 +275,10 @@ def build_model_card(settings: Settings, use_case: str) -> dict[str, Any]:
         "purpose": uc.purpose,
         "decision_questions": list(uc.decision_questions),
         "owner": uc.owner,
-        "model": " ".join(str(card.get("model", "")).split()),
-        "data": " ".join(str(card.get("data", "")).split()),
-        "cannot_say": " ".join(str(card.get("cannot_say", "")).split()),
-        "parameters": uc.parameters,
+        "model": " ".join(card.model.split()),
+        "data": " ".join(card.data.split()),
+        "cannot_say": " ".join(card.cannot_say.split()),
+        "parameters": uc.parameters.model_dump(mode="json"),
         "publications": publications,
         "fit_quality": fit_quality,
     }

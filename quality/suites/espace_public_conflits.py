@@ -12,7 +12,7 @@ CONFLITS = ["chantier-evenement", "chantier-marche", "evenement-marche"]
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, one row per pair and day, declared kinds, distances within the declared radius."""
-    radius = float(use_cases()["espace_public"].parameters["rayon_conflit_m"])
+    radius = float(use_cases()["espace_public"].parameters.rayon_conflit_m)
     columns = ["jour", "type_conflit", "type_a", "id_a", "detail_a", "type_b", "id_b", "detail_b", "code_quartier",
                "distance_m", "heure_debut_chevauchement", "heure_fin_chevauchement"]
     return [

@@ -24,7 +24,7 @@ def expectations() -> list[gx.expectations.Expectation]:
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["objet", "source", "sous_groupe"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="objet", value_set=["chantier", "marche"]),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(params["categories"])),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(params.categories)),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_lieux", min_value=1),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_jours_actifs", min_value=1),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_plaintes_actif", min_value=0),

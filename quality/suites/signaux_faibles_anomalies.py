@@ -10,8 +10,8 @@ from quality.suites.incidents_quartier_jour import _quartier_codes
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, declared series only, probabilities and scores in range, alerts honour the rule."""
-    cfg = use_cases()["signaux_faibles"].parameters["signaux_faibles"]
-    categories = sorted({str(c) for cats in cfg["series"].values() for c in cats})
+    cfg = use_cases()["signaux_faibles"].parameters.signaux_faibles
+    categories = sorted({str(c) for cats in cfg.series.values() for c in cats})
     columns = ["jour", "code_quartier", "nom_quartier", "flux", "code_categorie", "categorie", "nb_observe", "nb_attendu", "fenetre_jours",
                "nb_observe_fenetre", "nb_attendu_fenetre", "p_valeur", "score", "alerte", "jours_historique"]
     keys = ["jour", "code_quartier", "nom_quartier", "flux", "code_categorie", "nb_observe", "fenetre_jours", "nb_observe_fenetre", "alerte",
@@ -21,17 +21,17 @@ def expectations() -> list[gx.expectations.Expectation]:
         *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "code_quartier", "flux", "code_categorie"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="flux", value_set=sorted(cfg["series"])),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="flux", value_set=sorted(cfg.series)),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_categorie", value_set=categories),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe", min_value=0),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_attendu", min_value=0),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="fenetre_jours", value_set=[0, *[int(w) for w in cfg["fenetres_jours"]]]),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="fenetre_jours", value_set=[0, *[int(w) for w in cfg.fenetres_jours]]),
         gx.expectations.ExpectColumnValuesToBeBetween(column="p_valeur", min_value=0, max_value=1),
         gx.expectations.ExpectColumnValuesToBeBetween(column="score", min_value=0),
         gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="nb_observe_fenetre", column_B="nb_observe", or_equal=True),
         # an alert always meets the declared rule (score and minimum number of cases)
-        gx.expectations.ExpectColumnValuesToBeBetween(column="score", min_value=float(cfg["seuil_score"]), row_condition='alerte == True',
+        gx.expectations.ExpectColumnValuesToBeBetween(column="score", min_value=float(cfg.seuil_score), row_condition='alerte == True',
                                                       condition_parser="pandas"),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe_fenetre", min_value=int(cfg["nb_min_cas"]),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe_fenetre", min_value=int(cfg.nb_min_cas),
                                                       row_condition='alerte == True', condition_parser="pandas"),
     ]

@@ -13,7 +13,7 @@ MIN_EXPECTED_FOR_CEILING = 5  # expected incidents below which a ratio is too no
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain (quartier x declared night hour), domains, ordered intervals."""
-    hours = [int(h) for h in use_cases()["vie_nocturne"].parameters["vie_nocturne"]["heures_nuit"]]
+    hours = [int(h) for h in use_cases()["vie_nocturne"].parameters.vie_nocturne.heures_nuit]
     columns = ["code_quartier", "nom_quartier", "heure", "nb_observe", "nb_attendu", "irr", "ic_bas", "ic_haut", "heure_a_probleme"]
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),

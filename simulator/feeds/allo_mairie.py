@@ -71,7 +71,7 @@ class AlloMairieDemandes(FeedSimulator):
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
         spec = self.spec
-        fmt, decimal = spec.format["datetime_format"], spec.format["decimal"]
+        fmt, decimal = spec.format.datetime_format, spec.format.decimal
         means = DAILY_MEAN * scale * daily_factor(day, WORKDAYS, 0.05) * self.shares[:, None] * self.hours
         points = day_points(self.world, FEED, day, rng, self.codes, means).sorted()
         self.realised.update(points.realised())

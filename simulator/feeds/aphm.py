@@ -121,7 +121,7 @@ class AphmUrgences(FeedSimulator):
             self.realised[cause] += int(round(values.sum()))
         hospital = np.array([HOSPITALISED.get(c, 0.2) for c in self.codes])
         admitted = rng.binomial(counts, hospital[None, :])
-        fmt = self.spec.format["date_format"]
+        fmt = self.spec.format.date_format
         columns = self.empty_columns()
         for a, area in enumerate(self.areas):
             for j, code in enumerate(self.codes):

@@ -109,7 +109,7 @@ class EclairagePannes(FeedSimulator):
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
         spec = self.spec
-        fmt, decimal = spec.format["datetime_format"], spec.format["decimal"]
+        fmt, decimal = spec.format.datetime_format, spec.format.decimal
         lamps = self.world.ref.lamps
         columns = self.empty_columns()
         for outage in self.world.outages_repaired(day):

@@ -50,7 +50,7 @@ class EtablissementsScolaires(FeedSimulator):
 
     def period_columns(self, period: Period, rng: np.random.Generator, planted: Planted) -> dict[str, list[Any]]:
         schools = self.world.ref.schools
-        decimal = self.spec.format.get("decimal", ".")
+        decimal = self.spec.format.decimal
         # Public or private is a property of the school, not of the month: a stream of its own.
         status = self.stream(0).random(len(schools["id"])) < PRIVATE_SHARE
         columns = self.empty_columns()
@@ -58,7 +58,7 @@ class EtablissementsScolaires(FeedSimulator):
         lon_text = coord_text(schools["lon"], decimal)
         for i in range(len(schools["id"])):
             columns["uai"].append(uai(i))
-            columns["date_instantane"].append(period.start.strftime(self.spec.format["date_format"]))
+            columns["date_instantane"].append(period.start.strftime(self.spec.format.date_format))
             columns["nom"].append(str(schools["name"][i]))
             columns["type_etablissement"].append(TYPES[str(schools["level"][i])])
             columns["statut"].append("Privé" if status[i] else "Public")

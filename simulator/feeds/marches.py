@@ -51,7 +51,7 @@ class Marches(FeedSimulator):
 
     def period_columns(self, period: Period, rng: np.random.Generator, planted: Planted) -> dict[str, list[Any]]:
         spec = self.spec
-        date_format, decimal = spec.format["date_format"], spec.format.get("decimal", ".")
+        date_format, decimal = spec.format.date_format, spec.format.decimal
         columns = self.empty_columns()
         for day in period.days:
             for s in self.world.market_sessions(day):

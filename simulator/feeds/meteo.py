@@ -51,7 +51,7 @@ class MeteoHoraire(FeedSimulator):
         year = weather_year(self.seed, day.year)
         first = year.index(datetime(day.year, day.month, day.day))
         hours = slice(first, first + 24)
-        fmt = self.spec.format["datetime_format"]
+        fmt = self.spec.format.datetime_format
         number, name, lat, lon, alt = STATION
         columns = self.empty_columns()
         columns["num_poste"] = [number] * 24

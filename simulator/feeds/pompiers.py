@@ -67,7 +67,7 @@ class MarinsPompiersInterventions(FeedSimulator):
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
         spec = self.spec
-        fmt = spec.format["datetime_format"]
+        fmt = spec.format.datetime_format
         factor = np.array([daily_factor(day, WEEKEND_NIGHTS if c in WEEKEND else FLAT, SUMMER.get(c, 0.05)) for c in self.codes])
         means = DAILY_MEAN * scale * (self.shares * factor)[:, None] * self.hours
         points = day_points(self.world, FEED, day, rng, self.codes, means).sorted()

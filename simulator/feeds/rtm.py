@@ -72,7 +72,7 @@ class RtmFrequentation(FeedSimulator):
         mean = total * scale * noise * weights[:, None] * hour_share[None, :]
         mean = self._events(day, stations, weights, mean, scale)
         counts = rng.poisson(mean)
-        fmt = self.spec.format["datetime_format"]
+        fmt = self.spec.format.datetime_format
         stamps = [datetime(day.year, day.month, day.day, h).strftime(fmt) for h in SERVICE_HOURS]
         columns = self.empty_columns()
         for s, station in enumerate(stations):
@@ -138,7 +138,7 @@ class RtmIncidents(FeedSimulator):
         self.agents = [f"RTM{k}" for k in np.sort(pool)]
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
-        fmt, decimal = self.spec.format["datetime_format"], self.spec.format["decimal"]
+        fmt, decimal = self.spec.format.datetime_format, self.spec.format.decimal
         means = self.PER_DAY * scale * (DAY_FACTOR[day_kind(day)] * 0.3 + 0.7) * self.shares[:, None] * self.hours
         counts = rng.poisson(means)
         cat, hour = np.nonzero(counts)

@@ -75,7 +75,7 @@ class TelecomPresence(FeedSimulator):
         self._events(day, hours_utc, residents, visitors_fr, visitors_int)
         noise = rng.lognormal(0, 0.03, (3, *residents.shape))
         tables = [np.round(t * scale * e / 10) * 10 for t, e in zip((residents, visitors_fr, visitors_int), noise, strict=True)]
-        fmt = self.spec.format["datetime_format"]
+        fmt = self.spec.format.datetime_format
         stamps = [h.strftime(fmt) for h in hours_utc]
         codes = self.world.geo.codes
         q_count, h_count = residents.shape

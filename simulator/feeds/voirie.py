@@ -91,7 +91,7 @@ class VoirieChantiers(FeedSimulator):
 
     def period_columns(self, period: Period, rng: np.random.Generator, planted: Planted) -> dict[str, list[Any]]:
         spec = self.spec
-        date_format, decimal = spec.format["date_format"], spec.format["decimal"]
+        date_format, decimal = spec.format.date_format, spec.format.decimal
         columns = self.empty_columns()
         for day in period.days:
             permits = self.world.permits_issued(day)

@@ -61,7 +61,7 @@ def test_retention_deletes_the_bytes(tmp_path: Path) -> None:
     assert rows_before > 0
 
     # Pretend the whole window is past bronze retention (five years after its last day).
-    later = start + timedelta(days=4 + int(SPEC.retention["bronze_days"]))
+    later = start + timedelta(days=4 + int(SPEC.retention.bronze_days))
     report = apply_retention(settings, SPEC, today=later)
     assert report.landing_files_removed == 4 and landing_files(settings, SPEC) == []
     old_days = lake.read(path).to_pandas()
@@ -82,7 +82,7 @@ def test_retention_keeps_what_is_young(tmp_path: Path) -> None:
     report = apply_retention(settings, SPEC, today=today)
     kept = [SPEC.delivery_date(p.name) for p in landing_files(settings, SPEC)]
     assert report.landing_files_removed == 40 - len(kept)
-    assert min(kept) >= today - timedelta(days=int(SPEC.retention["landing_days"]))
+    assert min(kept) >= today - timedelta(days=int(SPEC.retention.landing_days))
     assert lake.read(bronze_path(settings, SPEC)).num_rows == rows  # bronze keeps five years
 
 

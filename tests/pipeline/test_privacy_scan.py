@@ -87,7 +87,7 @@ def _landing_text(pipeline_lake: PipelineLake) -> str:
         for path in sorted((pipeline_lake.settings.landing / name).glob("*")) if (pipeline_lake.settings.landing / name).is_dir() else []:
             data = path.read_bytes()
             try:
-                texts.append(data.decode(spec.format.get("encoding", "utf-8")))
+                texts.append(data.decode(spec.format.encoding))
             except UnicodeDecodeError:
                 texts.append(data.decode("cp1252", errors="replace"))  # the simulator's wrong-encoding file
     return "\n".join(texts)

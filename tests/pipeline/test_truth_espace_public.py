@@ -60,7 +60,7 @@ def test_market_complaints_per_session_are_recovered(effects_lake, source: str) 
 
 def test_conflicts_name_parties_by_code_and_stay_within_the_radius(effects_lake) -> None:
     conflicts = read_mart(effects_lake.settings, "espace_public_conflits")
-    radius = use_cases()["espace_public"].parameters["rayon_conflit_m"]
+    radius = use_cases()["espace_public"].parameters.rayon_conflit_m
     assert len(conflicts) > 0 and (conflicts["distance_m"] <= radius).all()
     markets = conflicts[conflicts["type_b"] == "marche"]
     assert markets["id_b"].str.fullmatch(r"MAR\d{3}").all()

@@ -63,10 +63,10 @@ def test_rain_effect_on_accidents_recovered(effects_lake) -> None:
 def test_lighting_outage_effect_recovered(effects_lake) -> None:
     """Night IRR in outage zones vs ``lighting_outage.night_multiplier`` (see module docstring)."""
     config = effects_lake.truth["effects"]["config"]["lighting_outage"]
-    params = use_cases()["securite_routiere"].parameters["pannes"]
+    params = use_cases()["securite_routiere"].parameters.pannes
     # The analysis must use the same zone and lamp rule as the planted effect, read from the truth.
-    assert params["rayon_m"] == config["radius_m"] and params["nb_min_points_lumineux"] == config["min_lamps"]
-    assert sorted(params["categories_police"]) == sorted(config["categories"]["police_mains_courantes"])
+    assert params.rayon_m == config["radius_m"] and params.nb_min_points_lumineux == config["min_lamps"]
+    assert sorted(params.categories_police) == sorted(config["categories"]["police_mains_courantes"])
     pannes = read_mart(effects_lake.settings, "securite_routiere_pannes_eclairage").set_index("source")
     for source, key in (("BAAC", "baac"), ("Police municipale", "police_mains_courantes")):
         row = pannes.loc[source]

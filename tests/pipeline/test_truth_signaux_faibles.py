@@ -62,14 +62,14 @@ def _revealed(burst: dict, counts: pd.DataFrame, n_days: int) -> bool:
 
 
 def _evaluate(effects_lake) -> dict:
-    cfg = use_cases()["signaux_faibles"].parameters["signaux_faibles"]
+    cfg = use_cases()["signaux_faibles"].parameters.signaux_faibles
     anomalies = read_mart(effects_lake.settings, "signaux_faibles_anomalies")
     counts = read_mart(effects_lake.settings, "signaux_faibles_comptages_jour")
     quality = read_mart(effects_lake.settings, "signaux_faibles_qualite_modele").set_index("indicateur")["valeur"]
     days = sorted(set(counts["jour"]))
     all_days = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
     first_scored = days[0] + timedelta(days=int(quality["jours_sans_score"]))
-    planted = [b for b in _bursts(effects_lake, all_days) if b["category"] in cfg["series"].get(b["feed"], [])]
+    planted = [b for b in _bursts(effects_lake, all_days) if b["category"] in cfg.series.get(b["feed"], [])]
     bursts = [b for b in planted if max(b["jours"]) >= first_scored]
     alerts = anomalies[anomalies["alerte"]]
     alert_keys = set(zip(alerts["flux"], alerts["code_quartier"], alerts["code_categorie"], alerts["jour"], strict=True))
@@ -86,7 +86,7 @@ def _evaluate(effects_lake) -> dict:
         "revealed": sum(revealed),
         "recall_revealed": sum(f for f, r in zip(found, revealed, strict=True) if r) / max(sum(revealed), 1),
         "false_alarms_per_1000": 1000 * false_alarms / scored_outside,
-        "declared_rate": float(cfg["taux_fausses_alertes_max_pour_mille"]),
+        "declared_rate": float(cfg.taux_fausses_alertes_max_pour_mille),
         "detail": [(b["feed"], b["quartier"], b["category"], b["start"], f, r) for b, f, r in zip(bursts, found, revealed, strict=True)],
     }
 
@@ -100,8 +100,8 @@ def test_planted_bursts_are_flagged_at_the_stated_false_alarm_rate(effects_lake)
 
 
 def test_no_alert_without_history_and_gold(effects_lake):
-    cfg = use_cases()["signaux_faibles"].parameters["signaux_faibles"]
+    cfg = use_cases()["signaux_faibles"].parameters.signaux_faibles
     anomalies = read_mart(effects_lake.settings, "signaux_faibles_anomalies")
-    assert not anomalies[anomalies["jours_historique"] < int(cfg["historique_min_jours"])]["alerte"].any()
+    assert not anomalies[anomalies["jours_historique"] < int(cfg.historique_min_jours)]["alerte"].any()
     for mart in SERVICES_MARTS:
         assert (effects_lake.settings.gold / mart / "_delta_log").is_dir(), mart

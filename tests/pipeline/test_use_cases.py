@@ -42,7 +42,7 @@ def test_every_use_case_publishes_a_model_card_with_its_evidence(pipeline_lake: 
         published = [m.name for m in uc.marts if m.published]
         assert set(card["publications"]) >= set(published)
         assert all(card["publications"][m] for m in published), f"{uc.name}: a mart has no publication record"
-        if uc.model_card.get("fit_quality_mart"):
+        if uc.model_card.fit_quality_mart:
             assert card["fit_quality"], f"{uc.name}: the fit-quality mart is empty"
             assert {"perimetre", "indicateur", "valeur", "unite", "commentaire"} <= set(card["fit_quality"][0])
 

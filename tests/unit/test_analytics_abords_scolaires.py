@@ -36,7 +36,7 @@ def _pair(incident: str, day: date, hhmm: str, uai: str = "0130001F", niveau: st
 
 
 def _covered(days: list[date]) -> pd.DataFrame:
-    rows = [{"source": s, "jour_local": d, "nb_lignes": 100} for s in PARAMS["categories"] for d in days]
+    rows = [{"source": s, "jour_local": d, "nb_lignes": 100} for s in PARAMS.categories for d in days]
     return pd.DataFrame(rows)
 
 
@@ -58,17 +58,17 @@ def test_day_type_follows_the_zone_b_calendar_and_public_holidays() -> None:
 
 def test_window_of_minute_tags_windows_and_other_daytime_hours() -> None:
     minutes = pd.Series([8 * 60, 8 * 60 + 44, 8 * 60 + 45, 16 * 60 + 15, 6 * 60, 19 * 60, 12 * 60])
-    out = m.window_of_minute(minutes, PARAMS["fenetres"], PARAMS["autres_heures"]).tolist()
+    out = m.window_of_minute(minutes, PARAMS.fenetres, PARAMS.autres_heures).tolist()
     assert out == ["entree", "entree", "autres_heures", "sortie", None, None, "mercredi_midi"]
 
 
 def test_other_hours_exclude_every_window() -> None:
     # 07:00-19:00 is 12 h, minus three 45-minute windows.
-    assert m.other_hours_duration(PARAMS["fenetres"], PARAMS["autres_heures"]) == pytest.approx(12 - 3 * 0.75)
+    assert m.other_hours_duration(PARAMS.fenetres, PARAMS.autres_heures) == pytest.approx(12 - 3 * 0.75)
 
 
 def test_wednesday_rules_per_level() -> None:
-    rules = PARAMS["fenetres_par_niveau"]
+    rules = PARAMS.fenetres_par_niveau
     assert not m.scheduled(rules, "ecole", 2, "entree")
     assert m.scheduled(rules, "college", 2, "mercredi_midi")
     assert not m.scheduled(rules, "college", 2, "sortie")
@@ -99,7 +99,7 @@ def test_near_incidents_apply_radius_categories_and_schedule() -> None:
 
 def test_radius_beyond_the_search_bound_is_refused() -> None:
     with pytest.raises(ValueError, match="300 m"):
-        m.near_incidents(pd.DataFrame([_pair("P1", SCHOOL_MONDAY, "08:10")]), {**PARAMS, "rayon_m": 400})
+        m.near_incidents(pd.DataFrame([_pair("P1", SCHOOL_MONDAY, "08:10")]), PARAMS.model_copy(update={"rayon_m": 400}))
 
 
 def test_excess_per_school_window_against_holidays() -> None:

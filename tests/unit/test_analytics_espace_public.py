@@ -45,7 +45,7 @@ def test_conflicts_keep_the_declared_radius_and_drop_unrestricted_works() -> Non
 def test_conflict_radius_beyond_the_search_bound_is_refused() -> None:
     empty = pd.DataFrame([_pair(START, ("chantier", "A", "ROUTE_BARREE"), ("marche", "M", "FORAIN"), 10.0, "08:00", "09:00")])
     with pytest.raises(ValueError, match="500 m"):
-        m.compute_conflicts({"int_espace_public__chevauchements": empty}, {**PARAMS, "rayon_conflit_m": 600})
+        m.compute_conflicts({"int_espace_public__chevauchements": empty}, PARAMS.model_copy(update={"rayon_conflit_m": 600}))
 
 
 def test_quartiers_count_conflicts_and_days() -> None:
@@ -60,14 +60,14 @@ def test_quartiers_count_conflicts_and_days() -> None:
 
 def _daily(levels: dict[date, int] | None = None) -> pd.DataFrame:
     rows = []
-    for source, cats in PARAMS["categories"].items():
+    for source, cats in PARAMS.categories.items():
         for d in DAYS:
             rows.append({"source": source, "jour_local": d, "code_categorie": cats[0], "nb_plaintes": (levels or {}).get(d, 100)})
     return pd.DataFrame(rows)
 
 
 def test_day_levels_are_relative_to_the_mean_of_covered_days() -> None:
-    levels = m.day_levels(_daily({DAYS[0]: 300}), PARAMS["categories"])["allo_mairie_demandes"]
+    levels = m.day_levels(_daily({DAYS[0]: 300}), PARAMS.categories)["allo_mairie_demandes"]
     assert levels.mean() == pytest.approx(1.0)
     assert levels.loc[DAYS[0]] == pytest.approx(3 * levels.loc[DAYS[1]])
 
@@ -100,7 +100,7 @@ def _works_inputs(during: int, before_after: int, restriction: str = "ROUTE_BARR
 def test_worksite_excess_against_the_same_place_before_and_after() -> None:
     # 20 active days with 30 complaints; 56 reference days with 28 complaints: 0.5 a day expected.
     inputs = _works_inputs(during=30, before_after=28)
-    levels = m.day_levels(inputs["int_espace_public__plaintes_jour"], PARAMS["categories"])["allo_mairie_demandes"]
+    levels = m.day_levels(inputs["int_espace_public__plaintes_jour"], PARAMS.categories)["allo_mairie_demandes"]
     strata = m.worksite_strata(inputs, PARAMS, "allo_mairie_demandes", levels)
     assert strata.iloc[0][["a", "b", "days_a"]].tolist() == [30, 28, 20]
     assert strata.iloc[0]["ta"] == pytest.approx(20) and strata.iloc[0]["tb"] == pytest.approx(56)

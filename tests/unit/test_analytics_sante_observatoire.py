@@ -24,7 +24,7 @@ def test_one_row_per_declared_feed_with_the_contract_columns() -> None:
 
 
 def test_a_daily_feed_delivered_yesterday_is_on_time_and_a_silent_one_is_late() -> None:
-    sla = float(feed("police_mains_courantes").delivery["freshness_sla_hours"])
+    sla = float(feed("police_mains_courantes").delivery.freshness_sla_hours)
     out = fraicheur_flux(
         _days([("police_mains_courantes", date(2026, 3, 9), 1, 0), ("csu_evenements", date(2026, 3, 1), 1, 0)]), {}, now=NOW
     ).set_index("flux")
@@ -44,7 +44,7 @@ def test_a_day_whose_only_delivery_was_rejected_does_not_count_as_delivered() ->
 
 
 def test_archive_layouts_are_never_late() -> None:
-    archives = [name for name, spec in feeds().items() if spec.delivery.get("freshness_sla_hours") is None]
+    archives = [name for name, spec in feeds().items() if spec.delivery.freshness_sla_hours is None]
     assert archives, "the BAAC 2005-2018 layouts are declared without SLA"
     out = fraicheur_flux(_days([]), {}, now=NOW).set_index("flux")
     assert set(out.loc[archives, "statut"]) == {"archive (sans délai attendu)"}

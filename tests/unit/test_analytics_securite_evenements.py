@@ -14,7 +14,9 @@ from orchestration.analytics.securite_evenements import baseline, doctrine, mode
 from orchestration.analytics.securite_evenements.parameters import parameters, segments
 from orchestration.core.catalog import use_cases
 
-PARAMS = use_cases()["securite_evenements"].parameters
+# As a dict, like the asset factory passes it to securite_evenements for now (see the temporary
+# adapter in orchestration/defs/transform/analytics.py; removed when that module reads its typed model).
+PARAMS = use_cases()["securite_evenements"].parameters.model_dump(mode="python")
 
 
 def params(**override) -> dict:

@@ -222,7 +222,7 @@ def test_outage_effects_filter_radius_lamps_categories_and_night() -> None:
 
 
 def test_outage_radius_above_intermediate_join_refused() -> None:
-    params = {**PARAMS, "pannes": {**PARAMS["pannes"], "rayon_m": 800}}
+    params = PARAMS.model_copy(update={"pannes": PARAMS.pannes.model_copy(update={"rayon_m": 800})})
     with pytest.raises(ValueError):
         sr.outage_effects(pd.DataFrame([_outage("A", 0.0, datetime(2026, 1, 10, 18), datetime(2026, 1, 11, 9))]),
                           pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), params)

@@ -10,12 +10,13 @@ import pytest
 
 from orchestration.analytics import signaux_faibles as sf
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.parameters import SignauxFaiblesParameters
 
 START = date(2026, 1, 5)
 QUARTIERS = ["1320101", "1320102", "1320103", "1320104"]
 
 
-def params(**overrides) -> dict:
+def params(**overrides) -> SignauxFaiblesParameters:
     cfg = {
         "series": {"police_mains_courantes": ["DEG", "VOL"]},
         "fenetre_reference_jours": 28,
@@ -28,7 +29,7 @@ def params(**overrides) -> dict:
         "injection": {"nombre": 5, "jours": 3, "multiplicateur": 6.0, "graine": 1},
     }
     cfg.update(overrides)
-    return {"signaux_faibles": cfg}
+    return SignauxFaiblesParameters.model_validate({"signaux_faibles": cfg})
 
 
 def steady(days: int = 40, rate: float = 2.0, seed: int = 0) -> pd.DataFrame:
@@ -145,7 +146,7 @@ def test_recall_counts_a_burst_flagged_on_one_day():
 
 
 def test_declared_parameters_are_complete():
-    cfg = use_cases()["signaux_faibles"].parameters["signaux_faibles"]
+    cfg = use_cases()["signaux_faibles"].parameters.signaux_faibles
     for key in ("series", "fenetre_reference_jours", "historique_min_jours", "fenetres_jours", "force_a_priori", "seuil_score", "nb_min_cas",
                 "taux_fausses_alertes_max_pour_mille", "injection"):
-        assert key in cfg
+        assert key in cfg.model_fields_set

@@ -10,16 +10,17 @@ import pytest
 
 from orchestration.analytics import vie_nocturne as vn
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.parameters import VieNocturneParameters
 
 START = date(2026, 1, 5)  # a Monday
 QUARTIERS = [f"13201{i:02d}" for i in range(1, 13)]
 HOT = "1320101"
 
 
-def params(**overrides) -> dict:
-    cfg = dict(use_cases()["vie_nocturne"].parameters["vie_nocturne"])
+def params(**overrides) -> VieNocturneParameters:
+    cfg = use_cases()["vie_nocturne"].parameters.vie_nocturne.model_dump()
     cfg.update(overrides)
-    return {"vie_nocturne": cfg}
+    return VieNocturneParameters.model_validate({"vie_nocturne": cfg})
 
 
 def simulate(days: int = 70, hot: float = 3.0, boost: float = 2.0, seed: int = 0, rain_factor: float = 1.0,
@@ -27,16 +28,16 @@ def simulate(days: int = 70, hot: float = 3.0, boost: float = 2.0, seed: int = 0
     """Hourly counts: every quartier has the same daytime level; HOT's night-life rate is x hot on
     weeknights and its excess x boost on Thursday-Saturday nights (the simulator's definition)."""
     rng = np.random.default_rng(seed)
-    cfg = params()["vie_nocturne"]
+    cfg = params().vie_nocturne
     rows = []
     for d in range(days):
         day = START + timedelta(days=d)
         for h in range(24):
-            night = h in cfg["heures_nuit"]
+            night = h in cfg.heures_nuit
             evening = vn.night_of(day, h)
-            weekend = vn.is_weekend_night(evening, cfg["soirs_fin_de_semaine"])
+            weekend = vn.is_weekend_night(evening, cfg.soirs_fin_de_semaine)
             for q in QUARTIERS:
-                base_day = 0.6 if h in cfg["heures_jour"] else 0.0
+                base_day = 0.6 if h in cfg.heures_jour else 0.0
                 if base_day:
                     n = int(rng.poisson(base_day))
                     if n:
@@ -174,7 +175,7 @@ def test_hour_profile_grain_and_hot_quartier():
     counts = simulate(days=90, hot=3.0, seed=6)
     profile = vn.hour_profile(counts, quartiers(), params(), no_events())
     assert list(profile.columns) == list(vn.PROFILE_COLUMNS)
-    assert len(profile) == len(QUARTIERS) * len(params()["vie_nocturne"]["heures_nuit"])
+    assert len(profile) == len(QUARTIERS) * len(params().vie_nocturne.heures_nuit)
     hot = profile[profile["code_quartier"] == HOT]
     assert (hot["irr"] > 1.5).mean() >= 0.7
     assert (profile["ic_bas"] <= profile["irr"]).all()

@@ -97,7 +97,7 @@ def test_every_use_case_with_sql_models_has_a_unit_test(manifest: dict[str, Any]
 def test_model_card_declared_for_every_use_case() -> None:
     for uc in use_cases().values():
         for key in ("model", "data", "cannot_say"):
-            assert str(uc.model_card.get(key, "")).strip(), f"{uc.name}: model_card.{key} missing"
-        fit = uc.model_card.get("fit_quality_mart")
+            assert str(getattr(uc.model_card, key)).strip(), f"{uc.name}: model_card.{key} missing"
+        fit = uc.model_card.fit_quality_mart
         if fit:
             assert fit in marts() and marts()[fit].published, f"{uc.name}: fit_quality_mart {fit} is not a published mart"

@@ -28,7 +28,7 @@ SPEC = feed(FEED)
 HEADERS = list(SPEC.source_headers)
 COL = {c.name: i for i, c in enumerate(SPEC.columns)}  # our column name -> position in a row
 CODES = set(SPEC.column("code_nature").codes or {})
-DATETIME_FORMAT = SPEC.format["datetime_format"]
+DATETIME_FORMAT = SPEC.format.datetime_format
 START = date(2026, 3, 23)  # two weeks around the spring DST change (29 March 2026)
 DAYS = 14
 # Row-level kinds the police feed can carry (it has no bounded number: no out_of_range).
@@ -61,12 +61,12 @@ def city() -> shapely.Geometry:
 
 def read_records(path: Path) -> list[list[str]]:
     """Header + data records, the way a plain reader sees them."""
-    with path.open(encoding=SPEC.format["encoding"], newline="") as handle:
-        return list(csv.reader(handle, delimiter=SPEC.format["separator"]))
+    with path.open(encoding=SPEC.format.encoding, newline="") as handle:
+        return list(csv.reader(handle, delimiter=SPEC.format.separator))
 
 
 def number(text: str) -> float:
-    return float(text.replace(SPEC.format["decimal"], "."))
+    return float(text.replace(SPEC.format.decimal, "."))
 
 
 def defects_by_line(truth: dict) -> dict[tuple[str, int], dict]:
@@ -128,7 +128,7 @@ def test_files_are_windows_latin1_exports_that_pandas_reads(run) -> None:
         assert raw.count(b"\n") == raw.count(b"\r\n")  # no bare line feed: one record per line
         assert "Récit".encode("latin-1") in raw.split(b"\r\n", 1)[0]
         frame = pd.read_csv(
-            path, sep=SPEC.format["separator"], encoding=SPEC.format["encoding"], dtype=str, keep_default_na=False,
+            path, sep=SPEC.format.separator, encoding=SPEC.format.encoding, dtype=str, keep_default_na=False,
             on_bad_lines="skip",  # malformed rows (dirt) are the only lines a reader must skip
         )
         assert list(frame.columns) == HEADERS
@@ -268,7 +268,7 @@ def test_zero_dirt_writes_the_same_rows_without_defects(tmp_path: Path) -> None:
 
 def test_planted_values_are_in_the_files_for_a_scanner_to_find(run) -> None:
     report, truth = run
-    text = "\n".join(p.read_text(encoding=SPEC.format["encoding"]) for p in report.files)
+    text = "\n".join(p.read_text(encoding=SPEC.format.encoding) for p in report.files)
     sections = truth["planted"]
     assert all(sections[k] for k in ("names", "phones", "plates", "emails", "agent_ids", "user_ids"))
     # What the patterns find in the police files was planted: a scanner using them has no blind spot.

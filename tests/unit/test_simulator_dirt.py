@@ -36,7 +36,7 @@ def test_truth_lists_every_kind_of_defect_with_its_place(dirty) -> None:
         assert d["file"] in names
         spec = feed(d["feed"])
         if d["kind"] in KINDS:
-            assert d["line"] >= (2 if spec.format["type"] == "csv" else 1) and d["record"] >= 0
+            assert d["line"] >= (2 if spec.format.type == "csv" else 1) and d["record"] >= 0
             assert d["column"] is None or d["column"] in {c.name for c in spec.columns}
         else:
             assert d["line"] is None and d["record"] is None
@@ -91,7 +91,7 @@ def test_file_level_defects_are_observable_on_the_files(dirty) -> None:
         path: Path = by_name[name]
         spec = feed(d["feed"])
         data = path.read_bytes()
-        encoding = spec.format["encoding"]
+        encoding = spec.format.encoding
         kind = d["kind"]
         if kind == "wrong_encoding":
             assert any(b > 0x7F for b in data)
@@ -106,20 +106,20 @@ def test_file_level_defects_are_observable_on_the_files(dirty) -> None:
             assert data and not data.endswith(b"\n")
             text = data.decode(encoding)
             last = text.splitlines()[-1]
-            if spec.format["type"] == "csv":
+            if spec.format.type == "csv":
                 header = text.splitlines()[0]
                 import csv
                 import io
 
-                fields = next(csv.reader(io.StringIO(last), delimiter=spec.format["separator"]))
-                assert len(fields) < len(next(csv.reader(io.StringIO(header), delimiter=spec.format["separator"])))
+                fields = next(csv.reader(io.StringIO(last), delimiter=spec.format.separator))
+                assert len(fields) < len(next(csv.reader(io.StringIO(header), delimiter=spec.format.separator)))
             else:
                 with pytest.raises(json.JSONDecodeError):
-                    json.loads(last if spec.format["type"] == "jsonl" else text)
+                    json.loads(last if spec.format.type == "jsonl" else text)
         elif kind in ("breaking_schema_change", "additive_schema_change"):
             header, records = read_file(path, spec)
             declared = _declared_sources(spec)
-            if spec.format["type"] != "csv":
+            if spec.format.type != "csv":
                 header = list(next(r.values for r in records if r.values))
             if kind == "breaking_schema_change":
                 renamed = spec.column(d["column"]).source

@@ -108,7 +108,7 @@ def _police(report) -> dict[str, np.ndarray]:
     spec = feed("police_mains_courantes")
     rows = [r.values for p in files_of(report, spec.name) for r in read_file(p, spec)[1]]
     return {
-        "when": np.array([datetime.strptime(r["Date et heure"], spec.format["datetime_format"]) for r in rows], dtype="datetime64[m]"),
+        "when": np.array([datetime.strptime(r["Date et heure"], spec.format.datetime_format) for r in rows], dtype="datetime64[m]"),
         "code": np.array([r["Code nature"] for r in rows]),
         "lat": np.array([float(r["Latitude"].replace(",", ".")) for r in rows]),
         "lon": np.array([float(r["Longitude"].replace(",", ".")) for r in rows]),

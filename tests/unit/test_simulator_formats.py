@@ -63,17 +63,17 @@ class Record:
 def read_file(path: Path, spec: FeedSpec) -> tuple[list[str], list[Record]]:
     """(header or keys, records) as the csv / json modules see the file."""
     fmt = spec.format
-    kind = fmt["type"]
+    kind = fmt.type
     if kind == "csv":
-        with path.open(encoding=fmt["encoding"], newline="") as handle:
-            reader = csv.reader(handle, delimiter=fmt["separator"])
+        with path.open(encoding=fmt.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=fmt.separator)
             header = next(reader)
             records = []
             for index, row in enumerate(reader):
                 values = dict(zip(header, row, strict=True)) if len(row) == len(header) else None
                 records.append(Record(reader.line_num, index, values, row))
         return header, records
-    text = path.read_text(encoding=fmt["encoding"])
+    text = path.read_text(encoding=fmt.encoding)
     if kind == "jsonl":
         records = []
         for index, line in enumerate(text.split("\n")[:-1]):
@@ -85,7 +85,7 @@ def read_file(path: Path, spec: FeedSpec) -> tuple[list[str], list[Record]]:
         keys = list(next((r.values for r in records if r.values), {}) or {})
         return keys, records
     document = json.loads(text)
-    items = document if fmt.get("records_path") is None else document[fmt["records_path"]]
+    items = document if fmt.records_path is None else document[fmt.records_path]
     # "line" of a JSON document's record = its 1-based number in the array (what ingestion reports).
     records = [Record(i + 1, i, item if isinstance(item, dict) else None, item) for i, item in enumerate(items)]
     keys = list(next((r.values for r in records if r.values), {}) or {})
@@ -97,7 +97,7 @@ def to_number(value: Any, spec: FeedSpec) -> float:
         raise ValueError("a boolean is not a number")
     if isinstance(value, (int, float)):
         return float(value)
-    return float(str(value).replace(spec.format.get("decimal", "."), "."))
+    return float(str(value).replace(spec.format.decimal, "."))
 
 
 def violations(values: dict[str, Any], spec: FeedSpec) -> set[str]:
@@ -112,7 +112,7 @@ def violations(values: dict[str, Any], spec: FeedSpec) -> set[str]:
             continue
         kind = column["type"]
         if kind in ("datetime", "date"):
-            fmt = column.get("datetime_format") or spec.format["date_format" if kind == "date" else "datetime_format"]
+            fmt = column.get("datetime_format") or (spec.format.date_format if kind == "date" else spec.format.datetime_format)
             try:
                 datetime.strptime(str(value), fmt)
             except ValueError:
@@ -241,8 +241,8 @@ def test_files_are_named_as_declared_and_readable_by_plain_readers(clean) -> Non
         assert all(r.values is not None for r in records), path.name
         assert by_file[path.name]["rows"] == len(records)
         data = path.read_bytes()
-        assert data.startswith(b"\xef\xbb\xbf") == (spec.format["encoding"] == "utf-8-sig")
-        if spec.format["type"] == "csv":
+        assert data.startswith(b"\xef\xbb\xbf") == (spec.format.encoding == "utf-8-sig")
+        if spec.format.type == "csv":
             assert data.endswith(b"\n") and data.count(b"\n") == len(records) + 1
 
 
@@ -282,13 +282,13 @@ def test_dates_of_clean_rows_fall_in_their_delivery_period(clean) -> None:
         if not event_time:
             continue
         column = next(c for c in raw(spec.name)["columns"] if c["name"] == event_time)
-        fmt = spec.format["date_format" if column["type"] == "date" else "datetime_format"]
+        fmt = spec.format.date_format if column["type"] == "date" else spec.format.datetime_format
         first, last = periods[path.name]
         for record in read_file(path, spec)[1]:
             stamp = datetime.strptime(record.values[column["source"]], fmt)
-            local = stamp if stamp.tzinfo is None or spec.format["timezone"] == "UTC" else stamp
+            local = stamp if stamp.tzinfo is None or spec.format.timezone == "UTC" else stamp
             day = local.date()
-            slack = 1 if spec.format["timezone"] == "UTC" or stamp.tzinfo else 0  # UTC hours of a local day
+            slack = 1 if spec.format.timezone == "UTC" or stamp.tzinfo else 0  # UTC hours of a local day
             assert (first - day).days <= slack and (day - last).days <= slack, (path.name, stamp)
             checked += 1
     assert checked > 10_000
@@ -316,8 +316,8 @@ def test_no_local_time_falls_in_the_hour_skipped_by_daylight_saving(tmp_path: Pa
     checked = 0
     for path in report.files:
         spec = feed(path.parent.name)
-        fmt = spec.format.get("datetime_format", "")
-        if spec.format.get("timezone") != "Europe/Paris" or "%z" in fmt or spec.format["type"] != "csv":
+        fmt = spec.format.datetime_format or ""
+        if spec.format.timezone != "Europe/Paris" or "%z" in fmt or spec.format.type != "csv":
             continue
         sources = [c.source for c in spec.columns if c.type == "datetime"]
         for record in read_file(path, spec)[1]:

@@ -13,7 +13,7 @@ def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["bronze", spec.name]),
         name="freshness",
-        description=f"Newest delivery of {spec.name} younger than its SLA ({spec.delivery.get('freshness_sla_hours')} h).",
+        description=f"Newest delivery of {spec.name} younger than its SLA ({spec.delivery.freshness_sla_hours} h).",
     )
     def check(observatoire: ObservatoireResource) -> dg.AssetCheckResult:
         state = freshness(observatoire.settings(), spec)

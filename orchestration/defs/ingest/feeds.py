@@ -45,7 +45,7 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             "owner": spec.owner,
             "legal_basis": spec.legal_basis,
             "natural_key": ", ".join(spec.natural_key),
-            "freshness_sla_hours": spec.delivery.get("freshness_sla_hours") or "none (archive)",
+            "freshness_sla_hours": spec.delivery.freshness_sla_hours or "none (archive)",
             "privacy": dg.MetadataValue.json({c.name: c.privacy for c in spec.columns}),
         },
         check_specs=[dg.AssetCheckSpec("no_rejected_delivery", asset=bronze_key(spec))],

@@ -1,0 +1,317 @@
+"""Typed declarations: one pydantic model per kind of YAML block under ``catalog/``.
+
+Every model refuses unknown keys (``extra="forbid"``) and is immutable (``frozen=True``), so a typo
+in a declaration fails at load time, naming the file and the key, instead of silently becoming a
+default somewhere downstream. Rules that tie several fields together (a natural key must be a
+column, a python mart needs ``compute`` and ``inputs``...) are validators here, next to the fields.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from orchestration.core.catalog.parameters import Parameters, parameters_model
+
+Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
+PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
+PUBLICATION_LEVELS = ("internal", "services", "open")
+
+
+class Declaration(BaseModel):
+    """Base of every catalog model: unknown keys refused, instances immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ColumnSpec(Declaration):
+    """One column as the partner sends it and as bronze stores it."""
+
+    source: str = Field(description="the partner's header / JSON key, verbatim")
+    name: str = Field(description="our column name in bronze (snake_case)")
+    type: Literal["string", "datetime", "float", "int", "date", "bool"]
+    privacy: Privacy
+    description: str
+    nullable: bool = False
+    restricted: bool = Field(False, description="allowed in bronze only (e.g. exact positions)")
+    pseudonym_scope: str | None = None
+    codes: dict[str, str] | None = Field(None, description="partner code -> label")
+    pattern: str | None = Field(None, description="regex every non-empty value matches")
+    # int | float: the declared bound is kept as written (an int stays an int).
+    min: int | float | None = None
+    max: int | float | None = None
+    datetime_format: str | None = Field(None, description="overrides the feed's format.datetime_format")
+
+    @model_validator(mode="after")
+    def _pseudonymised_needs_scope(self) -> ColumnSpec:
+        if self.privacy == "pseudonymise" and not self.pseudonym_scope:
+            raise ValueError(f"column {self.name!r}: pseudonymised columns need a pseudonym_scope")
+        return self
+
+
+class FeedFormat(Declaration):
+    """How a delivery is encoded (``format:`` block of a feed)."""
+
+    type: Literal["csv", "jsonl", "json"] = Field(
+        "csv", description="csv, jsonl (one JSON object per line) or json (an array, or an object holding it)"
+    )
+    encoding: str = Field("utf-8", description="e.g. latin-1, utf-8, utf-8-sig")
+    separator: str = Field(",", description="csv field separator")
+    decimal: str = Field(".", description="csv decimal mark")
+    datetime_format: str | None = Field(None, description="default strptime format of datetime columns")
+    date_format: str | None = Field(None, description="default strptime format of date columns")
+    timezone: str = Field("UTC", description="time zone of partner times (bronze stores UTC)")
+    records_path: str | None = Field(None, description="json only: the key of the object that holds the records")
+
+    @model_validator(mode="after")
+    def _records_path_is_json_only(self) -> FeedFormat:
+        if self.records_path is not None and self.type != "json":
+            raise ValueError(f"records_path only applies to format type json, not {self.type!r}")
+        return self
+
+
+class Delivery(Declaration):
+    """When and under which file names the partner delivers (``delivery:`` block of a feed)."""
+
+    cadence: Literal["hourly", "daily", "weekly", "monthly", "yearly"]
+    file_pattern: str = Field(description="regex of a delivery's file name, with a (?P<date>...) group")
+    date_format: str = Field(description="strptime format of the date group")
+    # Required but nullable: null says "archive layout, will never deliver again" explicitly.
+    freshness_sla_hours: int | None = Field(description="silent longer than this turns freshness red")
+
+    @field_validator("file_pattern")
+    @classmethod
+    def _pattern_has_date_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regex: {exc}") from exc
+        if "date" not in compiled.groupindex:
+            raise ValueError("needs a (?P<date>...) group")
+        return value
+
+
+class Retention(Declaration):
+    """How long raw files and bronze rows are kept."""
+
+    landing_days: int
+    bronze_days: int
+
+
+class FeedSpec(Declaration):
+    """A partner feed declaration (see ``catalog/feeds/*.yaml``)."""
+
+    name: str
+    title: str
+    description: str
+    owner: str
+    legal_basis: str
+    format: FeedFormat
+    delivery: Delivery
+    natural_key: tuple[str, ...]
+    partition_by: str
+    retention: Retention
+    columns: tuple[ColumnSpec, ...]
+    contact_role: str = ""
+    event_time: str | None = Field(None, description="column whose local day is the partition (default: first datetime)")
+    checks: tuple[str, ...] = Field((), description="named row checks needing code, e.g. inside_city")
+
+    @field_validator("description", "legal_basis", mode="before")
+    @classmethod
+    def _strip_text(cls, value: Any) -> Any:
+        return _stripped(value)
+
+    @model_validator(mode="after")
+    def _columns_agree(self) -> FeedSpec:
+        names = [c.name for c in self.columns]
+        for key in self.natural_key:
+            if key not in names:
+                raise ValueError(f"natural key {key!r} is not a column")
+        if self.partition_by in names:
+            clash = self.column(self.partition_by)
+            if clash.type != "date" or self.event_time != self.partition_by:
+                raise ValueError(
+                    f"column {self.partition_by!r} clashes with the partition column; rename it, "
+                    f"or make it the feed's date column (type date and event_time: {self.partition_by})"
+                )
+        if self.event_time and self.event_time not in names:
+            raise ValueError(f"event_time {self.event_time!r} is not a column")
+        return self
+
+    @property
+    def event_column(self) -> ColumnSpec | None:
+        """The datetime/date column that dates a row (its local day becomes the partition).
+
+        ``None`` for feeds whose rows carry no date of their own (BAAC ``lieux``, ``usagers``...):
+        their partition is the day the delivery covers, read from the file name.
+        """
+        if self.event_time:
+            return self.column(self.event_time)
+        for col in self.columns:
+            if col.type in ("datetime", "date"):
+                return col
+        return None
+
+    @property
+    def kept_columns(self) -> tuple[ColumnSpec, ...]:
+        """Columns that reach bronze (every treatment but ``drop``)."""
+        return tuple(c for c in self.columns if c.privacy != "drop")
+
+    def column(self, name: str) -> ColumnSpec:
+        """The declared column called ``name`` (KeyError if there is none)."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    def bronze_name(self, column: ColumnSpec) -> list[str]:
+        """Bronze columns a kept column yields: itself, plus ``<name>_libelle`` for coded columns."""
+        return [column.name, f"{column.name}_libelle"] if column.codes else [column.name]
+
+    @property
+    def source_headers(self) -> tuple[str, ...]:
+        """The partner's headers, in declared order."""
+        return tuple(c.source for c in self.columns)
+
+    @property
+    def file_regex(self) -> re.Pattern[str]:
+        """The compiled ``delivery.file_pattern``."""
+        return re.compile(self.delivery.file_pattern)
+
+    def delivery_date(self, file_name: str) -> date | None:
+        """The day a delivery covers, read from its file name; ``None`` if the name is not ours."""
+        match = self.file_regex.fullmatch(file_name)
+        if not match:
+            return None
+        try:
+            return datetime.strptime(match["date"], self.delivery.date_format).date()
+        except ValueError:
+            return None
+
+    def file_name(self, day: date) -> str:
+        """The file name the partner uses for ``day`` (inverse of :meth:`delivery_date`)."""
+        stamp = day.strftime(self.delivery.date_format)
+        return re.sub(r"\(\?P<date>[^)]*\)", stamp, self.delivery.file_pattern).replace("\\", "")
+
+
+class OpenDataset(Declaration):
+    """A dataset published on the open-data portal from one mart (``open_data:`` of a use case)."""
+
+    dataset: str
+    title: str
+    description: str
+    from_mart: str
+    spatial_level: Literal["quartier", "arrondissement"]
+    temporal_level: Literal["day", "month"]
+    count_column: str
+    output_count_column: str
+    category_column: str
+    total_label: str
+    licence: dict[str, str]
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _strip_text(cls, value: Any) -> Any:
+        return _stripped(value)
+
+
+class MartSpec(Declaration):
+    """One mart of a use case: how it is built and how far it is published.
+
+    ``built_by`` is ``dbt`` (a model under ``dbt_project/models/marts/<use_case>/``) or ``python``
+    (a Dagster asset running ``compute`` on the dbt models named in ``inputs``). Every mart has a
+    Great Expectations suite ``quality/suites/<name>.py`` that gates it; ``internal`` marts are
+    gated but never leave the build database, ``services`` and ``open`` ones go to gold.
+    """
+
+    name: str
+    publication: Literal["internal", "services", "open"]
+    source_feeds: tuple[str, ...] = ()
+    use_case: str = Field(description="the declaring use case (filled in by the loader, not written in YAML)")
+    built_by: Literal["dbt", "python"] = "dbt"
+    compute: str | None = Field(None, description='"module:function" for python marts')
+    inputs: tuple[str, ...] = Field((), description="dbt models a python mart reads")
+    date_column: str | None = Field(None, description="the column the publication's data window is read from")
+    description: str = ""
+    # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title, filter}.
+    display: tuple[dict[str, Any], ...] = ()
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        return " ".join(str(value).split()) if value is not None else value
+
+    @model_validator(mode="after")
+    def _python_mart_has_compute(self) -> MartSpec:
+        if self.built_by == "python" and not (self.compute and self.inputs):
+            raise ValueError(f"mart {self.name!r}: a python mart needs `compute` and `inputs`")
+        return self
+
+    @property
+    def published(self) -> bool:
+        """True for marts that leave the build database (``services`` and ``open``)."""
+        return self.publication != "internal"
+
+
+class ModelCard(Declaration):
+    """Evidence for the analyst: the model, its data, what it cannot say, its fit-quality mart."""
+
+    model: str = Field(description="the method, in French, for people")
+    data: str = Field(description="the data it uses and its window")
+    cannot_say: str = Field(description="the limits of what it shows")
+    fit_quality_mart: str | None = Field(None, description="the mart holding the fit-quality rows")
+
+
+class UseCase(Declaration):
+    """A use-case declaration (see ``catalog/use_cases/*.yaml``)."""
+
+    name: str
+    title: str
+    purpose: str
+    owner: str
+    decision_questions: tuple[str, ...]
+    allowed_roles: tuple[str, ...]
+    retention_days: int
+    marts: tuple[MartSpec, ...]
+    open_data: tuple[OpenDataset, ...] = ()
+    model_card: ModelCard
+    # Declared rules the analytics read: the use case's own model (see parameters.py).
+    parameters: Parameters = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+
+    @field_validator("purpose", mode="before")
+    @classmethod
+    def _strip_text(cls, value: Any) -> Any:
+        return _stripped(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _marts_know_their_use_case(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("marts"), list):
+            data = {**data, "marts": [{**m, "use_case": data.get("name")} if isinstance(m, dict) else m for m in data["marts"]]}
+        return data
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _typed_parameters(cls, value: Any, info: ValidationInfo) -> Any:
+        # The model is chosen by use-case name; pydantic reports its errors under ``parameters.``.
+        if isinstance(value, Parameters):
+            return value
+        return parameters_model(str(info.data.get("name", ""))).model_validate(value if value is not None else {})
+
+    @model_validator(mode="after")
+    def _marts_agree(self) -> UseCase:
+        names = [m.name for m in self.marts]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"mart names declared twice: {repeated}")
+        fit = self.model_card.fit_quality_mart
+        if fit and fit not in names:
+            raise ValueError(f"model_card.fit_quality_mart {fit!r} is not a mart of this use case")
+        return self
