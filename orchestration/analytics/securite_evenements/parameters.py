@@ -1,8 +1,8 @@
 """The declared rules of the events-security use case, typed once at the boundary.
 
-:func:`parameters` is the only place that reads the raw ``parameters`` mapping of
-``orchestration/core/catalog/use_cases/securite_evenements.yaml``; every other module reads the
-typed :class:`Params`. Two declared values are not read because the code implements only one
+:func:`parameters` is the only place that turns the declaration of
+``orchestration/core/catalog/use_cases/securite_evenements.yaml`` (typed by the catalog) into the
+hashable :class:`Params` every other module reads. Two declared values are not read because the code implements only one
 choice: ``doctrine.arrondi`` (agents and barriers are always rounded up) and
 ``backtest.methode`` (the backtest is always a rolling origin).
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from orchestration.core.catalog.parameters import SecuriteEvenementsParameters
 
 
 @dataclass(frozen=True)
@@ -50,37 +52,39 @@ class Params:
     doctrine: Doctrine
 
 
-def parameters(raw: Mapping[str, Any]) -> Params:
-    """The use case's declared ``parameters`` mapping -> :class:`Params` (the only raw reads)."""
-    window = raw["fenetre"]
-    base = raw["baseline"]
-    model = raw["modele"]
-    doctrine = raw["doctrine"]
+def parameters(raw: SecuriteEvenementsParameters | Mapping[str, Any]) -> Params:
+    """The use case's declared parameters -> :class:`Params`, the hashable memo-key form.
+
+    The declaration arrives typed (:class:`SecuriteEvenementsParameters`, validated by the catalog);
+    a plain mapping (unit tests) is validated through the same model first.
+    """
+    d = raw if isinstance(raw, SecuriteEvenementsParameters) else SecuriteEvenementsParameters.model_validate(raw)
+    doctrine = d.doctrine
     return Params(
-        rayon_m=float(raw["rayon_m"]),
-        heures_avant=int(window["heures_avant"]),
-        heures_apres=int(window["heures_apres"]),
-        semaines_reference=int(base["semaines_reference"]),
-        semaines_recherche=int(base["semaines_recherche"]),
-        poids_moyenne_horaire=float(base["poids_moyenne_horaire"]),
-        seuil_multi_jours_h=float(window["seuil_multi_jours_h"]),
-        seuil_pluie_mm=float(model["seuil_pluie_mm"]),
-        penalite_type=float(model["penalite_type"]),
-        penalite_autres=float(model["penalite_autres"]),
-        niveau_intervalle=float(model["niveau_intervalle"]),
-        backtest_entrainement_jours=int(raw["backtest"]["entrainement_min_jours"]),
-        backtest_pas_jours=int(raw["backtest"]["pas_jours"]),
+        rayon_m=float(d.rayon_m),
+        heures_avant=d.fenetre.heures_avant,
+        heures_apres=d.fenetre.heures_apres,
+        semaines_reference=d.baseline.semaines_reference,
+        semaines_recherche=d.baseline.semaines_recherche,
+        poids_moyenne_horaire=float(d.baseline.poids_moyenne_horaire),
+        seuil_multi_jours_h=float(d.fenetre.seuil_multi_jours_h),
+        seuil_pluie_mm=d.modele.seuil_pluie_mm,
+        penalite_type=d.modele.penalite_type,
+        penalite_autres=d.modele.penalite_autres,
+        niveau_intervalle=d.modele.niveau_intervalle,
+        backtest_entrainement_jours=d.backtest.entrainement_min_jours,
+        backtest_pas_jours=d.backtest.pas_jours,
         doctrine=Doctrine(
-            sources_agents=tuple(str(s) for s in doctrine["sources_agents"]),
-            source_secours=str(doctrine["source_secours"]),
-            agents_par_fait_attendu=float(doctrine["agents_par_fait_attendu"]),
-            agents_min_pour_1000=float(doctrine["agents_min_pour_1000"]),
-            presence_avant_h=int(doctrine["presence_avant_h"]),
-            presence_apres_h=int(doctrine["presence_apres_h"]),
-            barrieres_pour_1000=float(doctrine["barrieres_pour_1000"]),
-            barrieres_min_par_lieu=float(doctrine["barrieres_min_par_lieu"]),
-            barrieres_pose_h=int(doctrine["barrieres_pose_h"]),
-            barrieres_depose_h=int(doctrine["barrieres_depose_h"]),
+            sources_agents=tuple(doctrine.sources_agents),
+            source_secours=doctrine.source_secours,
+            agents_par_fait_attendu=float(doctrine.agents_par_fait_attendu),
+            agents_min_pour_1000=float(doctrine.agents_min_pour_1000),
+            presence_avant_h=doctrine.presence_avant_h,
+            presence_apres_h=doctrine.presence_apres_h,
+            barrieres_pour_1000=float(doctrine.barrieres_pour_1000),
+            barrieres_min_par_lieu=float(doctrine.barrieres_min_par_lieu),
+            barrieres_pose_h=doctrine.barrieres_pose_h,
+            barrieres_depose_h=doctrine.barrieres_depose_h,
         ),
     )
 

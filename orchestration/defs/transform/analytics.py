@@ -23,11 +23,6 @@ def build_python_mart(spec: MartSpec) -> dg.AssetsDefinition:
     """The asset ``marts/<name>`` that runs ``spec.compute`` on ``spec.inputs``."""
     assert spec.compute is not None
     params = use_cases()[spec.use_case].parameters
-    # TEMPORARY ADAPTER (issue 9, catalog helper; the coordinator removes it at merge): the analytics
-    # of securite_evenements still read their parameters as a dict while another helper splits that
-    # module; give them the declaration as it reads today. Every other use case gets its typed model.
-    if spec.use_case == "securite_evenements":
-        params = params.model_dump(mode="python")  # type: ignore[assignment]
 
     @dg.asset(
         key=["marts", spec.name],
