@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
+from orchestration.core.catalog.mart_schema import MartColumn, check_shape
+
 CATALOG_DIR = Path(__file__).resolve().parent
 Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
 PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
@@ -154,6 +156,9 @@ class MartSpec:
     description: str = ""
     # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title, filter}.
     display: tuple[dict[str, Any], ...] = ()
+    # The mart's shape, declared once (see mart_schema.py): the columns identifying a row, and every column.
+    grain: tuple[str, ...] = ()
+    columns: tuple[MartColumn, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -251,6 +256,9 @@ def _mart_from_dict(use_case: str, data: dict[str, Any]) -> MartSpec:
         raise CatalogError(f"{use_case}.{data['name']}: a python mart needs `compute` and `inputs`")
     if built_by not in ("dbt", "python"):
         raise CatalogError(f"{use_case}.{data['name']}: built_by must be dbt or python")
+    grain = tuple(data.get("grain", ()))
+    columns = tuple(MartColumn(**c) for c in data.get("columns", ()))
+    check_shape(f"{use_case}.{data['name']}", grain, columns)
     return MartSpec(
         name=data["name"],
         publication=data["publication"],
@@ -262,6 +270,8 @@ def _mart_from_dict(use_case: str, data: dict[str, Any]) -> MartSpec:
         date_column=data.get("date_column"),
         description=" ".join(str(data.get("description", "")).split()),
         display=tuple(data.get("display", ())),
+        grain=grain,
+        columns=columns,
     )
 
 
