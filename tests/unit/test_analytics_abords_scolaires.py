@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.analytics import abords_scolaires as m
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import column_names
 
 PARAMS = use_cases()["abords_scolaires"].parameters
 # Monday 2 March 2026 (classes) and Monday 16 February 2026 (zone-B winter holidays).
@@ -163,7 +164,7 @@ def test_double_difference_cancels_a_time_of_day_effect() -> None:
 def test_effects_contract_dtypes() -> None:
     out = m.compute_effects(_inputs([_pair("P1", SCHOOL_MONDAY, "08:10"), _pair("H1", HOLIDAY_MONDAY, "08:10")],
                                     [SCHOOL_MONDAY, HOLIDAY_MONDAY]), PARAMS)
-    assert list(out.columns) == m.EFFECT_COLUMNS
+    assert list(out.columns) == column_names("abords_scolaires_effets")
     assert out["nb_incidents_expose"].dtype == "int64" and out["rapport_taux"].dtype == "float64"
     assert isinstance(out["debut"].iloc[0], date)
     assert not out.duplicated(["source", "niveau", "fenetre", "reference"]).any()
