@@ -124,7 +124,9 @@ def labels(mart: str | MartSpec) -> dict[str, str]:
 def _as_date(value: Any) -> date | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
-    if isinstance(value, date):  # a datetime is a date too: kept as is, as the old helpers did
+    if isinstance(value, datetime):  # a Timestamp is a date too, but DuckDB would store a TIMESTAMP
+        return value.date()
+    if isinstance(value, date):
         return value
     return pd.Timestamp(value).date()
 
