@@ -26,9 +26,23 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import parse_day, parse_timestamp
+from orchestration.core.catalog import UseCase, use_cases
+from orchestration.core.catalog.mart_schema import column_names
 from orchestration.core.settings import REFERENCE_DIR, Settings, load_settings
 
-MART = "incidents_quartier_jour"
+
+def overview_use_case() -> UseCase:
+    """The use case the overview page (``/observatoire``) shows: the one whose published marts
+    declare no ``display`` views (every other use case gets its generic page at ``/<use_case>``)."""
+    found = [uc for uc in use_cases().values() if any(m.published for m in uc.marts)
+             and not any(m.display for m in uc.marts if m.published)]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one use case without display views for the overview page, found {[u.name for u in found]}")
+    return found[0]
+
+
+# The overview page's mart: the first published mart of that use case, as declared in the catalog.
+MART = next(m.name for m in overview_use_case().marts if m.published)
 NO_DATA_MESSAGE = "Aucune donnée publiée pour l'instant : lancez `make demo`"
 QUARTIERS_GEOJSON = REFERENCE_DIR / "quartiers-marseille.geojson"
 QUARTIERS_ATTRIBUTION = (
@@ -36,9 +50,9 @@ QUARTIERS_ATTRIBUTION = (
     "Licence Ouverte 2.0 (Etalab)."
 )
 
-# Columns the gold mart must carry; anything else is a broken publication, shown as an error
-# rather than as a half-drawn page.
-GOLD_COLUMNS = ("jour", "code_quartier", "nom_quartier", "arrondissement", "categorie", "nb_incidents")
+# Columns the gold mart must carry (its declaration); anything else is a broken publication,
+# shown as an error rather than as a half-drawn page.
+GOLD_COLUMNS = tuple(column_names(MART))
 OPEN_DATA_COLUMNS = ("arrondissement", "nom_arrondissement", "mois", "categorie", "nb_interventions", "diffusion")
 
 # Simplification tolerance for the quartier polygons, in degrees (~10 m at Marseille's latitude):

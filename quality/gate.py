@@ -29,8 +29,14 @@ def _quiet_context() -> Any:
 
 
 def validate_mart(mart: str, frame: pd.DataFrame) -> GateResult:
-    """Run ``quality.suites.<mart>`` on ``frame`` and summarise the outcome."""
+    """Run the mart's generic expectations, then ``quality.suites.<mart>``, on ``frame``; summarise the outcome.
+
+    The generic part (column set, not-null, grain, type families) comes from the mart's declared
+    columns (:mod:`quality.generic`); the suite module holds only the mart's domain rules.
+    """
     import great_expectations as gx
+
+    from quality.generic import generic_expectations  # imports GE (~3 s): only when a gate runs
 
     suite_module = importlib.import_module(f"quality.suites.{mart}")
     context = _quiet_context()
@@ -38,7 +44,7 @@ def validate_mart(mart: str, frame: pd.DataFrame) -> GateResult:
     asset = source.add_dataframe_asset(name=mart)
     batch_definition = asset.add_batch_definition_whole_dataframe(f"{mart}_batch")
     suite = context.suites.add(gx.ExpectationSuite(name=mart))
-    for expectation in suite_module.expectations():
+    for expectation in [*generic_expectations(mart), *suite_module.expectations()]:
         suite.add_expectation(expectation)
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{mart}_gate", data=batch_definition, suite=suite)

@@ -32,11 +32,11 @@ from apps.published import (
     load_gate_result,
     load_mart_publication,
     load_quartiers_geojson,
+    overview_use_case,
 )
-from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import labels
 from orchestration.core.settings import ConfigurationError
 
-USE_CASE = "tranquillite_publique"
 GATE_OK = "Contrôle qualité réussi"
 
 
@@ -105,10 +105,10 @@ def _legend(maximum: int) -> None:
 
 def render() -> None:
     """Draw the page."""
-    use_case = use_cases().get(USE_CASE)
+    use_case = overview_use_case()
+    label = labels(MART)  # French column labels, declared with the mart
     st.title("Observatoire de la tranquillité publique")
-    if use_case is not None:
-        st.caption(use_case.purpose)
+    st.caption(use_case.purpose)
 
     try:
         publication = load_mart_publication(MART)
@@ -146,13 +146,13 @@ def render() -> None:
             key=f"periode-{publication.window_start}-{publication.window_end}",
         )
         categories = st.multiselect(
-            "Catégorie",
+            label["categorie"],
             options=sorted(table["categorie"].dropna().unique().tolist()),
             placeholder="Toutes les catégories",
             key="categories",
         )
         arrondissements = st.multiselect(
-            "Arrondissement",
+            label["arrondissement"],
             options=sorted(table["arrondissement"].dropna().unique().tolist()),
             format_func=lambda code: f"{arrondissement_label(code)} arrondissement",
             placeholder="Tous les arrondissements",
@@ -165,7 +165,7 @@ def render() -> None:
     days = (end - start).days + 1
 
     col_total, col_quartiers, col_daily, col_fresh = st.columns(4)
-    col_total.metric("Incidents", fr_int(total), help=f"Du {fr_date(start)} au {fr_date(end)}, filtres appliqués.")
+    col_total.metric(label["nb_incidents"], fr_int(total), help=f"Du {fr_date(start)} au {fr_date(end)}, filtres appliqués.")
     col_quartiers.metric("Quartiers concernés", fr_int(len(counts)), help="Quartiers avec au moins un incident.")
     col_daily.metric("Moyenne par jour", f"{total / days:.1f}".replace(".", ","))
     col_fresh.metric(

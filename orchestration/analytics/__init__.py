@@ -11,8 +11,7 @@ touches the build database.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,25 +49,3 @@ def write_mart(build_db: Path, name: str, frame: pd.DataFrame) -> int:
         return int(con.sql(f"select count(*) from marts.{name}").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
-
-
-def typed_frame(
-    frame: pd.DataFrame, columns: Sequence[str], ints: Sequence[str] = (), strs: Sequence[str] = (), dates: Sequence[str] = ()
-) -> pd.DataFrame:
-    """Stable dtypes for a mart's contract: int64 counts, str labels, date objects, float64 otherwise.
-
-    An empty input keeps the same dtypes, so an empty mart has the contract of a full one.
-    """
-    out = frame[list(columns)].copy()
-    for col in columns:
-        if col in ints:
-            out[col] = out[col].astype("int64")
-        elif col in strs:
-            out[col] = out[col].astype(str)
-        elif col in dates:
-            out[col] = pd.Series(
-                [d if isinstance(d, date) or d is None else pd.Timestamp(d).date() for d in out[col]], index=out.index, dtype=object
-            )
-        else:
-            out[col] = out[col].astype("float64")
-    return out.reset_index(drop=True)

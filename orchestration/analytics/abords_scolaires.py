@@ -29,9 +29,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, rate_ratio
 from orchestration.core.catalog.parameters import AbordsScolairesParameters
+from orchestration.core.catalog.mart_schema import column_names, conform
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 ALL_LEVELS = "tous"
@@ -39,17 +39,6 @@ ALL_WINDOWS = "toutes"
 ALL_SOURCES = "ensemble"
 OTHER_HOURS = "autres_heures"
 
-EFFECT_COLUMNS = [
-    "source", "niveau", "fenetre", "reference", "nb_incidents_expose", "exposition_expose", "unite_exposition",
-    "nb_incidents_reference", "exposition_reference", "rapport_taux", "ic_bas", "ic_haut",
-    "exces_par_etablissement_creneau", "exces_ic_bas", "exces_ic_haut", "debut", "fin",
-]
-QUARTIER_COLUMNS = [
-    "code_quartier", "nom_quartier", "nb_etablissements", "nb_incidents_creneaux_classe", "nb_creneaux_classe",
-    "taux_pour_100_creneaux_classe", "nb_incidents_creneaux_vacances", "nb_creneaux_vacances",
-    "taux_pour_100_creneaux_vacances", "exces_pour_100_creneaux", "debut", "fin",
-]
-FIT_COLUMNS = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
 
 
 # --- calendar ------------------------------------------------------------------------------------
@@ -266,12 +255,11 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesP
                              "nb_incidents_reference": b, "exposition_reference": tb, "rapport_taux": did[0],
                              "ic_bas": did[1], "ic_haut": did[2], "exces_par_etablissement_creneau": ex3,
                              "exces_ic_bas": math.nan, "exces_ic_haut": math.nan})
-    frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=column_names("abords_scolaires_effets"))
     # An undefined ratio (no event on one side) is published as empty, never as 0 or infinity.
     undefined = frame["rapport_taux"].isna()
     frame.loc[undefined, ["ic_bas", "ic_haut"]] = math.nan
-    return typed_frame(frame, EFFECT_COLUMNS, ints=["nb_incidents_expose", "nb_incidents_reference"],
-                  strs=["source", "niveau", "fenetre", "reference", "unite_exposition"], dates=["debut", "fin"])
+    return conform(frame, "abords_scolaires_effets")
 
 
 def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
@@ -304,9 +292,8 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: AbordsScolaire
                      "taux_pour_100_creneaux_classe": rate["classe"], "nb_incidents_creneaux_vacances": n["vacances"],
                      "nb_creneaux_vacances": t["vacances"], "taux_pour_100_creneaux_vacances": rate["vacances"],
                      "exces_pour_100_creneaux": rate["classe"] - rate["vacances"], "debut": first, "fin": last})
-    frame = pd.DataFrame(rows, columns=QUARTIER_COLUMNS)
-    return typed_frame(frame, QUARTIER_COLUMNS, ints=["nb_etablissements", "nb_incidents_creneaux_classe", "nb_incidents_creneaux_vacances"],
-                  strs=["code_quartier", "nom_quartier"], dates=["debut", "fin"])
+    frame = pd.DataFrame(rows, columns=column_names("abords_scolaires_quartiers"))
+    return conform(frame, "abords_scolaires_quartiers")
 
 
 def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
@@ -350,10 +337,10 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: AbordsScolai
         if len(daily) > 1 and daily.mean() > 0:
             rows.append((source, "dispersion_comptes_journaliers", float(daily.var() / daily.mean()), "variance / moyenne",
                          "Comptes par jour de classe (hors mercredi) dans les créneaux ; ~1 si Poisson, >1 : intervalles trop étroits."))
-    frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=column_names("abords_scolaires_qualite"))
     # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
     frame = frame[np.isfinite(frame["valeur"].astype(float))]
-    return typed_frame(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
+    return conform(frame, "abords_scolaires_qualite")
 
 
 __all__ = ["compute_effects", "compute_fit_quality", "compute_quartiers", "day_type", "window_of_minute"]

@@ -26,25 +26,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from orchestration.analytics import typed_frame
 from orchestration.analytics.stats import Z95, mantel_haenszel_rate_ratio
 from orchestration.core.catalog.parameters import EspacePublicParameters
+from orchestration.core.catalog.mart_schema import column_names, conform
 
 ALL_SOURCES = "ensemble"
 ALL = "tous"
 
-CONFLICT_COLUMNS = [
-    "jour", "type_conflit", "type_a", "id_a", "detail_a", "type_b", "id_b", "detail_b", "code_quartier",
-    "distance_m", "heure_debut_chevauchement", "heure_fin_chevauchement",
-]
-EFFECT_COLUMNS = [
-    "objet", "source", "sous_groupe", "nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "exposition_actif",
-    "nb_plaintes_reference", "exposition_reference", "rapport_taux", "ic_bas", "ic_haut", "exces_par_jour_actif",
-    "exces_ic_bas", "exces_ic_haut", "debut", "fin",
-]
-QUARTIER_COLUMNS = ["code_quartier", "nb_conflits", "nb_jours_avec_conflit", "nb_conflits_chantier_marche",
-                    "nb_conflits_chantier_evenement", "nb_conflits_evenement_marche", "debut", "fin"]
-FIT_COLUMNS = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
 
 
 def _as_dates(values: pd.Series) -> pd.Series:
@@ -85,9 +73,9 @@ def compute_conflicts(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPa
             "24:00" if pd.Timestamp(e).date() > pd.Timestamp(d).date() else pd.Timestamp(e).strftime("%H:%M")
             for d, e in zip(kept["jour"], kept["fin_chevauchement"], strict=True)
         ],
-    }, columns=CONFLICT_COLUMNS)
+    }, columns=column_names("espace_public_conflits"))
     frame = frame.sort_values(["jour", "type_conflit", "id_a", "id_b"]).reset_index(drop=True)
-    return typed_frame(frame, CONFLICT_COLUMNS, strs=[c for c in CONFLICT_COLUMNS if c not in ("jour", "distance_m")], dates=["jour"])
+    return conform(frame, "espace_public_conflits")
 
 
 def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
@@ -102,9 +90,8 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPa
                      "nb_conflits_chantier_marche": int(kinds.get("chantier-marche", 0)),
                      "nb_conflits_chantier_evenement": int(kinds.get("chantier-evenement", 0)),
                      "nb_conflits_evenement_marche": int(kinds.get("evenement-marche", 0)), "debut": first, "fin": last})
-    frame = pd.DataFrame(rows, columns=QUARTIER_COLUMNS)
-    return typed_frame(frame, QUARTIER_COLUMNS, ints=[c for c in QUARTIER_COLUMNS if c.startswith("nb_")], strs=["code_quartier"],
-                  dates=["debut", "fin"])
+    frame = pd.DataFrame(rows, columns=column_names("espace_public_quartiers"))
+    return conform(frame, "espace_public_quartiers")
 
 
 # --- complaints near worksites and markets -------------------------------------------------------
@@ -245,9 +232,8 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPara
                              "nb_plaintes_reference": r["b"], "exposition_reference": r["tb"], "rapport_taux": r["rr"],
                              "ic_bas": r["low"], "ic_haut": r["high"], "exces_par_jour_actif": r["excess"],
                              "exces_ic_bas": r["excess_low"], "exces_ic_haut": r["excess_high"], "debut": first, "fin": last})
-    frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
-    return typed_frame(frame, EFFECT_COLUMNS, ints=["nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "nb_plaintes_reference"],
-                  strs=["objet", "source", "sous_groupe"], dates=["debut", "fin"])
+    frame = pd.DataFrame(rows, columns=column_names("espace_public_plaintes_effets"))
+    return conform(frame, "espace_public_plaintes_effets")
 
 
 def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: EspacePublicParameters) -> pd.DataFrame:
@@ -292,10 +278,10 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: EspacePublic
         m = market_strata(inputs, params, source, lv)
         rows.append((f"marche / {source}", "nb_marches_compares", float(((m["ta"] > 0) & (m["tb"] > 0)).sum()), "marchés",
                      "Marchés ayant des jours de séance et des jours sans séance couverts (un marché quotidien n'a pas de référence)."))
-    frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=column_names("espace_public_qualite"))
     # An indicator the data cannot support (e.g. no holiday in the window) is left out, not published empty.
     frame = frame[np.isfinite(frame["valeur"].astype(float))]
-    return typed_frame(frame, FIT_COLUMNS, strs=["perimetre", "indicateur", "unite", "commentaire"])
+    return conform(frame, "espace_public_qualite")
 
 
 def _finite(value: float) -> float:

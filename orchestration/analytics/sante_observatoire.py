@@ -13,9 +13,10 @@ import pandas as pd
 
 from orchestration.core.catalog import feeds
 from orchestration.core.catalog.parameters import Parameters
+from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.governance import freshness_from_last
 
-COLUMNS = ["flux", "titre", "cadence", "derniere_livraison", "sla_heures", "age_heures", "statut", "evalue_le"]
+MART = "sante_fraicheur_flux"
 
 
 def fraicheur_flux(inputs: Mapping[str, pd.DataFrame], params: Parameters, now: datetime | None = None) -> pd.DataFrame:
@@ -45,8 +46,4 @@ def fraicheur_flux(inputs: Mapping[str, pd.DataFrame], params: Parameters, now: 
                 "evalue_le": now.replace(microsecond=0),
             }
         )
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["sla_heures"] = frame["sla_heures"].astype("float64")
-    frame["age_heures"] = frame["age_heures"].astype("float64")
-    frame["evalue_le"] = pd.to_datetime(frame["evalue_le"], utc=True)
-    return frame
+    return conform(pd.DataFrame(rows, columns=column_names(MART)), MART)

@@ -27,12 +27,19 @@ from scipy import stats as sps
 
 from orchestration.analytics.stats import Z95, RateRatio, mantel_haenszel_rate_ratio, poisson_irr, rate_ratio
 from orchestration.core.catalog.parameters import SecuriteRoutiereParameters
+from orchestration.core.catalog.mart_schema import column_names, conform
 
 RAPPORT_TAUX = "rapport_de_taux"
 RAPPORT_COMPTES = "rapport_de_comptes"
 RISQUE_GRAVITE = "risque_relatif_gravite"
 TYPES_RATIO = (RAPPORT_TAUX, RAPPORT_COMPTES, RISQUE_GRAVITE)
 CARREAU_KM2 = 0.04  # a 200 m x 200 m cell
+# The marts this module computes (their columns and grain are declared in the use case).
+POINTS_CHAUDS_QUARTIER = "securite_routiere_points_chauds_quartier"
+POINTS_CHAUDS_CARREAUX = "securite_routiere_points_chauds_carreaux"
+FACTEURS = "securite_routiere_facteurs"
+PANNES_ECLAIRAGE = "securite_routiere_pannes_eclairage"
+QUALITE = "securite_routiere_qualite"
 
 LUM_LIBELLES = {
     "1": "Plein jour",
@@ -51,12 +58,6 @@ ATM_LIBELLES = {
     "6": "Vent fort - tempête", "7": "Temps éblouissant", "8": "Temps couvert", "9": "Autre",
 }
 
-FACTEURS_COLUMNS = [
-    "perimetre", "facteur", "modalite", "libelle_modalite", "modalite_reference", "type_ratio",
-    "nb_evenements", "nb_evenements_reference", "exposition", "exposition_reference", "unite_exposition",
-    "ratio", "ic_bas", "ic_haut", "methode",
-]
-QUALITE_COLUMNS = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
 
 
 # -- small statistics ---------------------------------------------------------------------------
@@ -162,16 +163,8 @@ def hotspots_quartier(counts: pd.DataFrame, params: SecuriteRoutiereParameters) 
         grp["point_chaud"] = (grp["probabilite_depassement"] >= rule.probabilite_min) & (y >= rule.nb_min_accidents)
         grp["rang"] = grp["taux_lisse_km2_an"].rank(ascending=False, method="min")
         out.append(grp)
-    frame = pd.concat(out, ignore_index=True) if out else counts.iloc[0:0]
-    columns = {
-        "perimetre": str, "code_quartier": str, "nom_quartier": str, "arrondissement": str,
-        "nb_accidents": "int64", "nb_accidents_graves": "int64", "surface_km2": "float64",
-        "taux_brut_km2_an": "float64", "ic_bas_brut": "float64", "ic_haut_brut": "float64",
-        "taux_lisse_km2_an": "float64", "ic_bas_lisse": "float64", "ic_haut_lisse": "float64",
-        "taux_ville_km2_an": "float64", "rapport_ville": "float64", "probabilite_depassement": "float64",
-        "point_chaud": bool, "rang": "int64",
-    }
-    return _typed(frame, columns)
+    frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=column_names(POINTS_CHAUDS_QUARTIER))
+    return conform(frame, POINTS_CHAUDS_QUARTIER)
 
 
 def compute_points_chauds_quartier(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
@@ -192,7 +185,7 @@ def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: 
     years = quartiers.groupby("perimetre")["nb_annees"].max().rename("nb_annees").reset_index()
     located = accidents[accidents["carreau_200m"].notna() & accidents["code_quartier"].notna()]
     if located.empty:
-        return _typed(pd.DataFrame(columns=list(_CARREAU_TYPES)), _CARREAU_TYPES)
+        return conform(pd.DataFrame(columns=column_names(POINTS_CHAUDS_CARREAUX)), POINTS_CHAUDS_CARREAUX)
     cells = (
         located.groupby(["perimetre", "carreau_200m"])
         .agg(
@@ -211,14 +204,8 @@ def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: 
     exact = [poisson_exact_ci(n, 1.0) for n in cells["nb_accidents"]]
     cells["ic_bas"] = [lo for lo, _ in exact]
     cells["ic_haut"] = [hi for _, hi in exact]
-    return _typed(cells, _CARREAU_TYPES)
+    return conform(cells, POINTS_CHAUDS_CARREAUX)
 
-
-_CARREAU_TYPES: dict[str, Any] = {
-    "perimetre": str, "carreau_200m": str, "code_quartier": str, "nb_accidents": "int64",
-    "nb_accidents_graves": "int64", "nb_accidents_velo": "int64", "ic_bas": "float64", "ic_haut": "float64",
-    "attendu_quartier": "float64", "rapport_attendu": "float64", "p_valeur": "float64", "point_chaud": bool,
-}
 
 
 def compute_points_chauds_carreaux(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
@@ -374,17 +361,10 @@ def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.Da
         rows.append(_row(f"Police municipale {years}", "pluie_mesuree", "heure_humide", f"Heure de pluie >= {threshold} mm",
                          "heure_seche", RAPPORT_TAUX, rr, wet_h, dry_h, "heures",
                          f"Mantel-Haenszel par heure de la journée, interventions {', '.join(cats)}"))
-    frame = pd.DataFrame(rows, columns=FACTEURS_COLUMNS)
+    frame = pd.DataFrame(rows, columns=column_names(FACTEURS))
     frame = frame[np.isfinite(frame["ratio"].astype(float))]
-    return _typed(frame, _FACTEURS_TYPES), quality
+    return conform(frame, FACTEURS), quality
 
-
-_FACTEURS_TYPES: dict[str, Any] = {
-    "perimetre": str, "facteur": str, "modalite": str, "libelle_modalite": str, "modalite_reference": str,
-    "type_ratio": str, "nb_evenements": "int64", "nb_evenements_reference": "int64", "exposition": "float64",
-    "exposition_reference": "float64", "unite_exposition": str, "ratio": "float64", "ic_bas": "float64",
-    "ic_haut": "float64", "methode": str,
-}
 
 
 def compute_facteurs(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
@@ -456,7 +436,7 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
         raise ValueError("pannes.rayon_m must be <= 500 m: the intermediate proximity join keeps 500 m")
     kept = outages[outages["nb_points_lumineux"] >= int(p.nb_min_points_lumineux)].reset_index(drop=True)
     if kept.empty:
-        return _typed(pd.DataFrame(columns=list(_PANNES_TYPES)), _PANNES_TYPES)
+        return conform(pd.DataFrame(columns=column_names(PANNES_ECLAIRAGE)), PANNES_ECLAIRAGE)
     period_first = pd.to_datetime(kept["periode_debut"]).dt.date.min()
     period_last = pd.to_datetime(kept["periode_fin"]).dt.date.max()
     near = near[(near["distance_m"] <= radius) & near["intervention_id"].isin(kept["intervention_id"])].copy()
@@ -494,16 +474,8 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
             "type_ratio": RAPPORT_TAUX,
             "methode": "Mantel-Haenszel par zone de panne x heure ; exposition = heures de nuit (soleil sous l'horizon)",
         })
-    return _typed(pd.DataFrame(rows, columns=list(_PANNES_TYPES)), _PANNES_TYPES)
+    return conform(pd.DataFrame(rows, columns=column_names(PANNES_ECLAIRAGE)), PANNES_ECLAIRAGE)
 
-
-_PANNES_TYPES: dict[str, Any] = {
-    "perimetre": str, "source": str, "categories": str, "periode_debut": "date", "periode_fin": "date",
-    "nb_pannes": "int64", "rayon_m": "float64", "nb_evenements_panne": "int64", "heures_nuit_panne": "float64",
-    "nb_evenements_reference": "int64", "heures_nuit_reference": "float64", "taux_panne_1000h": "float64",
-    "taux_reference_1000h": "float64", "irr": "float64", "ic_bas": "float64", "ic_haut": "float64",
-    "type_ratio": str, "methode": str,
-}
 
 
 def compute_pannes_eclairage(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:
@@ -558,22 +530,4 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiere
         if np.isfinite(r.ic_haut) and r.irr > 0:
             rows.append(_q(r.perimetre, "largeur_ic_irr_pannes", math.log(r.ic_haut / r.ic_bas), "log",
                            "Largeur de l'IC 95 % de l'IRR en échelle log : > 1,5, l'effet est à peine mesurable"))
-    return _typed(pd.DataFrame(rows, columns=QUALITE_COLUMNS), {
-        "perimetre": str, "indicateur": str, "valeur": "float64", "unite": str, "commentaire": str})
-
-
-# -- plumbing -----------------------------------------------------------------------------------------
-def _typed(frame: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
-    """Exactly ``columns`` in that order, with stable dtypes (the mart's contract)."""
-    out = pd.DataFrame(index=frame.index)
-    for name, kind in columns.items():
-        col = frame[name] if name in frame else pd.Series(index=frame.index, dtype=object)
-        if kind is str:
-            out[name] = col.astype(str)
-        elif kind is bool:
-            out[name] = col.astype(bool)
-        elif kind == "date":
-            out[name] = pd.to_datetime(col).dt.date
-        else:
-            out[name] = col.astype(kind)
-    return out.reset_index(drop=True)
+    return conform(pd.DataFrame(rows, columns=column_names(QUALITE)), QUALITE)

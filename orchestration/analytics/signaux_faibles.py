@@ -29,27 +29,13 @@ import pandas as pd
 from scipy import stats
 
 from orchestration.core.catalog.parameters import SignauxFaiblesParameters
+from orchestration.core.catalog.mart_schema import conform
 
 COUNTS = "int_signaux_faibles__comptages_jour"
 QUARTIERS = "int_signaux_faibles__quartiers"
 
-OUTPUT_COLUMNS: dict[str, str] = {
-    "jour": "object",
-    "code_quartier": "str",
-    "nom_quartier": "str",
-    "flux": "str",
-    "code_categorie": "str",
-    "categorie": "str",
-    "nb_observe": "int64",
-    "nb_attendu": "float64",
-    "fenetre_jours": "int64",
-    "nb_observe_fenetre": "int64",
-    "nb_attendu_fenetre": "float64",
-    "p_valeur": "float64",
-    "score": "float64",
-    "alerte": "bool",
-    "jours_historique": "int64",
-}
+ANOMALIES = "signaux_faibles_anomalies"  # the marts computed here (columns declared in the use case)
+QUALITE = "signaux_faibles_qualite_modele"
 
 
 def declared_series(params: SignauxFaiblesParameters) -> list[tuple[str, str]]:
@@ -208,20 +194,9 @@ def compute(inputs: Mapping[str, pd.DataFrame], params: SignauxFaiblesParameters
             "jours_historique": res["history"][d_i],
         }
     )
-    return _typed(frame.sort_values(["jour", "flux", "code_categorie", "code_quartier"]).reset_index(drop=True))
+    return conform(frame.sort_values(["jour", "flux", "code_categorie", "code_quartier"]).reset_index(drop=True), ANOMALIES)
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col, dtype in OUTPUT_COLUMNS.items():
-        if dtype == "object":
-            out[col] = [d if isinstance(d, date) else pd.Timestamp(d).date() for d in out[col]]
-        else:
-            out[col] = out[col].astype(dtype)
-    return out[list(OUTPUT_COLUMNS)]
-
-
-QUALITY_COLUMNS: dict[str, str] = {"perimetre": "str", "indicateur": "str", "valeur": "float64", "unite": "str", "commentaire": "str"}
 
 
 def inject_bursts(counts: pd.DataFrame, quartiers: list[str], params: SignauxFaiblesParameters) -> tuple[pd.DataFrame, list[tuple[str, str, str, list[date]]]]:
@@ -318,7 +293,4 @@ def compute_quality(inputs: Mapping[str, pd.DataFrame], params: SignauxFaiblesPa
          f"{evaluated} hausses de {inj.jours} jours x {inj.multiplicateur} injectées dans les données réelles ; trouvée = alerte sur au moins un de ses jours."),
         ("auto_test", "fausses_alertes_pour_mille_hors_injection", fa_injected, "pour 1 000 cellules-jours", "Alertes hors des cellules-jours injectées (données réelles : contient aussi les vraies hausses)."),
     ]
-    out = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
-    for col, dtype in QUALITY_COLUMNS.items():
-        out[col] = out[col].astype(dtype)
-    return out
+    return conform(pd.DataFrame(rows, columns=["perimetre", "indicateur", "valeur", "unite", "commentaire"]), QUALITE)

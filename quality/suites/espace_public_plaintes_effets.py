@@ -10,19 +10,8 @@ from orchestration.core.catalog import use_cases
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, declared sources, counts >= 0, intervals around their estimate."""
     params = use_cases()["espace_public"].parameters
-    columns = [
-        "objet", "source", "sous_groupe", "nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "exposition_actif",
-        "nb_plaintes_reference", "exposition_reference", "rapport_taux", "ic_bas", "ic_haut", "exces_par_jour_actif",
-        "exces_ic_bas", "exces_ic_haut", "debut", "fin",
-    ]
-    keys = ["objet", "source", "sous_groupe", "nb_lieux", "nb_jours_actifs", "nb_plaintes_actif", "exposition_actif",
-            "nb_plaintes_reference", "exposition_reference", "exces_par_jour_actif", "exces_ic_bas", "exces_ic_haut",
-            "debut", "fin"]
     either = "either_value_is_missing"
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["objet", "source", "sous_groupe"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="objet", value_set=["chantier", "marche"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(params.categories)),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_lieux", min_value=1),

@@ -11,13 +11,9 @@ STATUSES = ["à l'heure", "en retard", "jamais livré", "archive (sans délai at
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Exactly one row per declared feed, a known verdict, non-negative ages."""
-    columns = ["flux", "titre", "cadence", "derniere_livraison", "sla_heures", "age_heures", "statut", "evalue_le"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         gx.expectations.ExpectTableRowCountToEqual(value=len(feeds())),
-        gx.expectations.ExpectColumnValuesToBeUnique(column="flux"),
         gx.expectations.ExpectColumnValuesToBeInSet(column="flux", value_set=sorted(feeds())),
         gx.expectations.ExpectColumnValuesToBeInSet(column="statut", value_set=STATUSES),
-        gx.expectations.ExpectColumnValuesToNotBeNull(column="statut"),
         gx.expectations.ExpectColumnValuesToBeBetween(column="age_heures", min_value=0),
     ]

@@ -29,11 +29,6 @@ def venues() -> list[str]:
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, keys, catalog domains, time order and plausible attendance."""
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=COLUMNS, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in
-          ["evenement_id", "code_type_evenement", "code_lieu", "code_quartier", "debut_local", "fin_local", "jour_debut", "jauge_attendue",
-           "code_statut", "planifie"]],
-        gx.expectations.ExpectColumnValuesToBeUnique(column="evenement_id"),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_lieu", value_set=venues()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=quartier_codes()),

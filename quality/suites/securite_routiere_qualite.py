@@ -7,12 +7,8 @@ import great_expectations as gx
 
 def expectations() -> list[gx.expectations.Expectation]:
     """The long format every fit-quality mart shares, and the indicators the model card relies on."""
-    columns = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["perimetre", "indicateur"]),
         gx.expectations.ExpectColumnDistinctValuesToContainSet(
             column="indicateur", value_set=["nb_accidents", "dispersion_modele_heure", "nb_points_chauds_quartier"]),
         gx.expectations.ExpectColumnValuesToBeBetween(column="valeur", min_value=0),

@@ -13,12 +13,7 @@ MAX_HOURLY_COUNT_PER_CELL = 60
 
 def expectations() -> list[gx.expectations.Expectation]:
     """The suite: shape, keys, domains and plausible magnitudes."""
-    columns = ["jour", "heure", "jour_nuit", "code_quartier", "nom_quartier", "flux", "code_categorie", "categorie", "nb_incidents"]
-    keys = ["jour", "heure", "jour_nuit", "code_quartier", "flux", "code_categorie", "nb_incidents"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in keys],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["jour", "heure", "code_quartier", "flux", "code_categorie"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="flux", value_set=FEEDS),
         gx.expectations.ExpectColumnValuesToBeBetween(column="heure", min_value=0, max_value=23),

@@ -14,12 +14,8 @@ MIN_EXPECTED_FOR_CEILING = 5  # expected incidents below which a ratio is too no
 def expectations() -> list[gx.expectations.Expectation]:
     """Shape, grain (quartier x declared night hour), domains, ordered intervals."""
     hours = [int(h) for h in use_cases()["vie_nocturne"].parameters.vie_nocturne.heures_nuit]
-    columns = ["code_quartier", "nom_quartier", "heure", "nb_observe", "nb_attendu", "irr", "ic_bas", "ic_haut", "heure_a_probleme"]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(max_value=len(hours) * len(_quartier_codes())),
-        *[gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in columns],
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["code_quartier", "heure"]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="code_quartier", value_set=_quartier_codes()),
         gx.expectations.ExpectColumnValuesToBeInSet(column="heure", value_set=hours),
         gx.expectations.ExpectColumnValuesToBeBetween(column="nb_observe", min_value=0),

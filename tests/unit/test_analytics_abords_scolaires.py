@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.analytics import abords_scolaires as m
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import column_names
 
 PARAMS = use_cases()["abords_scolaires"].parameters
 # Monday 2 March 2026 (classes) and Monday 16 February 2026 (zone-B winter holidays).
@@ -163,7 +164,7 @@ def test_double_difference_cancels_a_time_of_day_effect() -> None:
 def test_effects_contract_dtypes() -> None:
     out = m.compute_effects(_inputs([_pair("P1", SCHOOL_MONDAY, "08:10"), _pair("H1", HOLIDAY_MONDAY, "08:10")],
                                     [SCHOOL_MONDAY, HOLIDAY_MONDAY]), PARAMS)
-    assert list(out.columns) == m.EFFECT_COLUMNS
+    assert list(out.columns) == column_names("abords_scolaires_effets")
     assert out["nb_incidents_expose"].dtype == "int64" and out["rapport_taux"].dtype == "float64"
     assert isinstance(out["debut"].iloc[0], date)
     assert not out.duplicated(["source", "niveau", "fenetre", "reference"]).any()
@@ -178,14 +179,14 @@ def test_quartier_rates_per_100_school_windows() -> None:
     assert out.loc["1320101", "nb_creneaux_classe"] == 4
     assert out.loc["1320101", "taux_pour_100_creneaux_classe"] == pytest.approx(25.0)
     assert out.loc["1320102", "nb_incidents_creneaux_classe"] == 1
-    assert list(out.reset_index().columns) == m.QUARTIER_COLUMNS
+    assert list(out.reset_index().columns) == column_names("abords_scolaires_quartiers")
 
 
 def test_fit_quality_is_long_format_with_placebo() -> None:
     days = [SCHOOL_MONDAY, HOLIDAY_MONDAY, SCHOOL_MONDAY + timedelta(days=1)]
     pairs = [_pair("P1", SCHOOL_MONDAY, "10:10"), _pair("H1", HOLIDAY_MONDAY, "10:20"), _pair("P2", SCHOOL_MONDAY, "08:10")]
     out = m.compute_fit_quality(_inputs(pairs, days), PARAMS)
-    assert list(out.columns) == m.FIT_COLUMNS
+    assert list(out.columns) == column_names("abords_scolaires_qualite")
     assert {"jours_de_classe", "jours_de_vacances_en_semaine", "rapport_taux_placebo"} <= set(out["indicateur"])
     assert not out.duplicated(["perimetre", "indicateur"]).any()
 
@@ -193,9 +194,9 @@ def test_fit_quality_is_long_format_with_placebo() -> None:
 # --- empty inputs (a partner has not delivered yet) ----------------------------------------------
 
 EMPTY_CASES = [
-    ("abords_scolaires_effets", m.compute_effects, m.EFFECT_COLUMNS),
-    ("abords_scolaires_quartiers", m.compute_quartiers, m.QUARTIER_COLUMNS),
-    ("abords_scolaires_qualite", m.compute_fit_quality, m.FIT_COLUMNS),
+    ("abords_scolaires_effets", m.compute_effects, column_names("abords_scolaires_effets")),
+    ("abords_scolaires_quartiers", m.compute_quartiers, column_names("abords_scolaires_quartiers")),
+    ("abords_scolaires_qualite", m.compute_fit_quality, column_names("abords_scolaires_qualite")),
 ]
 
 
@@ -223,7 +224,7 @@ def test_empty_fit_quality_says_no_day_was_covered() -> None:
 
 def test_schools_without_any_covered_day_give_no_quartier_row() -> None:
     out = m.compute_quartiers({**_empty_inputs(), "int_abords_scolaires__etablissements": _schools()}, PARAMS)
-    assert out.empty and list(out.columns) == m.QUARTIER_COLUMNS
+    assert out.empty and list(out.columns) == column_names("abords_scolaires_quartiers")
 
 
 @pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])

@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.analytics import espace_public as m
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import column_names
 
 PARAMS = use_cases()["espace_public"].parameters
 START = date(2026, 3, 2)
@@ -39,7 +40,7 @@ def test_conflicts_keep_the_declared_radius_and_drop_unrestricted_works() -> Non
     assert set(out["type_conflit"]) == {"chantier-marche", "chantier-evenement"}
     evening = out[out["type_b"] == "evenement"].iloc[0]
     assert (evening["heure_debut_chevauchement"], evening["heure_fin_chevauchement"]) == ("20:00", "24:00")
-    assert list(out.columns) == m.CONFLICT_COLUMNS and isinstance(out["jour"].iloc[0], date)
+    assert list(out.columns) == column_names("espace_public_conflits") and isinstance(out["jour"].iloc[0], date)
 
 
 def test_conflict_radius_beyond_the_search_bound_is_refused() -> None:
@@ -157,11 +158,11 @@ def test_market_sessions_against_days_without_market_within_its_hours() -> None:
 def test_effects_contract_and_fit_quality_long_format() -> None:
     inputs = _works_inputs(during=30, before_after=28)
     out = m.compute_effects(inputs, PARAMS)
-    assert list(out.columns) == m.EFFECT_COLUMNS
+    assert list(out.columns) == column_names("espace_public_plaintes_effets")
     assert out["nb_plaintes_actif"].dtype == "int64" and out["exces_par_jour_actif"].dtype == "float64"
     assert not out.duplicated(["objet", "source", "sous_groupe"]).any()
     fit = m.compute_fit_quality(inputs, PARAMS)
-    assert list(fit.columns) == m.FIT_COLUMNS
+    assert list(fit.columns) == column_names("espace_public_qualite")
     assert {"jours_couverts", "nb_chantiers_compares", "nb_marches_compares"} <= set(fit["indicateur"])
     assert not fit.duplicated(["perimetre", "indicateur"]).any()
     assert not any(isinstance(v, float) and math.isinf(v) for v in fit["valeur"])

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from orchestration.analytics.sante_observatoire import COLUMNS, fraicheur_flux
+from orchestration.analytics.sante_observatoire import fraicheur_flux
 from orchestration.core.catalog import feed, feeds
+from orchestration.core.catalog.mart_schema import column_names
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
@@ -19,7 +20,7 @@ def _days(rows: list[tuple[str, date, int, int]]) -> dict[str, pd.DataFrame]:
 
 def test_one_row_per_declared_feed_with_the_contract_columns() -> None:
     out = fraicheur_flux(_days([]), {}, now=NOW)
-    assert list(out.columns) == COLUMNS
+    assert list(out.columns) == column_names("sante_fraicheur_flux")
     assert sorted(out["flux"]) == sorted(feeds())
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from orchestration.analytics import securite_routiere as sr
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import column_names
 
 PARAMS = use_cases()["securite_routiere"].parameters
 
@@ -241,7 +242,7 @@ def test_facteurs_mart_columns_and_types_are_stable() -> None:
     empty = pd.DataFrame(columns=["date_locale", "heure_locale", "pluie_mm", "code_nature", "nb_interventions"])
     out = sr.compute_facteurs({"int_securite_routiere__accidents": acc, "int_securite_routiere__heures_meteo": empty,
                                "int_securite_routiere__police_heures": empty}, PARAMS)
-    assert list(out.columns) == sr.FACTEURS_COLUMNS
+    assert list(out.columns) == column_names("securite_routiere_facteurs")
     assert set(out["type_ratio"]) <= set(sr.TYPES_RATIO)
     assert out["nb_evenements"].dtype == "int64" and out["ratio"].dtype == "float64"
     assert (out["ic_bas"] <= out["ratio"]).all() and (out["ratio"] <= out["ic_haut"]).all()

@@ -11,6 +11,7 @@ import pytest
 from orchestration.analytics import signaux_faibles as sf
 from orchestration.core.catalog import use_cases
 from orchestration.core.catalog.parameters import SignauxFaiblesParameters
+from orchestration.core.catalog.mart_schema import column_names
 
 START = date(2026, 1, 5)
 QUARTIERS = ["1320101", "1320102", "1320103", "1320104"]
@@ -119,7 +120,7 @@ def test_burst_does_not_feed_its_own_baseline():
 
 def test_compute_columns_types_and_rule():
     out = sf.compute(inputs(with_burst(steady(days=45, seed=2), "1320104", "DEG", 30, 3, 8)), params())
-    assert list(out.columns) == list(sf.OUTPUT_COLUMNS)
+    assert list(out.columns) == column_names("signaux_faibles_anomalies")
     assert out["nb_observe"].dtype == "int64" and out["alerte"].dtype == bool
     assert all(isinstance(d, date) for d in out["jour"])
     alerts = out[out["alerte"]]

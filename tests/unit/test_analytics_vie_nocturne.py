@@ -11,6 +11,8 @@ import pytest
 from orchestration.analytics import vie_nocturne as vn
 from orchestration.core.catalog import use_cases
 from orchestration.core.catalog.parameters import VieNocturneParameters
+from orchestration.core.catalog.mart_schema import column_names
+from orchestration.core.catalog.mart_schema import columns as declared_columns
 
 START = date(2026, 1, 5)  # a Monday
 QUARTIERS = [f"13201{i:02d}" for i in range(1, 13)]
@@ -107,7 +109,7 @@ def test_zone_ratio_recovers_multiplier_and_weekend_boost():
 
 def test_zone_table_shape_and_types():
     zones = vn.zone_table(simulate(days=21), quartiers(), params(), no_events())
-    assert list(zones.columns) == list(vn.ZONES_COLUMNS)
+    assert list(zones.columns) == column_names("vie_nocturne_zones")
     assert len(zones) == 3 * len(QUARTIERS)
     assert (zones["ic_bas"] <= zones["irr"]).all() and (zones["irr"] <= zones["ic_haut"]).all()
     assert all(isinstance(d, date) for d in zones["premiere_nuit"])
@@ -165,8 +167,8 @@ def test_marts_have_their_contract_columns():
     inputs = {vn.COUNTS: counts, vn.RAIN: rain, vn.EVENTS: no_events(), vn.QUARTIERS: quartiers()}
     factors = vn.compute_factors(inputs, params())
     quality = vn.compute_quality(inputs, params())
-    assert list(factors.columns) == list(vn.FACTORS_COLUMNS)
-    assert list(quality.columns) == list(vn.QUALITY_COLUMNS)
+    assert list(factors.columns) == column_names("vie_nocturne_facteurs")
+    assert list(quality.columns) == column_names("vie_nocturne_qualite_modele")
     assert "surcroit_fin_de_semaine_zones" in set(factors["facteur"])
     assert {"mae_backtest_modele", "mae_backtest_naif", "dispersion"} <= set(quality["indicateur"])
 
@@ -174,7 +176,7 @@ def test_marts_have_their_contract_columns():
 def test_hour_profile_grain_and_hot_quartier():
     counts = simulate(days=90, hot=3.0, seed=6)
     profile = vn.hour_profile(counts, quartiers(), params(), no_events())
-    assert list(profile.columns) == list(vn.PROFILE_COLUMNS)
+    assert list(profile.columns) == column_names("vie_nocturne_profil_horaire")
     assert len(profile) == len(QUARTIERS) * len(params().vie_nocturne.heures_nuit)
     hot = profile[profile["code_quartier"] == HOT]
     assert (hot["irr"] > 1.5).mean() >= 0.7
@@ -184,9 +186,9 @@ def test_hour_profile_grain_and_hot_quartier():
 # -- empty inputs (a partner has not delivered yet) -------------------------------------------------
 
 EMPTY_CASES = [
-    ("vie_nocturne_zones", vn.compute_zones, vn.ZONES_COLUMNS),
-    ("vie_nocturne_facteurs", vn.compute_factors, vn.FACTORS_COLUMNS),
-    ("vie_nocturne_qualite_modele", vn.compute_quality, vn.QUALITY_COLUMNS),
+    ("vie_nocturne_zones", vn.compute_zones, column_names("vie_nocturne_zones")),
+    ("vie_nocturne_facteurs", vn.compute_factors, column_names("vie_nocturne_facteurs")),
+    ("vie_nocturne_qualite_modele", vn.compute_quality, column_names("vie_nocturne_qualite_modele")),
 ]
 
 
@@ -196,15 +198,17 @@ def empty_inputs() -> dict[str, pd.DataFrame]:
     return {vn.COUNTS: counts, vn.RAIN: rain, vn.EVENTS: no_events(), vn.QUARTIERS: quartiers().iloc[0:0]}
 
 
-def _expected_dtype(declared: str) -> str:
-    return str(pd.Series(["a"]).astype(str).dtype) if declared == "str" else declared
+def _declared_dtypes(mart: str) -> dict[str, str]:
+    """The pandas dtype of each declared column (dates are objects holding datetime.date)."""
+    by_type = {"string": str(pd.Series(["a"]).astype(str).dtype), "int": "int64", "float": "float64", "bool": "bool", "date": "object"}
+    return {c.name: by_type[c.type] for c in declared_columns(mart)}
 
 
 @pytest.mark.parametrize(("mart", "compute", "columns"), EMPTY_CASES, ids=[c[0] for c in EMPTY_CASES])
 def test_empty_inputs_give_the_contract_columns_and_dtypes(mart, compute, columns):
     out = compute(empty_inputs(), params())
     assert list(out.columns) == list(columns)
-    assert {c: str(t) for c, t in out.dtypes.items()} == {c: _expected_dtype(t) for c, t in columns.items()}
+    assert {c: str(t) for c, t in out.dtypes.items()} == _declared_dtypes(mart)
     if mart != "vie_nocturne_qualite_modele":
         assert out.empty
 

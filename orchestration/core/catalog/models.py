@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from orchestration.core.catalog.parameters import Parameters, parameters_model
+from orchestration.core.catalog.mart_schema import MartColumn, check_shape
 
 Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
 PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
@@ -242,6 +243,9 @@ class MartSpec(Declaration):
     description: str = ""
     # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title, filter}.
     display: tuple[dict[str, Any], ...] = ()
+    # The mart's shape, declared once (see mart_schema.py): the columns identifying a row, and every column.
+    grain: tuple[str, ...] = ()
+    columns: tuple[MartColumn, ...] = ()
 
     @field_validator("description", mode="before")
     @classmethod
@@ -252,6 +256,11 @@ class MartSpec(Declaration):
     def _python_mart_has_compute(self) -> MartSpec:
         if self.built_by == "python" and not (self.compute and self.inputs):
             raise ValueError(f"mart {self.name!r}: a python mart needs `compute` and `inputs`")
+        return self
+
+    @model_validator(mode="after")
+    def _shape_is_consistent(self) -> MartSpec:
+        check_shape(self.name, self.grain, self.columns)
         return self
 
     @property
