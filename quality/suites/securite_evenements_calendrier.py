@@ -9,10 +9,6 @@ import great_expectations as gx
 from orchestration.core.catalog import feed
 from orchestration.core.geography import QUARTIERS_GEOJSON
 
-COLUMNS = ["evenement_id", "code_type_evenement", "type_evenement", "code_lieu", "lieu", "code_quartier", "debut_local", "fin_local",
-           "jour_debut", "jour_fin", "jauge_attendue", "code_statut", "planifie", "dernier_jour_observe"]
-
-
 def quartier_codes() -> list[str]:
     with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
         return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])

@@ -13,6 +13,7 @@ from orchestration.analytics import securite_evenements as se
 from orchestration.analytics.securite_evenements import baseline, doctrine, model, windows
 from orchestration.analytics.securite_evenements.parameters import parameters, segments
 from orchestration.core.catalog import use_cases
+from orchestration.core.catalog.mart_schema import column_names
 
 # As a dict, like the asset factory passes it to securite_evenements for now (see the temporary
 # adapter in orchestration/defs/transform/analytics.py; removed when that module reads its typed model).
@@ -283,18 +284,18 @@ def tiny_inputs(seed: int = 5) -> dict[str, pd.DataFrame]:
 def test_marts_have_stable_columns_and_dtypes():
     inputs = tiny_inputs()
     exc = se.compute_exces(inputs, PARAMS)
-    assert list(exc.columns) == se.EXCESS_COLUMNS
+    assert list(exc.columns) == column_names("securite_evenements_exces_heure")
     assert exc["observe"].dtype == "int64" and exc["exces"].dtype == "float64"
     assert isinstance(exc["jour"].iloc[0], date)
     fc = se.compute_prevision(inputs, PARAMS)
-    assert list(fc.columns) == se.FORECAST_COLUMNS
+    assert list(fc.columns) == column_names("securite_evenements_prevision_heure")
     assert fc["planifie"].any() and set(fc[fc["planifie"]]["evenement_id"]) == {"P01"}
     assert (fc["exces_bas"] <= fc["exces_attendu"]).all() and (fc["exces_attendu"] <= fc["exces_haut"]).all()
     disp = se.compute_dispositif(inputs, PARAMS)
-    assert list(disp.columns) == se.STAFFING_COLUMNS
+    assert list(disp.columns) == column_names("securite_evenements_dispositif")
     assert disp["agents"].dtype == "int64" and (disp["agents"] >= 0).all()
     q = se.compute_qualite(inputs, PARAMS)
-    assert list(q.columns) == se.QUALITY_COLUMNS
+    assert list(q.columns) == column_names("securite_evenements_qualite")
     assert not q.duplicated(["perimetre", "indicateur"]).any()
     assert {"backtest_mae_heure_modele", "backtest_mae_heure_naif", "nb_evenements_planifies"} <= set(q["indicateur"])
     assert q.set_index(["perimetre", "indicateur"]).loc[("global", "nb_evenements_planifies"), "valeur"] == 1
@@ -324,8 +325,8 @@ def test_profile_baseline_solves_the_joint_score():
 
 
 # -- no data yet: empty inputs, no past event, a source not delivered -------------------------
-MARTS = [(se.compute_exces, se.EXCESS_COLUMNS), (se.compute_prevision, se.FORECAST_COLUMNS),
-         (se.compute_dispositif, se.STAFFING_COLUMNS), (se.compute_qualite, se.QUALITY_COLUMNS)]
+MARTS = [(se.compute_exces, column_names("securite_evenements_exces_heure")), (se.compute_prevision, column_names("securite_evenements_prevision_heure")),
+         (se.compute_dispositif, column_names("securite_evenements_dispositif")), (se.compute_qualite, column_names("securite_evenements_qualite"))]
 
 
 def _empty_inputs() -> dict[str, pd.DataFrame]:

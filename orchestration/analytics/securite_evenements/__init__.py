@@ -18,14 +18,11 @@ by ``parameters.parameters`` (the module is not shadowed: import the function fr
 
 from __future__ import annotations
 
-from orchestration.analytics.securite_evenements.doctrine import STAFFING_COLUMNS
-from orchestration.analytics.securite_evenements.forecast import FORECAST_COLUMNS
 from orchestration.analytics.securite_evenements.inputs import CALENDAR, COVERAGE, DAY_TYPES, FACTS, RAIN, SOURCES, VENUES
-from orchestration.analytics.securite_evenements.marts import EXCESS_COLUMNS, compute_dispositif, compute_exces, compute_prevision, compute_qualite
+from orchestration.analytics.securite_evenements.marts import compute_dispositif, compute_exces, compute_prevision, compute_qualite
 from orchestration.analytics.securite_evenements.parameters import Doctrine, Params
-from orchestration.analytics.securite_evenements.prose import QUALITY_COLUMNS
 
 __all__ = [
-    "CALENDAR", "COVERAGE", "DAY_TYPES", "EXCESS_COLUMNS", "FACTS", "FORECAST_COLUMNS", "QUALITY_COLUMNS", "RAIN", "SOURCES",
-    "STAFFING_COLUMNS", "VENUES", "Doctrine", "Params", "compute_dispositif", "compute_exces", "compute_prevision", "compute_qualite",
+    "CALENDAR", "COVERAGE", "DAY_TYPES", "FACTS", "RAIN", "SOURCES",
+    "VENUES", "Doctrine", "Params", "compute_dispositif", "compute_exces", "compute_prevision", "compute_qualite",
 ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from orchestration.core.catalog.mart_schema import column_names
+
 from orchestration.analytics.securite_evenements.parameters import Doctrine
 
-STAFFING_COLUMNS = ["evenement_id", "session", "jour", "heure_locale", "heure_relative", "code_type_evenement", "code_lieu",
-                    "jauge_attendue", "planifie", "faits_supplementaires_haut", "agents", "agents_selon_faits", "agents_minimum_jauge",
-                    "barrieres", "interventions_secours_haut"]
 
 
 def staffing(fc: pd.DataFrame, doctrine: Doctrine) -> pd.DataFrame:
@@ -23,7 +22,7 @@ def staffing(fc: pd.DataFrame, doctrine: Doctrine) -> pd.DataFrame:
     keys = ["evenement_id", "session", "heure_relative"]
     agent_src = list(doctrine.sources_agents)
     if not len(fc):  # nothing forecast (no event, or no fitted model): no recommendation
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in STAFFING_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in column_names("securite_evenements_dispositif")})
     base = fc[fc["source"] == fc["source"].iloc[0]][[*keys, "jour", "heure_locale", "segment", "code_type_evenement", "code_lieu",
                                                        "jauge_attendue", "planifie"]]
     load = fc[fc["source"].isin(agent_src)].groupby(keys, as_index=False)["exces_haut"].sum().rename(columns={"exces_haut": "faits_supplementaires_haut"})
@@ -43,4 +42,4 @@ def staffing(fc: pd.DataFrame, doctrine: Doctrine) -> pd.DataFrame:
     out["agents"] = np.maximum(out["agents_selon_faits"], out["agents_minimum_jauge"]).astype("int64")
     n_barriers = np.maximum(np.ceil(thousand * doctrine.barrieres_pour_1000 - 1e-9), doctrine.barrieres_min_par_lieu)
     out["barrieres"] = np.where(barrier_window, n_barriers, 0).astype("int64")
-    return out[STAFFING_COLUMNS]
+    return out[column_names("securite_evenements_dispositif")]

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+
+from orchestration.core.catalog.mart_schema import column_names
 from scipy import stats
 
 from orchestration.analytics.securite_evenements.model import Fit
 from orchestration.analytics.securite_evenements.prepared import Prepared
 
-FORECAST_COLUMNS = ["evenement_id", "session", "jour", "heure_locale", "heure_relative", "segment", "code_type_evenement", "code_lieu",
-                    "jauge_attendue", "type_jour", "pluie", "planifie", "source", "reference_attendue", "exces_attendu", "exces_bas",
-                    "exces_haut", "faits_attendus", "faits_haut"]
 
 
 def forecast(prep: Prepared, fits: Mapping[str, Fit]) -> pd.DataFrame:
@@ -31,6 +30,6 @@ def forecast(prep: Prepared, fits: Mapping[str, Fit]) -> pd.DataFrame:
         # Upper plausible count of the hour: Poisson quantile at the upper expected value.
         r["faits_haut"] = stats.poisson.ppf(0.5 + level / 2, r["reference_attendue"] + r["exces_haut"]).astype(float)
         parts.append(r)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FORECAST_COLUMNS)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=column_names("securite_evenements_prevision_heure"))
     out["jour"] = [t.date() for t in out["heure_locale"]]
     return out

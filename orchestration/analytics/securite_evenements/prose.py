@@ -13,7 +13,6 @@ from orchestration.analytics.securite_evenements.prepared import Prepared
 from orchestration.analytics.securite_evenements.windows import has_coverage
 from orchestration.analytics.stats import Z95
 
-QUALITY_COLUMNS = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
 Row = tuple[str, str, float, str, str]
 
 
