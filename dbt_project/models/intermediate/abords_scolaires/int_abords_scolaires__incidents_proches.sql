@@ -48,13 +48,20 @@ incidents_seaux as (
 ),
 
 voisins as (
-    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+    select
+        tx.dx,
+        ty.dy
+    from range(-1, 2) as tx (dx)
+    cross join range(-1, 2) as ty (dy)
 ),
 
 -- Each incident in its 3x3 neighbouring buckets, as plain columns: joining on expressions of
 -- two relations makes DuckDB fall back to a cross product; on columns it keeps a hash join.
 incidents_voisins as (
-    select incidents_seaux.*, incidents_seaux.bx + voisins.dx as cible_bx, incidents_seaux.by + voisins.dy as cible_by
+    select
+        incidents_seaux.*,
+        incidents_seaux.bx + voisins.dx as cible_bx,
+        incidents_seaux.by + voisins.dy as cible_by
     from incidents_seaux
     cross join voisins
 ),
@@ -64,17 +71,18 @@ paires as (
         incidents_seaux.source,
         incidents_seaux.incident_id,
         incidents_seaux.code_categorie,
-        cast(incidents_seaux.local_ts as date) as jour_local,
+        incidents_seaux.local_ts::date as jour_local,
         (extract(hour from incidents_seaux.local_ts) * 60 + extract(minute from incidents_seaux.local_ts))::integer
             as minute_locale,
         etablissements.uai,
         etablissements.niveau,
         etablissements.code_quartier_etablissement,
-        sqrt(power(incidents_seaux.x - etablissements.x, 2) + power(incidents_seaux.y - etablissements.y, 2)) as distance_m
+        sqrt(power(incidents_seaux.x - etablissements.x, 2) + power(incidents_seaux.y - etablissements.y, 2))
+            as distance_m
     from incidents_voisins as incidents_seaux
     inner join etablissements
-        on etablissements.bx = incidents_seaux.cible_bx
-        and etablissements.by = incidents_seaux.cible_by
+        on incidents_seaux.cible_bx = etablissements.bx
+        and incidents_seaux.cible_by = etablissements.by
 )
 
 select

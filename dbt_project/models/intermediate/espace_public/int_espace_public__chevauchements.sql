@@ -12,13 +12,20 @@ with occupations as (
 ),
 
 voisins as (
-    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+    select
+        tx.dx,
+        ty.dy
+    from range(-1, 2) as tx (dx)
+    cross join range(-1, 2) as ty (dy)
 ),
 
 -- Each occupation in its 3x3 neighbouring buckets, as plain columns: joining on expressions of
 -- two relations makes DuckDB fall back to a cross product; on columns it keeps a hash join.
 occupations_voisines as (
-    select occupations.*, occupations.bx + voisins.dx as cible_bx, occupations.by + voisins.dy as cible_by
+    select
+        occupations.*,
+        occupations.bx + voisins.dx as cible_bx,
+        occupations.by + voisins.dy as cible_by
     from occupations
     cross join voisins
 ),
@@ -40,9 +47,9 @@ paires as (
         sqrt(power(a.x_laea_50m - b.x_laea_50m, 2) + power(a.y_laea_50m - b.y_laea_50m, 2)) as distance_m
     from occupations_voisines as a
     inner join occupations as b
-        on b.jour = a.jour
-        and b.bx = a.cible_bx
-        and b.by = a.cible_by
+        on a.jour = b.jour
+        and a.cible_bx = b.bx
+        and a.cible_by = b.by
 )
 
 select

@@ -5,15 +5,15 @@ with chantiers as (
     select
         'chantier' as type_occupation,
         arrete_id as occupation_id,
-        cast(jour_actif as date) as jour,
-        cast(jour_actif as timestamp) as debut_local,
-        cast(jour_actif as timestamp) + interval 1 day as fin_local,
+        jour_actif::date as jour,
+        jour_actif::timestamp as debut_local,
+        jour_actif::timestamp + interval 1 day as fin_local,
         code_restriction as code_detail,
         code_quartier,
         x_laea_50m,
         y_laea_50m
     from {{ ref('int_espace_public__chantiers') }},
-        unnest(generate_series(cast(debut as timestamp), cast(fin as timestamp), interval 1 day)) as t(jour_actif)
+        unnest(generate_series(debut::timestamp, fin::timestamp, interval 1 day)) as t (jour_actif)
 ),
 
 marches as (
@@ -21,8 +21,8 @@ marches as (
         'marche' as type_occupation,
         marche_id as occupation_id,
         jour,
-        cast(jour as timestamp) + minute_ouverture * interval 1 minute as debut_local,
-        cast(jour as timestamp) + minute_fermeture * interval 1 minute as fin_local,
+        jour::timestamp + minute_ouverture * interval 1 minute as debut_local,
+        jour::timestamp + minute_fermeture * interval 1 minute as fin_local,
         code_type_marche as code_detail,
         code_quartier,
         x_laea_50m,
@@ -48,19 +48,21 @@ evenements as (
     select
         'evenement' as type_occupation,
         evenement_id as occupation_id,
-        cast(jour_actif as date) as jour,
-        greatest(debut_local, cast(jour_actif as timestamp)) as debut_local,
-        least(fin_local, cast(jour_actif as timestamp) + interval 1 day) as fin_local,
+        jour_actif::date as jour,
+        greatest(debut_local, jour_actif::timestamp) as debut_local,
+        least(fin_local, jour_actif::timestamp + interval 1 day) as fin_local,
         code_type_evenement as code_detail,
         code_quartier,
         x_laea_50m,
         y_laea_50m
     from evenements_locaux,
-        unnest(generate_series(date_trunc('day', debut_local), date_trunc('day', fin_local), interval 1 day)) as t(jour_actif)
+        unnest(generate_series(date_trunc('day', debut_local), date_trunc('day', fin_local), interval 1 day))
+            as t (jour_actif)
 )
 
 select * from chantiers
 union all
 select * from marches
 union all
-select * from evenements where fin_local > debut_local
+select * from evenements
+where fin_local > debut_local

@@ -3,8 +3,11 @@ select
     'allo_mairie_demandes' as source,
     demande_id as plainte_id,
     code_thematique as code_categorie,
-    cast(timezone('Europe/Paris', cree_le) as date) as jour_local,
-    (extract(hour from timezone('Europe/Paris', cree_le)) * 60 + extract(minute from timezone('Europe/Paris', cree_le)))::integer
+    timezone('Europe/Paris', cree_le)::date as jour_local,
+    (
+        extract(hour from timezone('Europe/Paris', cree_le)) * 60
+        + extract(minute from timezone('Europe/Paris', cree_le))
+    )::integer
         as minute_locale,
     x_laea_50m,
     y_laea_50m
@@ -15,8 +18,11 @@ select
     'signalements_citoyens' as source,
     signalement_id as plainte_id,
     code_categorie,
-    cast(timezone('Europe/Paris', cree_le) as date) as jour_local,
-    (extract(hour from timezone('Europe/Paris', cree_le)) * 60 + extract(minute from timezone('Europe/Paris', cree_le)))::integer
+    timezone('Europe/Paris', cree_le)::date as jour_local,
+    (
+        extract(hour from timezone('Europe/Paris', cree_le)) * 60
+        + extract(minute from timezone('Europe/Paris', cree_le))
+    )::integer
         as minute_locale,
     x_laea_50m,
     y_laea_50m

@@ -24,13 +24,20 @@ plaintes as (
 ),
 
 voisins as (
-    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+    select
+        tx.dx,
+        ty.dy
+    from range(-1, 2) as tx (dx)
+    cross join range(-1, 2) as ty (dy)
 ),
 
 -- Each complaint in its 3x3 neighbouring buckets, as plain columns: joining on expressions of
 -- two relations makes DuckDB fall back to a cross product; on columns it keeps a hash join.
 plaintes_voisines as (
-    select plaintes.*, plaintes.bx + voisins.dx as cible_bx, plaintes.by + voisins.dy as cible_by
+    select
+        plaintes.*,
+        plaintes.bx + voisins.dx as cible_bx,
+        plaintes.by + voisins.dy as cible_by
     from plaintes
     cross join voisins
 ),
@@ -44,15 +51,25 @@ paires as (
         chantiers.arrete_id,
         -- Days from the works' span (0 inside it): the range filter stays out of the join
         -- condition so that DuckDB keeps a hash join on the buckets.
-        greatest(date_diff('day', plaintes.jour_local, chantiers.debut), date_diff('day', chantiers.fin, plaintes.jour_local), 0)
+        greatest(
+            date_diff('day', plaintes.jour_local, chantiers.debut),
+            date_diff('day', chantiers.fin, plaintes.jour_local),
+            0
+        )
             as jours_hors_chantier,
         sqrt(power(plaintes.x_laea_50m - chantiers.x, 2) + power(plaintes.y_laea_50m - chantiers.y, 2)) as distance_m
     from plaintes_voisines as plaintes
     inner join chantiers
-        on chantiers.bx = plaintes.cible_bx
-        and chantiers.by = plaintes.cible_by
+        on plaintes.cible_bx = chantiers.bx
+        and plaintes.cible_by = chantiers.by
 )
 
-select source, plainte_id, code_categorie, jour_local, arrete_id, distance_m::double as distance_m
+select
+    source,
+    plainte_id,
+    code_categorie,
+    jour_local,
+    arrete_id,
+    distance_m::double as distance_m
 from paires
 where distance_m <= {{ bucket }} and jours_hors_chantier <= 90

@@ -23,13 +23,20 @@ plaintes as (
 ),
 
 voisins as (
-    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+    select
+        tx.dx,
+        ty.dy
+    from range(-1, 2) as tx (dx)
+    cross join range(-1, 2) as ty (dy)
 ),
 
 -- Each complaint in its 3x3 neighbouring buckets, as plain columns: joining on expressions of
 -- two relations makes DuckDB fall back to a cross product; on columns it keeps a hash join.
 plaintes_voisines as (
-    select plaintes.*, plaintes.bx + voisins.dx as cible_bx, plaintes.by + voisins.dy as cible_by
+    select
+        plaintes.*,
+        plaintes.bx + voisins.dx as cible_bx,
+        plaintes.by + voisins.dy as cible_by
     from plaintes
     cross join voisins
 ),
@@ -45,10 +52,17 @@ paires as (
         sqrt(power(plaintes.x_laea_50m - lieux.x, 2) + power(plaintes.y_laea_50m - lieux.y, 2)) as distance_m
     from plaintes_voisines as plaintes
     inner join lieux
-        on lieux.bx = plaintes.cible_bx
-        and lieux.by = plaintes.cible_by
+        on plaintes.cible_bx = lieux.bx
+        and plaintes.cible_by = lieux.by
 )
 
-select source, plainte_id, code_categorie, jour_local, minute_locale, marche_id, distance_m::double as distance_m
+select
+    source,
+    plainte_id,
+    code_categorie,
+    jour_local,
+    minute_locale,
+    marche_id,
+    distance_m::double as distance_m
 from paires
 where distance_m <= {{ bucket }}

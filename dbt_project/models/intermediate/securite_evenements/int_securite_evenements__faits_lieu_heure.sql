@@ -7,15 +7,27 @@
 -- cross join filtered by distance.
 {% set rayon_couvert_m = 1000 %}
 with faits as (
-    select 'police_mains_courantes' as source, timezone('Europe/Paris', occurred_at) as horodatage_local, x_laea_50m, y_laea_50m
+    select
+        'police_mains_courantes' as source,
+        timezone('Europe/Paris', occurred_at) as horodatage_local,
+        x_laea_50m,
+        y_laea_50m
     from {{ ref('stg_police__mains_courantes') }}
     where x_laea_50m is not null
     union all
-    select 'marins_pompiers_interventions', timezone('Europe/Paris', appel_le), x_laea_50m, y_laea_50m
+    select
+        'marins_pompiers_interventions' as source,
+        timezone('Europe/Paris', appel_le) as horodatage_local,
+        x_laea_50m,
+        y_laea_50m
     from {{ ref('stg_marins_pompiers__interventions') }}
     where x_laea_50m is not null
     union all
-    select 'csu_evenements', timezone('Europe/Paris', detecte_le), x_laea_50m, y_laea_50m
+    select
+        'csu_evenements' as source,
+        timezone('Europe/Paris', detecte_le) as horodatage_local,
+        x_laea_50m,
+        y_laea_50m
     from {{ ref('stg_csu__evenements') }}
     where x_laea_50m is not null
 ),
@@ -40,8 +52,8 @@ lieux_seau as (
         floor(lieux.x_laea_50m / {{ rayon_couvert_m }})::bigint + voisins_x.d as seau_x,
         floor(lieux.y_laea_50m / {{ rayon_couvert_m }})::bigint + voisins_y.d as seau_y
     from {{ ref('int_securite_evenements__lieux') }} as lieux
-    cross join (values (-1), (0), (1)) as voisins_x(d)
-    cross join (values (-1), (0), (1)) as voisins_y(d)
+    cross join (values (-1), (0), (1)) as voisins_x (d)
+    cross join (values (-1), (0), (1)) as voisins_y (d)
 ),
 
 proches as (

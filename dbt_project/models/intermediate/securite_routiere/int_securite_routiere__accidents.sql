@@ -46,9 +46,15 @@ accidents as (
 ),
 
 usagers as (
-    select accident_id, code_gravite from {{ ref('stg_reference__baac_2018_usagers') }}
+    select
+        accident_id,
+        code_gravite
+    from {{ ref('stg_reference__baac_2018_usagers') }}
     union all
-    select accident_id, code_gravite from {{ ref('stg_baac__usagers') }}
+    select
+        accident_id,
+        code_gravite
+    from {{ ref('stg_baac__usagers') }}
 ),
 
 gravite as (
@@ -61,9 +67,15 @@ gravite as (
 ),
 
 vehicules as (
-    select accident_id, code_categorie_vehicule from {{ ref('stg_reference__baac_2018_vehicules') }}
+    select
+        accident_id,
+        code_categorie_vehicule
+    from {{ ref('stg_reference__baac_2018_vehicules') }}
     union all
-    select accident_id, code_categorie_vehicule from {{ ref('stg_baac__vehicules') }}
+    select
+        accident_id,
+        code_categorie_vehicule
+    from {{ ref('stg_baac__vehicules') }}
 ),
 
 velos as (
@@ -90,8 +102,10 @@ select
     accidents.code_quartier,
     accidents.x_laea_50m,
     accidents.y_laea_50m,
-    case when accidents.x_laea_50m is not null
-        then {{ carreau_200m('accidents.x_laea_50m', 'accidents.y_laea_50m') }} end as carreau_200m,
+    case
+        when accidents.x_laea_50m is not null
+            then {{ carreau_200m('accidents.x_laea_50m', 'accidents.y_laea_50m') }}
+    end as carreau_200m,
     coalesce(gravite.nb_usagers, 0) as nb_usagers,
     coalesce(gravite.nb_tues_hospitalises, 0) as nb_tues_hospitalises,
     coalesce(gravite.nb_tues_hospitalises, 0) > 0 as accident_grave,

@@ -31,7 +31,7 @@ evenements as (
         'Police municipale' as source,
         code_nature as code,
         null as code_lum,
-        cast(timezone('Europe/Paris', occurred_at) as date) as date_locale,
+        timezone('Europe/Paris', occurred_at)::date as date_locale,
         extract(hour from timezone('Europe/Paris', occurred_at))::integer as heure_locale,
         x_laea_50m as x,
         y_laea_50m as y
@@ -48,13 +48,20 @@ evenements_seaux as (
 ),
 
 voisins as (
-    select dx, dy from range(-1, 2) as tx(dx), range(-1, 2) as ty(dy)
+    select
+        tx.dx,
+        ty.dy
+    from range(-1, 2) as tx (dx)
+    cross join range(-1, 2) as ty (dy)
 ),
 
 -- The neighbouring buckets as plain columns first: an equality on "bx + dx" computed inside the
 -- join condition makes DuckDB fall back to a nested-loop product; on columns it is a hash join.
 pannes_voisines as (
-    select pannes.*, pannes.bx + voisins.dx as cible_bx, pannes.by + voisins.dy as cible_by
+    select
+        pannes.*,
+        pannes.bx + voisins.dx as cible_bx,
+        pannes.by + voisins.dy as cible_by
     from pannes
     cross join voisins
 )
@@ -66,12 +73,16 @@ select
     evenements_seaux.code_lum,
     evenements_seaux.date_locale,
     evenements_seaux.heure_locale,
-    round(sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)))::integer
+    round(
+        sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2))
+    )::integer
         as distance_m,
     count(*)::integer as nb_evenements
 from pannes_voisines as pannes
 inner join evenements_seaux
-    on evenements_seaux.bx = pannes.cible_bx
-    and evenements_seaux.by = pannes.cible_by
-where sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2)) <= {{ bucket }}
+    on pannes.cible_bx = evenements_seaux.bx
+    and pannes.cible_by = evenements_seaux.by
+where
+    sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2))
+    <= {{ bucket }}
 group by all

@@ -2,7 +2,7 @@
 -- is the rain of the hour ending at HH, so the row observed at T describes the hour [T-1h, T).
 -- Accidents at hh:mm are matched to the hour starting at hh. Several stations are averaged.
 select
-    cast(timezone('Europe/Paris', observe_le - interval 1 hour) as date) as date_locale,
+    timezone('Europe/Paris', observe_le - interval 1 hour)::date as date_locale,
     extract(hour from timezone('Europe/Paris', observe_le - interval 1 hour))::integer as heure_locale,
     avg(pluie_mm)::double as pluie_mm,
     count(*)::integer as nb_observations

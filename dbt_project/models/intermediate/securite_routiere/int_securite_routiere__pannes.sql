@@ -4,7 +4,9 @@
 -- periode_debut/periode_fin: the days the feed covers (outages are delivered on their repair
 -- day, so a night is known to be outage-free only inside this period).
 with couverture as (
-    select min(jour) as periode_debut, max(jour) as periode_fin
+    select
+        min(jour) as periode_debut,
+        max(jour) as periode_fin
     from {{ ref('stg_eclairage__pannes') }}
 )
 
@@ -21,7 +23,8 @@ select
     any_value(couverture.periode_fin) as periode_fin
 from {{ ref('stg_eclairage__pannes') }} as pannes
 cross join couverture
-where pannes.x_laea_50m is not null
+where
+    pannes.x_laea_50m is not null
     and pannes.debut_panne is not null
     and pannes.repare_le is not null
 group by pannes.intervention_id

@@ -1,7 +1,7 @@
 -- Municipal-police interventions counted by local date, local hour and nature: the time series
 -- the weather effect on police-recorded accidents is read from (aggregates only).
 select
-    cast(timezone('Europe/Paris', occurred_at) as date) as date_locale,
+    timezone('Europe/Paris', occurred_at)::date as date_locale,
     extract(hour from timezone('Europe/Paris', occurred_at))::integer as heure_locale,
     code_nature,
     count(*)::integer as nb_interventions

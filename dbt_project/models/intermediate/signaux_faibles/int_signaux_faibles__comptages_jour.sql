@@ -1,13 +1,28 @@
 -- Daily counts by feed, category and quartier for the feeds scanned for weak signals
 -- (non-zero cells only: the Python scan fills the zeros over the declared calendar).
 with rows as (
-    select 'police_mains_courantes' as flux, code_nature as code_categorie, categorie, code_quartier, jour
+    select
+        'police_mains_courantes' as flux,
+        code_nature as code_categorie,
+        categorie,
+        code_quartier,
+        jour
     from {{ ref('stg_police__mains_courantes') }}
     union all
-    select 'allo_mairie_demandes', code_thematique, thematique, code_quartier, jour
+    select
+        'allo_mairie_demandes' as flux,
+        code_thematique as code_categorie,
+        thematique as categorie,
+        code_quartier,
+        jour
     from {{ ref('stg_allo_mairie__demandes') }}
     union all
-    select 'signalements_citoyens', code_categorie, categorie, code_quartier, jour
+    select
+        'signalements_citoyens' as flux,
+        code_categorie,
+        categorie,
+        code_quartier,
+        jour
     from {{ ref('stg_signalements_citoyens__signalements') }}
 )
 

@@ -2,16 +2,40 @@
 -- quartier, local day and local hour. Every category is kept: which ones are "night life" and
 -- which hours are "night" are declared parameters the Python analytics read.
 with rows as (
-    select 'police_mains_courantes' as flux, code_nature as code_categorie, categorie, code_quartier, jour, heure
+    select
+        'police_mains_courantes' as flux,
+        code_nature as code_categorie,
+        categorie,
+        code_quartier,
+        jour,
+        heure
     from {{ ref('stg_police__mains_courantes') }}
     union all
-    select 'marins_pompiers_interventions', code_motif, motif, code_quartier, jour, heure
+    select
+        'marins_pompiers_interventions' as flux,
+        code_motif as code_categorie,
+        motif as categorie,
+        code_quartier,
+        jour,
+        heure
     from {{ ref('stg_marins_pompiers__interventions') }}
     union all
-    select 'csu_evenements', code_type_evenement, type_evenement, code_quartier, jour, heure
+    select
+        'csu_evenements' as flux,
+        code_type_evenement as code_categorie,
+        type_evenement as categorie,
+        code_quartier,
+        jour,
+        heure
     from {{ ref('stg_csu__evenements') }}
     union all
-    select 'allo_mairie_demandes', code_thematique, thematique, code_quartier, jour, heure
+    select
+        'allo_mairie_demandes' as flux,
+        code_thematique as code_categorie,
+        thematique as categorie,
+        code_quartier,
+        jour,
+        heure
     from {{ ref('stg_allo_mairie__demandes') }}
 )
 

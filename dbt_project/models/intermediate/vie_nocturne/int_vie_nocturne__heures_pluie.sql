@@ -2,7 +2,7 @@
 -- at HH, so the hour starting at local hour h is read from the row observed one hour later;
 -- shifting the UTC timestamp before converting keeps DST days right (23 or 25 local hours).
 select
-    cast(timezone('Europe/Paris', observe_le - interval 1 hour) as date) as jour,
+    timezone('Europe/Paris', observe_le - interval 1 hour)::date as jour,
     extract(hour from timezone('Europe/Paris', observe_le - interval 1 hour))::integer as heure,
     max(pluie_mm)::double as pluie_mm
 from {{ ref('stg_meteo__observations_horaires') }}

@@ -2,7 +2,7 @@
 -- whether the event is already observed (it started on or before the last day every source covers)
 -- or still planned (the forecasts and staffing of the other marts are for those).
 with couverture as (
-    select cast(min(derniere_heure_locale) as date) as dernier_jour_observe
+    select min(derniere_heure_locale)::date as dernier_jour_observe
     from {{ ref('int_securite_evenements__couverture') }}
 )
 

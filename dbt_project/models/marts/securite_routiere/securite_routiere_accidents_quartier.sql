@@ -14,7 +14,9 @@ accidents as (
 ),
 
 perimetres as (
-    select perimetre, count(distinct annee) as nb_annees
+    select
+        perimetre,
+        count(distinct annee) as nb_annees
     from accidents
     group by perimetre
 ),
@@ -47,5 +49,5 @@ select
 from perimetres
 cross join quartiers
 left join comptes
-    on comptes.perimetre = perimetres.perimetre
-    and comptes.code_quartier = quartiers.code_quartier
+    on perimetres.perimetre = comptes.perimetre
+    and quartiers.code_quartier = comptes.code_quartier

@@ -17,7 +17,7 @@ from counts
 inner join {{ ref('int_signaux_faibles__quartiers') }} as quartiers
     using (code_quartier)
 left join counts as last_week
-    on last_week.flux = counts.flux
-    and last_week.code_categorie = counts.code_categorie
-    and last_week.code_quartier = counts.code_quartier
+    on counts.flux = last_week.flux
+    and counts.code_categorie = last_week.code_categorie
+    and counts.code_quartier = last_week.code_quartier
     and last_week.jour = counts.jour - interval 7 day

@@ -9,11 +9,16 @@ with anciens as (
         (hrmn // 100)::integer as heure,
         (hrmn % 100)::integer as minute,
         left(dep, 2) || com as code_commune,
-        lum, lum_libelle,
-        agg, agg_libelle,
-        intersection, intersection_libelle,
-        atm, atm_libelle,
-        col, col_libelle,
+        lum,
+        lum_libelle,
+        agg,
+        agg_libelle,
+        intersection,
+        intersection_libelle,
+        atm,
+        atm_libelle,
+        col,
+        col_libelle,
         lat_1e5 / 1e5 as lat_wgs84,
         long_1e5 / 1e5 as lon_wgs84,
         jour,
@@ -28,11 +33,16 @@ recents as (
         split_part(hrmn, ':', 1)::integer as heure,
         split_part(hrmn, ':', 2)::integer as minute,
         com as code_commune,
-        lum, lum_libelle,
-        agg, agg_libelle,
-        intersection, intersection_libelle,
-        atm, atm_libelle,
-        col, col_libelle,
+        lum,
+        lum_libelle,
+        agg,
+        agg_libelle,
+        intersection,
+        intersection_libelle,
+        atm,
+        atm_libelle,
+        col,
+        col_libelle,
         latitude as lat_wgs84,
         longitude as lon_wgs84,
         jour,
@@ -47,7 +57,10 @@ accidents as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select

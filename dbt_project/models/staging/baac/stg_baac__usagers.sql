@@ -8,7 +8,12 @@ with anciens as (
         null::varchar as vehicule_id,
         num_veh,
         case when place = '0' then '10' else place end as place,
-        catu, catu_libelle, grav, grav_libelle, sexe, sexe_libelle,
+        catu,
+        catu_libelle,
+        grav,
+        grav_libelle,
+        sexe,
+        sexe_libelle,
         an_nais,
         trajet,
         case right(secu, 1)
@@ -16,7 +21,9 @@ with anciens as (
             when '2' then '0'
             when '3' then '8'
         end as secu1,
-        locp, actp, etatp,
+        locp,
+        actp,
+        etatp,
         jour,
         '2005-2018' as format_source
     from {{ source('bronze', 'baac_usagers_2005_2018') }}
@@ -28,11 +35,18 @@ recents as (
         vehicule_id,
         num_veh,
         place,
-        catu, catu_libelle, grav, grav_libelle, sexe, sexe_libelle,
+        catu,
+        catu_libelle,
+        grav,
+        grav_libelle,
+        sexe,
+        sexe_libelle,
         an_nais,
         trajet,
         secu1,
-        locp, actp, etatp,
+        locp,
+        actp,
+        etatp,
         jour,
         '2019+' as format_source
     from {{ source('bronze', 'baac_usagers') }}
@@ -45,7 +59,10 @@ usagers as (
 ),
 
 accidents as (
-    select accident_id, annee from {{ ref('stg_baac__accidents') }}
+    select
+        accident_id,
+        annee
+    from {{ ref('stg_baac__accidents') }}
 )
 
 select

@@ -5,7 +5,10 @@ with evenements as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -17,8 +20,8 @@ select
     evenements.debut,
     evenements.fin,
     evenements.jour,
-    cast(timezone('Europe/Paris', evenements.debut) as date) as jour_debut,
-    cast(timezone('Europe/Paris', evenements.fin) as date) as jour_fin,
+    timezone('Europe/Paris', evenements.debut)::date as jour_debut,
+    timezone('Europe/Paris', evenements.fin)::date as jour_fin,
     extract(hour from timezone('Europe/Paris', evenements.debut))::integer as heure_debut,
     evenements.jauge_attendue::integer as jauge_attendue,
     evenements.statut as code_statut,

@@ -4,7 +4,10 @@ with observations as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -13,7 +16,7 @@ select
     observations.altitude_m::integer as altitude_m,
     observations.heure as observe_le,
     observations.jour,
-    cast(timezone('Europe/Paris', observations.heure) as date) as jour_local,
+    timezone('Europe/Paris', observations.heure)::date as jour_local,
     extract(hour from timezone('Europe/Paris', observations.heure))::integer as heure_locale,
     observations.pluie_mm,
     observations.temperature_c,

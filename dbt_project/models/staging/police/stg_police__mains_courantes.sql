@@ -4,7 +4,10 @@ with incidents as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select

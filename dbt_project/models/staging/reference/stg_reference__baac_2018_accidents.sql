@@ -27,7 +27,10 @@ accidents as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select

@@ -5,7 +5,9 @@ select
     row_number() over (partition by "Num_Acc" order by file_row)::integer as rang_usager,
     nullif(trim(grav), '') as code_gravite
 from (
-    select *, row_number() over () as file_row
+    select
+        *,
+        row_number() over () as file_row
     from read_csv(
         '{{ var("reference_dir") }}/baac-2018-marseille/usagers-2018.reduced-lijie97.csv',
         header = true, all_varchar = true

@@ -7,7 +7,7 @@ select
     code_quartier,
     heure_debut,
     jour,
-    cast(timezone('Europe/Paris', heure_debut) as date) as jour_local,
+    timezone('Europe/Paris', heure_debut)::date as jour_local,
     extract(hour from timezone('Europe/Paris', heure_debut))::integer as heure,
     nb_residents::integer as nb_residents,
     nb_visiteurs_france::integer as nb_visiteurs_france,

@@ -5,7 +5,10 @@ with chantiers as (
 ),
 
 quartiers as (
-    select code_quartier, geom from {{ ref('stg_reference__quartiers') }}
+    select
+        code_quartier,
+        geom
+    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
