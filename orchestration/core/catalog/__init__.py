@@ -117,17 +117,25 @@ class FeedSpec:
 
 @dataclass(frozen=True)
 class OpenDataset:
+    """An open dataset a use case publishes for everyone (see the ``open_data:`` blocks)."""
+
     dataset: str
     title: str
     description: str
     from_mart: str
     spatial_level: Literal["quartier", "arrondissement"]
-    temporal_level: Literal["day", "month"]
+    temporal_level: Literal["day", "week", "month", "year"]
     count_column: str
     output_count_column: str
     category_column: str
     total_label: str
     licence: dict[str, str]
+    date_column: str = "jour"  # the mart's day column, generalised to temporal_level
+    protection_interval: int = 3  # an attacker's interval on any masked cell is at least this wide
+    count_description: str = ""  # what one unit of the count is, for the Table Schema
+    categories: tuple[str, ...] = ()  # every category label; default: the source feeds' code labels
+    keywords: tuple[str, ...] = ()  # for the catalogue (DCAT keyword)
+    theme: str = ""  # EU data theme (DCAT theme), e.g. JUST, TRAN, SOCI, GOVE
 
 
 PUBLICATION_LEVELS = ("internal", "services", "open")
@@ -173,9 +181,21 @@ class UseCase:
     retention_days: int
     marts: tuple[MartSpec, ...]
     open_data: tuple[OpenDataset, ...] = field(default_factory=tuple)
+    open_data_withheld: str = ""  # why the use case publishes no open data, when it publishes none
     # Evidence for the analyst: the model, its fit-quality mart and what it cannot say.
     model_card: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)  # declared rules the analytics read
+
+
+def _open_data_block(data: dict[str, Any]) -> dict[str, Any]:
+    """``open_data:`` is a list of datasets, or ``{withheld: why}`` when the use case publishes none."""
+    block = data.get("open_data") or []
+    return {"datasets": block} if isinstance(block, list) else {"datasets": block.get("datasets", []), **block}
+
+
+def _open_dataset_from_dict(data: dict[str, Any]) -> OpenDataset:
+    tuples = {k: tuple(data[k]) for k in ("categories", "keywords") if k in data}
+    return OpenDataset(**{**data, **tuples, "description": " ".join(data["description"].split())})
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -282,7 +302,8 @@ def use_cases() -> dict[str, UseCase]:
             marts=tuple(_mart_from_dict(data["name"], m) for m in data["marts"]),
             model_card=data.get("model_card", {}),
             parameters=data.get("parameters", {}),
-            open_data=tuple(OpenDataset(**{**d, "description": d["description"].strip()}) for d in data.get("open_data", [])),
+            open_data=tuple(_open_dataset_from_dict(d) for d in _open_data_block(data)["datasets"]),
+            open_data_withheld=" ".join(str(_open_data_block(data).get("withheld", "")).split()),
         )
     return found
 
