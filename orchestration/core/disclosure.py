@@ -79,7 +79,9 @@ class DisclosureReport:
 # Suppression
 
 
-def _with_totals(cells: pd.DataFrame, group_columns: list[str], category_column: str, count_column: str, total_label: str) -> pd.DataFrame:
+def _with_totals(cells: pd.DataFrame, group_columns: list[str], category_column: str, count_column: str, total_label: str | None) -> pd.DataFrame:
+    if total_label is None:  # overlapping categories: no margin is published
+        return cells.reset_index(drop=True)
     totals = cells.groupby(group_columns, as_index=False, sort=False)[count_column].sum()
     totals[category_column] = total_label
     return pd.concat([cells, totals[cells.columns]], ignore_index=True)
@@ -115,7 +117,7 @@ def suppress(
     group_columns: list[str],
     category_column: str,
     count_column: str,
-    total_label: str,
+    total_label: str | None,
     k: int,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Add group totals and mask small cells; returns (table, report).
@@ -129,7 +131,8 @@ def suppress(
     status = pd.Series(PUBLISHED, index=table.index, dtype="str")
     status[(counts > 0) & (counts < k)] = PRIMARY
     is_total = table[category_column] == total_label
-    _secondary_pass(table, status, counts, group_columns, is_total)
+    if total_label is not None:
+        _secondary_pass(table, status, counts, group_columns, is_total)
     return _finish(table, counts, status, count_column, k)
 
 
@@ -264,7 +267,7 @@ def attacker_intervals(
     group_columns: list[str],
     category_column: str,
     count_column: str,
-    total_label: str,
+    total_label: str | None,
     k: int,
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
     label_column: str = "diffusion",
@@ -323,7 +326,7 @@ def protect(
     group_columns: list[str],
     category_column: str,
     count_column: str,
-    total_label: str,
+    total_label: str | None,
     k: int,
     protection_interval: int,
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
@@ -347,7 +350,8 @@ def protect(
     key_columns = [*group_columns, category_column]
     rounds = 0
     while True:
-        _secondary_pass(table, status, counts, group_columns, is_total)
+        if total_label is not None:
+            _secondary_pass(table, status, counts, group_columns, is_total)
         shown = table.copy()
         shown[count_column] = counts.astype("Int64").mask(status != PUBLISHED)
         shown["diffusion"] = status.map(labels)
@@ -368,7 +372,7 @@ def protect(
             )
     out, report = _finish(table, counts, status, count_column, k)
     out["diffusion"] = status.map(labels)
-    lonely = margins_with_one_mask(out, group_columns, count_column)
+    lonely = margins_with_one_mask(out, group_columns, count_column) if total_label is not None else 0
     if lonely:
         raise DisclosureError(f"{lonely} published margin(s) hide exactly one cell: refusing to publish")
     check_publishable(out, count_column, k)
@@ -392,7 +396,7 @@ def audit_release(
     group_columns: list[str],
     category_column: str,
     count_column: str,
-    total_label: str,
+    total_label: str | None,
     k: int,
     protection_interval: int,
     earlier_releases: Sequence[pd.DataFrame] = (),

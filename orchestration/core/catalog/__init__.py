@@ -123,12 +123,12 @@ class OpenDataset:
     title: str
     description: str
     from_mart: str
-    spatial_level: Literal["quartier", "arrondissement"]
+    spatial_level: Literal["quartier", "arrondissement", "commune"]
     temporal_level: Literal["day", "week", "month", "year"]
-    count_column: str
+    count_column: str | None  # None: each mart row counts one
     output_count_column: str
     category_column: str
-    total_label: str
+    total_label: str | None  # None when categories overlap (no additive margin is published)
     licence: dict[str, str]
     date_column: str = "jour"  # the mart's day column, generalised to temporal_level
     protection_interval: int = 3  # an attacker's interval on any masked cell is at least this wide
@@ -136,6 +136,9 @@ class OpenDataset:
     categories: tuple[str, ...] = ()  # every category label; default: the source feeds' code labels
     keywords: tuple[str, ...] = ()  # for the catalogue (DCAT keyword)
     theme: str = ""  # EU data theme (DCAT theme), e.g. JUST, TRAN, SOCI, GOVE
+    measures: dict[str, str] = field(default_factory=dict)  # category label -> mart count column (wide marts)
+    source_periods_closed: bool = False  # the source only delivers whole periods (e.g. BAAC years)
+    as_of_column: str | None = None  # column giving the last day the data covers (default: max date_column)
 
 
 PUBLICATION_LEVELS = ("internal", "services", "open")

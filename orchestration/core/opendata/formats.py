@@ -55,7 +55,8 @@ def table_schema(dataset: OpenDataset, k: int, example: dict[str, Any] | None = 
     })
     fields.append({
         "name": dataset.category_column, "title": "Catégorie", "type": "string",
-        "description": f"Catégorie ; « {dataset.total_label} » pour le total du groupe (zone, période).",
+        "description": f"Catégorie ; « {dataset.total_label} » pour le total du groupe (zone, période)."
+        if dataset.total_label else "Catégorie (les catégories se recouvrent : pas de total publié).",
         "constraints": {"required": True},
     })
     unit = dataset.count_description or "Effectif"

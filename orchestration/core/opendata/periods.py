@@ -31,6 +31,9 @@ def period_column(level: str) -> str:
 
 def period_labels(days: pd.Series, level: str) -> pd.Series:
     """The period label of each day: 2026-03-02, 2026-W10, 2026-03 or 2026."""
+    if level == "year" and not pd.api.types.is_datetime64_any_dtype(days) and days.map(lambda v: isinstance(v, str)).all():
+        # A label naming its year (e.g. "BAAC 2018 réel"): the year is read from it.
+        return days.str.extract(r"(\d{4})", expand=False)
     stamps = pd.to_datetime(days)
     if level == "day":
         return stamps.dt.strftime("%Y-%m-%d")

@@ -45,6 +45,8 @@ FORMAT_VERSION = "2.0.0"  # of the file layout and columns, not of the data (tha
 
 def feed_categories(dataset: OpenDataset) -> list[str]:
     """Every category label the dataset can show: declared, else its source feeds' code labels."""
+    if dataset.measures:
+        return list(dataset.measures)
     if dataset.categories:
         return list(dataset.categories)
     labels: set[str] = set()
@@ -58,7 +60,29 @@ def data_as_of(mart: pd.DataFrame, dataset: OpenDataset) -> date | None:
     """The last day the data covers (the mart's latest day), ``None`` for an empty mart."""
     if mart.empty:
         return None
-    return pd.to_datetime(mart[dataset.date_column]).max().date()
+    if dataset.source_periods_closed:
+        return None  # closure is declared by the source, not read from a day
+    return pd.to_datetime(mart[dataset.as_of_column or dataset.date_column]).max().date()
+
+
+COUNT = "_effectif"
+
+
+def _long(mart: pd.DataFrame, dataset: OpenDataset) -> pd.DataFrame:
+    """One row per (mart row, category) with its count in ``COUNT``.
+
+    A wide mart (``measures``: one count column per category) is melted; a mart without a count
+    column (``count_column: null``) counts one per row.
+    """
+    frame = mart.copy()
+    if dataset.measures:
+        frame = pd.concat(
+            [frame.assign(**{dataset.category_column: label, COUNT: frame[column]}) for label, column in dataset.measures.items()],
+            ignore_index=True,
+        )
+    else:
+        frame[COUNT] = frame[dataset.count_column] if dataset.count_column else 1
+    return frame
 
 
 def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = None) -> tuple[pd.DataFrame, list[str]]:
@@ -70,13 +94,16 @@ def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = No
     zone = zone_column(dataset.spatial_level)
     period = period_column(dataset.temporal_level)
     as_of = as_of or data_as_of(mart, dataset)
-    frame = mart.copy()
+    frame = _long(mart, dataset)
     if zone and zone not in frame and dataset.spatial_level == "arrondissement":
         frame[zone] = frame["code_quartier"].map(lambda code: quartiers().get(str(code), (None, None))[1])
     frame[period] = period_labels(frame[dataset.date_column], dataset.temporal_level) if len(frame) else pd.Series(dtype=str)
     groups = [c for c in (zone, period) if c]
-    counts = frame.groupby([*groups, dataset.category_column])[dataset.count_column].sum()
-    closed = sorted(p for p in frame[period].unique() if as_of and is_closed(p, dataset.temporal_level, as_of))
+    counts = frame.groupby([*groups, dataset.category_column])[COUNT].sum()
+    closed = sorted(
+        p for p in frame[period].dropna().unique()
+        if dataset.source_periods_closed or (as_of and is_closed(p, dataset.temporal_level, as_of))
+    )
     categories = sorted(set(feed_categories(dataset)) | set(frame[dataset.category_column].dropna().astype(str)))
     axes = ([list(zone_names(dataset.spatial_level))] if zone else []) + [closed, categories]
     grid = pd.MultiIndex.from_product(axes, names=[*groups, dataset.category_column])
@@ -124,7 +151,7 @@ def build_open_dataset(
     table = _ordered(table, dataset, groups)
     # Whole-release checks, on what is written, frozen periods included.
     check_publishable(table, dataset.output_count_column, k)
-    if margins_with_one_mask(table, groups, dataset.output_count_column):
+    if dataset.total_label is not None and margins_with_one_mask(table, groups, dataset.output_count_column):
         raise DisclosureError(f"{dataset.dataset}: a published margin hides exactly one cell; refusing to publish")
     # Late data for an already published period is not published (no revision): report how many cells.
     late = 0
@@ -197,7 +224,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
             "zone": dataset.spatial_level,
             "period": dataset.temporal_level,
             "closed_through": version,
-            "data_as_of": str(as_of),
+            "data_as_of": str(as_of) if as_of else "périodes closes déclarées par la source",
         },
         "lineage": lineage,
         "register_entry": f"registre-des-traitements#{marts()[dataset.from_mart].use_case}",
@@ -216,9 +243,14 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
         {"name": f"{name}-csv", "path": f"{name}.csv", "format": "csv", "mediatype": MEDIA_TYPES["csv"], "encoding": "utf-8", "schema": inline},
         {"name": f"{name}-parquet", "path": f"{name}.parquet", "format": "parquet", "mediatype": MEDIA_TYPES["parquet"], "schema": inline},
     ]
-    for resource in resources:
-        path = staging / resource["path"]
-        resource.update({"bytes": path.stat().st_size, "hash": f"sha256:{_sha256(path)}"})
+    # Size and checksum checked by frictionless for the CSV (its Parquet reader has no byte count);
+    # every file's size and checksum is listed under "files" for the catalogue.
+    csv_path = staging / resources[0]["path"]
+    resources[0].update({"bytes": csv_path.stat().st_size, "hash": f"sha256:{_sha256(csv_path)}"})
+    checksums = {
+        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(staging.iterdir()) if p.suffix in (".csv", ".parquet", ".geojson") or p.name == "tableschema.json"
+    }
     package = {
         "name": name,
         "title": dataset.title,
@@ -236,6 +268,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
             "geojson": f"{name}.geojson" if zoned else None,
             "tableschema": "tableschema.json",
             "disclosure": "disclosure.json",
+            "checksums": checksums,
         },
         "disclosure": disclosure,
     }
