@@ -248,7 +248,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     csv_path = staging / resources[0]["path"]
     resources[0].update({"bytes": csv_path.stat().st_size, "hash": f"sha256:{_sha256(csv_path)}"})
     checksums = {
-        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p), "sha1": hashlib.sha1(p.read_bytes()).hexdigest()}
         for p in sorted(staging.iterdir()) if p.suffix in (".csv", ".parquet", ".geojson") or p.name == "tableschema.json"
     }
     package = {
