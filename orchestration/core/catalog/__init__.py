@@ -20,6 +20,20 @@ Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
 PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
 
 
+# What a column holds, for the register of processing. The refused categories can never be
+# declared: the observatory does not collect them (see core/transparency.yaml, refusals).
+COLUMN_CATEGORIES: tuple[str, ...] = (
+    "identifiant_pseudonymise", "identifiant_technique", "localisation", "horodatage", "nature_fait",
+    "texte_libre", "caracteristique_personne", "mesure", "reference", "autre",
+)
+REFUSED_COLUMN_CATEGORIES: dict[str, str] = {
+    "biometrique": "reconnaissance_faciale",
+    "auteur_reseau_social": "auteurs_reseaux_sociaux",
+    "identifiant_vehicule": "suivi_inter_cameras",
+    "trajectoire": "suivi_inter_cameras",
+}
+
+
 class CatalogError(ValueError):
     """A declaration is inconsistent (unknown treatment, missing field...)."""
 
@@ -41,6 +55,7 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     datetime_format: str | None = None  # overrides the feed's format.datetime_format
+    category: str | None = None  # data category (COLUMN_CATEGORIES); inferred by the register when absent
 
 
 @dataclass(frozen=True)
@@ -212,6 +227,13 @@ def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
         col = ColumnSpec(**raw)
         if col.privacy not in PRIVACY_TREATMENTS:
             raise CatalogError(f"{data['name']}.{col.name}: unknown privacy treatment {col.privacy!r}")
+        if col.category in REFUSED_COLUMN_CATEGORIES:
+            raise CatalogError(
+                f"{data['name']}.{col.name}: category {col.category!r} is refused by the observatory "
+                f"(refusal {REFUSED_COLUMN_CATEGORIES[col.category]!r})"
+            )
+        if col.category is not None and col.category not in COLUMN_CATEGORIES:
+            raise CatalogError(f"{data['name']}.{col.name}: unknown category {col.category!r}")
         if col.privacy == "pseudonymise" and not col.pseudonym_scope:
             raise CatalogError(f"{data['name']}.{col.name}: pseudonymised columns need a scope")
         columns.append(col)
