@@ -63,7 +63,7 @@ def _publisher(graph: Graph, facts: dict[str, Any]) -> URIRef:
 def _contact(graph: Graph, facts: dict[str, Any]) -> BNode:
     contact = _typed(graph, BNode(), VCARD.Kind, VCARD.Organization)
     graph.add((contact, VCARD.fn, Literal(facts["contact"]["name"])))
-    graph.add((contact, VCARD.hasEmail, URIRef(f"mailto:{facts['contact']['email']}")))
+    graph.add((contact, VCARD.hasURL, URIRef(facts["contact"]["url"])))
     return contact  # type: ignore[return-value]
 
 

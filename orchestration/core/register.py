@@ -123,7 +123,7 @@ def build_register() -> dict[str, Any]:
         "controller": {
             "name": facts["publisher"]["name"],
             "siren": facts["publisher"]["siren"],
-            "contact": facts["contact"]["email"],
+            "contact": facts["contact"]["url"],
             "data_protection_officer": facts["data_protection_officer"],
         },
         "processing": entries,
@@ -138,7 +138,7 @@ def register_markdown(register: dict[str, Any]) -> str:
     """The register as Markdown, one section per processing, then feeds and refusals."""
     c = register["controller"]
     lines = [f"# {register['title']}", "", f"Responsable du traitement : {c['name']} (SIREN {c['siren']}), "
-             f"contact {c['contact']}, délégué à la protection des données {c['data_protection_officer']}.", ""]
+             f"contact {c['contact']} ; {c['data_protection_officer']['name']} : {c['data_protection_officer']['url']}.", ""]
     for e in register["processing"]:
         lines += [f"## {e['name']} {{#{e['id']}}}", "", f"- Service : {e['owner']}",
                   "- Finalités : " + " ; ".join(e["purposes"]),

@@ -27,6 +27,10 @@ def test_register_lists_every_feed_and_use_case(tmp_path: Path) -> None:
     assert json.loads(paths["json"].read_text(encoding="utf-8")) == json.loads(json.dumps(register, ensure_ascii=False))
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert all(f"{{#{uc}}}" in markdown for uc in use_cases())
+    # Published beside the open data: nothing the privacy scan would take for personal data.
+    from simulator.pii import EMAIL_RE, PHONE_RE
+    for text in (markdown, paths["json"].read_text(encoding="utf-8")):
+        assert not EMAIL_RE.search(text) and not PHONE_RE.search(text)
 
 
 def test_each_release_cites_an_existing_register_entry() -> None:
