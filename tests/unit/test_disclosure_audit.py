@@ -172,3 +172,12 @@ def test_three_releases_reveal_no_masked_or_small_count(tmp_path: Path, level: s
     # Rerun with the same data: nothing new is written.
     assert publish_open_dataset(settings, dataset, synthetic_mart(n + 4), gate())["unchanged"] is True
     assert math.isfinite(len(versions))
+
+
+def test_a_delivery_covers_its_cadence() -> None:
+    from orchestration.core.opendata.publish import covered_through
+
+    assert covered_through(date(2026, 3, 23), "daily") == date(2026, 3, 23)
+    assert covered_through(date(2026, 3, 23), "weekly") == date(2026, 3, 29)
+    assert covered_through(date(2026, 3, 1), "monthly") == date(2026, 3, 31)
+    assert covered_through(date(2018, 1, 1), "yearly") == date(2018, 12, 31)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from orchestration.core.disclosure import (
 from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
-from orchestration.core.opendata.periods import is_closed, period_column, period_labels
+from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
 from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
 from orchestration.core.settings import Settings
 from orchestration.core.verdicts import GateResult
@@ -83,6 +83,38 @@ def _long(mart: pd.DataFrame, dataset: OpenDataset) -> pd.DataFrame:
     else:
         frame[COUNT] = frame[dataset.count_column] if dataset.count_column else 1
     return frame
+
+
+def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
+    """The last day every source feed of the dataset has delivered (ingestion ledger), if known.
+
+    A mart may hold days ahead of the deliveries (planned works, markets, events); a period is
+    closed only once every feed that delivered at all has covered it. Conservative on purpose.
+    """
+    from orchestration.core import lake
+    from orchestration.core.ingestion import ledger_path
+
+    path = ledger_path(settings)
+    sources = set(marts()[dataset.from_mart].source_feeds)
+    if not sources or not lake.table_exists(path):
+        return None
+    ledger = lake.read(path).to_pandas()
+    ledger = ledger[ledger["feed"].isin(sources) & (ledger["status"] == "ingested") & ledger["delivery_date"].notna()]
+    if ledger.empty:
+        return None
+    last = pd.to_datetime(ledger.groupby("feed")["delivery_date"].max()).dt.date
+    return min(covered_through(day, feed(name).delivery.get("cadence", "daily")) for name, day in last.items())
+
+
+def covered_through(delivery_day: date, cadence: str) -> date:
+    """The last day a delivery covers: its day, its week (named after the Monday), month or year."""
+    if cadence == "weekly":
+        return delivery_day + timedelta(days=6)
+    if cadence == "monthly":
+        return period_bounds(delivery_day.strftime("%Y-%m"), "month")[1]
+    if cadence == "yearly":
+        return date(delivery_day.year, 12, 31)
+    return delivery_day
 
 
 def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = None) -> tuple[pd.DataFrame, list[str]]:
@@ -195,6 +227,9 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     name = dataset.dataset
     folder = releases.dataset_folder(settings.open_data, name)
     as_of = data_as_of(mart, dataset)
+    delivered = feeds_as_of(settings, dataset)
+    if as_of and delivered:
+        as_of = min(as_of, delivered)
     cells, _ = generalise(mart, dataset, as_of)
     period = period_column(dataset.temporal_level)
     if cells.empty:
