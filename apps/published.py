@@ -378,6 +378,8 @@ def load_open_dataset(dataset: str, settings: Settings | None = None) -> OpenDat
     """The published files of one open dataset, or ``None`` if it has not been exported yet."""
     settings = settings or current_settings()
     folder = settings.open_data / dataset
+    if (folder / "latest").is_dir():  # versioned layout: <dataset>/<version>/ and latest -> newest
+        folder = folder / "latest"
     if not folder.is_dir():
         return None
     try:

@@ -21,7 +21,8 @@ from tests.conftest import SIM_DAYS, PipelineLake, run_pipeline
 pytestmark = pytest.mark.pipeline
 SPEC = feed("police_mains_courantes")
 MART = "incidents_quartier_jour"
-DATASET = "interventions-police-municipale-arrondissement-mois"
+DATASET = "interventions-police-municipale-arrondissement-semaine"
+MONTHLY = "interventions-police-municipale-arrondissement-mois"
 
 
 def table_versions(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -96,19 +97,41 @@ def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
     assert manifest["gate"]["success"] and manifest["rows"] == len(gold)
     assert manifest["data_window"] == {"start": str(gold["jour"].min()), "end": str(gold["jour"].max())}
 
-    folder = settings.open_data / DATASET
+    folder = settings.open_data / DATASET / "latest"
     package = json.loads((folder / "datapackage.json").read_text())
     assert package["licenses"][0]["title"] == "Licence Ouverte 2.0"
     assert all(f["description"] for r in package["resources"] for f in r["schema"]["fields"])
     csv = pd.read_csv(folder / f"{DATASET}.csv", dtype={"arrondissement": str})
     parquet = pd.read_parquet(folder / f"{DATASET}.parquet")
     assert len(csv) == len(parquet) == package["disclosure"]["cells"]
+    assert package["disclosure"]["audit"]["passed"] and (folder / f"{DATASET}.geojson").exists()
     visible = csv["nb_interventions"].dropna()
     assert not ((visible > 0) & (visible < settings.k_min)).any()
-    # Totals over categories equal the gold total wherever nothing is masked.
-    totals = csv[csv["categorie"] == open_datasets()[DATASET].total_label]
-    assert totals["nb_interventions"].notna().all()
-    assert totals["nb_interventions"].sum() == len(bronze)
+    # Only closed weeks (the data ends on a Monday: its week is not published).
+    last_day = gold["jour"].max()
+    assert package["version"] == max(csv["semaine"]) < f"{last_day.isocalendar().year}-W{last_day.isocalendar().week:02d}"
+    # Every published count equals the gold data of its (arrondissement, week, category) cell.
+    iso = pd.to_datetime(gold["jour"]).dt.isocalendar()
+    gold["semaine"] = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
+    label = open_datasets()[DATASET].total_label
+    truth = gold.groupby(["arrondissement", "semaine", "categorie"])["nb_incidents"].sum()
+    totals = gold.groupby(["arrondissement", "semaine"], as_index=False)["nb_incidents"].sum().assign(categorie=label)
+    truth = pd.concat([truth, totals.set_index(["arrondissement", "semaine", "categorie"])["nb_incidents"]])
+    shown = csv.dropna(subset=["nb_interventions"]).set_index(["arrondissement", "semaine", "categorie"])["nb_interventions"]
+    assert (shown == truth.reindex(shown.index).fillna(0)).all()
+    # The monthly series waits for a month to close: nothing partial is published.
+    assert not (settings.open_data / MONTHLY / "latest").exists()
+    # No dataset publishes a period its partners have not delivered yet (planned works lie ahead).
+    from orchestration.core.opendata.periods import period_bounds
+    from orchestration.core.opendata.publish import feeds_as_of
+
+    for dataset in open_datasets().values():
+        latest = settings.open_data / dataset.dataset / "latest"
+        delivered = feeds_as_of(settings, dataset)
+        if latest.exists() and delivered and not dataset.source_periods_closed:
+            version = json.loads((latest / "datapackage.json").read_text())["version"]
+            assert period_bounds(version, dataset.temporal_level)[1] <= delivered, dataset.dataset
+    assert (settings.open_data / "catalogue.ttl").exists() and (settings.open_data / "registre-des-traitements.json").exists()
 
 
 def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
@@ -169,8 +192,8 @@ def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     gold_before = lake.open_table(gold_path(settings, MART)).version()
     manifest_before = publication_manifest_path(settings, MART).read_bytes()
-    export = settings.open_data / DATASET / f"{DATASET}.csv"
-    export_before = export.read_bytes()
+    export = settings.open_data / DATASET / "latest" / f"{DATASET}.csv"
+    export_before = export.read_bytes() if export.exists() else None  # no week closed yet
 
     # A replayed export: 400 valid, distinct rows in one cell. Ingestion accepts them (each row
     # is valid), the gate's plausibility bound must stop them before publication.
@@ -183,7 +206,7 @@ def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
     assert any(f["column"] == "nb_incidents" for f in latest["failed"])
     assert lake.open_table(gold_path(settings, MART)).version() == gold_before
     assert publication_manifest_path(settings, MART).read_bytes() == manifest_before
-    assert export.read_bytes() == export_before
+    assert (export.read_bytes() if export.exists() else None) == export_before
     bronze = lake.read(bronze_path(settings, SPEC)).to_pandas()
     assert (bronze["jour"] == flood_day).sum() == 400  # the data is kept, just not published
 

@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from orchestration.core.catalog.models import (
+    COLUMN_CATEGORIES,
+    REFUSED_COLUMN_CATEGORIES,
     PRIVACY_TREATMENTS,
     PUBLICATION_LEVELS,
     ColumnSpec,
@@ -34,6 +36,8 @@ from orchestration.core.catalog.models import (
 from orchestration.core.catalog.parameters import Parameters
 
 __all__ = [
+    "COLUMN_CATEGORIES",
+    "REFUSED_COLUMN_CATEGORIES",
     "CATALOG_DIR",
     "PRIVACY_TREATMENTS",
     "PUBLICATION_LEVELS",

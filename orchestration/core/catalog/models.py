@@ -32,6 +32,20 @@ def _stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+# What a column holds, for the register of processing. The refused categories can never be
+# declared: the observatory does not collect them (see core/transparency.yaml, refusals).
+COLUMN_CATEGORIES: tuple[str, ...] = (
+    "identifiant_pseudonymise", "identifiant_technique", "localisation", "horodatage", "nature_fait",
+    "texte_libre", "caracteristique_personne", "mesure", "reference", "autre",
+)
+REFUSED_COLUMN_CATEGORIES: dict[str, str] = {
+    "biometrique": "reconnaissance_faciale",
+    "auteur_reseau_social": "auteurs_reseaux_sociaux",
+    "identifiant_vehicule": "suivi_inter_cameras",
+    "trajectoire": "suivi_inter_cameras",
+}
+
+
 class ColumnSpec(Declaration):
     """One column as the partner sends it and as bronze stores it."""
 
@@ -49,6 +63,16 @@ class ColumnSpec(Declaration):
     min: int | float | None = None
     max: int | float | None = None
     datetime_format: str | None = Field(None, description="overrides the feed's format.datetime_format")
+    category: str | None = Field(None, description="data category (COLUMN_CATEGORIES); inferred by the register when absent")
+
+    @field_validator("category")
+    @classmethod
+    def _category_is_allowed(cls, value: str | None) -> str | None:
+        if value in REFUSED_COLUMN_CATEGORIES:
+            raise ValueError(f"category {value!r} is refused by the observatory (refusal {REFUSED_COLUMN_CATEGORIES[value]!r})")
+        if value is not None and value not in COLUMN_CATEGORIES:
+            raise ValueError(f"unknown category {value!r} (one of {', '.join(COLUMN_CATEGORIES)})")
+        return value
 
     @model_validator(mode="after")
     def _pseudonymised_needs_scope(self) -> ColumnSpec:
@@ -209,13 +233,22 @@ class OpenDataset(Declaration):
     title: str
     description: str
     from_mart: str
-    spatial_level: Literal["quartier", "arrondissement"]
-    temporal_level: Literal["day", "month"]
-    count_column: str
+    spatial_level: Literal["quartier", "arrondissement", "commune"]
+    temporal_level: Literal["day", "week", "month", "year"]
+    count_column: str | None = Field(description="None: each mart row counts one")
     output_count_column: str
     category_column: str
-    total_label: str
+    total_label: str | None = Field(description="None when categories overlap (no additive margin is published)")
     licence: dict[str, str]
+    date_column: str = Field("jour", description="the mart's day column, generalised to temporal_level")
+    protection_interval: int = Field(3, ge=1, description="an attacker's interval on any masked cell is at least this wide")
+    count_description: str = Field("", description="what one unit of the count is, for the Table Schema")
+    categories: tuple[str, ...] = Field((), description="every category label; default: the source feeds' code labels")
+    keywords: tuple[str, ...] = Field((), description="for the catalogue (DCAT keyword)")
+    theme: str = Field("", description="EU data theme (DCAT theme), e.g. JUST, TRAN, SOCI, GOVE")
+    measures: dict[str, str] = Field(default_factory=dict, description="category label -> mart count column (wide marts)")
+    source_periods_closed: bool = Field(False, description="the source only delivers whole periods (e.g. BAAC years)")
+    as_of_column: str | None = Field(None, description="column giving the last day the data covers (default: max date_column)")
 
     @field_validator("description", mode="before")
     @classmethod
@@ -290,6 +323,7 @@ class UseCase(Declaration):
     retention_days: int
     marts: tuple[MartSpec, ...]
     open_data: tuple[OpenDataset, ...] = ()
+    open_data_withheld: str = Field("", description="why the use case publishes no open data, when it publishes none")
     model_card: ModelCard
     # Declared rules the analytics read: the use case's own model (see parameters.py).
     parameters: Parameters = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
@@ -298,6 +332,17 @@ class UseCase(Declaration):
     @classmethod
     def _strip_text(cls, value: Any) -> Any:
         return _stripped(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _open_data_block(cls, data: Any) -> Any:
+        # ``open_data:`` is a list of datasets, or ``{withheld: why}`` when the use case publishes none.
+        if isinstance(data, dict) and isinstance(data.get("open_data"), dict):
+            block = dict(data["open_data"])
+            data = {**data, "open_data": block.pop("datasets", []), "open_data_withheld": _stripped(block.pop("withheld", ""))}
+            if block:
+                raise ValueError(f"open_data: unknown keys {sorted(block)} (a list of datasets, or withheld: why)")
+        return data
 
     @model_validator(mode="before")
     @classmethod

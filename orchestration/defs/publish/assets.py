@@ -5,6 +5,8 @@ import dagster as dg
 import pyarrow as pa
 
 from orchestration.core import lake
+from orchestration.core.dcat import write_catalogue
+from orchestration.core.register import write_register
 from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
 from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
 from orchestration.factories.resources import ObservatoireResource
@@ -74,6 +76,8 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         if gate is None or not gate.success:
             raise GateNotPassed(description=f"{dataset.from_mart}: gate not passed; open data not refreshed.")
         package = publish_open_dataset(settings, dataset, mart, gate)
+        write_catalogue(settings.open_data)  # the DCAT-AP catalogue lists the new version
+        write_register(settings.open_data)  # the register each disclosure.json cites
         disclosure = package["disclosure"]
         return dg.MaterializeResult(
             metadata={

@@ -1,0 +1,1 @@
+"""Open-data building blocks: generalisation (zones, closed periods), formats and release layout."""

@@ -1,0 +1,313 @@
+"""Publish one open dataset: generalise, keep closed periods, protect, audit, write a new version.
+
+Open data is derived from the *published* gold table, never from the build database. A release:
+
+1. generalises the mart to the declared zone x period x category grid (full grid, zeros included)
+   and keeps only **closed** periods (over, and covered by the data);
+2. copies verbatim every period an earlier release already published (a published cell is never
+   revised), and protects only the newly closed periods (:func:`disclosure.protect`), auditing
+   them against every earlier release kept in the lake;
+3. re-checks the whole table (no visible small count, no margin hiding a single cell) and writes
+   ``<dataset>/<version>/`` (CSV, Parquet, GeoJSON, Table Schema, datapackage, disclosure report)
+   before pointing ``latest`` at it. Any failed check raises :class:`DisclosureError`: nothing
+   is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from orchestration.core.catalog import OpenDataset, feed, marts
+from orchestration.core.disclosure import (
+    TIME_CONSISTENCY,
+    DisclosureError,
+    check_publishable,
+    earlier_knowledge,
+    margins_with_one_mask,
+    protect,
+)
+from orchestration.core.geography import ATTRIBUTION
+from orchestration.core.opendata import releases
+from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
+from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
+from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
+from orchestration.core.settings import Settings
+from orchestration.core.verdicts import GateResult
+
+FORMAT_VERSION = "2.0.0"  # of the file layout and columns, not of the data (that is the folder name)
+
+
+def feed_categories(dataset: OpenDataset) -> list[str]:
+    """Every category label the dataset can show: declared, else its source feeds' code labels."""
+    if dataset.measures:
+        return list(dataset.measures)
+    if dataset.categories:
+        return list(dataset.categories)
+    labels: set[str] = set()
+    for name in marts()[dataset.from_mart].source_feeds:
+        for col in feed(name).columns:
+            labels.update((col.codes or {}).values())
+    return sorted(labels)
+
+
+def data_as_of(mart: pd.DataFrame, dataset: OpenDataset) -> date | None:
+    """The last day the data covers (the mart's latest day), ``None`` for an empty mart."""
+    if mart.empty:
+        return None
+    if dataset.source_periods_closed:
+        return None  # closure is declared by the source, not read from a day
+    return pd.to_datetime(mart[dataset.as_of_column or dataset.date_column]).max().date()
+
+
+COUNT = "_effectif"
+
+
+def _long(mart: pd.DataFrame, dataset: OpenDataset) -> pd.DataFrame:
+    """One row per (mart row, category) with its count in ``COUNT``.
+
+    A wide mart (``measures``: one count column per category) is melted; a mart without a count
+    column (``count_column: null``) counts one per row.
+    """
+    frame = mart.copy()
+    if dataset.measures:
+        frame = pd.concat(
+            [frame.assign(**{dataset.category_column: label, COUNT: frame[column]}) for label, column in dataset.measures.items()],
+            ignore_index=True,
+        )
+    else:
+        frame[COUNT] = frame[dataset.count_column] if dataset.count_column else 1
+    return frame
+
+
+def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
+    """The last day every source feed of the dataset has delivered (ingestion ledger), if known.
+
+    A mart may hold days ahead of the deliveries (planned works, markets, events); a period is
+    closed only once every feed that delivered at all has covered it. Conservative on purpose.
+    """
+    from orchestration.core import lake
+    from orchestration.core.ingestion import ledger_path
+
+    path = ledger_path(settings)
+    sources = set(marts()[dataset.from_mart].source_feeds)
+    if not sources or not lake.table_exists(path):
+        return None
+    ledger = lake.read(path).to_pandas()
+    ledger = ledger[ledger["feed"].isin(sources) & (ledger["status"] == "ingested") & ledger["delivery_date"].notna()]
+    if ledger.empty:
+        return None
+    last = pd.to_datetime(ledger.groupby("feed")["delivery_date"].max()).dt.date
+    return min(covered_through(day, feed(name).delivery.get("cadence", "daily")) for name, day in last.items())
+
+
+def covered_through(delivery_day: date, cadence: str) -> date:
+    """The last day a delivery covers: its day, its week (named after the Monday), month or year."""
+    if cadence == "weekly":
+        return delivery_day + timedelta(days=6)
+    if cadence == "monthly":
+        return period_bounds(delivery_day.strftime("%Y-%m"), "month")[1]
+    if cadence == "yearly":
+        return date(delivery_day.year, 12, 31)
+    return delivery_day
+
+
+def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Aggregate the mart to the dataset's zone x period x category grid, closed periods only.
+
+    Every zone of the reference geography and every category appear (zeros included): a missing
+    row would be ambiguous (zero or masked?). Returns the cells and the group columns.
+    """
+    zone = zone_column(dataset.spatial_level)
+    period = period_column(dataset.temporal_level)
+    as_of = as_of or data_as_of(mart, dataset)
+    frame = _long(mart, dataset)
+    if zone and zone not in frame and dataset.spatial_level == "arrondissement":
+        frame[zone] = frame["code_quartier"].map(lambda code: quartiers().get(str(code), (None, None))[1])
+    frame[period] = period_labels(frame[dataset.date_column], dataset.temporal_level) if len(frame) else pd.Series(dtype=str)
+    groups = [c for c in (zone, period) if c]
+    counts = frame.groupby([*groups, dataset.category_column])[COUNT].sum()
+    closed = sorted(
+        p for p in frame[period].dropna().unique()
+        if dataset.source_periods_closed or (as_of and is_closed(p, dataset.temporal_level, as_of))
+    )
+    categories = sorted(set(feed_categories(dataset)) | set(frame[dataset.category_column].dropna().astype(str)))
+    axes = ([list(zone_names(dataset.spatial_level))] if zone else []) + [closed, categories]
+    grid = pd.MultiIndex.from_product(axes, names=[*groups, dataset.category_column])
+    cells = counts.reindex(grid, fill_value=0).astype("int64").rename(dataset.output_count_column).reset_index()
+    return cells, groups
+
+
+def _ordered(table: pd.DataFrame, dataset: OpenDataset, groups: list[str]) -> pd.DataFrame:
+    """Zone name beside its code; each group reads category by category, its total last."""
+    zone = zone_column(dataset.spatial_level)
+    if zone and NAME_COLUMNS[dataset.spatial_level] not in table:
+        table.insert(1, NAME_COLUMNS[dataset.spatial_level], table[zone].map(zone_names(dataset.spatial_level)))
+    table["_total_last"] = table[dataset.category_column] == dataset.total_label
+    table = table.sort_values([*groups, "_total_last", dataset.category_column], kind="stable")
+    return table.drop(columns="_total_last").reset_index(drop=True)
+
+
+def build_open_dataset(
+    mart: pd.DataFrame,
+    dataset: OpenDataset,
+    k: int,
+    as_of: date | None = None,
+    previous: pd.DataFrame | None = None,
+    earlier: list[pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, Any]]]:
+    """The release table, its disclosure report and its Table Schema fields.
+
+    ``previous`` is the latest published table (its periods are copied verbatim); ``earlier``
+    every earlier release (for the attacker's audit). Raises :class:`DisclosureError`.
+    """
+    cells, groups = generalise(mart, dataset, as_of)
+    period = period_column(dataset.temporal_level)
+    key = [*groups, dataset.category_column]
+    frozen = previous.drop(columns=["periode_close"], errors="ignore") if previous is not None else cells.iloc[0:0]
+    frozen_periods = set(frozen[period]) if len(frozen) else set()
+    fresh = cells[~cells[period].isin(frozen_periods)]
+    knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column)
+    protected, report = protect(
+        fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
+        dataset.protection_interval, knowledge,
+    )
+    protected = _ordered(protected, dataset, groups)
+    table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
+    table[dataset.output_count_column] = table[dataset.output_count_column].astype("Int64")
+    table = _ordered(table, dataset, groups)
+    # Whole-release checks, on what is written, frozen periods included.
+    check_publishable(table, dataset.output_count_column, k)
+    if dataset.total_label is not None and margins_with_one_mask(table, groups, dataset.output_count_column):
+        raise DisclosureError(f"{dataset.dataset}: a published margin hides exactly one cell; refusing to publish")
+    # Late data for an already published period is not published (no revision): report how many cells.
+    late = 0
+    if len(frozen):
+        now = cells[cells[period].isin(frozen_periods)].merge(frozen[[*key, dataset.output_count_column]], on=key, how="inner", suffixes=("", "_publie"))
+        shown = now[f"{dataset.output_count_column}_publie"]
+        late = int((shown.notna() & (shown != now[dataset.output_count_column])).sum())
+    disclosure = report.to_json()
+    disclosure["cells"] = len(table)
+    disclosure["new_cells"] = len(protected)
+    disclosure["time_consistency"] = TIME_CONSISTENCY
+    disclosure["periods"] = {
+        "published": sorted(table[period].unique().tolist()),
+        "new": sorted(protected[period].unique().tolist()),
+        "frozen": sorted(frozen_periods),
+    }
+    disclosure["late_changes_not_published"] = late
+    example = table.iloc[0].to_dict() if len(table) else None
+    return table, disclosure, table_schema(dataset, k, example)["fields"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _nothing_new(folder: Path, reason: str, k: int) -> dict[str, Any]:
+    return {
+        "unchanged": True,
+        "reason": reason,
+        "path": str(folder),
+        "disclosure": {"cells": 0, "primary_suppressed": 0, "secondary_suppressed": 0, "k_min": k},
+    }
+
+
+def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult) -> dict[str, Any]:
+    """Publish a new version of ``dataset`` if a period closed since the last one; returns its package.
+
+    Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
+    or when a disclosure check fails (:class:`DisclosureError` propagates: the release is refused).
+    """
+    name = dataset.dataset
+    folder = releases.dataset_folder(settings.open_data, name)
+    as_of = data_as_of(mart, dataset)
+    delivered = feeds_as_of(settings, dataset)
+    if as_of and delivered:
+        as_of = min(as_of, delivered)
+    cells, _ = generalise(mart, dataset, as_of)
+    period = period_column(dataset.temporal_level)
+    if cells.empty:
+        return _nothing_new(folder, "aucune période close : rien n'est publié (jamais de période partielle)", settings.k_min)
+    version = str(cells[period].max())
+    current = releases.latest(folder) if not folder.is_symlink() else None
+    if current is not None and current.name >= version:
+        package = json.loads((current / "datapackage.json").read_text(encoding="utf-8"))
+        return {**package, "unchanged": True}
+    earlier = releases.earlier_releases(settings.open_data, name)
+    previous = releases.read_release(current, name) if current is not None else None
+    table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier)
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    source_feeds = list(marts()[dataset.from_mart].source_feeds)
+    lineage = {
+        "mart": dataset.from_mart,
+        "feeds": source_feeds,
+        "quality_gate": {"suite": gate.suite, "success": gate.success, "evaluated_at": gate.evaluated_at, "fingerprint": gate.fingerprint},
+        "earlier_versions": [v.name for v in releases.versions(folder)],
+    }
+    disclosure.update({
+        "dataset": name,
+        "version": version,
+        "published_at": now,
+        "generalisation": {
+            "zone": dataset.spatial_level,
+            "period": dataset.temporal_level,
+            "closed_through": version,
+            "data_as_of": str(as_of) if as_of else "périodes closes déclarées par la source",
+        },
+        "lineage": lineage,
+        "register_entry": f"registre-des-traitements#{marts()[dataset.from_mart].use_case}",
+    })
+    releases.prepare_folder(folder)
+    staging = folder / f".staging-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+    staging.mkdir()
+    write_csv(table, staging / f"{name}.csv")
+    write_parquet(table, staging / f"{name}.parquet")
+    zoned = write_geojson(table, dataset, staging / f"{name}.geojson")
+    schema = {**table_schema(dataset, settings.k_min), "fields": fields, "version": version, "created": now}
+    (staging / "tableschema.json").write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
+    # The schema inline (readers need no second file); the same schema is tableschema.json.
+    inline = {k: schema[k] for k in ("fields", "missingValues", "primaryKey")}
+    resources = [
+        {"name": f"{name}-csv", "path": f"{name}.csv", "format": "csv", "mediatype": MEDIA_TYPES["csv"], "encoding": "utf-8", "schema": inline},
+        {"name": f"{name}-parquet", "path": f"{name}.parquet", "format": "parquet", "mediatype": MEDIA_TYPES["parquet"], "schema": inline},
+    ]
+    # Size and checksum checked by frictionless for the CSV (its Parquet reader has no byte count);
+    # every file's size and checksum is listed under "files" for the catalogue.
+    csv_path = staging / resources[0]["path"]
+    resources[0].update({"bytes": csv_path.stat().st_size, "hash": f"sha256:{_sha256(csv_path)}"})
+    checksums = {
+        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p), "sha1": hashlib.sha1(p.read_bytes()).hexdigest()}
+        for p in sorted(staging.iterdir()) if p.suffix in (".csv", ".parquet", ".geojson") or p.name == "tableschema.json"
+    }
+    package = {
+        "name": name,
+        "title": dataset.title,
+        "description": dataset.description,
+        "version": version,
+        "format_version": FORMAT_VERSION,
+        "created": now,
+        "keywords": list(dataset.keywords),
+        "temporal_coverage": {"start": str(table[period].min()), "end": version},
+        "licenses": [dataset.licence],
+        "sources": [{"title": f"{feed(f).title} — {feed(f).owner}"} for f in source_feeds] + [{"title": ATTRIBUTION}],
+        "lineage": lineage,
+        "resources": resources,
+        "files": {
+            "geojson": f"{name}.geojson" if zoned else None,
+            "tableschema": "tableschema.json",
+            "disclosure": "disclosure.json",
+            "checksums": checksums,
+        },
+        "disclosure": disclosure,
+    }
+    (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    (staging / "disclosure.json").write_text(json.dumps(disclosure, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    releases.install(staging, folder, version)
+    return package

@@ -1,0 +1,83 @@
+"""Every declared open dataset publishes valid files: frictionless finds 0 errors, GeoJSON for zones."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from frictionless import Package, Schema, validate
+
+from orchestration.core.catalog import OpenDataset, open_datasets, use_cases
+from orchestration.core.opendata import releases
+from orchestration.core.opendata.publish import feed_categories, publish_open_dataset
+from orchestration.core.opendata.zones import quartiers
+from orchestration.core.settings import load_settings
+from orchestration.core.verdicts import GateResult
+
+START = date(2025, 1, 1)
+DAYS = 400  # 2025 closes (year datasets), many weeks and months too
+
+
+def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
+    """A mart with the columns the declaration reads, sparse small counts over some quartiers."""
+    rng = np.random.default_rng(seed)
+    codes = sorted(quartiers())[::9]
+    categories = feed_categories(dataset)[:4] if not dataset.measures else [None]
+    rows = []
+    for d in range(0, DAYS, 3):
+        day = START + timedelta(days=d)
+        for code in codes:
+            for category in categories:
+                row: dict[str, object] = {"code_quartier": code, dataset.date_column: day}
+                if dataset.measures:
+                    row.update({column: int(rng.poisson(4)) for column in dataset.measures.values()})
+                else:
+                    row[dataset.category_column] = category
+                    if dataset.count_column:
+                        row[dataset.count_column] = int(rng.poisson(2))
+                if dataset.as_of_column:
+                    row[dataset.as_of_column] = START + timedelta(days=DAYS)
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    if dataset.source_periods_closed:  # a label naming its year, like BAAC "perimetre"
+        frame[dataset.date_column] = frame[dataset.date_column].map(lambda v: f"BAAC {v.year}")
+    return frame
+
+
+def gate(mart: str) -> GateResult:
+    return GateResult(mart=mart, suite=mart, success=True, evaluated_at="2026-01-01T00:00:00+00:00", statistics={}, fingerprint="x")
+
+
+def test_every_use_case_declares_open_data_or_says_why() -> None:
+    for uc in use_cases().values():
+        assert uc.open_data or len(uc.open_data_withheld) > 40, uc.name
+    assert not use_cases()["signaux_faibles"].open_data
+
+
+@pytest.mark.parametrize("name", sorted(open_datasets()))
+def test_declared_dataset_publishes_valid_files(tmp_path: Path, name: str) -> None:
+    dataset = open_datasets()[name]
+    settings = load_settings(tmp_path, require_key=False)
+    package = publish_open_dataset(settings, dataset, synthetic_mart(dataset), gate(dataset.from_mart))
+    assert not package.get("unchanged"), package
+    folder = settings.open_data / name / "latest"
+    assert releases.latest(settings.open_data / name) == (settings.open_data / name / package["version"]).resolve()
+    report = validate(folder / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    schema_report = Schema.validate_descriptor(json.loads((folder / "tableschema.json").read_text(encoding="utf-8")))
+    assert schema_report.valid, schema_report.flatten(["type", "note"])
+    for resource in Package(str(folder / "datapackage.json")).resources:
+        assert resource.read_rows()  # both formats readable through the package
+    disclosure = json.loads((folder / "disclosure.json").read_text(encoding="utf-8"))
+    assert disclosure["audit"]["passed"] and disclosure["version"] == package["version"]
+    assert disclosure["register_entry"].endswith(f"#{[u.name for u in use_cases().values() if dataset in u.open_data][0]}")
+    geojson = folder / f"{name}.geojson"
+    if dataset.spatial_level == "commune":
+        assert not geojson.exists()
+    else:
+        features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
+        assert features and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
