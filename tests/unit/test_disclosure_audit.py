@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -137,7 +136,7 @@ def gate() -> GateResult:
 @pytest.mark.parametrize("level", ["day", "week", "month"])
 def test_three_releases_reveal_no_masked_or_small_count(tmp_path: Path, level: str) -> None:
     base = open_datasets()["interventions-police-municipale-arrondissement-mois"]
-    dataset = dataclasses.replace(base, dataset=f"essai-{level}", temporal_level=level, categories=tuple(CATEGORIES))
+    dataset = base.model_copy(update={"dataset": f"essai-{level}", "temporal_level": level, "categories": tuple(CATEGORIES)})
     settings = load_settings(tmp_path, require_key=False)
     n = 27  # day N: 2026-03-28 (a Saturday); then N + 3 (Tuesday 31st: March closes) and N + 4 (1 April)
     published = []
