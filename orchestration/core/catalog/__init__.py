@@ -41,6 +41,12 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     datetime_format: str | None = None  # overrides the feed's format.datetime_format
+    # Declared normalisations of the raw text, applied before the contract (see parsing):
+    remove_characters: tuple[str, ...] = ()  # removed anywhere in the value (digit-group spaces)
+    zero_pad: int | None = None  # an all-digit value shorter than this is left-padded with zeros
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "remove_characters", tuple(self.remove_characters or ()))
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,12 @@ class FeedSpec:
     contact_role: str = ""
     event_time: str | None = None  # column whose local day is the partition (default: first datetime)
     checks: tuple[str, ...] = ()  # named row checks needing code, e.g. inside_city
+    # Rows whose columns are well-formed but do not match these regexes (column -> regex, all
+    # must match) lie outside the city: dropped before validation, counted as out_of_perimeter.
+    perimeter: dict[str, str] | None = None
+    # Columns (year, month, day) that date a row whose date is split in parts (BAAC an/mois/jour):
+    # the row is partitioned by that day rather than by the day its delivery covers.
+    event_date_parts: dict[str, str] | None = None
 
     @property
     def event_column(self) -> ColumnSpec | None:
@@ -97,15 +109,40 @@ class FeedSpec:
 
     @property
     def file_regex(self) -> re.Pattern[str]:
-        return re.compile(self.delivery["file_pattern"])
+        """The canonical file name pattern (ASCII digits only: full-width digits are refused)."""
+        return re.compile(self.delivery["file_pattern"], re.ASCII)
+
+    @property
+    def file_regexes(self) -> dict[re.Pattern[str], str]:
+        """Every accepted file name pattern -> the provenance its files have.
+
+        ``delivery.file_pattern`` and the variants in ``delivery.file_patterns`` (official names
+        vary by year) are the partner's own files (``partenaire``); ``delivery.simulated_file_pattern``
+        names the simulator's files (``simule``), so simulated data never passes for real data.
+        """
+        found = {p: "partenaire" for p in [self.delivery["file_pattern"], *self.delivery.get("file_patterns", ())]}
+        if simulated := self.delivery.get("simulated_file_pattern"):
+            found[simulated] = "simule"
+        return {re.compile(p, re.ASCII): v for p, v in found.items()}
+
+    def _match(self, file_name: str) -> tuple[re.Match[str], str] | None:
+        for regex, provenance in self.file_regexes.items():
+            if match := regex.fullmatch(file_name):
+                return match, provenance
+        return None
+
+    def provenance(self, file_name: str) -> str | None:
+        """``partenaire`` or ``simule`` for a file name this feed accepts, else ``None``."""
+        found = self._match(file_name)
+        return found[1] if found else None
 
     def delivery_date(self, file_name: str) -> date | None:
         """The day a delivery covers, read from its file name; ``None`` if the name is not ours."""
-        match = self.file_regex.fullmatch(file_name)
-        if not match:
+        found = self._match(file_name)
+        if not found:
             return None
         try:
-            return datetime.strptime(match["date"], self.delivery["date_format"]).date()
+            return datetime.strptime(found[0]["date"], self.delivery["date_format"]).date()
         except ValueError:
             return None
 
@@ -223,6 +260,8 @@ def _feed_from_dict(data: dict[str, Any]) -> FeedSpec:
         columns=tuple(columns),
         event_time=data.get("event_time"),
         checks=tuple(data.get("checks", ())),
+        perimeter=data.get("perimeter"),
+        event_date_parts=data.get("event_date_parts"),
     )
 
 
