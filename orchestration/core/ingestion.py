@@ -417,8 +417,9 @@ def prepare_batch(
 ) -> Batch:
     """Parse, validate and treat deliveries ``(path, checksum)``; writes nothing to the tables.
 
-    ``duplicates`` maps checksums already ingested under another file name to that name: such a
-    delivery is acknowledged in the ledger without its rows being read (or quarantined) twice.
+    ``duplicates`` maps file names whose bytes were already ingested under another name to that
+    name: such a delivery is acknowledged in the ledger without its rows being read (or
+    quarantined) twice.
 
     Files are read one by one (a bad file is rejected alone) but validated and treated as one
     frame: pandera and the treatments cost per call, so one call per batch, not per file.
@@ -439,9 +440,9 @@ def prepare_batch(
             message = f"{path.name!r} matches none of the declared names {accepted!r}"
             _reject(batch, path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", message), now)
             continue
-        if checksum in duplicates:
+        if path.name in duplicates:
             # The same bytes were ingested under another name: acknowledge, count the rows once.
-            note = f"same content as {duplicates[checksum]!r}, already ingested: rows counted once"
+            note = f"same content as {duplicates[path.name]!r}, already ingested: rows counted once"
             batch.add(DeliveryResult(spec.name, path.name, checksum, "ingested", message=note), spec.delivery_date(path.name), note)
             continue
         try:
@@ -640,7 +641,7 @@ def ingest_deliveries(
             continue
         known.add((path.name, checksum))
         if checksum in by_content and by_content[checksum] != path.name:
-            duplicates[checksum] = by_content[checksum]
+            duplicates[path.name] = by_content[checksum]
         else:
             by_content.setdefault(checksum, path.name)
         pending.append((path, checksum))
