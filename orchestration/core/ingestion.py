@@ -431,6 +431,7 @@ def prepare_batch(
     parsed: list[tuple[Path, str, list[str]]] = []
     malformed: list[tuple[str, str, int, str]] = []
     outside: Counter[str] = Counter()
+    deferred: list[tuple[Path, str]] = []
     for path, checksum in items:
         if problem := entry_problem(path):
             _reject(batch, path, spec, settings, checksum, DeliveryRejected(*problem), now)
@@ -441,9 +442,7 @@ def prepare_batch(
             _reject(batch, path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", message), now)
             continue
         if path.name in duplicates:
-            # The same bytes were ingested under another name: acknowledge, count the rows once.
-            note = f"same content as {duplicates[path.name]!r}, already ingested: rows counted once"
-            batch.add(DeliveryResult(spec.name, path.name, checksum, "ingested", message=note), spec.delivery_date(path.name), note)
+            deferred.append((path, checksum))  # after the loop: its original may be in this batch
             continue
         try:
             delivery = read_delivery(path, spec)
@@ -459,6 +458,17 @@ def prepare_batch(
         ))
         malformed += [(path.name, checksum, line, reason) for line, reason in delivery.malformed.items()]
         parsed.append((path, checksum, delivery.extra_columns))
+    refused = {r.file_name: r for r in batch.results if r.status == "rejected"}
+    for path, checksum in deferred:
+        original = duplicates[path.name]
+        if original in refused:  # same bytes as a file rejected just now: same verdict
+            first = refused[original]
+            reason = next(iter(first.reasons))
+            error = DeliveryRejected(reason, f"same content as {original!r}, rejected: {first.message}")
+            _reject(batch, path, spec, settings, checksum, error, now)
+        else:  # the same bytes were ingested under another name: acknowledge, count the rows once
+            note = f"same content as {original!r}, already ingested: rows counted once"
+            batch.add(DeliveryResult(spec.name, path.name, checksum, "ingested", message=note), spec.delivery_date(path.name), note)
     if not parsed:
         return batch
     raw = pd.concat(frames, ignore_index=True)

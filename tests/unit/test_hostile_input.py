@@ -316,3 +316,12 @@ def test_rekey_recomputes_pseudonyms_keeps_joins_and_retires_the_old_key(setting
     ingest_deliveries([later], SPEC, new_settings)
     bronze = lake.read(bronze_path(settings, SPEC)).to_pandas()
     assert (bronze[column.name] == pseudonymise("PM0001", new_key, scope)).sum() == 3
+
+
+def test_a_copy_of_a_file_rejected_in_the_same_batch_is_rejected_too(settings) -> None:  # type: ignore[no-untyped-def]
+    lines = ["Jean;DUPONT", "x;y"]
+    first = deliver(settings, lines)
+    second = deliver(settings, lines, name="mains_courantes_20260116.csv")
+    results = {r.file_name: r for r in ingest_deliveries([first, second], SPEC, settings)}
+    assert results[first.name].status == results[second.name].status == "rejected"
+    assert results[second.name].reasons["breaking_schema_change"] == 1
