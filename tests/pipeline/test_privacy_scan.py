@@ -175,12 +175,14 @@ def test_quarantine_holds_pseudonyms_only_and_kept_files_are_encrypted(pipeline_
     kept = sorted((settings.quarantine / "files").rglob("*"))
     kept = [p for p in kept if p.is_file()]
     assert kept, "the simulated dirt includes rejected files: some evidence must be kept"
+    sizes = {r["kept_at"]: r["size_bytes"] for r in lake.read(rejected_deliveries_path(settings)).to_pylist()}
     needles = _planted_bytes(planted)
     for path in kept:
         raw = path.read_bytes()
         assert not any(n in raw for n in needles), f"{path} holds a raw personal value on disk"
         assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
-        assert read_evidence(settings, path)  # decrypts with the lake's key
+        # Decrypts with the lake's key to the delivered bytes (an empty delivery is kept too).
+        assert len(read_evidence(settings, path)) == sizes[str(path.relative_to(settings.lake))]
 
 
 def test_dagster_storage_holds_no_raw_personal_value(pipeline_lake: PipelineLake) -> None:
