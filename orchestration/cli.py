@@ -128,6 +128,23 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rekey(args: argparse.Namespace) -> int:
+    """Re-key bronze and quarantine pseudonyms from the current key to the one in --new-key-file."""
+    settings = _settings(args)
+    from orchestration.core.rekey import rekey_lake
+    from orchestration.core.settings import check_production_key
+
+    new_key = Path(args.new_key_file).expanduser().read_text(encoding="utf-8").strip()
+    check_production_key(new_key)  # a rotation is the moment to get a strong key
+    report = rekey_lake(settings, new_key.encode())
+    _say(
+        f"rekey: {report.recomputed} pseudonym(s) recomputed from landing, {report.derived} re-keyed one-way "
+        f"(raw data expired), {len(report.tables)} table(s), {report.evidence_files} evidence file(s) re-encrypted. "
+        "Now point OBSERVATOIRE_KEY_FILE at the new key, run `observatoire refresh`, and destroy the old key."
+    )
+    return 0
+
+
 def _wait_http(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -241,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
     add("refresh", cmd_refresh, "rebuild, gate and publish the marts now (after a model or rule change)")
     add("retention", cmd_retention, "apply every feed's retention now (deletes and vacuums)")
+    rekey = add("rekey", cmd_rekey, "rotate the pseudonymisation key: re-key bronze and quarantine (see README)")
+    rekey.add_argument("--new-key-file", required=True, help="file holding the new key (outside the repo and the lake)")
     demo = add("demo", cmd_demo, "simulate + run + serve")
     simulation_flags(demo, 90)
     serve_flags(demo)

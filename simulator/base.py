@@ -71,9 +71,11 @@ def file_name_for(spec: FeedSpec, stamp: date) -> str:
     """The partner's file name for the period starting ``stamp`` (inverse of ``delivery_date``).
 
     Like ``FeedSpec.file_name`` but the date group may hold nested groups (BAAC patterns
-    distinguish year ranges with alternations).
+    distinguish year ranges with alternations). A feed that declares
+    ``delivery.simulated_file_pattern`` gets that name: simulated files never carry the names of
+    real deliveries, and ingestion labels their rows ``simule``.
     """
-    pattern = spec.delivery.file_pattern
+    pattern = spec.delivery.simulated_file_pattern or spec.delivery.file_pattern
     begin = pattern.index("(?P<date>")
     depth, end = 0, begin
     for end in range(begin, len(pattern)):

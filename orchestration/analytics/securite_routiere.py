@@ -319,14 +319,26 @@ def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.Da
     rows: list[dict[str, Any]] = []
     quality: list[dict[str, Any]] = []
     for perimetre, acc in accidents.groupby("perimetre", sort=True):
-        hours, fit = hour_effects(acc, perimetre, int(f.heure_reference))
-        rows += hours
-        quality += [
-            _q(perimetre, "dispersion_modele_heure", fit["dispersion"], "ratio",
-               "Khi2 de Pearson / ddl du GLM heure + mois ; > 1 = surdispersion absorbée dans les IC"),
-            _q(perimetre, "deviance_par_ddl_modele_heure", fit["deviance"] / max(fit["ddl"], 1.0), "ratio",
-               "Déviance / degrés de liberté du GLM heure + mois"),
-        ]
+        reference_hour = int(f.heure_reference)
+        minimum = int(f.min_accidents_perimetre)
+        if len(acc) < minimum:
+            # Too few accidents for any estimate: one explicit row, not a failed release for all.
+            rows.append(_insufficient_row(perimetre, "heure", "toutes", f"{reference_hour:02d}h", len(acc), 0,
+                                          f"{len(acc)} accident(s), moins que le minimum déclaré ({minimum})"))
+            continue
+        at_reference = int((acc["heure"] == reference_hour).sum())
+        if at_reference == 0:
+            rows.append(_insufficient_row(perimetre, "heure", "toutes", f"{reference_hour:02d}h", len(acc), 0,
+                                          f"aucun accident à l'heure de référence {reference_hour:02d}h"))
+        else:
+            hours, fit = hour_effects(acc, perimetre, reference_hour)
+            rows += hours
+            quality += [
+                _q(perimetre, "dispersion_modele_heure", fit["dispersion"], "ratio",
+                   "Khi2 de Pearson / ddl du GLM heure + mois ; > 1 = surdispersion absorbée dans les IC"),
+                _q(perimetre, "deviance_par_ddl_modele_heure", fit["deviance"] / max(fit["ddl"], 1.0), "ratio",
+                   "Déviance / degrés de liberté du GLM heure + mois"),
+            ]
         rows += categorical_effects(acc, perimetre, "eclairage", "code_lum", str(f.lum_reference), LUM_LIBELLES)
         rows += categorical_effects(acc, perimetre, "intersection", "code_intersection", str(f.intersection_reference), INT_LIBELLES)
         rows += categorical_effects(acc, perimetre, "meteo_declaree", "code_atm", str(f.atm_reference), ATM_LIBELLES)
@@ -361,10 +373,39 @@ def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.Da
         rows.append(_row(f"Police municipale {years}", "pluie_mesuree", "heure_humide", f"Heure de pluie >= {threshold} mm",
                          "heure_seche", RAPPORT_TAUX, rr, wet_h, dry_h, "heures",
                          f"Mantel-Haenszel par heure de la journée, interventions {', '.join(cats)}"))
-    frame = pd.DataFrame(rows, columns=column_names(FACTEURS))
-    frame = frame[np.isfinite(frame["ratio"].astype(float))]
+    frame = _mark_insufficient(pd.DataFrame(rows, columns=column_names(FACTEURS)))
     return conform(frame, FACTEURS), quality
 
+
+DONNEES_INSUFFISANTES = "données insuffisantes"  # the methode of a row without an estimate
+
+
+def _insufficient_row(perimetre: str, facteur: str, modalite: str, reference: str, n: int, n_ref: int, reason: str) -> dict[str, Any]:
+    """A factor row that says why there is no estimate (ratio and interval left empty)."""
+    return {
+        "perimetre": perimetre, "facteur": facteur, "modalite": modalite, "libelle_modalite": reason,
+        "modalite_reference": reference, "type_ratio": RAPPORT_TAUX, "nb_evenements": n, "nb_evenements_reference": n_ref,
+        "exposition": float("nan"), "exposition_reference": float("nan"), "unite_exposition": "aucune",
+        "ratio": float("nan"), "ic_bas": float("nan"), "ic_haut": float("nan"), "methode": DONNEES_INSUFFISANTES,
+    }
+
+
+def _mark_insufficient(frame: pd.DataFrame) -> pd.DataFrame:
+    """Degenerate estimates (no reference event, infinite or empty interval) say so explicitly.
+
+    A perimeter with few accidents must not fail the gate of every perimeter: its unusable
+    estimates keep their row, with ratio and interval empty and ``methode`` "données insuffisantes".
+    """
+    ratio = frame["ratio"].astype(float)
+    low, high = frame["ic_bas"].astype(float), frame["ic_haut"].astype(float)
+    usable = (
+        np.isfinite(ratio) & (ratio > 0) & np.isfinite(low) & np.isfinite(high) & (low <= ratio) & (ratio <= high)
+        & (frame["nb_evenements_reference"].astype(float) >= 1)
+    )
+    degenerate = ~usable & (frame["methode"] != DONNEES_INSUFFISANTES)
+    frame.loc[degenerate, ["ratio", "ic_bas", "ic_haut"]] = float("nan")
+    frame.loc[degenerate, "methode"] = DONNEES_INSUFFISANTES
+    return frame
 
 
 def compute_facteurs(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiereParameters) -> pd.DataFrame:

@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec
-from orchestration.core.ingestion import bronze_path, landing_files, ledger_path, quarantine_rows_path
+from orchestration.core.evidence import evidence_folder
+from orchestration.core.ingestion import bronze_path, ledger_path, quarantine_rows_path, regular_landing_files, rejected_deliveries_path
 from orchestration.core.settings import Settings
 
 CADENCE_DAYS = {"hourly": 1, "daily": 1, "weekly": 7, "monthly": 31, "yearly": 366}
@@ -103,22 +104,41 @@ def _delete_before(path: Path, column: str, cutoff: date, extra: str = "") -> tu
     return removed, len(vacuumed)
 
 
+def evidence_received(settings: Settings, spec: FeedSpec) -> dict[str, date]:
+    """Kept evidence file (lake-relative path) -> the first day it was received."""
+    table = lake.open_table(rejected_deliveries_path(settings))
+    if table is None:
+        return {}
+    rows = table.to_pyarrow_table(columns=["kept_at", "detected_at"], filters=[("feed", "=", spec.name)]).to_pylist()
+    received: dict[str, date] = {}
+    for row in rows:
+        if row["kept_at"]:
+            day = row["detected_at"].date()
+            received[row["kept_at"]] = min(day, received.get(row["kept_at"], day))
+    return received
+
+
 def apply_retention(settings: Settings, spec: FeedSpec, today: date | None = None) -> RetentionReport:
     """Remove landing files, bronze rows and quarantined rows older than the feed's retention."""
     today = today or datetime.now(ZoneInfo(spec.format.timezone)).date()
     landing_cutoff = today - timedelta(days=int(spec.retention.landing_days))
     bronze_cutoff = today - timedelta(days=int(spec.retention.bronze_days))
     removed_files = 0
-    for path in landing_files(settings, spec):
+    for path in regular_landing_files(settings, spec):
         day = spec.delivery_date(path.name)
         if day is not None and day < landing_cutoff:
             path.unlink()
             removed_files += 1
-    kept_aside = settings.quarantine / "files" / spec.name
+    kept_aside = evidence_folder(settings, spec.name)
     if kept_aside.is_dir():
+        # A rejected file is a raw file: it follows the landing retention, counted from the day
+        # it was received (recorded in quarantine/deliveries), whatever its name says.
+        received = evidence_received(settings, spec)
         for path in kept_aside.iterdir():
-            day = spec.delivery_date(path.name.split("_", 1)[-1])
-            if day is not None and day < landing_cutoff:  # a rejected file is a raw file
+            day = received.get(str(path.relative_to(settings.lake)))
+            if day is None:  # kept by an older version, or a stray file: by when it was written
+                day = datetime.fromtimestamp(path.lstat().st_mtime, UTC).date()
+            if day < landing_cutoff:
                 path.unlink()
                 removed_files += 1
     bronze_rows, vacuumed = _delete_before(bronze_path(settings, spec), spec.partition_by, bronze_cutoff)

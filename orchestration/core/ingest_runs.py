@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.core.catalog import FeedSpec
-from orchestration.core.ingestion import file_checksum, landing_files, processed_deliveries
+from orchestration.core.ingestion import delivery_checksum, landing_files, processed_deliveries
 from orchestration.core.settings import Settings
 
 PARTITIONS_START = date(2015, 1, 1)  # earliest delivery the calendar accepts (BAAC history)
@@ -27,7 +27,7 @@ class Pending:
 
 
 def signature(path: Path) -> str:
-    stat = path.stat()
+    stat = path.lstat()  # never follow a link: a refused entry is described, not opened
     return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
@@ -42,7 +42,7 @@ def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str],
         sig = signature(path)
         if seen.get(path.name) == sig:
             continue
-        checksum = file_checksum(path)
+        checksum = delivery_checksum(path)
         if (path.name, checksum) in processed:
             new_seen[path.name] = sig
             continue

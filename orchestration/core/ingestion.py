@@ -12,9 +12,10 @@ Promises kept here:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
-import shutil
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +28,15 @@ import pyarrow as pa
 
 from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec
-from orchestration.core.parsing import LINE_COLUMN, DeliveryRejected, parse_types, read_delivery
+from orchestration.core.evidence import keep_evidence
+from orchestration.core.parsing import LINE_COLUMN, DeliveryRejected, outside_perimeter, parse_types, read_delivery
 from orchestration.core.privacy import apply_treatments
 from orchestration.core.settings import Settings
 from orchestration.core.contracts import contract_for
 
-__all__ = ["DeliveryRejected", "DeliveryResult", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate"]
+__all__ = [
+    "DeliveryRejected", "DeliveryResult", "LakeFullError", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate",
+]
 
 # Every bronze row says where it came from: the file, its checksum, its line, when it was ingested.
 LINEAGE_FIELDS = pa.schema(
@@ -43,6 +47,8 @@ LINEAGE_FIELDS = pa.schema(
         ("_ingested_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+# Feeds whose simulator writes its own file names also record which kind of file a row came from.
+PROVENANCE_FIELD = pa.field("_provenance", pa.string())  # partenaire | simule
 QUARANTINE_KEY = ["source_file", "source_checksum", "line_number"]
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -79,6 +85,8 @@ LEDGER_SCHEMA = pa.schema(
         ("rows_read", pa.int64()),
         ("rows_written", pa.int64()),
         ("rows_quarantined", pa.int64()),
+        ("rows_out_of_perimeter", pa.int64()),  # outside the declared perimeter: counted, not kept
+        ("rows_withdrawn", pa.int64()),  # rows of an earlier version this full snapshot no longer holds
         ("schema_note", pa.string()),
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -104,6 +112,8 @@ class DeliveryResult:
     rows_read: int = 0
     rows_written: int = 0
     rows_quarantined: int = 0
+    rows_out_of_perimeter: int = 0
+    rows_withdrawn: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     message: str = ""
 
@@ -137,7 +147,13 @@ def bronze_schema(spec: FeedSpec) -> pa.Schema:
             fields.append(pa.field(f"{col.name}_libelle", pa.string()))
     if spec.partition_by not in {c.name for c in spec.kept_columns}:  # else the date column is it
         fields.append(pa.field(spec.partition_by, pa.date32()))
-    return pa.schema([*fields, *LINEAGE_FIELDS])
+    provenance = [PROVENANCE_FIELD] if records_provenance(spec) else []
+    return pa.schema([*fields, *LINEAGE_FIELDS, *provenance])
+
+
+def records_provenance(spec: FeedSpec) -> bool:
+    """Does bronze say whether a row came from a partner's file or the simulator's?"""
+    return bool(spec.delivery.simulated_file_pattern)
 
 
 def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
@@ -218,6 +234,9 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
     if event is not None:
         own = treated[event.name].dt.date
         days = own.where(own.notna(), days)
+    elif spec.event_date_parts:
+        own = _date_from_parts(treated, spec.event_date_parts)
+        days = own.where(own.notna(), days)
     tz = spec.format.timezone
     for col in spec.kept_columns:
         if col.type == "datetime":
@@ -236,6 +255,13 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
             treated[name] = value
     schema = bronze_schema(spec)
     return pa.Table.from_pandas(treated[schema.names], schema=schema, preserve_index=False)
+
+
+def _date_from_parts(frame: pd.DataFrame, parts: dict[str, object]) -> pd.Series:
+    """The day rebuilt from declared year/month/day columns (``century`` added to a short year)."""
+    year = frame[str(parts["year"])].astype("Int64") + int(parts.get("century", 0))  # type: ignore[call-overload]
+    stamp = pd.DataFrame({"year": year, "month": frame[str(parts["month"])], "day": frame[str(parts["day"])]}).astype("float64")
+    return pd.to_datetime(stamp, errors="coerce").dt.date.astype("object").where(lambda d: d.notna(), None)
 
 
 def quarantine_records(
@@ -291,6 +317,35 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def entry_problem(path: Path) -> tuple[str, str] | None:
+    """Why a landing entry is refused without being read, or ``None`` for a regular file.
+
+    Landing accepts regular files only: a symbolic link could point anywhere (``/etc/shadow``, a
+    file outside the lake), a device or a pipe could block or never end, and a dot-file is
+    usually a tool's temporary file; none of them is opened, all are recorded as rejected.
+    """
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return "vanished", "the entry disappeared before it could be examined"
+    if stat.S_ISLNK(mode):
+        return "not_regular_file", "a symbolic link: landing accepts regular files only, links are never followed"
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        return "not_regular_file", f"{kind}: landing accepts regular files only"
+    if path.name.startswith("."):
+        return "hidden_file", "a dot-file (temporary or hidden file): not read; rename it if it is a delivery"
+    return None
+
+
+def delivery_checksum(path: Path) -> str:
+    """SHA-256 of a regular file; for a refused entry, of its description (it is never read)."""
+    if entry_problem(path) is None:
+        return file_checksum(path)
+    info = path.lstat()
+    return hashlib.sha256(f"refused:{path.name}:{info.st_mode}:{info.st_size}:{info.st_mtime_ns}".encode()).hexdigest()
+
+
 Delivery = tuple[str, str]  # (file name, SHA-256): a delivery's identity
 
 
@@ -305,6 +360,15 @@ def processed_deliveries(settings: Settings, spec: FeedSpec) -> set[Delivery]:
         return set()
     rows = table.to_pyarrow_table(columns=["file_name", "checksum"], filters=[("feed", "=", spec.name)])
     return set(zip(rows.column("file_name").to_pylist(), rows.column("checksum").to_pylist(), strict=True))
+
+
+def ingested_contents(settings: Settings, spec: FeedSpec) -> dict[str, str]:
+    """Checksum -> file name of this feed's deliveries already ingested (not rejected)."""
+    table = lake.open_table(ledger_path(settings))
+    if table is None:
+        return {}
+    rows = table.to_pyarrow_table(columns=["file_name", "checksum", "status"], filters=[("feed", "=", spec.name)]).to_pylist()
+    return {r["checksum"]: r["file_name"] for r in sorted(rows, key=lambda r: r["file_name"], reverse=True) if r["status"] == "ingested"}
 
 
 @dataclass
@@ -325,52 +389,86 @@ class Batch:
 
 
 def _reject(batch: Batch, path: Path, spec: FeedSpec, settings: Settings, checksum: str, error: DeliveryRejected, now: datetime) -> None:
-    """Keep an unreadable delivery aside and record why, so the partner can be asked to resend."""
-    kept = settings.quarantine / "files" / spec.name / f"{checksum[:12]}_{path.name}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copy2(path, kept)  # landing retention must not delete the evidence
+    """Keep an unreadable delivery aside (encrypted) and record why, so the partner can be asked to resend.
+
+    A refused landing entry (link, device, dot-file) is recorded but never opened nor kept.
+    """
+    readable = entry_problem(path) is None
+    kept = keep_evidence(settings, spec.name, path.read_bytes(), checksum) if readable else None
     batch.rejected.append(
         {
             "feed": spec.name,
             "file_name": path.name,
             "checksum": checksum,
-            "size_bytes": path.stat().st_size,
+            "size_bytes": path.lstat().st_size,
             "reason_code": error.reason_code,
             "reason": error.message,
-            "kept_at": str(kept.relative_to(settings.lake)),
+            "kept_at": str(kept.relative_to(settings.lake)) if kept else "",
             "detected_at": now,
         }
     )
     result = DeliveryResult(spec.name, path.name, checksum, "rejected", message=str(error))
     result.reasons[error.reason_code] += 1
-    batch.add(result, spec.delivery_date(path.name), error.reason_code)
+    batch.add(result, spec.delivery_date(path.name) if readable else None, error.reason_code)
 
 
-def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings) -> Batch:
+def prepare_batch(
+    items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings, duplicates: dict[str, str] | None = None
+) -> Batch:
     """Parse, validate and treat deliveries ``(path, checksum)``; writes nothing to the tables.
+
+    ``duplicates`` maps file names whose bytes were already ingested under another name to that
+    name: such a delivery is acknowledged in the ledger without its rows being read (or
+    quarantined) twice.
 
     Files are read one by one (a bad file is rejected alone) but validated and treated as one
     frame: pandera and the treatments cost per call, so one call per batch, not per file.
     """
     now = datetime.now(UTC)
     batch = Batch()
+    duplicates = duplicates or {}
     frames: list[pd.DataFrame] = []
     parsed: list[tuple[Path, str, list[str]]] = []
     malformed: list[tuple[str, str, int, str]] = []
+    outside: Counter[str] = Counter()
+    deferred: list[tuple[Path, str]] = []
     for path, checksum in items:
+        if problem := entry_problem(path):
+            _reject(batch, path, spec, settings, checksum, DeliveryRejected(*problem), now)
+            continue
         if spec.delivery_date(path.name) is None:
-            message = f"{path.name!r} does not match {spec.delivery.file_pattern!r}"
+            accepted = [r.pattern for r in spec.file_regexes]
+            message = f"{path.name!r} matches none of the declared names {accepted!r}"
             _reject(batch, path, spec, settings, checksum, DeliveryRejected("unexpected_file_name", message), now)
+            continue
+        if path.name in duplicates:
+            deferred.append((path, checksum))  # after the loop: its original may be in this batch
             continue
         try:
             delivery = read_delivery(path, spec)
         except DeliveryRejected as error:
             _reject(batch, path, spec, settings, checksum, error, now)
             continue
-        frames.append(delivery.frame.assign(_source_file=path.name, _source_checksum=checksum, _delivery_date=spec.delivery_date(path.name)))
+        beyond = outside_perimeter(delivery.frame, spec)
+        outside[path.name] = int(beyond.sum())
+        frame = delivery.frame[~beyond.to_numpy()]  # out-of-perimeter rows are not kept anywhere
+        frames.append(frame.assign(
+            _source_file=path.name, _source_checksum=checksum, _delivery_date=spec.delivery_date(path.name),
+            _provenance=spec.provenance(path.name),
+        ))
         malformed += [(path.name, checksum, line, reason) for line, reason in delivery.malformed.items()]
         parsed.append((path, checksum, delivery.extra_columns))
+    refused = {r.file_name: r for r in batch.results if r.status == "rejected"}
+    for path, checksum in deferred:
+        original = duplicates[path.name]
+        if original in refused:  # same bytes as a file rejected just now: same verdict
+            first = refused[original]
+            reason = next(iter(first.reasons))
+            error = DeliveryRejected(reason, f"same content as {original!r}, rejected: {first.message}")
+            _reject(batch, path, spec, settings, checksum, error, now)
+        else:  # the same bytes were ingested under another name: acknowledge, count the rows once
+            note = f"same content as {original!r}, already ingested: rows counted once"
+            batch.add(DeliveryResult(spec.name, path.name, checksum, "ingested", message=note), spec.delivery_date(path.name), note)
     if not parsed:
         return batch
     raw = pd.concat(frames, ignore_index=True)
@@ -389,6 +487,8 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
         "_ingested_at": now,
         "_delivery_date": raw.loc[good, "_delivery_date"].to_numpy(),
     }
+    if records_provenance(spec):
+        lineage["_provenance"] = raw.loc[good, "_provenance"].to_numpy()
     batch.bronze = to_bronze(typed.loc[good], spec, settings.key, lineage)
     batch.quarantine = quarantine_records(raw, failures, malformed, spec, settings.key, now)
 
@@ -404,14 +504,17 @@ def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Setti
         file_malformed = malformed_by_file[path.name]
         result = DeliveryResult(
             spec.name, path.name, checksum, "ingested",
-            rows_read=int(rows_read.get(path.name, 0)) + file_malformed,
+            rows_read=int(rows_read.get(path.name, 0)) + file_malformed + outside[path.name],
             rows_written=int(written.get(path.name, 0)),
             rows_quarantined=len(file_failures) + file_malformed,
+            rows_out_of_perimeter=outside[path.name],
             message=note,
         )
         for reasons in file_failures:
             result.reasons.update({code for code, _ in reasons})
         result.reasons.update(["malformed_row"] * file_malformed)
+        if outside[path.name]:
+            result.reasons["out_of_perimeter"] += outside[path.name]
         batch.add(result, spec.delivery_date(path.name), note)
     return batch
 
@@ -428,6 +531,8 @@ def _ledger(batch: Batch) -> pa.Table:
             "rows_read": r.rows_read,
             "rows_written": r.rows_written,
             "rows_quarantined": r.rows_quarantined,
+            "rows_out_of_perimeter": r.rows_out_of_perimeter,
+            "rows_withdrawn": r.rows_withdrawn,
             "schema_note": note,
             "ingested_at": now,
         }
@@ -445,16 +550,62 @@ def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
     if not batch.results:
         return
     if batch.bronze is not None and batch.bronze.num_rows:
+        if spec.delivery.full_snapshot:
+            batch.bronze = _latest_versions(batch)
         # A later delivery of the same key (a correction) wins, as it would one file at a time.
         keys = list(spec.natural_key)
         last = ~batch.bronze.select(keys).to_pandas().duplicated(keep="last").to_numpy()
         lake.upsert(bronze_path(settings, spec), batch.bronze.filter(pa.array(last)), keys, [spec.partition_by])
+    if spec.delivery.full_snapshot:
+        _withdraw_superseded(batch, spec, settings)
     if batch.quarantine is not None and batch.quarantine.num_rows:
         lake.upsert(quarantine_rows_path(settings), batch.quarantine, QUARANTINE_KEY, ["feed"])
     if batch.rejected:
         rejected = pa.Table.from_pylist(batch.rejected, schema=REJECTED_SCHEMA)
         lake.upsert(rejected_deliveries_path(settings), rejected, ["feed", "file_name", "checksum"])
     lake.upsert(ledger_path(settings), _ledger(batch), ["feed", "file_name", "checksum"])
+
+
+def _latest_versions(batch: Batch) -> pa.Table:
+    """Bronze rows of the last version of each file name in the batch (full-snapshot feeds)."""
+    latest = {r.file_name: r.checksum for r in batch.results if r.status == "ingested"}
+    assert batch.bronze is not None
+    frame = batch.bronze.select(["_source_file", "_source_checksum"]).to_pandas()
+    keep = frame["_source_checksum"].to_numpy() == frame["_source_file"].map(latest).to_numpy()
+    return batch.bronze.filter(pa.array(keep))
+
+
+def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
+    """A full snapshot replaces its earlier versions: delete their rows it no longer holds.
+
+    Rows it still holds were just updated (same natural key, new checksum); what is left with an
+    older checksum of the same file name was withdrawn by the partner, and is counted.
+    """
+    path = bronze_path(settings, spec)
+    if lake.open_table(path) is None:
+        return
+    for result in batch.results:
+        if result.status != "ingested" or not result.rows_read:
+            continue
+        name = result.file_name.replace("'", "''")
+        predicate = f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'"
+        metrics = lake.with_commit_retry(lambda p=predicate: lake.DeltaTable(str(path)).delete(p))
+        result.rows_withdrawn = int(metrics.get("num_deleted_rows", 0))
+
+
+class LakeFullError(RuntimeError):
+    """The lake's disk is full: nothing of the batch was committed; free space and rerun."""
+
+
+def _log_to_lake(settings: Settings, message: str) -> None:
+    """Append one line to ``<lake>/logs/ingestion.log`` (best effort: the disk may be full)."""
+    try:
+        folder = settings.lake / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "ingestion.log").open("a", encoding="utf-8") as handle:
+            handle.write(f"{datetime.now(UTC).isoformat()} {message}\n")
+    except OSError:
+        pass
 
 
 def ingest_deliveries(
@@ -464,26 +615,45 @@ def ingest_deliveries(
 
     Batching turns 3 Delta commits per file into 3 per batch (a year of daily files: 3 commits
     instead of 1,095), which is what makes a backfill fast; a year of the largest feed (telecom,
-    ~1 M rows) fits in memory comfortably (peak ~1.1 GiB).
+    ~1 M rows) fits in memory comfortably (peak ~1.1 GiB). A full disk stops the run with
+    :class:`LakeFullError`, recorded in the lake logs; the ledger being written last, the rerun
+    after freeing space redoes the batch.
     """
     if not settings.key:
         raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")
     known = processed_deliveries(settings, spec) if known is None else known
+    by_content = ingested_contents(settings, spec)
     results: list[DeliveryResult] = []
     pending: list[tuple[Path, str]] = []
 
     def flush() -> None:
-        batch = prepare_batch(pending, spec, settings)
-        commit(batch, spec, settings)
+        try:
+            batch = prepare_batch(pending, spec, settings, duplicates)
+            commit(batch, spec, settings)
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            message = (
+                f"{spec.name}: the lake's disk is full ({settings.lake}); {len(pending)} delivery(ies) "
+                "not ingested, nothing committed. Free space (retention, old logs) and rerun."
+            )
+            _log_to_lake(settings, f"ERROR disk_full {message}")
+            raise LakeFullError(message) from error
         results.extend(batch.results)
         pending.clear()
+        duplicates.clear()
 
+    duplicates: dict[str, str] = {}
     for path in paths:
-        checksum = file_checksum(path)
+        checksum = delivery_checksum(path)
         if (path.name, checksum) in known:
             results.append(DeliveryResult(spec.name, path.name, checksum, "already_processed", message="same bytes already processed"))
             continue
         known.add((path.name, checksum))
+        if checksum in by_content and by_content[checksum] != path.name:
+            duplicates[path.name] = by_content[checksum]
+        else:
+            by_content.setdefault(checksum, path.name)
         pending.append((path, checksum))
         if len(pending) >= batch_size:
             flush()
@@ -498,8 +668,20 @@ def ingest_delivery(path: Path, spec: FeedSpec, settings: Settings, known: set[D
 
 
 def landing_files(settings: Settings, spec: FeedSpec) -> list[Path]:
-    """Every file delivered for ``spec`` in landing, oldest name first."""
+    """Every entry delivered for ``spec`` in landing, oldest name first.
+
+    Nothing is filtered out silently: links, devices, folders and dot-files are listed too, and
+    ingestion records them as rejected without opening them (:func:`entry_problem`). A landing
+    folder that is itself a link is one refused entry: its target is never listed.
+    """
     folder = settings.landing / spec.name
+    if folder.is_symlink():
+        return [folder]
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(folder.iterdir())
+
+
+def regular_landing_files(settings: Settings, spec: FeedSpec) -> list[Path]:
+    """The regular, non-hidden files of :func:`landing_files` (what retention may delete)."""
+    return [p for p in landing_files(settings, spec) if entry_problem(p) is None]

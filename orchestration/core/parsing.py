@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,35 @@ class RawDelivery:
     extra_columns: list[str] = field(default_factory=list)  # additive schema change
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Control bytes no text export holds (tab, line feed, carriage return and form feed excepted).
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x19\x1c-\x1f]")
+
+
+def sniff_text(data: bytes, encoding: str) -> None:
+    """Refuse a file that is not text in the declared encoding with a diagnosis that says so.
+
+    A single-byte codec decodes any bytes, so without this a UTF-16 export or a binary file
+    would come out as mojibake and be reported as a breaking schema change.
+    """
+    declared = encoding.lower().replace("_", "-")
+    if data.startswith(_UTF16_BOMS) and not declared.startswith("utf-16"):
+        raise DeliveryRejected("wrong_encoding", f"expected {encoding}, the file is UTF-16 (byte order mark)")
+    head = data[:65536]
+    if head.count(b"\x00") > len(head) // 8 and not declared.startswith("utf-16"):
+        # Every other byte NUL: UTF-16 without its byte order mark.
+        odd = head[1::2].count(b"\x00") if len(head) > 1 else 0
+        if odd > len(head) // 4 or head[0::2].count(b"\x00") > len(head) // 4:
+            raise DeliveryRejected("wrong_encoding", f"expected {encoding}, the file looks like UTF-16 (no byte order mark)")
+    if _BINARY_BYTES.search(head):
+        raise DeliveryRejected("not_text", "the file holds binary bytes (control characters): it is not a text export")
+
+
 def decode_delivery(data: bytes, encoding: str) -> str:
-    """Decode a delivery in its declared encoding, refusing empty files and wrong encodings."""
+    """Decode a delivery in its declared encoding, refusing empty, binary and wrongly encoded files."""
     if not data.strip():
         raise DeliveryRejected("empty_file", "the file is empty")
+    sniff_text(data, encoding)
     if encoding.lower().replace("_", "-") in ("latin-1", "iso-8859-1", "latin1", "cp1252", "windows-1252"):
         # A single-byte codec decodes any bytes, so a UTF-8 export would turn into mojibake
         # silently: a file that is valid UTF-8 *and* has non-ASCII bytes was not exported so.
@@ -67,12 +93,20 @@ def _check_header(found: list[str], spec: FeedSpec) -> list[str]:
     missing = [h for h in declared if h not in found]
     extra = [h for h in found if h not in declared]
     if missing:
+        # The first line of a wrong file may be data (names, e-mails): quote only header-shaped
+        # names, so a rejection reason never carries a raw personal value into logs or tables.
+        shown = [h for h in extra if _HEADER_SHAPED.fullmatch(h)]
+        hidden = len(extra) - len(shown)
         raise DeliveryRejected(
             "breaking_schema_change",
-            f"declared column(s) missing: {missing}; unexpected column(s): {extra}. Update the feed "
-            "declaration (and its contract) or ask the partner to restore the layout.",
+            f"declared column(s) missing: {missing}; unexpected column(s): {shown}"
+            + (f" and {hidden} value(s) not shaped like a column name" if hidden else "")
+            + ". Update the feed declaration (and its contract) or ask the partner to restore the layout.",
         )
     return extra
+
+
+_HEADER_SHAPED = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 def _frame(rows: list[list[str]], lines: list[int], spec: FeedSpec) -> pd.DataFrame:
@@ -81,33 +115,58 @@ def _frame(rows: list[list[str]], lines: list[int], spec: FeedSpec) -> pd.DataFr
     return frame
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _read_csv(text: str, spec: FeedSpec) -> RawDelivery:
+    """Split a CSV delivery, accounting for every physical line (row, blank, or malformed).
+
+    Unless the format declares ``multiline_fields: true``, a record spanning several lines is an
+    unbalanced quote that swallowed the lines after it: its first line is quarantined and each
+    swallowed line is read again on its own, so no valid row vanishes inside a quoted field.
+    """
     fmt = spec.format
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.separator)
+    separator = fmt.separator
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     extra = _check_header(header, spec)
     positions = [header.index(c.source) for c in spec.columns]
+    physical = _LINE_BREAK.split(text)
     rows: list[list[str]] = []
     lines: list[int] = []
     malformed: dict[int, str] = {}
     end = reader.line_num
     records = list(reader)
+
+    def accept(record: list[str], line: int) -> None:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            return  # blank line
+        if len(record) != len(header):
+            malformed[line] = f"malformed_row: {len(record)} fields, expected {len(header)}"
+            return
+        rows.append([record[p] for p in positions])
+        lines.append(line)
+
     for index, record in enumerate(records):
         start = end + 1
         end += 1 + sum(value.count("\n") for value in record)
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line
-        if len(record) != len(header):
-            if index == len(records) - 1 and not text.endswith(("\n", "\r")):
-                raise DeliveryRejected(
-                    "truncated_file",
-                    f"the last record (line {start}) has {len(record)} of {len(header)} fields and the "
-                    "file does not end with a line break: the export was cut off",
-                )
-            malformed[start] = f"malformed_row: {len(record)} fields, expected {len(header)}"
+        last = index == len(records) - 1
+        if len(record) != len(header) and last and not text.endswith(("\n", "\r")) and record and record != [""]:
+            raise DeliveryRejected(
+                "truncated_file",
+                f"the last record (line {start}) has {len(record)} of {len(header)} fields and the "
+                "file does not end with a line break: the export was cut off",
+            )
+        if end > start and not fmt.multiline_fields:
+            malformed[start] = "malformed_row: unbalanced quote (the field runs past the end of the line)"
+            for line in range(start + 1, min(end, len(physical)) + 1):
+                content = physical[line - 1]
+                if content.count('"') % 2:
+                    malformed[line] = "malformed_row: unbalanced quote"
+                    continue
+                accept(next(csv.reader([content], delimiter=separator), []), line)
             continue
-        rows.append([record[p] for p in positions])
-        lines.append(start)
+        accept(record, start)
     return RawDelivery(_frame(rows, lines, spec), malformed, extra)
 
 
@@ -201,9 +260,27 @@ def _local_datetimes(values: pd.Series, pattern: str | None, timezone: str) -> p
     return parsed.astype("datetime64[us]")
 
 
+def normalise_text(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series:
+    """Apply the declared normalisations to raw strings: trim, remove characters, zero-pad.
+
+    ``remove_characters`` (column) drops digit-group spaces inside identifiers ("138\u00a0306"),
+    ``format.group_separators`` does the same inside numbers, and ``zero_pad`` turns an unpadded
+    code ("7") into its declared form ("07"); blank values become null.
+    """
+    values = raw.str.strip()
+    removed = list(col.remove_characters)
+    if col.type in ("int", "float"):
+        removed += list(fmt.group_separators)
+    for char in removed:
+        values = values.str.replace(char, "", regex=False)
+    if col.zero_pad:
+        digits = values.str.fullmatch(r"[0-9]+", na=False)
+        values = values.where(~digits, values.str.zfill(col.zero_pad))
+    return values.where(values != "")
+
+
 def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series:
-    stripped = raw.str.strip()
-    values = stripped.where(stripped != "")
+    values = normalise_text(raw, col, fmt)
     if col.type == "datetime":
         return _local_datetimes(values, col.datetime_format or fmt.datetime_format, fmt.timezone)
     if col.type == "date":
@@ -226,3 +303,27 @@ def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series
 def parse_types(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
     """Typed frame from the raw strings; unparseable values become null for the contract to catch."""
     return pd.DataFrame({col.name: _typed_column(raw[col.name], col, spec.format) for col in spec.columns}, index=raw.index)
+
+
+def outside_perimeter(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
+    """Rows outside the feed's declared ``perimeter`` (column -> regex, all must match).
+
+    Only rows whose perimeter columns are well-formed (non-empty, matching the column's declared
+    pattern and codes) can be outside: a malformed code is a defect for the contract to
+    quarantine, never a reason to drop a row silently.
+    """
+    outside = pd.Series(False, index=raw.index)
+    if not spec.perimeter:
+        return outside
+    well_formed = pd.Series(True, index=raw.index)
+    for name, regex in spec.perimeter.items():
+        col = spec.column(name)
+        values = normalise_text(raw[name], col, spec.format)
+        valid = values.notna()
+        if col.pattern:
+            valid &= values.str.match(col.pattern, na=False)
+        if col.codes:
+            valid &= values.isin(list(col.codes))
+        well_formed &= valid
+        outside |= ~values.str.match(regex, na=False)
+    return well_formed & outside

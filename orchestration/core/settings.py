@@ -15,7 +15,10 @@ In ``prod`` a missing key stops everything with :class:`ConfigurationError`: no 
 
 from __future__ import annotations
 
+import math
 import os
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -118,13 +121,49 @@ def _read_key(env: Environment, lake: Path) -> tuple[bytes, str]:
         )
     else:
         return DEV_KEY.encode(), "dev-default"
-    if raw == DEV_KEY and env == "prod":
-        raise ConfigurationError("The public development key is refused in production.")
+    if env == "prod":
+        check_production_key(raw)
     if len(raw) < MIN_KEY_LENGTH:
         raise ConfigurationError(
             f"The pseudonymisation key is too short ({len(raw)} characters, need {MIN_KEY_LENGTH})."
         )
     return raw.encode(), source
+
+
+MIN_DISTINCT_KEY_CHARACTERS = 16
+MIN_KEY_ENTROPY_BITS = 128.0
+
+
+def key_entropy_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length: a rough strength estimate."""
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def check_production_key(raw: str) -> None:
+    """Refuse a production key that only looks like one (the key itself is never printed).
+
+    Blank-ish (spaces, tabs, invisible characters), padded with whitespace (a copy-paste slip
+    that silently changes every pseudonym), the public development key in any spacing or case,
+    or low entropy (``aaaa...``, ``12341234...``): each would make pseudonyms guessable or
+    unstable.
+    """
+    visible = "".join(ch for ch in raw if not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Cc")))
+    if not visible:
+        raise ConfigurationError("The pseudonymisation key is blank (only spaces or invisible characters).")
+    if raw != raw.strip():
+        raise ConfigurationError("The pseudonymisation key starts or ends with whitespace: remove it (pseudonyms would depend on it).")
+    if visible.casefold() == DEV_KEY.casefold() or raw.strip().casefold() == DEV_KEY.casefold():
+        raise ConfigurationError("The public development key is refused in production.")
+    if DEV_KEY.casefold() in visible.casefold():
+        raise ConfigurationError("The production key contains the public development key: generate a new one.")
+    distinct = len(set(visible))
+    if distinct < MIN_DISTINCT_KEY_CHARACTERS or key_entropy_bits(visible) < MIN_KEY_ENTROPY_BITS:
+        raise ConfigurationError(
+            f"The pseudonymisation key is too predictable ({distinct} distinct characters, "
+            f"~{key_entropy_bits(visible):.0f} bits): generate one, e.g. `python -c \"import secrets; print(secrets.token_urlsafe(48))\"`."
+        )
 
 
 def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -> Settings:

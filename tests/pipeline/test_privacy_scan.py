@@ -145,3 +145,60 @@ def test_the_key_never_lands_in_the_lake(pipeline_lake: PipelineLake) -> None:
     for path in pipeline_lake.settings.lake.rglob("*"):
         if path.is_file() and "landing" not in path.parts:
             assert key not in path.read_bytes(), f"{path} contains the pseudonymisation key"
+
+
+def _planted_bytes(planted: list[str]) -> list[bytes]:
+    """Planted values as they could sit on disk: UTF-8 and Latin-1 (partners' encodings)."""
+    found = set()
+    for value in planted:
+        found.add(value.encode("utf-8"))
+        try:
+            found.add(value.encode("latin-1"))
+        except UnicodeEncodeError:
+            pass
+    return sorted(found)
+
+
+def test_quarantine_holds_pseudonyms_only_and_kept_files_are_encrypted(pipeline_lake: PipelineLake) -> None:
+    """quarantine/rows and quarantine/deliveries hold no raw personal value; quarantine/files, the
+    raw evidence of rejected deliveries, is encrypted on disk (its raw bytes hold none either) and
+    decrypts to the delivered bytes: landing and those encrypted files are the only raw copies."""
+    from orchestration.core.evidence import read_evidence
+    from orchestration.core.ingestion import quarantine_rows_path, rejected_deliveries_path
+
+    settings = pipeline_lake.settings
+    planted = sorted(planted_values(pipeline_lake.truth))
+    for path in (quarantine_rows_path(settings), rejected_deliveries_path(settings)):
+        frame = lake.read(path).to_pandas()
+        leak = find_leak(frame.select_dtypes(include=["object", "string"]).astype(str).to_csv(index=False), planted)
+        assert leak is None, f"{path} leaks {leak!r}"
+    kept = sorted((settings.quarantine / "files").rglob("*"))
+    kept = [p for p in kept if p.is_file()]
+    assert kept, "the simulated dirt includes rejected files: some evidence must be kept"
+    sizes = {r["kept_at"]: r["size_bytes"] for r in lake.read(rejected_deliveries_path(settings)).to_pylist()}
+    needles = _planted_bytes(planted)
+    for path in kept:
+        raw = path.read_bytes()
+        assert not any(n in raw for n in needles), f"{path} holds a raw personal value on disk"
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
+        # Decrypts with the lake's key to the delivered bytes (an empty delivery is kept too).
+        assert len(read_evidence(settings, path)) == sizes[str(path.relative_to(settings.lake))]
+
+
+def test_dagster_storage_holds_no_raw_personal_value(pipeline_lake: PipelineLake) -> None:
+    """Dagster's run database, event logs and compute logs (``<lake>/.dagster``), scanned as bytes."""
+    home = pipeline_lake.settings.dagster_home
+    assert home.is_dir()
+    planted = sorted(planted_values(pipeline_lake.truth))
+    needles = _planted_bytes(planted)
+    scanned = 0
+    for path in home.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        raw = path.read_bytes()
+        scanned += 1
+        found = next((n for n in needles if n in raw), None)
+        assert found is None, f"{path} holds {found!r}"
+        leak = EMAIL_RE.search(raw.decode("utf-8", errors="replace"))
+        assert leak is None, f"{path} holds the e-mail-shaped {leak.group(0)!r}"
+    assert scanned >= 1

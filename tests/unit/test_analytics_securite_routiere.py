@@ -249,3 +249,33 @@ def test_facteurs_mart_columns_and_types_are_stable() -> None:
     # Lighting and intersection have no exposure: never reported as a rate ratio.
     assert not ((out["facteur"].isin(["eclairage", "intersection", "velo"])) & (out["type_ratio"] == sr.RAPPORT_TAUX)).any()
     assert {"eclairage", "intersection", "velo", "heure", "meteo_declaree"} <= set(out["facteur"])
+
+
+def test_a_small_perimeter_gets_insufficient_data_rows_and_the_gate_still_passes() -> None:
+    """One perimeter with too few accidents (none at the reference hour) must not block the others."""
+    from quality.gate import validate_mart
+
+    rng = np.random.default_rng(3)
+    n = 600
+    big = pd.DataFrame({
+        "perimetre": "BAAC 2018 réel", "nature_donnees": "reel", "accident_id": [str(i) for i in range(n)], "annee": 2018,
+        "mois": rng.integers(1, 13, n), "date_accident": None, "heure": rng.integers(0, 24, n),
+        "code_lum": rng.choice(["1", "2", "3", "4", "5"], n), "code_intersection": rng.choice(["1", "2", "3"], n),
+        "code_atm": rng.choice(["1", "2"], n), "accident_grave": rng.random(n) < 0.25, "implique_velo": rng.random(n) < 0.05,
+    })
+    reference = int(PARAMS.facteurs.heure_reference)
+    small = big.head(40).assign(perimetre="BAAC 2021 ONISR", annee=2021, accident_id=[f"s{i}" for i in range(40)],
+                                heure=[(reference + 1 + i % 5) % 24 for i in range(40)])
+    tiny = big.head(5).assign(perimetre="BAAC simulé 2030", annee=2030, accident_id=[f"t{i}" for i in range(5)])
+    empty = pd.DataFrame(columns=["date_locale", "heure_locale", "pluie_mm", "code_nature", "nb_interventions"])
+    params = PARAMS.model_copy(update={"facteurs": PARAMS.facteurs.model_copy(update={"min_accidents_perimetre": 30})})
+    out = sr.compute_facteurs({"int_securite_routiere__accidents": pd.concat([big, small, tiny], ignore_index=True),
+                               "int_securite_routiere__heures_meteo": empty, "int_securite_routiere__police_heures": empty}, params)
+    insufficient = out[out["methode"] == sr.DONNEES_INSUFFISANTES]
+    assert set(out.loc[out["perimetre"] == "BAAC simulé 2030", "methode"]) == {sr.DONNEES_INSUFFISANTES}
+    hour = out[(out["perimetre"] == "BAAC 2021 ONISR") & (out["facteur"] == "heure")]
+    assert hour["methode"].tolist() == [sr.DONNEES_INSUFFISANTES]
+    assert insufficient["ratio"].isna().all() and out.loc[out["methode"] != sr.DONNEES_INSUFFISANTES, "ratio"].notna().all()
+    assert (out["perimetre"] == "BAAC 2018 réel").sum() > 20  # the real extract is estimated as before
+    verdict = validate_mart("securite_routiere_facteurs", out)
+    assert verdict.success, verdict

@@ -7,6 +7,7 @@ import pytest
 
 from orchestration.core import lake
 from orchestration.core.catalog import feed
+from orchestration.core.evidence import read_evidence
 from orchestration.core.ingestion import (
     DeliveryRejected,
     bronze_path,
@@ -128,7 +129,9 @@ def test_rejected_delivery_is_kept_and_recorded(settings) -> None:  # type: igno
     assert result.status == "rejected"
     rejected = lake.read(rejected_deliveries_path(settings)).to_pylist()
     assert [(r["file_name"], r["reason_code"]) for r in rejected] == [(path.name, "wrong_encoding")]
-    assert (settings.lake / rejected[0]["kept_at"]).read_bytes() == path.read_bytes()
+    kept = settings.lake / rejected[0]["kept_at"]
+    assert kept.read_bytes() != path.read_bytes()  # kept encrypted, owner-only
+    assert read_evidence(settings, kept) == path.read_bytes() and kept.stat().st_mode & 0o777 == 0o600
     assert ingest_delivery(path, SPEC, settings).status == "already_processed"
 
 

@@ -33,14 +33,17 @@ def test_prod_refuses_the_public_key(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         load_settings(tmp_path)
 
 
+STRONG_KEY = "q7V-x2Lr_9TzKm4bW8sYc1NfHd6JpEa3GuR0oXiZlQ5"  # a test key, not a secret
+
+
 def test_key_file_outside_repo_and_lake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     key_file = tmp_path / "secrets" / "observatoire.key"
     key_file.parent.mkdir()
-    key_file.write_text("s" * 40 + "\n")
+    key_file.write_text(STRONG_KEY + "\n")  # the file's final line break is not part of the key
     monkeypatch.setenv("OBSERVATOIRE_ENV", "prod")
     monkeypatch.setenv("OBSERVATOIRE_KEY_FILE", str(key_file))
     settings = load_settings(tmp_path / "lake")
-    assert settings.key == b"s" * 40 and settings.key_source.startswith("file:")
+    assert settings.key == STRONG_KEY.encode() and settings.key_source.startswith("file:")
 
 
 def test_key_file_inside_the_lake_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

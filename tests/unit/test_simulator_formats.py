@@ -111,6 +111,10 @@ def violations(values: dict[str, Any], spec: FeedSpec) -> set[str]:
                 found.add("missing_value")
             continue
         kind = column["type"]
+        for char in column.get("remove_characters") or ():  # declared normalisations
+            value = str(value).replace(char, "")
+        if column.get("zero_pad") and str(value).isdigit():
+            value = str(value).zfill(column["zero_pad"])
         if kind in ("datetime", "date"):
             fmt = column.get("datetime_format") or (spec.format.date_format if kind == "date" else spec.format.datetime_format)
             try:
@@ -219,7 +223,7 @@ def test_declaration_follows_the_catalog_format(feed_name: str) -> None:
         assert column["type"] in ("string", "datetime", "date", "float", "int", "bool"), column
         assert column["privacy"] in ("keep", "pseudonymise", "generalise", "redact", "drop"), column
         assert set(column) <= {"source", "name", "type", "privacy", "pseudonym_scope", "restricted", "nullable", "codes",
-                               "pattern", "min", "max", "datetime_format", "description"}, column
+                               "pattern", "min", "max", "datetime_format", "description", "remove_characters", "zero_pad"}, column
         assert all(isinstance(k, str) for k in column.get("codes") or {}), column["name"]
     if "latitude" in names:
         assert doc.get("checks") == ["inside_city"]

@@ -64,6 +64,9 @@ class ColumnSpec(Declaration):
     max: int | float | None = None
     datetime_format: str | None = Field(None, description="overrides the feed's format.datetime_format")
     category: str | None = Field(None, description="data category (COLUMN_CATEGORIES); inferred by the register when absent")
+    # Declared normalisations of the raw text, applied before the contract (see parsing):
+    remove_characters: tuple[str, ...] = Field((), description="removed anywhere in the value (digit-group spaces)")
+    zero_pad: int | None = Field(None, ge=1, description="an all-digit value shorter than this is left-padded with zeros")
 
     @field_validator("category")
     @classmethod
@@ -94,6 +97,8 @@ class FeedFormat(Declaration):
     date_format: str | None = Field(None, description="default strptime format of date columns")
     timezone: str = Field("UTC", description="time zone of partner times (bronze stores UTC)")
     records_path: str | None = Field(None, description="json only: the key of the object that holds the records")
+    group_separators: tuple[str, ...] = Field((), description="characters removed inside int/float values (digit groups)")
+    multiline_fields: bool = Field(False, description="quoted csv fields may span lines (else an unbalanced quote is a defect)")
 
     @model_validator(mode="after")
     def _records_path_is_json_only(self) -> FeedFormat:
@@ -107,20 +112,35 @@ class Delivery(Declaration):
 
     cadence: Literal["hourly", "daily", "weekly", "monthly", "yearly"]
     file_pattern: str = Field(description="regex of a delivery's file name, with a (?P<date>...) group")
+    file_patterns: tuple[str, ...] = Field((), description="other accepted names of the partner's own files (official names vary by year)")
+    simulated_file_pattern: str | None = Field(None, description="the name the simulator writes: its rows get provenance `simule`")
+    full_snapshot: bool = Field(False, description="a corrected file replaces its previous version; rows it no longer holds are withdrawn")
     date_format: str = Field(description="strptime format of the date group")
     # Required but nullable: null says "archive layout, will never deliver again" explicitly.
     freshness_sla_hours: int | None = Field(description="silent longer than this turns freshness red")
 
-    @field_validator("file_pattern")
+    @field_validator("file_pattern", "simulated_file_pattern")
     @classmethod
-    def _pattern_has_date_group(cls, value: str) -> str:
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regex: {exc}") from exc
-        if "date" not in compiled.groupindex:
-            raise ValueError("needs a (?P<date>...) group")
+    def _pattern_has_date_group(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_name_pattern(value)
         return value
+
+    @field_validator("file_patterns")
+    @classmethod
+    def _patterns_have_date_group(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            _check_name_pattern(pattern)
+        return value
+
+
+def _check_name_pattern(value: str) -> None:
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regex: {exc}") from exc
+    if "date" not in compiled.groupindex:
+        raise ValueError(f"{value!r} needs a (?P<date>...) group")
 
 
 class Retention(Declaration):
@@ -147,6 +167,12 @@ class FeedSpec(Declaration):
     contact_role: str = ""
     event_time: str | None = Field(None, description="column whose local day is the partition (default: first datetime)")
     checks: tuple[str, ...] = Field((), description="named row checks needing code, e.g. inside_city")
+    # Rows whose columns are well-formed but do not match these regexes (column -> regex, all
+    # must match) lie outside the city: dropped before validation, counted as out_of_perimeter.
+    perimeter: dict[str, str] | None = None
+    # Columns (year, month, day[, century]) that date a row whose date is split in parts (BAAC
+    # an/mois/jour): the row is partitioned by that day rather than by the day its delivery covers.
+    event_date_parts: dict[str, str] | None = None
 
     @field_validator("description", "legal_basis", mode="before")
     @classmethod
@@ -207,12 +233,37 @@ class FeedSpec(Declaration):
 
     @property
     def file_regex(self) -> re.Pattern[str]:
-        """The compiled ``delivery.file_pattern``."""
-        return re.compile(self.delivery.file_pattern)
+        """The canonical file name pattern (ASCII digits only: full-width digits are refused)."""
+        return re.compile(self.delivery.file_pattern, re.ASCII)
+
+    @property
+    def file_regexes(self) -> dict[re.Pattern[str], str]:
+        """Every accepted file name pattern -> the provenance its files have.
+
+        ``delivery.file_pattern`` and the variants in ``delivery.file_patterns`` (official names
+        vary by year) are the partner's own files (``partenaire``); ``delivery.simulated_file_pattern``
+        names the simulator's files (``simule``), so simulated data never passes for real data.
+        """
+        found = {p: "partenaire" for p in [self.delivery.file_pattern, *self.delivery.file_patterns]}
+        if self.delivery.simulated_file_pattern:
+            found[self.delivery.simulated_file_pattern] = "simule"
+        return {re.compile(p, re.ASCII): v for p, v in found.items()}
+
+    def _match(self, file_name: str) -> tuple[re.Match[str], str] | None:
+        for regex, provenance in self.file_regexes.items():
+            if match := regex.fullmatch(file_name):
+                return match, provenance
+        return None
+
+    def provenance(self, file_name: str) -> str | None:
+        """``partenaire`` or ``simule`` for a file name this feed accepts, else ``None``."""
+        found = self._match(file_name)
+        return found[1] if found else None
 
     def delivery_date(self, file_name: str) -> date | None:
         """The day a delivery covers, read from its file name; ``None`` if the name is not ours."""
-        match = self.file_regex.fullmatch(file_name)
+        found = self._match(file_name)
+        match = found[0] if found else None
         if not match:
             return None
         try:

@@ -191,6 +191,9 @@ class SecuriteRoutiereFacteurs(_Block):
     lum_reference: str = Field(description='lighting: against "night, public lighting on" (BAAC code)')
     intersection_reference: str = Field(description='against "outside an intersection" (BAAC code)')
     atm_reference: str = Field(description='declared weather: against "normal" (BAAC code)')
+    min_accidents_perimetre: int = Field(
+        ge=1, description="fewer accidents in a perimeter: 'données insuffisantes' rows instead of estimates"
+    )
 
 
 class SecuriteRoutierePluie(_Block):

@@ -103,7 +103,7 @@ def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
     if ledger.empty:
         return None
     last = pd.to_datetime(ledger.groupby("feed")["delivery_date"].max()).dt.date
-    return min(covered_through(day, feed(name).delivery.get("cadence", "daily")) for name, day in last.items())
+    return min(covered_through(day, feed(name).delivery.cadence) for name, day in last.items())
 
 
 def covered_through(delivery_day: date, cadence: str) -> date:

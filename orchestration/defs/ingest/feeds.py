@@ -64,6 +64,8 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             totals["rows_read"] += result.rows_read
             totals["rows_written"] += result.rows_written
             totals["rows_quarantined"] += result.rows_quarantined
+            totals["rows_out_of_perimeter"] += result.rows_out_of_perimeter
+            totals["rows_withdrawn"] += result.rows_withdrawn
             reasons.update(result.reasons)
             if result.status == "rejected":
                 rejected.append(f"{result.file_name}: {result.message}")
@@ -82,6 +84,8 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 "rows_read": totals["rows_read"],
                 "rows_written": totals["rows_written"],
                 "rows_quarantined": totals["rows_quarantined"],
+                "rows_out_of_perimeter": totals["rows_out_of_perimeter"],
+                "rows_withdrawn": totals["rows_withdrawn"],
                 "quarantine_reasons": dg.MetadataValue.json(dict(reasons)),
                 "bronze_version": table.version() if table else -1,
             },

@@ -1,4 +1,4 @@
--- One row per injury accident, real BAAC 2018 extract and simulated (or delivered) BAAC years
+-- One row per injury accident, real BAAC 2018 extract and delivered BAAC years (simulated or ONISR)
 -- side by side, with the attributes every road-safety analysis needs: the perimetre that
 -- separates them, time, lighting, intersection, weather, severity and bicycle involvement.
 -- Severe = at least one person killed (grav 2) or hospitalised (grav 3).
@@ -20,10 +20,12 @@ with reel as (
     from {{ ref('stg_reference__baac_2018_accidents') }}
 ),
 
-simule as (
+livre as (
+    -- Delivered BAAC years: labelled by their declared provenance (recorded at ingestion from
+    -- the file name pattern the feed declares), never guessed from the name here.
     select
-        'BAAC simulé ' || annee as perimetre,
-        'simule' as nature_donnees,
+        case when provenance = 'simule' then 'BAAC simulé ' || annee else 'BAAC ' || annee || ' ONISR' end as perimetre,
+        case when provenance = 'simule' then 'simule' else 'reel' end as nature_donnees,
         accident_id,
         annee,
         extract(month from date_accident)::integer as mois,
@@ -42,7 +44,7 @@ simule as (
 accidents as (
     select * from reel
     union all
-    select * from simule
+    select * from livre
 ),
 
 usagers as (

@@ -22,7 +22,8 @@ with anciens as (
         lat_1e5 / 1e5 as lat_wgs84,
         long_1e5 / 1e5 as lon_wgs84,
         jour,
-        '2005-2018' as format_source
+        '2005-2018' as format_source,
+        _provenance as provenance
     from {{ source('bronze', 'baac_caracteristiques_2005_2018') }}
 ),
 
@@ -46,7 +47,8 @@ recents as (
         latitude as lat_wgs84,
         longitude as lon_wgs84,
         jour,
-        '2019+' as format_source
+        '2019+' as format_source,
+        _provenance as provenance
     from {{ source('bronze', 'baac_caracteristiques') }}
 ),
 
@@ -82,6 +84,9 @@ select
     case when accidents.col <> '-1' then accidents.col_libelle end as collision,
     accidents.jour,
     accidents.format_source,
+    -- Declared at ingestion from the file name pattern that matched (feed declaration): a real
+    -- ONISR delivery is 'partenaire', the simulator's files 'simule'.
+    accidents.provenance,
     quartiers.code_quartier,
     {{ laea_cell_columns('accidents.lon_wgs84', 'accidents.lat_wgs84') }}
 from accidents
