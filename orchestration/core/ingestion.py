@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec
+from orchestration.core.catalog.models import EventDateParts
 from orchestration.core.evidence import keep_evidence
 from orchestration.core.parsing import LINE_COLUMN, DeliveryRejected, outside_perimeter, parse_types, read_delivery
 from orchestration.core.privacy import apply_treatments
@@ -257,10 +258,10 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
     return pa.Table.from_pandas(treated[schema.names], schema=schema, preserve_index=False)
 
 
-def _date_from_parts(frame: pd.DataFrame, parts: dict[str, object]) -> pd.Series:
+def _date_from_parts(frame: pd.DataFrame, parts: EventDateParts) -> pd.Series:
     """The day rebuilt from declared year/month/day columns (``century`` added to a short year)."""
-    year = frame[str(parts["year"])].astype("Int64") + int(parts.get("century", 0))  # type: ignore[call-overload]
-    stamp = pd.DataFrame({"year": year, "month": frame[str(parts["month"])], "day": frame[str(parts["day"])]}).astype("float64")
+    year = frame[parts.year].astype("Int64") + parts.century
+    stamp = pd.DataFrame({"year": year, "month": frame[parts.month], "day": frame[parts.day]}).astype("float64")
     return pd.to_datetime(stamp, errors="coerce").dt.date.astype("object").where(lambda d: d.notna(), None)
 
 

@@ -165,7 +165,7 @@ def test_old_layout_partitions_by_accident_day_with_its_century() -> None:
     import pandas as pd
 
     frame = pd.DataFrame({"an": pd.array([18, 5], dtype="Int64"), "mois": pd.array([3, 12], dtype="Int64"), "jour_mois": pd.array([9, 31], dtype="Int64")})
-    days = _date_from_parts(frame, feed("baac_caracteristiques_2005_2018").event_date_parts or {})
+    days = _date_from_parts(frame, feed("baac_caracteristiques_2005_2018").event_date_parts)  # type: ignore[arg-type]
     assert days.tolist() == [date(2018, 3, 9), date(2005, 12, 31)]
 
 

@@ -170,7 +170,7 @@ def test_rejected_files_are_kept_encrypted_and_purged_by_reception_date(settings
     today = datetime.now(UTC).date()
     apply_retention(settings, SPEC, today=today)
     assert kept.exists()
-    apply_retention(settings, SPEC, today=today + timedelta(days=int(SPEC.retention["landing_days"]) + 1))
+    apply_retention(settings, SPEC, today=today + timedelta(days=SPEC.retention.landing_days + 1))
     assert not kept.exists()
 
 

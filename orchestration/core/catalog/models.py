@@ -150,6 +150,15 @@ class Retention(Declaration):
     bronze_days: int
 
 
+class EventDateParts(Declaration):
+    """Columns that together date a row whose date is split in parts (BAAC ``an``/``mois``/``jour``)."""
+
+    year: str
+    month: str
+    day: str
+    century: int = Field(0, description="added to a short year (BAAC before 2019 writes 5 for 2005)")
+
+
 class FeedSpec(Declaration):
     """A partner feed declaration (see ``catalog/feeds/*.yaml``)."""
 
@@ -172,7 +181,7 @@ class FeedSpec(Declaration):
     perimeter: dict[str, str] | None = None
     # Columns (year, month, day[, century]) that date a row whose date is split in parts (BAAC
     # an/mois/jour): the row is partitioned by that day rather than by the day its delivery covers.
-    event_date_parts: dict[str, str] | None = None
+    event_date_parts: EventDateParts | None = None
 
     @field_validator("description", "legal_basis", mode="before")
     @classmethod
