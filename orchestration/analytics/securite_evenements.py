@@ -29,9 +29,15 @@ import pandas as pd
 from scipy import optimize, stats
 
 from orchestration.analytics.stats import Z95
+from orchestration.core.mart_shapes.securite_evenements import (  # shared with the quality suites
+    DAY_TYPES,
+    EXCESS_COLUMNS,
+    FORECAST_COLUMNS,
+    QUALITY_COLUMNS,
+    SOURCES,
+    STAFFING_COLUMNS,
+)
 
-SOURCES: tuple[str, ...] = ("police_mains_courantes", "marins_pompiers_interventions", "csu_evenements")
-DAY_TYPES: tuple[str, ...] = ("semaine", "week_end", "ferie")
 FACTS = "int_securite_evenements__faits_lieu_heure"
 VENUES = "int_securite_evenements__lieux"
 COVERAGE = "int_securite_evenements__couverture"
@@ -541,8 +547,6 @@ def _observed_sessions(prep: Prepared) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 # Marts
 # --------------------------------------------------------------------------------------------
-EXCESS_COLUMNS = ["evenement_id", "session", "jour", "heure_locale", "heure_relative", "segment", "code_type_evenement", "code_lieu",
-                  "jauge_attendue", "source", "observe", "reference", "nb_heures_reference", "exces", "chevauchement"]
 
 
 def compute_exces(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:
@@ -559,9 +563,6 @@ def compute_exces(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any])
                   bools=["chevauchement"]).sort_values(["evenement_id", "session", "source", "heure_relative"]).reset_index(drop=True)
 
 
-FORECAST_COLUMNS = ["evenement_id", "session", "jour", "heure_locale", "heure_relative", "segment", "code_type_evenement", "code_lieu",
-                    "jauge_attendue", "type_jour", "pluie", "planifie", "source", "reference_attendue", "exces_attendu", "exces_bas",
-                    "exces_haut", "faits_attendus", "faits_haut"]
 
 
 def forecast(prep: Prepared, fits: Mapping[str, Fit]) -> pd.DataFrame:
@@ -595,9 +596,6 @@ def compute_prevision(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, A
                   bools=["pluie", "planifie"]).sort_values(["evenement_id", "session", "source", "heure_relative"]).reset_index(drop=True)
 
 
-STAFFING_COLUMNS = ["evenement_id", "session", "jour", "heure_locale", "heure_relative", "code_type_evenement", "code_lieu",
-                    "jauge_attendue", "planifie", "faits_supplementaires_haut", "agents", "agents_selon_faits", "agents_minimum_jauge",
-                    "barrieres", "interventions_secours_haut"]
 
 
 def staffing(fc: pd.DataFrame, doctrine: Mapping[str, Any]) -> pd.DataFrame:
@@ -709,7 +707,6 @@ def observed_rates(prep: Prepared) -> pd.DataFrame:
     return g
 
 
-QUALITY_COLUMNS = ["perimetre", "indicateur", "valeur", "unite", "commentaire"]
 
 
 def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import STAFFING_COLUMNS
+from orchestration.core.mart_shapes.securite_evenements import STAFFING_COLUMNS
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 MAX_AGENTS = 2000  # more agents than this for one event hour is a doctrine or model error

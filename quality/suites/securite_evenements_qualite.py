@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import QUALITY_COLUMNS
+from orchestration.core.mart_shapes.securite_evenements import QUALITY_COLUMNS
 
 # Always present, also before any partner delivers: the window and the event counts say whether
 # there was enough data (0 events observed or 0 training sessions = no fit, no backtest).

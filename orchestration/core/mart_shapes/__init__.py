@@ -1,0 +1,1 @@
+"""Column lists of Python marts shared by their analytics and their quality suites."""

@@ -1,0 +1,63 @@
+"""When the assets downstream of bronze rebuild: declarative automation, one condition for all.
+
+Each transform and publish asset is rebuilt when one of its dependencies was updated (or is
+requested on the same tick), or when it is missing; never while it or a dependency is in
+progress. That is ``AutomationCondition.eager()`` without two clauses that would freeze this
+graph: ``any_deps_missing`` (bronze is daily-partitioned and most days of a feed have no
+delivery, so some partition is always missing) and ``in_latest_time_window`` (nothing downstream
+is partitioned). The blocking Great Expectations gate of a mart runs in the same run as the mart,
+so a failed gate skips its publication steps and fails the run.
+
+Like ``eager()``, an asset missing since the first evaluation is not built by itself: a fresh
+lake is built because its first ingest updates bronze, and every asset is downstream of bronze
+or of a root rebuilt after any ingest. So the first evaluation (the daemon's first tick, or the
+CLI's initialisation before its first ingest) requests nothing: ``serve`` on a built lake starts
+no rebuild. After a model or rule change, ``observatoire refresh`` rebuilds everything.
+
+The same conditions are evaluated by the daemon (``observatoire serve``, through the automation
+sensor below) and in-process by ``observatoire run`` (see ``orchestration.runner``).
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+# Everything built from bronze: dbt models, Python marts, gates, gold, open data, model cards.
+DOWNSTREAM = dg.AssetSelection.groups("transform", "publish")
+AUTOMATION_SENSOR = "rebuild_on_new_data"
+
+
+def rebuild_on_upstream_change() -> dg.AutomationCondition:
+    """``eager()`` minus ``any_deps_missing`` and ``in_latest_time_window`` (see the module docstring)."""
+    return _rebuild_when(dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated())
+
+
+def rebuild_with_any_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
+    """As :func:`rebuild_on_upstream_change`, and also after any ingest.
+
+    For the roots of the graph (models reading the lake's ledgers or reference files): no
+    dependency of theirs is ever materialised, yet ingestion changes what they read.
+    """
+    trigger = dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
+    for key in ingest_keys:
+        trigger = trigger | dg.AutomationCondition.asset_matches(key, dg.AutomationCondition.newly_updated())
+    return _rebuild_when(trigger, label="rebuild_after_any_ingest")
+
+
+def _rebuild_when(trigger: dg.AutomationCondition, label: str = "rebuild_on_upstream_change") -> dg.AutomationCondition:
+    return (
+        trigger.since_last_handled()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label(label)
+
+
+def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:
+    """The daemon's evaluator of the conditions above (``serve``); replaces the old ``bronze_updated`` sensor."""
+    return dg.AutomationConditionSensorDefinition(
+        AUTOMATION_SENSOR,
+        target=DOWNSTREAM,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Rebuild, gate and publish what is downstream of newly ingested bronze data.",
+    )
