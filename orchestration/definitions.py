@@ -16,7 +16,12 @@ from orchestration.factories.resources import build_resources
 def build_definitions(lake: Path | str | None = None) -> dg.Definitions:
     """The code location with its resources bound to ``lake`` (``None``: as configured by the environment)."""
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-    bound = dg.Definitions(resources=build_resources(dbt_project, None if lake is None else str(lake)))
+    bound = dg.Definitions(
+        resources=build_resources(dbt_project, None if lake is None else str(lake)),
+        # Every job in-process, the automation runs included: the graph is sequential
+        # (dbt -> gates -> publication) and a process per step re-imports everything (2 cores).
+        executor=dg.in_process_executor,
+    )
     return dg.Definitions.merge(loaded, bound)
 
 

@@ -5,7 +5,6 @@ their inputs from the build database, calls them, and writes the result as ``mar
 the mart goes through the same blocking gate and publication as a dbt mart.
 """
 
-
 import dagster as dg
 
 from orchestration.analytics import read_relations, resolve, write_mart

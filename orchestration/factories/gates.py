@@ -1,12 +1,11 @@
 """The blocking Great Expectations gate of a mart: an asset check that stops its publication."""
 
-
 import dagster as dg
 
 from orchestration.core.governance import log_gate_verdict
 from orchestration.core.publishing import read_mart
-from orchestration.factories.resources import ObservatoireResource
 from orchestration.core.verdicts import record
+from orchestration.factories.resources import ObservatoireResource
 from quality.gate import validate_mart
 
 
