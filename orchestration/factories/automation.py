@@ -10,7 +10,8 @@ so a failed gate skips its publication steps and fails the run.
 
 Like ``eager()``, an asset missing since the first evaluation is not built by itself: a fresh
 lake is built because its first ingest updates bronze, and every asset is downstream of bronze
-or of a root rebuilt after any ingest. So the first evaluation (the daemon's first tick, or the
+or of a root of the graph that ingestion triggers (dbt models reading the lake's ledgers: after
+every ingest; models reading only reference files: with the first ingest, while missing). So the first evaluation (the daemon's first tick, or the
 CLI's initialisation before its first ingest) requests nothing: ``serve`` on a built lake starts
 no rebuild. After a model or rule change, ``observatoire refresh`` rebuilds everything.
 
@@ -29,19 +30,32 @@ AUTOMATION_SENSOR = "rebuild_on_new_data"
 
 def rebuild_on_upstream_change() -> dg.AutomationCondition:
     """``eager()`` minus ``any_deps_missing`` and ``in_latest_time_window`` (see the module docstring)."""
-    return _rebuild_when(dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated())
+    return _rebuild_when(_upstream_changed())
 
 
-def rebuild_with_any_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
-    """As :func:`rebuild_on_upstream_change`, and also after any ingest.
+def rebuild_after_every_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
+    """Also rebuilt after any ingest: for models reading the lake's ledgers, which ingestion writes."""
+    return _rebuild_when(_upstream_changed() | _any_ingest(ingest_keys), label="rebuild_after_every_ingest")
 
-    For the roots of the graph (models reading the lake's ledgers or reference files): no
-    dependency of theirs is ever materialised, yet ingestion changes what they read.
-    """
-    trigger = dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
-    for key in ingest_keys:
-        trigger = trigger | dg.AutomationCondition.asset_matches(key, dg.AutomationCondition.newly_updated())
-    return _rebuild_when(trigger, label="rebuild_after_any_ingest")
+
+def build_with_first_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
+    """Also built by an ingest while missing: for models reading only reference files (static)."""
+    return _rebuild_when(
+        _upstream_changed() | (dg.AutomationCondition.missing() & _any_ingest(ingest_keys)), label="build_with_first_ingest"
+    )
+
+
+def _upstream_changed() -> dg.AutomationCondition:
+    return dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
+
+
+def _any_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
+    """True on the evaluation after any of ``ingest_keys`` materialised (they are not dependencies)."""
+    ingested = [dg.AutomationCondition.asset_matches(key, dg.AutomationCondition.newly_updated()) for key in ingest_keys]
+    condition = ingested[0]
+    for other in ingested[1:]:
+        condition = condition | other
+    return condition.with_label("any_ingest")
 
 
 def _rebuild_when(trigger: dg.AutomationCondition, label: str = "rebuild_on_upstream_change") -> dg.AutomationCondition:

@@ -15,14 +15,20 @@ from orchestration.core.duck import ensure_extensions
 from orchestration.core.governance import ensure_gate_log
 from orchestration.core.ingestion import ensure_tables
 from orchestration.core.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
-from orchestration.factories.automation import rebuild_on_upstream_change, rebuild_with_any_ingest
+from orchestration.factories.automation import (
+    build_with_first_ingest,
+    rebuild_after_every_ingest,
+    rebuild_on_upstream_change,
+)
 from orchestration.factories.ingest import bronze_key
 from orchestration.factories.resources import ObservatoireResource, dbt_executable
 
-# Bronze tables are the only dbt sources Dagster materialises (the ingest assets). A model that
-# reads none of them nor another model (the lake's ledgers written by ingestion and the gates,
-# the reference files) has no upstream change to react to: it is rebuilt after any ingest.
+# Bronze tables are the only dbt sources Dagster materialises (the ingest assets). The roots of
+# the graph, models reading neither bronze nor another model, have no upstream change to react
+# to: those reading the lake's ledgers (written by ingestion and the gates) are rebuilt after
+# every ingest; those reading only reference files are built once, with the first ingest.
 BRONZE_SOURCE = "bronze"
+LEDGER_SOURCE = "observatoire"
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -75,11 +81,20 @@ def ensure_dbt_manifest(project: DbtProject) -> Path:
     return project.manifest_path
 
 
-def _is_root(dbt_resource_props: Mapping[str, Any]) -> bool:
-    """True for a model that reads no bronze table and no other model (see BRONZE_SOURCE)."""
-    bronze = f"source.{dbt_resource_props['package_name']}.{BRONZE_SOURCE}."
-    nodes = dbt_resource_props.get("depends_on", {}).get("nodes", [])
-    return not any(dep.startswith((bronze, "model.")) for dep in nodes)
+def _depends_on(dbt_resource_props: Mapping[str, Any], *prefixes: str) -> bool:
+    package = dbt_resource_props["package_name"]
+    wanted = tuple(p.format(package=package) for p in prefixes)
+    return any(dep.startswith(wanted) for dep in dbt_resource_props.get("depends_on", {}).get("nodes", []))
+
+
+def automation_condition_for(dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition:
+    """When a model rebuilds: on an upstream change; the roots of the graph as described above."""
+    ingest_keys = [bronze_key(spec) for spec in feeds().values()]
+    if _depends_on(dbt_resource_props, f"source.{{package}}.{LEDGER_SOURCE}."):
+        return rebuild_after_every_ingest(ingest_keys)
+    if not _depends_on(dbt_resource_props, f"source.{{package}}.{BRONZE_SOURCE}.", "model."):
+        return build_with_first_ingest(ingest_keys)
+    return rebuild_on_upstream_change()
 
 
 class ObservatoireTranslator(DagsterDbtTranslator):
@@ -103,9 +118,7 @@ class ObservatoireTranslator(DagsterDbtTranslator):
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         if dbt_resource_props["resource_type"] != "model":
             return None
-        if _is_root(dbt_resource_props):
-            return rebuild_with_any_ingest([bronze_key(spec) for spec in feeds().values()])
-        return rebuild_on_upstream_change()
+        return automation_condition_for(dbt_resource_props)
 
 
 TRANSLATOR = ObservatoireTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -12,8 +12,9 @@ from orchestration.core.catalog import feeds, marts
 from orchestration.factories.automation import (
     AUTOMATION_SENSOR,
     DOWNSTREAM,
+    build_with_first_ingest,
+    rebuild_after_every_ingest,
     rebuild_on_upstream_change,
-    rebuild_with_any_ingest,
 )
 
 
@@ -77,25 +78,37 @@ def gate() -> dg.AssetCheckResult:
 def gold() -> None: ...
 
 
-@dg.asset(key=["staging", "ledger"], automation_condition=rebuild_with_any_ingest([bronze.key]))
+@dg.asset(key=["staging", "ledger"], automation_condition=rebuild_after_every_ingest([bronze.key]))
 def ledger() -> None: ...
 
 
+@dg.asset(key=["staging", "reference"], automation_condition=build_with_first_ingest([bronze.key]))
+def reference() -> None: ...
+
+
+@dg.asset(key=["intermediate", "by_area"], deps=[reference], automation_condition=rebuild_on_upstream_change())
+def by_area() -> None: ...
+
+
+DOWNSTREAM_ASSETS = [mart, gold, ledger, reference, by_area]
+
+
 def _requested(result: dg.EvaluateAutomationConditionsResult) -> set[str]:
-    return {k.to_user_string() for k in (mart.key, gold.key, ledger.key) if result.get_num_requested(k)}
+    return {a.key.to_user_string() for a in DOWNSTREAM_ASSETS if result.get_num_requested(a.key)}
 
 
 def test_rebuild_only_after_new_bronze_data() -> None:
-    """First evaluation: nothing; an ingest (most bronze days still missing): all; its own run: nothing."""
-    defs = dg.Definitions(assets=[bronze, mart, gold, ledger], asset_checks=[gate])
+    """First evaluation: nothing; an ingest (most bronze days still missing): all; its own run: nothing;
+    a later ingest: what reads bronze or the ledgers, not what reads only reference files."""
+    defs = dg.Definitions(assets=[bronze, *DOWNSTREAM_ASSETS], asset_checks=[gate])
     with dg.DagsterInstance.ephemeral() as instance:
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert _requested(first) == set()  # like the daemon's first tick: serve starts no rebuild
 
         assert dg.materialize([bronze], instance=instance, partition_key="2026-01-03").success
         after_ingest = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-        assert _requested(after_ingest) == {"marts/mart", "gold/mart", "staging/ledger"}
-        assert dg.materialize([mart, gold, ledger, gate], instance=instance).success
+        assert _requested(after_ingest) == {a.key.to_user_string() for a in DOWNSTREAM_ASSETS}
+        assert dg.materialize([*DOWNSTREAM_ASSETS, gate], instance=instance).success
         idle = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_ingest.cursor)
         assert _requested(idle) == set()  # its own run's updates do not trigger it again
 
