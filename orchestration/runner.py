@@ -8,21 +8,23 @@ Two Dagster mechanisms, each where it fits, both through public APIs only:
   (``build_sensor_context`` + ``evaluate_tick``) and its run executed in this process.
 * **Bronze -> marts -> gates -> publication: declarative automation.** Every downstream asset
   carries an ``AutomationCondition`` (``orchestration.factories.automation``): rebuilt when a
-  dependency changed or when missing, with the blocking quality gates in the same run. Here the
-  conditions are evaluated once with ``dg.evaluate_automation_conditions`` and the requested
-  assets materialised in one in-process run; under ``serve`` the daemon evaluates the same
-  conditions through the ``rebuild_on_new_data`` automation sensor. Only what is downstream of
+  dependency changed, with the blocking quality gates in the same run. Here the conditions are
+  evaluated with ``dg.evaluate_automation_conditions`` (Dagster's public evaluator outside the
+  daemon) and the requested assets materialised in one in-process run; under ``serve`` the
+  daemon evaluates the same conditions through the ``rebuild_on_new_data`` automation sensor. Only what is downstream of
   the bronze tables that changed is rebuilt (not every mart after any ingest).
 
 Cursors (each landing sensor's, and the automation evaluation's) are kept in the Dagster
-instance's key-value store (``<lake>/.dagster``), not in a file of ours. A cursor only moves
-forward when the runs it asked for succeeded, so the next ``run`` retries a failure.
+instance's key-value store (``<lake>/.dagster``), not in a file of ours. A landing sensor's
+cursor only moves forward when its runs succeeded, and the assets of a failed automation run
+are kept there too: the next ``run`` retries a failure, as before.
 Automation is chosen over the former ``bronze_updated`` sensor + ``refresh_marts`` job because
 it rebuilds only what changed and states *when* an asset rebuilds on the asset itself.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -45,6 +47,10 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 CURSOR_PREFIX = "observatoire/cli/"
 SENSOR_CURSOR = CURSOR_PREFIX + "sensor/{name}"
 AUTOMATION_CURSOR = CURSOR_PREFIX + "automation"
+AUTOMATION_RETRY = CURSOR_PREFIX + "automation_retry"  # the assets of a failed automation run
+# An automation run rebuilds everything downstream of a change at once, so the pass after it
+# requests nothing; the bound only guards against a condition that would keep requesting.
+AUTOMATION_PASSES = 3
 # dbt's per-model bookkeeping and paths: in the run log, not on the terminal.
 _NOISY_METADATA = {"path", "unique_id", "invocation_id", "status", "Execution Duration"}
 
@@ -214,26 +220,45 @@ def _initialise_automation(defs: dg.Definitions, instance: dg.DagsterInstance) -
 
 
 def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
-    """Evaluate the automation conditions once and materialise what they request, in one run."""
-    evaluation = _evaluate(defs, instance, _get_cursor(instance, AUTOMATION_CURSOR))
+    """Evaluate the automation conditions and materialise what they request, as the daemon's ticks would.
+
+    After a run, one more evaluation consumes the run's own materialisations (as the daemon's next
+    tick does), so that the next ``run`` sees only what changed since. A failed run's selection is
+    kept in the instance and requested again by the next ``run``.
+    """
     selected = _automation_sensor(defs).asset_selection.resolve(defs.resolve_asset_graph())
-    requested = [key for key in selected if evaluation.get_num_requested(key)]
-    if not requested:
-        echo(f"  {AUTOMATION_SENSOR}: nothing downstream of a change")
+    retry = [key for key in _load_keys(instance, AUTOMATION_RETRY) if key in selected]
+    for attempt in range(AUTOMATION_PASSES):
+        evaluation = _evaluate(defs, instance, _get_cursor(instance, AUTOMATION_CURSOR))
         _set_cursor(instance, AUTOMATION_CURSOR, dg.serialize_value(evaluation.cursor))
-        return
-    echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
-    tags = {"observatoire/trigger": "cli-automation"}
-    started = time.perf_counter()
-    # The implicit asset job runs the selected assets with all their checks (the blocking gates).
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, asset_selection=requested, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
-    )
-    outcome = _outcome(AUTOMATION_SENSOR, tags, started, result)
-    summary.runs.append(outcome)
-    _echo_outcome(outcome, echo)
-    if outcome.success:  # else keep the old cursor: the next run requests the same again
-        _set_cursor(instance, AUTOMATION_CURSOR, dg.serialize_value(evaluation.cursor))
+        requested = sorted({key for key in selected if evaluation.get_num_requested(key)} | set(retry))
+        retry = []
+        if not requested:
+            if attempt == 0:
+                echo(f"  {AUTOMATION_SENSOR}: nothing downstream of a change")
+            return
+        echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
+        tags = {"observatoire/trigger": "cli-automation"}
+        started = time.perf_counter()
+        # The implicit asset job runs the selected assets with all their checks (the blocking gates).
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=requested, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+        )
+        outcome = _outcome(AUTOMATION_SENSOR, tags, started, result)
+        summary.runs.append(outcome)
+        _echo_outcome(outcome, echo)
+        _store_keys(instance, AUTOMATION_RETRY, [] if outcome.success else requested)
+        if not outcome.success:
+            return
+
+
+def _load_keys(instance: dg.DagsterInstance, key: str) -> list[dg.AssetKey]:
+    stored = _get_cursor(instance, key)
+    return [dg.AssetKey.from_user_string(k) for k in json.loads(stored)] if stored else []
+
+
+def _store_keys(instance: dg.DagsterInstance, key: str, keys: list[dg.AssetKey]) -> None:
+    _set_cursor(instance, key, json.dumps([k.to_user_string() for k in keys]) if keys else None)
 
 
 def backfill(settings: Settings, defs: dg.Definitions, feed_name: str, first: date, last: date, echo: Echo = print) -> RunOutcome:
