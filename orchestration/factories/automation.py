@@ -1,19 +1,20 @@
-"""When the assets downstream of bronze rebuild: declarative automation, one condition for all.
+"""When the assets downstream of bronze rebuild: declarative automation, one rule in three variants.
 
 Each transform and publish asset is rebuilt when one of its dependencies was updated (or is
-requested on the same tick), or when it is missing; never while it or a dependency is in
+requested on the same tick), or when it newly goes missing; never while it or a dependency is in
 progress. That is ``AutomationCondition.eager()`` without two clauses that would freeze this
 graph: ``any_deps_missing`` (bronze is daily-partitioned and most days of a feed have no
 delivery, so some partition is always missing) and ``in_latest_time_window`` (nothing downstream
 is partitioned). The blocking Great Expectations gate of a mart runs in the same run as the mart,
 so a failed gate skips its publication steps and fails the run.
 
-Like ``eager()``, an asset missing since the first evaluation is not built by itself: a fresh
+Like ``eager()``, an asset missing since the first evaluation is not built by itself. A fresh
 lake is built because its first ingest updates bronze, and every asset is downstream of bronze
-or of a root of the graph that ingestion triggers (dbt models reading the lake's ledgers: after
-every ingest; models reading only reference files: with the first ingest, while missing). So the first evaluation (the daemon's first tick, or the
-CLI's initialisation before its first ingest) requests nothing: ``serve`` on a built lake starts
-no rebuild. After a model or rule change, ``observatoire refresh`` rebuilds everything.
+or of a root of the graph that ingestion triggers: dbt models reading the lake's ledgers are
+rebuilt after every ingest, models reading only reference files are built by the first ingest.
+So the first evaluation (the daemon's first tick, or the CLI's initialisation before its first
+ingest) requests nothing: ``serve`` on a built lake starts no rebuild. After a model or rule
+change, ``observatoire refresh`` (the ``refresh_marts`` job) rebuilds everything.
 
 The same conditions are evaluated by the daemon (``observatoire serve``, through the automation
 sensor below) and in-process by ``observatoire run`` (see ``orchestration.runner``).
