@@ -8,11 +8,11 @@ delivery, so some partition is always missing) and ``in_latest_time_window`` (no
 is partitioned). The blocking Great Expectations gate of a mart runs in the same run as the mart,
 so a failed gate skips its publication steps and fails the run.
 
-Like ``eager()``, an asset missing since the first evaluation is not built by itself. A fresh
-lake is built because its first ingest updates bronze, and every asset is downstream of bronze
-or of a root of the graph that ingestion triggers: dbt models reading the lake's ledgers are
-rebuilt after every ingest, models reading only reference files are built by the first ingest.
-So the first evaluation (the daemon's first tick, or the CLI's initialisation before its first
+Unlike ``eager()``, an asset that is missing is also built by any ingest (of any feed): a fresh
+lake is built by its first ingest, marts of feeds that never delivered included (from their
+empty bronze tables, as before), and so are models reading only reference files. dbt models
+reading the lake's ledgers (written by ingestion and the gates) are rebuilt after every ingest.
+The first evaluation (the daemon's first tick, or the CLI's initialisation before its first
 ingest) requests nothing: ``serve`` on a built lake starts no rebuild. After a model or rule
 change, ``observatoire refresh`` (the ``refresh_marts`` job) rebuilds everything.
 
@@ -24,26 +24,28 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from orchestration.core.catalog import feeds
+from orchestration.factories.ingest import bronze_key
+
 # Everything built from bronze: dbt models, Python marts, gates, gold, open data, model cards.
 DOWNSTREAM = dg.AssetSelection.groups("transform", "publish")
 AUTOMATION_SENSOR = "rebuild_on_new_data"
 
 
-def rebuild_on_upstream_change() -> dg.AutomationCondition:
-    """``eager()`` minus ``any_deps_missing`` and ``in_latest_time_window`` (see the module docstring)."""
-    return _rebuild_when(_upstream_changed())
+def rebuild_on_upstream_change(ingest_keys: Sequence[dg.AssetKey] | None = None) -> dg.AutomationCondition:
+    """Rebuilt after a dependency changed, or by an ingest while missing (see the module docstring)."""
+    keys = _ingest_keys(ingest_keys)
+    return _rebuild_when(_upstream_changed() | (dg.AutomationCondition.missing() & _any_ingest(keys)))
 
 
-def rebuild_after_every_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
+def rebuild_after_every_ingest(ingest_keys: Sequence[dg.AssetKey] | None = None) -> dg.AutomationCondition:
     """Also rebuilt after any ingest: for models reading the lake's ledgers, which ingestion writes."""
-    return _rebuild_when(_upstream_changed() | _any_ingest(ingest_keys), label="rebuild_after_every_ingest")
+    return _rebuild_when(_upstream_changed() | _any_ingest(_ingest_keys(ingest_keys)), label="rebuild_after_every_ingest")
 
 
-def build_with_first_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
-    """Also built by an ingest while missing: for models reading only reference files (static)."""
-    return _rebuild_when(
-        _upstream_changed() | (dg.AutomationCondition.missing() & _any_ingest(ingest_keys)), label="build_with_first_ingest"
-    )
+def _ingest_keys(ingest_keys: Sequence[dg.AssetKey] | None) -> Sequence[dg.AssetKey]:
+    """The given keys, else every declared feed's ingest asset."""
+    return ingest_keys if ingest_keys is not None else [bronze_key(spec) for spec in feeds().values()]
 
 
 def _upstream_changed() -> dg.AutomationCondition:
@@ -51,7 +53,7 @@ def _upstream_changed() -> dg.AutomationCondition:
 
 
 def _any_ingest(ingest_keys: Sequence[dg.AssetKey]) -> dg.AutomationCondition:
-    """True on the evaluation after any of ``ingest_keys`` materialised (they are not dependencies)."""
+    """True on the evaluation after any of ``ingest_keys`` materialised (they need not be dependencies)."""
     ingested = [dg.AutomationCondition.asset_matches(key, dg.AutomationCondition.newly_updated()) for key in ingest_keys]
     condition = ingested[0]
     for other in ingested[1:]:

@@ -15,19 +15,11 @@ from orchestration.core.duck import ensure_extensions
 from orchestration.core.governance import ensure_gate_log
 from orchestration.core.ingestion import ensure_tables
 from orchestration.core.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
-from orchestration.factories.automation import (
-    build_with_first_ingest,
-    rebuild_after_every_ingest,
-    rebuild_on_upstream_change,
-)
-from orchestration.factories.ingest import bronze_key
+from orchestration.factories.automation import rebuild_after_every_ingest, rebuild_on_upstream_change
 from orchestration.factories.resources import ObservatoireResource, dbt_executable
 
-# Bronze tables are the only dbt sources Dagster materialises (the ingest assets). The roots of
-# the graph, models reading neither bronze nor another model, have no upstream change to react
-# to: those reading the lake's ledgers (written by ingestion and the gates) are rebuilt after
-# every ingest; those reading only reference files are built once, with the first ingest.
-BRONZE_SOURCE = "bronze"
+# The lake's ledgers (meta/, quarantine/) are dbt sources Dagster never materialises: models
+# reading them have no upstream change to react to, so they are rebuilt after every ingest.
 LEDGER_SOURCE = "observatoire"
 
 
@@ -88,12 +80,9 @@ def _depends_on(dbt_resource_props: Mapping[str, Any], *prefixes: str) -> bool:
 
 
 def automation_condition_for(dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition:
-    """When a model rebuilds: on an upstream change; the roots of the graph as described above."""
-    ingest_keys = [bronze_key(spec) for spec in feeds().values()]
+    """When a model rebuilds: after an upstream change; after every ingest if it reads the ledgers."""
     if _depends_on(dbt_resource_props, f"source.{{package}}.{LEDGER_SOURCE}."):
-        return rebuild_after_every_ingest(ingest_keys)
-    if not _depends_on(dbt_resource_props, f"source.{{package}}.{BRONZE_SOURCE}.", "model."):
-        return build_with_first_ingest(ingest_keys)
+        return rebuild_after_every_ingest()
     return rebuild_on_upstream_change()
 
 

@@ -12,7 +12,6 @@ from orchestration.core.catalog import feeds, marts
 from orchestration.factories.automation import (
     AUTOMATION_SENSOR,
     DOWNSTREAM,
-    build_with_first_ingest,
     rebuild_after_every_ingest,
     rebuild_on_upstream_change,
 )
@@ -65,7 +64,15 @@ DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-
 def bronze() -> None: ...
 
 
-@dg.asset(key=["marts", "mart"], deps=[bronze], automation_condition=rebuild_on_upstream_change())
+@dg.asset(key=["bronze", "silent"], partitions_def=DAILY)
+def silent() -> None: ...  # a feed that never delivers
+
+
+@dg.asset(key=["marts", "silent_mart"], deps=[silent], automation_condition=rebuild_on_upstream_change([bronze.key, silent.key]))
+def silent_mart() -> None: ...
+
+
+@dg.asset(key=["marts", "mart"], deps=[bronze], automation_condition=rebuild_on_upstream_change([bronze.key]))
 def mart() -> None: ...
 
 
@@ -74,7 +81,7 @@ def gate() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-@dg.asset(key=["gold", "mart"], deps=[mart], automation_condition=rebuild_on_upstream_change())
+@dg.asset(key=["gold", "mart"], deps=[mart], automation_condition=rebuild_on_upstream_change([bronze.key]))
 def gold() -> None: ...
 
 
@@ -82,15 +89,15 @@ def gold() -> None: ...
 def ledger() -> None: ...
 
 
-@dg.asset(key=["staging", "reference"], automation_condition=build_with_first_ingest([bronze.key]))
+@dg.asset(key=["staging", "reference"], automation_condition=rebuild_on_upstream_change([bronze.key]))
 def reference() -> None: ...
 
 
-@dg.asset(key=["intermediate", "by_area"], deps=[reference], automation_condition=rebuild_on_upstream_change())
+@dg.asset(key=["intermediate", "by_area"], deps=[reference], automation_condition=rebuild_on_upstream_change([bronze.key]))
 def by_area() -> None: ...
 
 
-DOWNSTREAM_ASSETS = [mart, gold, ledger, reference, by_area]
+DOWNSTREAM_ASSETS = [mart, gold, ledger, reference, by_area, silent_mart]
 
 
 def _requested(result: dg.EvaluateAutomationConditionsResult) -> set[str]:
@@ -98,9 +105,10 @@ def _requested(result: dg.EvaluateAutomationConditionsResult) -> set[str]:
 
 
 def test_rebuild_only_after_new_bronze_data() -> None:
-    """First evaluation: nothing; an ingest (most bronze days still missing): all; its own run: nothing;
-    a later ingest: what reads bronze or the ledgers, not what reads only reference files."""
-    defs = dg.Definitions(assets=[bronze, *DOWNSTREAM_ASSETS], asset_checks=[gate])
+    """First evaluation: nothing; an ingest (most bronze days still missing): all, the marts of a feed
+    that never delivered included; its own run: nothing; a later ingest: what reads its bronze or
+    the ledgers, not what was built and reads only reference files or the silent feed."""
+    defs = dg.Definitions(assets=[bronze, silent, *DOWNSTREAM_ASSETS], asset_checks=[gate])
     with dg.DagsterInstance.ephemeral() as instance:
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert _requested(first) == set()  # like the daemon's first tick: serve starts no rebuild
