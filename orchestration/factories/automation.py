@@ -1,4 +1,4 @@
-"""When the assets downstream of bronze rebuild: declarative automation, one rule in three variants.
+"""When the assets downstream of bronze rebuild: declarative automation, one rule in two variants.
 
 Each transform and publish asset is rebuilt when one of its dependencies was updated (or is
 requested on the same tick), or when it newly goes missing; never while it or a dependency is in
