@@ -22,8 +22,12 @@ import time
 import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.core.settings import REPO_ROOT, ConfigurationError, Settings, load_settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 QUIET_ENV = {
     "DO_NOT_TRACK": "1",
@@ -42,7 +46,6 @@ def _say(message: str) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.lake)
-    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
     os.environ.update(QUIET_ENV)
     if settings.uses_dev_key and "dev_key" not in _WARNED:
         _WARNED.add("dev_key")
@@ -51,6 +54,13 @@ def _settings(args: argparse.Namespace) -> Settings:
             "Set OBSERVATOIRE_KEY or OBSERVATOIRE_KEY_FILE for real data."
         )
     return settings
+
+
+def _definitions(settings: Settings) -> "dg.Definitions":
+    """The code location with its resources bound to this lake (heavy import: dbt manifest)."""
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(settings.lake)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -78,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     log_path = log_dir / f"run-{datetime.now():%Y%m%dT%H%M%S}.log"
     # dbt and Dagster write their detailed logs to a file; the terminal gets one line per step.
     with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        summary = run_pending(settings, echo=lambda line: (print(line, file=sys.__stdout__, flush=True), print(line, file=log)))
+        summary = run_pending(settings, _definitions(settings), echo=lambda line: (print(line, file=sys.__stdout__, flush=True), print(line, file=log)))
     elapsed = time.perf_counter() - started
     if not summary.runs:
         _say(f"run: nothing pending ({elapsed:.1f} s)")
@@ -100,7 +110,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.feed not in feeds():
         _say(f"backfill: unknown feed {args.feed!r}; declared: {', '.join(sorted(feeds()))}")
         return 2
-    outcome = backfill(settings, args.feed, args.start, args.end, echo=_say)
+    outcome = backfill(settings, _definitions(settings), args.feed, args.start, args.end, echo=_say)
     return 0 if outcome.success else 1
 
 
@@ -108,7 +118,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     """Rebuild, gate and publish every mart from the bronze tables as they are."""
     from orchestration.runner import refresh
 
-    outcome = refresh(_settings(args), echo=_say)
+    settings = _settings(args)
+    outcome = refresh(settings, _definitions(settings), echo=_say)
     return 0 if outcome.success else 1
 
 
@@ -166,7 +177,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from orchestration.defs.transform.project import ensure_manifest
 
     ensure_manifest()
-    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), **QUIET_ENV}
+    # The servers are other processes: the lake reaches them (and the EnvVar of the resource) here.
+    env = {**os.environ, "OBSERVATOIRE_LAKE": str(settings.lake), "DAGSTER_HOME": str(settings.dagster_home), **QUIET_ENV}
     bin_dir = Path(sys.executable).parent
     log_dir = settings.lake / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

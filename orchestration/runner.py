@@ -1,8 +1,25 @@
 """Materialise everything pending without a server: the engine of ``observatoire run``.
 
-It does what the Dagster daemon does in ``observatoire serve``, once: evaluate each sensor, execute
-the runs it requests in this process (same jobs, same assets, same run storage), and advance a
-sensor's cursor only when its runs succeeded, so a failure is retried by the next ``run``.
+Two Dagster mechanisms, each where it fits, both through public APIs only:
+
+* **Deliveries -> bronze: the landing sensors.** New files in ``landing/<feed>/`` are not an
+  asset Dagster can see change, so each feed's ``<feed>_landing`` sensor notices them and asks
+  for one ``ingest_<feed>`` run over their days. Here each sensor is ticked once
+  (``build_sensor_context`` + ``evaluate_tick``) and its run executed in this process.
+* **Bronze -> marts -> gates -> publication: declarative automation.** Every downstream asset
+  carries an ``AutomationCondition`` (``orchestration.factories.automation``): rebuilt when a
+  dependency changed, with the blocking quality gates in the same run. Here the conditions are
+  evaluated with ``dg.evaluate_automation_conditions`` (Dagster's public evaluator outside the
+  daemon) and the requested assets materialised in one in-process run; under ``serve`` the
+  daemon evaluates the same conditions through the ``rebuild_on_new_data`` automation sensor. Only what is downstream of
+  the bronze tables that changed is rebuilt (not every mart after any ingest).
+
+Cursors (each landing sensor's, and the automation evaluation's) are kept in the Dagster
+instance's key-value store (``<lake>/.dagster``), not in a file of ours. A landing sensor's
+cursor only moves forward when its runs succeeded, and the assets of a failed automation run
+are kept there too: the next ``run`` retries a failure, as before.
+Automation is chosen over the former ``bronze_updated`` sensor + ``refresh_marts`` job because
+it rebuilds only what changed and states *when* an asset rebuilds on the asset itself.
 """
 
 from __future__ import annotations
@@ -18,13 +35,22 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration.core.catalog import feeds
 from orchestration.core.settings import REPO_ROOT, Settings
+from orchestration.factories.automation import AUTOMATION_SENSOR
+from orchestration.factories.ingest import ingest_job_name, landing_sensor_name, partition_range_tags
 
 Echo = Callable[[str], None]
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-CURSORS_FILE = "cli_sensor_cursors.json"
+# Keys of the CLI's cursors in the instance's key-value store.
+CURSOR_PREFIX = "observatoire/cli/"
+SENSOR_CURSOR = CURSOR_PREFIX + "sensor/{name}"
+AUTOMATION_CURSOR = CURSOR_PREFIX + "automation"
+AUTOMATION_RETRY = CURSOR_PREFIX + "automation_retry"  # the assets of a failed automation run
+# An automation run rebuilds everything downstream of a change at once, so the pass after it
+# requests nothing; the bound only guards against a condition that would keep requesting.
+AUTOMATION_PASSES = 3
 # dbt's per-model bookkeeping and paths: in the run log, not on the terminal.
 _NOISY_METADATA = {"path", "unique_id", "invocation_id", "status", "Execution Duration"}
 
@@ -58,9 +84,16 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO_ROOT / "infra" / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     return dg.DagsterInstance.from_config(str(home))
+
+
+def _get_cursor(instance: dg.DagsterInstance, key: str) -> str | None:
+    return instance.run_storage.get_cursor_values({key}).get(key) or None
+
+
+def _set_cursor(instance: dg.DagsterInstance, key: str, value: str | None) -> None:
+    instance.run_storage.set_cursor_values({key: value or ""})
 
 
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
@@ -83,12 +116,9 @@ def _materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, di
     return found
 
 
-def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, tags: dict[str, str]) -> RunOutcome:
-    job = defs.resolve_job_def(job_name)
-    started = time.perf_counter()
-    result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False)
+def _outcome(name: str, tags: dict[str, str], started: float, result: dg.ExecuteInProcessResult) -> RunOutcome:
     outcome = RunOutcome(
-        job=job_name,
+        job=name,
         success=result.success,
         seconds=time.perf_counter() - started,
         tags=tags,
@@ -99,14 +129,32 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
     return outcome
 
 
-def run_pending(settings: Settings, echo: Echo = print) -> RunSummary:
-    """Evaluate every sensor once and execute what it requests, landing sensors first."""
-    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)  # resources resolve the same lake
-    from orchestration.definitions import defs as load_defs  # heavy import (dbt manifest)
+def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, tags: dict[str, str]) -> RunOutcome:
+    started = time.perf_counter()
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+    )
+    return _outcome(job_name, tags, started, result)
 
-    defs = load_defs()
+
+def _echo_outcome(outcome: RunOutcome, echo: Echo) -> None:
+    for asset, meta in outcome.metadata.items():
+        echo(f"      {asset}: {_shown(meta)}")
+    echo(f"    {outcome.job}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
+    if not outcome.success:
+        echo("    " + outcome.failure.replace("\n", "\n    "))
+
+
+def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print) -> RunSummary:
+    """Ingest new deliveries (landing sensors), then rebuild what changed downstream (automation).
+
+    ``defs`` must have its resources bound to ``settings.lake`` (``build_definitions(lake)``).
+    """
     with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
-        summary = _run_sensors(settings, defs, instance, echo)
+        summary = RunSummary()
+        _initialise_automation(defs, instance)
+        _run_landing_sensors(defs, instance, echo, summary)
+        _run_automation(defs, instance, echo, summary)
         _report_freshness(defs, instance, echo)
         return summary
 
@@ -120,23 +168,22 @@ def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: 
             echo(f"  freshness: {check.description}")  # type: ignore[union-attr]
 
 
-def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo) -> RunSummary:
-    cursors_path = settings.dagster_home / CURSORS_FILE
-    cursors: dict[str, str | None] = json.loads(cursors_path.read_text()) if cursors_path.exists() else {}
-    summary = RunSummary()
-    sensors = sorted(defs.sensors or [], key=lambda s: (not s.name.endswith("_landing"), s.name))
-    for sensor in sensors:
+def _landing_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
+    """The sensors that request runs themselves (the automation sensor is evaluated separately)."""
+    sensors = [s for s in defs.sensors or [] if not isinstance(s, dg.AutomationConditionSensorDefinition)]
+    return sorted(sensors, key=lambda s: s.name)
+
+
+def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
+    resources = dict(defs.resources or {})
+    for sensor in _landing_sensors(defs):
+        key = SENSOR_CURSOR.format(name=sensor.name)
         context = dg.build_sensor_context(
-            instance=instance,
-            cursor=cursors.get(sensor.name),
-            definitions=defs,
-            sensor_name=sensor.name,
-            resources=dict(defs.resources or {}),
+            instance=instance, cursor=_get_cursor(instance, key), definitions=defs, sensor_name=sensor.name, resources=resources
         )
         data = sensor.evaluate_tick(context)
         if not data.run_requests:
-            reason = data.skip_message or "nothing to do"
-            echo(f"  {sensor.name}: {reason}")
+            echo(f"  {sensor.name}: {data.skip_message or 'nothing to do'}")
             continue
         ok = True
         for request in data.run_requests:
@@ -145,28 +192,80 @@ def _run_sensors(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
             echo(f"  {sensor.name} -> {job_name} {scope}".rstrip())
             outcome = _execute(defs, instance, job_name, dict(request.tags))
             summary.runs.append(outcome)
-            for asset, meta in outcome.metadata.items():
-                echo(f"      {asset}: {_shown(meta)}")
-            status = "ok" if outcome.success else "FAILED"
-            echo(f"    {job_name}: {status} in {outcome.seconds:.1f} s")
-            if not outcome.success:
-                echo("    " + outcome.failure.replace("\n", "\n    "))
-                ok = False
+            _echo_outcome(outcome, echo)
+            ok = ok and outcome.success
         if ok:
-            cursors[sensor.name] = data.cursor
-            cursors_path.write_text(json.dumps(cursors))
-    return summary
+            _set_cursor(instance, key, data.cursor)
 
 
-def backfill(settings: Settings, feed_name: str, first: date, last: date, echo: Echo = print) -> RunOutcome:
+def _evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.EvaluateAutomationConditionsResult:
+    return dg.evaluate_automation_conditions(
+        defs=defs,
+        instance=instance,
+        asset_selection=_automation_sensor(defs).asset_selection,
+        cursor=dg.deserialize_value(cursor) if cursor else None,  # type: ignore[arg-type]
+    )
+
+
+def _automation_sensor(defs: dg.Definitions) -> dg.AutomationConditionSensorDefinition:
+    sensor = defs.resolve_sensor_def(AUTOMATION_SENSOR)
+    assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
+    return sensor
+
+
+def _initialise_automation(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    """The first evaluation only records the state (as the daemon's first tick): do it before ingesting."""
+    if _get_cursor(instance, AUTOMATION_CURSOR) is None:
+        _set_cursor(instance, AUTOMATION_CURSOR, dg.serialize_value(_evaluate(defs, instance, None).cursor))
+
+
+def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
+    """Evaluate the automation conditions and materialise what they request, as the daemon's ticks would.
+
+    After a run, one more evaluation consumes the run's own materialisations (as the daemon's next
+    tick does), so that the next ``run`` sees only what changed since. A failed run's selection is
+    kept in the instance and requested again by the next ``run``.
+    """
+    selected = _automation_sensor(defs).asset_selection.resolve(defs.resolve_asset_graph())
+    retry = [key for key in _load_keys(instance, AUTOMATION_RETRY) if key in selected]
+    for attempt in range(AUTOMATION_PASSES):
+        evaluation = _evaluate(defs, instance, _get_cursor(instance, AUTOMATION_CURSOR))
+        _set_cursor(instance, AUTOMATION_CURSOR, dg.serialize_value(evaluation.cursor))
+        requested = sorted({key for key in selected if evaluation.get_num_requested(key)} | set(retry))
+        retry = []
+        if not requested:
+            if attempt == 0:
+                echo(f"  {AUTOMATION_SENSOR}: nothing downstream of a change")
+            return
+        echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
+        tags = {"observatoire/trigger": "cli-automation"}
+        started = time.perf_counter()
+        # The implicit asset job runs the selected assets with all their checks (the blocking gates).
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=requested, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+        )
+        outcome = _outcome(AUTOMATION_SENSOR, tags, started, result)
+        summary.runs.append(outcome)
+        _echo_outcome(outcome, echo)
+        _store_keys(instance, AUTOMATION_RETRY, [] if outcome.success else requested)
+        if not outcome.success:
+            return
+
+
+def _load_keys(instance: dg.DagsterInstance, key: str) -> list[dg.AssetKey]:
+    stored = _get_cursor(instance, key)
+    return [dg.AssetKey.from_user_string(k) for k in json.loads(stored)] if stored else []
+
+
+def _store_keys(instance: dg.DagsterInstance, key: str, keys: list[dg.AssetKey]) -> None:
+    _set_cursor(instance, key, json.dumps([k.to_user_string() for k in keys]) if keys else None)
+
+
+def backfill(settings: Settings, defs: dg.Definitions, feed_name: str, first: date, last: date, echo: Echo = print) -> RunOutcome:
     """Run ``ingest_<feed>`` over [first, last] as one run (the asset's single-run backfill policy)."""
-    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
-    from orchestration.definitions import defs as load_defs
-
-    defs = load_defs()
-    tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
+    tags = partition_range_tags(first.isoformat(), last.isoformat())
     with prepare_instance(settings) as instance:
-        outcome = _execute(defs, instance, f"ingest_{feed_name}", tags)
+        outcome = _execute(defs, instance, ingest_job_name(feeds()[feed_name]), tags)
     for asset, meta in outcome.metadata.items():
         echo(f"  {asset}: {_shown(meta)}")
     echo(f"backfill {feed_name} {first}..{last}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
@@ -175,15 +274,11 @@ def backfill(settings: Settings, feed_name: str, first: date, last: date, echo: 
     return outcome
 
 
-def refresh(settings: Settings, echo: Echo = print) -> RunOutcome:
+def refresh(settings: Settings, defs: dg.Definitions, echo: Echo = print) -> RunOutcome:
     """Run ``refresh_marts`` now (dbt build -> analytics -> gates -> publication), new data or not.
 
-    For a model or rule change: the sensors only react to new bronze data.
+    For a model or rule change: automation only reacts to new bronze data.
     """
-    os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
-    from orchestration.definitions import defs as load_defs
-
-    defs = load_defs()
     with prepare_instance(settings) as instance:
         outcome = _execute(defs, instance, "refresh_marts", {"observatoire/trigger": "cli-refresh"})
     for asset, meta in outcome.metadata.items():
@@ -195,5 +290,7 @@ def refresh(settings: Settings, echo: Echo = print) -> RunOutcome:
 
 
 def reset_cli_cursors(dagster_home: Path) -> None:
-    """Forget the CLI's sensor cursors (the next ``run`` re-checks every file by checksum)."""
-    (dagster_home / CURSORS_FILE).unlink(missing_ok=True)
+    """Forget the landing sensors' cursors (the next ``run`` re-checks every file by checksum)."""
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        for spec in feeds().values():
+            _set_cursor(instance, SENSOR_CURSOR.format(name=landing_sensor_name(spec)), None)

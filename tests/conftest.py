@@ -38,10 +38,12 @@ class PipelineLake:
 
 def run_pipeline(lake: Path) -> Any:
     """Run everything pending on ``lake`` exactly as ``observatoire run`` does."""
-    from orchestration.runner import run_pending
     from orchestration.core.settings import load_settings
+    from orchestration.definitions import build_definitions
+    from orchestration.runner import run_pending
 
-    return run_pending(load_settings(lake), echo=lambda _line: None)
+    settings = load_settings(lake)
+    return run_pending(settings, build_definitions(settings.lake), echo=lambda _line: None)
 
 
 @pytest.fixture(scope="session")

@@ -98,6 +98,8 @@ def main() -> int:
             settings = load_settings(args.lake)
         else:
             from simulator import simulate
+            from orchestration.definitions import build_definitions
+            from orchestration.factories.automation import AUTOMATION_SENSOR
             from orchestration.runner import run_pending
 
             lake_root = folder / "lake"
@@ -106,9 +108,9 @@ def main() -> int:
             print(f"simulated {sum(report.rows.values()):,} rows over {args.days} days (scale {args.scale})", flush=True)
             settings = load_settings(lake_root)
             started = time.perf_counter()
-            summary = run_pending(settings, echo=lambda _line: None)
+            summary = run_pending(settings, build_definitions(settings.lake), echo=lambda _line: None)
             ingest = [r for r in summary.runs if r.job.startswith("ingest_")]
-            refresh = [r for r in summary.runs if r.job == "refresh_marts"]
+            refresh = [r for r in summary.runs if r.job == AUTOMATION_SENSOR]  # the downstream rebuild
             print(f"ingest (all feeds): {sum(r.seconds for r in ingest):.1f} s; whole run {time.perf_counter() - started:.1f} s")
             if refresh:
                 refresh_seconds = refresh[-1].seconds

@@ -93,12 +93,11 @@ def main() -> int:
     simulate(lake_root / "landing", start=start, days=args.days, seed=args.seed, scale=args.scale)
     print(f"simulated {args.days} days at scale {args.scale} in {time.perf_counter() - t0:.1f} s -> {root}")
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.runner import QUIET_LOGS, prepare_instance
 
     settings = load_settings(lake_root)
-    os.environ["OBSERVATOIRE_LAKE"] = str(lake_root)
-    definitions = defs()
+    definitions = build_definitions(settings.lake)
     chosen = [s for n, s in feeds().items() if not args.feeds or n in args.feeds]
     rows_fmt = f"{'feed':<34}{'rows':>10}{'obs s':>8}{'obs rows/s':>12}{'floor s':>9}{'floor rows/s':>14}{'ratio':>7}"
     print(rows_fmt)

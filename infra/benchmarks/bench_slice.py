@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from simulator import simulate  # noqa: E402
+from orchestration.definitions import build_definitions  # noqa: E402
 from orchestration.runner import run_pending  # noqa: E402
 from orchestration.core.settings import load_settings  # noqa: E402
 
@@ -45,7 +46,7 @@ def main() -> int:
     rows = sum(report.rows.values())
 
     t1 = time.perf_counter()
-    summary = run_pending(load_settings(lake), echo=lambda _line: None)
+    summary = run_pending(load_settings(lake), build_definitions(lake), echo=lambda _line: None)
     t_run = time.perf_counter() - t1
     if not summary.success:
         print("run FAILED:", [r.failure for r in summary.runs], file=sys.stderr)

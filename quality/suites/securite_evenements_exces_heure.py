@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import SOURCES
+from orchestration.core.mart_shapes.securite_evenements import SOURCES
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 # More than this many facts in one hour within the disc of one venue is a join fanning out.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from orchestration.analytics.securite_evenements import DAY_TYPES, SOURCES
+from orchestration.core.mart_shapes.securite_evenements import DAY_TYPES, SOURCES
 from quality.suites.securite_evenements_calendrier import event_types, venues
 
 MAX_HOURLY = 1000  # an expected excess above this in one hour near one venue is a broken fit

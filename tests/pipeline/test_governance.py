@@ -24,12 +24,12 @@ SPEC = feed("police_mains_courantes")
 
 def freshness_verdict(lake_root: Path) -> bool:
     """Run the real Dagster freshness check job on ``lake_root``; True when green."""
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.runner import QUIET_LOGS, prepare_instance
 
     settings = load_settings(lake_root)
     with prepare_instance(settings) as instance:
-        result = defs().resolve_job_def("check_freshness").execute_in_process(instance=instance, run_config=QUIET_LOGS)
+        result = build_definitions(settings.lake).resolve_job_def("check_freshness").execute_in_process(instance=instance, run_config=QUIET_LOGS)
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     (police,) = [e for e in evaluations if e.asset_key == dg.AssetKey(["bronze", SPEC.name])]
     assert police.check_name == "freshness" and len(evaluations) == len(feeds())

@@ -22,6 +22,8 @@ from deltalake import DeltaTable
 from orchestration.core.catalog import use_cases
 from orchestration.core.publishing import read_mart
 
+pytestmark = pytest.mark.pipeline
+
 FEED = "police_mains_courantes"
 TOLERANCE = 0.15
 

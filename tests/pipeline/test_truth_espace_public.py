@@ -24,6 +24,8 @@ from deltalake import DeltaTable
 from orchestration.core.catalog import use_cases
 from orchestration.core.publishing import read_mart
 
+pytestmark = pytest.mark.pipeline
+
 
 def _row(effects_lake, objet: str, source: str, sous_groupe: str = "tous"):
     mart = read_mart(effects_lake.settings, "espace_public_plaintes_effets")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from orchestration.core import lake
 from orchestration.core.catalog import feeds, marts, use_cases
@@ -12,6 +13,8 @@ from orchestration.core.governance import gate_log_path
 from orchestration.core.ingestion import ledger_path
 from orchestration.core.publishing import gold_path, model_card_path, read_manifest
 from tests.conftest import PipelineLake
+
+pytestmark = pytest.mark.pipeline
 
 
 def test_every_published_mart_reached_gold_through_a_passing_gate(pipeline_lake: PipelineLake) -> None:

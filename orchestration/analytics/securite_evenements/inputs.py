@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-SOURCES: tuple[str, ...] = ("police_mains_courantes", "marins_pompiers_interventions", "csu_evenements")
-DAY_TYPES: tuple[str, ...] = ("semaine", "week_end", "ferie")
+from orchestration.core.mart_shapes.securite_evenements import DAY_TYPES, SOURCES
+
+__all__ = ["CALENDAR", "COVERAGE", "DAY_TYPES", "FACTS", "INPUTS", "RAIN", "SOURCES", "VENUES"]
+
 FACTS = "int_securite_evenements__faits_lieu_heure"
 VENUES = "int_securite_evenements__lieux"
 COVERAGE = "int_securite_evenements__couverture"

@@ -1,0 +1,1 @@
+"""Dagster-free core: catalog, contracts, settings, ingestion, lake, governance, publishing."""

@@ -1,0 +1,1 @@
+"""Builders that turn catalog declarations into Dagster definitions; ``orchestration/defs/`` calls them."""

@@ -1,0 +1,132 @@
+"""The dbt project as Dagster assets: translator (keys, groups, automation), manifest, ``dbt build``."""
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.core.catalog import feeds
+from orchestration.core.duck import ensure_extensions
+from orchestration.core.governance import ensure_gate_log
+from orchestration.core.ingestion import ensure_tables
+from orchestration.core.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
+from orchestration.factories.automation import rebuild_after_every_ingest, rebuild_on_upstream_change
+from orchestration.factories.resources import ObservatoireResource, dbt_executable
+
+# The lake's ledgers (meta/, quarantine/) are dbt sources Dagster never materialises: models
+# reading them have no upstream change to react to, so they are rebuilt after every ingest.
+LEDGER_SOURCE = "observatoire"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment the dbt profile and sources read (see dbt_project/profiles.yml)."""
+    return {
+        "OBSERVATOIRE_LAKE": str(settings.lake),
+        "OBSERVATOIRE_BUILD_DB": str(settings.build_db),
+        "OBSERVATOIRE_DUCKDB_EXTENSIONS": str(DUCKDB_EXTENSION_DIR),
+        "OBSERVATOIRE_REFERENCE_DIR": str(REFERENCE_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+@contextlib.contextmanager
+def scoped_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` for the dbt subprocess only (it inherits os.environ), then restore."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"), *DBT_PROJECT_DIR.glob("macros/**/*"), *DBT_PROJECT_DIR.glob("tests/**/*")]
+    return any(p.stat().st_mtime > built for p in sources if p.is_file())
+
+
+def ensure_dbt_manifest(project: DbtProject) -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than the models (about 5 s)."""
+    ensure_extensions()
+    if _manifest_is_stale(project):
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            check=True,
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+        )
+    return project.manifest_path
+
+
+def _depends_on(dbt_resource_props: Mapping[str, Any], *prefixes: str) -> bool:
+    package = dbt_resource_props["package_name"]
+    wanted = tuple(p.format(package=package) for p in prefixes)
+    return any(dep.startswith(wanted) for dep in dbt_resource_props.get("depends_on", {}).get("nodes", []))
+
+
+def automation_condition_for(dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition:
+    """When a model rebuilds: after an upstream change; after every ingest if it reads the ledgers."""
+    if _depends_on(dbt_resource_props, f"source.{{package}}.{LEDGER_SOURCE}."):
+        return rebuild_after_every_ingest()
+    return rebuild_on_upstream_change()
+
+
+class ObservatoireTranslator(DagsterDbtTranslator):
+    """Asset keys follow the layers: ``staging/<model>``, ``marts/<model>``; sources are ``bronze/<feed>``."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            layer = dbt_resource_props["fqn"][1]
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
+        if dbt_resource_props["resource_type"] == "source":
+            # bronze.<feed> is written by that feed's ingest asset; observatoire.<table> are the
+            # lake's own ledgers (meta/, quarantine/), written by ingestion and the gates.
+            if dbt_resource_props["source_name"] == "bronze":
+                return dg.AssetKey(["bronze", dbt_resource_props["name"]])
+            return dg.AssetKey(["meta", dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        if dbt_resource_props["resource_type"] != "model":
+            return None
+        return automation_condition_for(dbt_resource_props)
+
+
+TRANSLATOR = ObservatoireTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
+    """Every dbt model as an asset (dbt tests as its checks), built with ``dbt build`` on a selection."""
+
+    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR)
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, observatoire: ObservatoireResource) -> Iterator[Any]:
+        """Build every selected model and run its dbt tests against the bronze Delta tables."""
+        settings = observatoire.settings()
+        settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+        # Every declared feed has a bronze table, empty if it never delivered, so staging can read it.
+        for spec in feeds().values():
+            ensure_tables(settings, spec)
+        ensure_gate_log(settings)  # read by the observatory-health staging
+        # dbt runs as a subprocess that inherits this environment (profile path, lake root).
+        with scoped_environ(dbt_env(settings)):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return dbt_models
