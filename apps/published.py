@@ -244,7 +244,7 @@ def load_mart_publication(mart: str = MART, settings: Settings | None = None) ->
     try:
         stamp = _stamp(_commit_file(table_path, version)) or 0
         table = _read_delta(str(table_path), version, stamp)
-    except Exception as exc:  # noqa: BLE001 - delta-rs raises several types for a vacuumed version
+    except Exception as exc:
         # Vacuum or log clean-up removed the published version: show the latest, and say so.
         latest = DeltaTable(str(table_path)).version()
         warnings.append(
@@ -451,7 +451,7 @@ def load_gold_table(mart: str, settings: Settings | None = None) -> GoldTable | 
         return None
     try:
         table = _read_delta(str(table_path), version, _stamp(_commit_file(table_path, version)) or 0)
-    except Exception:  # noqa: BLE001 - a vacuumed version: nothing trustworthy to show
+    except Exception:
         return None
     window = record.get("data_window") or {}
     gate = record.get("gate")

@@ -56,7 +56,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _definitions(settings: Settings) -> "dg.Definitions":
+def _definitions(settings: Settings) -> dg.Definitions:
     """The code location with its resources bound to this lake (heavy import: dbt manifest)."""
     from orchestration.definitions import build_definitions
 
@@ -160,7 +160,7 @@ def _wait_http(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status < 500:
                     return True
         except OSError:

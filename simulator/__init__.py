@@ -33,7 +33,7 @@ from simulator.truth import SCHEMA_VERSION, TRUTH_DIR_NAME, Defect, Planted, tru
 from simulator.world import World
 from simulator.writers import render_csv, render_json, render_jsonl, truncate, write_delivery
 
-__all__ = ["DirtRates", "SimulationReport", "simulate", "SIMULATED_FEEDS"]
+__all__ = ["SIMULATED_FEEDS", "DirtRates", "SimulationReport", "simulate"]
 
 # Feeds the simulator plays, in the order they are generated (the order is part of the output).
 SIMULATED_FEEDS: tuple[type[FeedSimulator], ...] = ALL_FEEDS

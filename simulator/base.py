@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from orchestration.core.catalog import FeedSpec, feed
 from simulator.daylight import PARIS
 from simulator.truth import Planted
-from orchestration.core.catalog import FeedSpec, feed
 
 
 @dataclass(frozen=True)

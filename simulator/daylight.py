@@ -6,7 +6,7 @@ year), accurate to a few minutes, which is all an hourly simulation needs.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,7 @@ def hourly_light(day: date) -> tuple[np.ndarray, np.ndarray]:
     stamps = []
     for hour in range(24):
         local = datetime(day.year, day.month, day.day, hour, 30, tzinfo=PARIS)
-        stamps.append(local.astimezone(timezone.utc).replace(tzinfo=None))
+        stamps.append(local.astimezone(UTC).replace(tzinfo=None))
     elevation = solar_elevation(np.array(stamps, dtype="datetime64[s]"))
     night = elevation < SUNSET_ELEVATION
     twilight = night & (elevation >= CIVIL_TWILIGHT)
@@ -58,7 +58,7 @@ def hourly_light(day: date) -> tuple[np.ndarray, np.ndarray]:
 
 def elevation_at(local: datetime) -> float:
     """Sun elevation at a local (Europe/Paris, naive) time."""
-    utc = local.replace(tzinfo=PARIS).astimezone(timezone.utc).replace(tzinfo=None)
+    utc = local.replace(tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
     return float(solar_elevation(np.array([utc], dtype="datetime64[s]"))[0])
 
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.declarations import bounds, time_format
 from orchestration.core.catalog import FeedSpec
+from simulator.declarations import bounds, time_format
 
 KINDS: tuple[str, ...] = ("bad_date", "outside_city", "duplicate_id", "unknown_code", "malformed_row", "out_of_range")
 FILE_KINDS: tuple[str, ...] = (
@@ -104,7 +104,7 @@ class DirtRates:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DirtRates:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown dirt setting(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from simulator.geography import marseille
 from orchestration.core.catalog import feeds
+from simulator.geography import marseille
 
 DEFAULT_EFFECTS_FILE = Path(__file__).with_name("effects.default.yaml")
 SECTIONS = ("lighting_outage", "events", "schools", "rain", "night_life", "anomalies", "public_space")

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulator.dirt import Malformed
 from orchestration.core.catalog import FeedSpec
+from simulator.dirt import Malformed
 
 LINE_TERMINATOR = "\r\n"  # Windows export
 

@@ -48,6 +48,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from orchestration.core.catalog import feed
 from simulator.base import FeedSimulator
 from simulator.calendar import is_public_holiday
 from simulator.feeds.common import COMMUTE, DAYTIME, EVENING, FLAT, NIGHT, WEEKEND_NIGHTS, WORKDAYS
@@ -57,7 +58,6 @@ from simulator.police_recits import recit
 from simulator.seasonality import is_festive, season_factor
 from simulator.streets import random_address
 from simulator.truth import Planted
-from orchestration.core.catalog import feed
 
 FEED = "police_mains_courantes"
 DAILY_MEAN = 180.0

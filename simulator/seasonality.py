@@ -7,7 +7,7 @@ their categories (see ``police.py``); this module holds what does not.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ def missing_local_hours(day: date, tz_name: str) -> frozenset[int]:
     missing = set()
     for hour in range(24):
         wall = datetime(day.year, day.month, day.day, hour, 30, tzinfo=tz)
-        round_trip = wall.astimezone(timezone.utc).astimezone(tz)
+        round_trip = wall.astimezone(UTC).astimezone(tz)
         if round_trip.replace(tzinfo=None) != wall.replace(tzinfo=None):
             missing.add(hour)
     return frozenset(missing)

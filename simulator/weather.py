@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import numpy as np
@@ -127,8 +127,8 @@ def weather_year(seed: int, year: int) -> WeatherYear:
 
 def utc_hours_of_local_day(day: date) -> list[datetime]:
     """The UTC start of each local hour of ``day`` (23, 24 or 25 of them)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=PARIS).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=PARIS).astimezone(timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=PARIS).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
     count = int((end - start).total_seconds() // 3600)
     return [(start + timedelta(hours=h)).replace(tzinfo=None) for h in range(count)]
 
@@ -144,6 +144,6 @@ def local_rain(seed: int, day: date) -> np.ndarray:
     out = np.zeros(24)
     for hour in range(24):
         local = datetime(day.year, day.month, day.day, hour, 30, tzinfo=PARIS)
-        utc = local.astimezone(timezone.utc).replace(tzinfo=None, minute=0)
+        utc = local.astimezone(UTC).replace(tzinfo=None, minute=0)
         out[hour] = rain_at(seed, utc)
     return out

@@ -271,7 +271,7 @@ class World:
         venue_quartier = quartier_of(self.geo, np.array([v.lon for v in self.ref.venues]), np.array([v.lat for v in self.ref.venues]))
         return {
             "lighting_outages": [
-                {"id": o.id, "type_panne": o.kind, "armoire": o.cabinet, "lamps": int(len(o.lamps)),
+                {"id": o.id, "type_panne": o.kind, "armoire": o.cabinet, "lamps": len(o.lamps),
                  "latitude": round(o.lat, 6), "longitude": round(o.lon, 6), "start": o.start.isoformat(),
                  "repaired": o.repaired.isoformat(), "radius_m": lo_cfg["radius_m"]}
                 for o in sorted(outages.values(), key=lambda o: (o.start, o.id))
@@ -288,7 +288,7 @@ class World:
                 for b in sorted(bursts, key=lambda b: (b.start, b.feed, b.quartier))
             ],
             "wet_hours_local": wet,
-            "schools": {"count": int(len(self.ref.schools["id"])), "radius_m": self.effects["schools"]["radius_m"],
+            "schools": {"count": len(self.ref.schools["id"]), "radius_m": self.effects["schools"]["radius_m"],
                         "reference_file": "schools.csv"},
             "night_life": {"quartiers": self.effects["night_life"]["quartiers"], "hours": self.effects["night_life"]["hours"]},
         }

@@ -10,7 +10,7 @@ partner's encoding cannot hold fails loudly.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -61,5 +61,5 @@ def write_delivery(path: Path, data: bytes, delivered_at: datetime) -> None:
     tmp = path.with_name(f".{path.name}.part")  # a dot name never matches a feed's file pattern
     tmp.write_bytes(data)
     os.replace(tmp, path)
-    stamp = delivered_at.astimezone(timezone.utc).timestamp()
+    stamp = delivered_at.astimezone(UTC).timestamp()
     os.utime(path, (stamp, stamp))

@@ -49,8 +49,8 @@ def run_pipeline(lake: Path) -> Any:
 @pytest.fixture(scope="session")
 def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
     """Simulate three weeks of every partner feed and run the real graph once (about a minute)."""
-    from simulator import simulate
     from orchestration.core.settings import load_settings
+    from simulator import simulate
 
     lake = tmp_path_factory.mktemp("lake")
     report = simulate(lake / "landing", start=SIM_START, days=SIM_DAYS, seed=SIM_SEED, scale=SIM_SCALE)
@@ -77,8 +77,8 @@ EFFECTS_SEED = 11
 @pytest.fixture(scope="session")
 def effects_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineLake]:
     """The whole graph on four simulated months with non-default planted effects (about 3 min)."""
-    from simulator import simulate
     from orchestration.core.settings import load_settings
+    from simulator import simulate
 
     lake = tmp_path_factory.mktemp("effects_lake")
     report = simulate(

@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from orchestration import duck  # noqa: E402
-from orchestration.defs.transform.project import dbt_env, dbt_executable  # noqa: E402
-from orchestration.core.governance import ensure_gate_log  # noqa: E402
-from orchestration.core.settings import DBT_PROJECT_DIR, Settings, load_settings  # noqa: E402
+from orchestration import duck
+from orchestration.core.governance import ensure_gate_log
+from orchestration.core.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.defs.transform.project import dbt_env, dbt_executable
 
 
 def _dbt(settings: Settings, build_db: Path, *args: str) -> float:
@@ -97,10 +97,10 @@ def main() -> int:
         if args.lake:
             settings = load_settings(args.lake)
         else:
-            from simulator import simulate
             from orchestration.definitions import build_definitions
             from orchestration.factories.automation import AUTOMATION_SENSOR
             from orchestration.runner import run_pending
+            from simulator import simulate
 
             lake_root = folder / "lake"
             start = date.today() - timedelta(days=args.days)

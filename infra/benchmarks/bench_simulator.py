@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from simulator import SIMULATED_FEEDS, simulate  # noqa: E402
-from orchestration.core.catalog import feed  # noqa: E402
+from orchestration.core.catalog import feed
+from simulator import SIMULATED_FEEDS, simulate
 
 
 def main() -> int:

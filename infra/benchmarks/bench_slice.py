@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from simulator import simulate  # noqa: E402
-from orchestration.definitions import build_definitions  # noqa: E402
-from orchestration.runner import run_pending  # noqa: E402
-from orchestration.core.settings import load_settings  # noqa: E402
+from orchestration.core.settings import load_settings
+from orchestration.definitions import build_definitions
+from orchestration.runner import run_pending
+from simulator import simulate
 
 
 def peak_mib(who: int) -> float:

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from orchestration.analytics.stats import Z95, rate_ratio
-from orchestration.core.catalog.parameters import AbordsScolairesParameters
 from orchestration.core.catalog.mart_schema import column_names, conform
+from orchestration.core.catalog.parameters import AbordsScolairesParameters
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 ALL_LEVELS = "tous"

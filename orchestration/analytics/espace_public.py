@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from orchestration.analytics.stats import Z95, mantel_haenszel_rate_ratio
-from orchestration.core.catalog.parameters import EspacePublicParameters
 from orchestration.core.catalog.mart_schema import column_names, conform
+from orchestration.core.catalog.parameters import EspacePublicParameters
 
 ALL_SOURCES = "ensemble"
 ALL = "tous"

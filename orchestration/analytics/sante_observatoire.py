@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from orchestration.core.catalog import feeds
-from orchestration.core.catalog.parameters import Parameters
 from orchestration.core.catalog.mart_schema import column_names, conform
+from orchestration.core.catalog.parameters import Parameters
 from orchestration.core.governance import freshness_from_last
 
 MART = "sante_fraicheur_flux"

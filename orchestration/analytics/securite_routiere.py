@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from orchestration.analytics.stats import Z95, RateRatio, mantel_haenszel_rate_ratio, poisson_irr, rate_ratio
-from orchestration.core.catalog.parameters import SecuriteRoutiereParameters
 from orchestration.core.catalog.mart_schema import column_names, conform
+from orchestration.core.catalog.parameters import SecuriteRoutiereParameters
 
 RAPPORT_TAUX = "rapport_de_taux"
 RAPPORT_COMPTES = "rapport_de_comptes"
@@ -144,7 +144,7 @@ def hotspots_quartier(counts: pd.DataFrame, params: SecuriteRoutiereParameters) 
     """
     rule = params.points_chauds.quartier
     out = []
-    for perimetre, grp in counts.groupby("perimetre", sort=True):
+    for _perimetre, grp in counts.groupby("perimetre", sort=True):
         grp = grp.copy()
         e = grp["surface_km2"].astype(float) * grp["nb_annees"].astype(float)
         y = grp["nb_accidents"].astype(float)
@@ -506,7 +506,7 @@ def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.Data
         ta, tb = float(strata["ta"].sum()), float(strata["tb"].sum())
         rows.append({
             "perimetre": f"{label} {years}", "source": source, "categories": ", ".join(cats),
-            "periode_debut": first, "periode_fin": last, "nb_pannes": int(len(kept)), "rayon_m": radius,
+            "periode_debut": first, "periode_fin": last, "nb_pannes": len(kept), "rayon_m": radius,
             "nb_evenements_panne": rr.events_exposed, "heures_nuit_panne": ta,
             "nb_evenements_reference": rr.events_reference, "heures_nuit_reference": tb,
             "taux_panne_1000h": 1000 * rr.events_exposed / ta if ta else float("nan"),
@@ -544,7 +544,7 @@ def compute_qualite(inputs: Mapping[str, pd.DataFrame], params: SecuriteRoutiere
     for perimetre, grp in quartiers.groupby("perimetre", sort=True):
         e = (grp["surface_km2"] * grp["nb_annees"]).to_numpy(float)
         y = grp["nb_accidents"].to_numpy(float)
-        shape, rate = gamma_prior(y, e)
+        shape, _rate = gamma_prior(y, e)
         mean = y.sum() / e.sum()
         chi2 = (((y - mean * e) ** 2) / (mean * e)).sum() / max(len(y) - 1, 1)
         rows.append(_q(perimetre, "dispersion_entre_quartiers", chi2, "ratio",

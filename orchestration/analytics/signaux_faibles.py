@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from orchestration.core.catalog.parameters import SignauxFaiblesParameters
 from orchestration.core.catalog.mart_schema import conform
+from orchestration.core.catalog.parameters import SignauxFaiblesParameters
 
 COUNTS = "int_signaux_faibles__comptages_jour"
 QUARTIERS = "int_signaux_faibles__quartiers"
@@ -120,7 +120,7 @@ def scan(y: np.ndarray, expected: np.ndarray, windows: list[int]) -> tuple[np.nd
     best_w = np.zeros(y.shape, dtype=np.int64)
     best_o = y.astype(float).copy()  # unscored days (no history) report the day itself, window 0
     best_e = np.full(y.shape, np.nan)
-    cum_y = np.concatenate([np.zeros(y.shape[:2] + (1,)), np.cumsum(y, axis=2)], axis=2)
+    cum_y = np.concatenate([np.zeros((*y.shape[:2], 1)), np.cumsum(y, axis=2)], axis=2)
     days = np.arange(y.shape[2])
     for w in sorted(windows):
         o = _trailing(cum_y, days, w)

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from orchestration.analytics import stats
-from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
 from orchestration.core.catalog.mart_schema import column_names, conform
+from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
 
 COUNTS = "vie_nocturne_comptages_horaires"
 RAIN = "int_vie_nocturne__heures_pluie"

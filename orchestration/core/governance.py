@@ -59,8 +59,6 @@ class Freshness:
 def freshness(settings: Settings, spec: FeedSpec, now: datetime | None = None) -> Freshness:
     """Age of the newest ingested delivery, counted from the end of the period it covers."""
     now = now or datetime.now(UTC)
-    declared = spec.delivery.freshness_sla_hours
-    sla = None if declared is None else float(declared)
     table = lake.open_table(ledger_path(settings))
     last: date | None = None
     if table is not None:

@@ -29,14 +29,21 @@ import pyarrow as pa
 from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec
 from orchestration.core.catalog.models import EventDateParts
+from orchestration.core.contracts import contract_for
 from orchestration.core.evidence import keep_evidence
 from orchestration.core.parsing import LINE_COLUMN, DeliveryRejected, outside_perimeter, parse_types, read_delivery
 from orchestration.core.privacy import apply_treatments
 from orchestration.core.settings import Settings
-from orchestration.core.contracts import contract_for
 
 __all__ = [
-    "DeliveryRejected", "DeliveryResult", "LakeFullError", "ingest_delivery", "ingest_deliveries", "read_delivery", "parse_types", "validate",
+    "DeliveryRejected",
+    "DeliveryResult",
+    "LakeFullError",
+    "ingest_deliveries",
+    "ingest_delivery",
+    "parse_types",
+    "read_delivery",
+    "validate",
 ]
 
 # Every bronze row says where it came from: the file, its checksum, its line, when it was ingested.

@@ -6,8 +6,8 @@ import pyarrow as pa
 from orchestration.core import lake
 from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
 from orchestration.core.dcat import write_catalogue
-from orchestration.core.register import write_register
 from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
+from orchestration.core.register import write_register
 from orchestration.core.verdicts import GateResult, fingerprint, load_latest
 from orchestration.factories.automation import rebuild_on_upstream_change
 from orchestration.factories.resources import ObservatoireResource

@@ -9,6 +9,7 @@ import great_expectations as gx
 from orchestration.core.catalog import feed
 from orchestration.core.geography import QUARTIERS_GEOJSON
 
+
 def quartier_codes() -> list[str]:
     with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
         return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-
 # Always present, also before any partner delivers: the window and the event counts say whether
 # there was enough data (0 events observed or 0 training sessions = no fit, no backtest).
 REQUIRED = ["fenetre_jours", "nb_evenements_observes", "nb_evenements_planifies", "nb_sessions_apprentissage"]

@@ -6,6 +6,7 @@ import great_expectations as gx
 
 from orchestration.core.catalog import use_cases
 from quality.suites.incidents_quartier_jour import _quartier_codes
+
 # One night hour of one quartier is noisier than a whole night: a wider plausible ceiling.
 MAX_IRR_HOUR = 50.0
 MIN_EXPECTED_FOR_CEILING = 5  # expected incidents below which a ratio is too noisy to bound

@@ -62,7 +62,7 @@ class AlloMairieDemandes(FeedSimulator):
         self.statuses = declared_codes(self.spec, "statut")
 
     def _channel(self, day: date, hour: int, rnd: random.Random) -> str:
-        phone_open = day_kind(day) < 5 and hour in PHONE_OPEN or (day_kind(day) == 5 and 9 <= hour < 12)
+        phone_open = (day_kind(day) < 5 and hour in PHONE_OPEN) or (day_kind(day) == 5 and 9 <= hour < 12)
         if phone_open:
             options, weights = ("TEL", "WEB", "APP", "COURRIEL", "GUICHET"), (0.55, 0.2, 0.15, 0.06, 0.04)
         else:

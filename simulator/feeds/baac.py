@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from orchestration.core.settings import REFERENCE_DIR
 from simulator.base import FeedSimulator, Period
 from simulator.daylight import PARIS, minutes_light
 from simulator.feeds.common import COMMUTE
@@ -47,7 +48,6 @@ from simulator.seasonality import season_factor
 from simulator.streets import STREETS
 from simulator.truth import Planted
 from simulator.weather import local_rain
-from orchestration.core.settings import REFERENCE_DIR
 
 EXTRACT = REFERENCE_DIR / "baac-2018-marseille"  # copy of ../shared/data/open (Licence Ouverte)
 ANNUAL = 2100.0
@@ -160,7 +160,7 @@ def generate_year(world: Any, year: int) -> list[Accident]:
             base_lum = minutes_light(day, points.minute)
             rain = local_rain(world.seed, day)
             quartier = quartier_of(geo, points.lon, points.lat)
-            dark_sites = [o for o in world.sector_outages_active(day)]
+            dark_sites = list(world.sector_outages_active(day))
             for i in range(len(points)):
                 when = datetime.combine(day, time()) + timedelta(minutes=int(points.minute[i]))
                 lum = str(base_lum[i])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -24,7 +24,7 @@ def coord_json(values: np.ndarray) -> list[float]:
 def on_the_clock(local: datetime) -> datetime:
     """A local time that exists: a time in the hour skipped when clocks go forward (02:xx on the
     last Sunday of March) moves one hour later, as partners' software stamps it."""
-    back = local.replace(tzinfo=PARIS).astimezone(timezone.utc).astimezone(PARIS).replace(tzinfo=None)
+    back = local.replace(tzinfo=PARIS).astimezone(UTC).astimezone(PARIS).replace(tzinfo=None)
     return local if back == local else local + timedelta(hours=1)
 
 
@@ -40,7 +40,7 @@ def iso_offset(local: datetime) -> str:
 
 def iso_utc_millis(local: datetime) -> str:
     """A JavaScript-style UTC timestamp, e.g. ``2026-03-02T13:05:33.120Z``."""
-    utc = local.replace(tzinfo=PARIS).astimezone(timezone.utc)
+    utc = local.replace(tzinfo=PARIS).astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

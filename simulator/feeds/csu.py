@@ -23,7 +23,19 @@ import numpy as np
 from simulator.base import FeedSimulator
 from simulator.declarations import codes as declared_codes
 from simulator.feeds.common import (
-    ALL_DAY, COMMUTE, DAYTIME, EVENING, FLAT, NIGHT, WEEKEND_NIGHTS, coord_json, daily_factor, hour_matrix, iso_offset, local_times, shares,
+    ALL_DAY,
+    COMMUTE,
+    DAYTIME,
+    EVENING,
+    FLAT,
+    NIGHT,
+    WEEKEND_NIGHTS,
+    coord_json,
+    daily_factor,
+    hour_matrix,
+    iso_offset,
+    local_times,
+    shares,
 )
 from simulator.feeds.texts import csu_comment
 from simulator.geography import distance_m

@@ -136,7 +136,7 @@ def generate_month(world: Any, year: int, month: int) -> list[Event]:
     # Fixed festivities.
     if month == 6:
         add("FESTIVAL", "Fête de la musique", "VIEUX_PORT", _at(date(year, 6, 21), 18), _at(date(year, 6, 22), 1), rng.uniform(70_000, 90_000), "Ville de Marseille")
-        friday = [d for d in days if d.weekday() == 4 and 10 <= d.day <= 16][0]
+        friday = next(d for d in days if d.weekday() == 4 and 10 <= d.day <= 16)
         add("FESTIVAL", "Festival de musiques actuelles", "PARC_BORELY", _at(friday, 18), _at(friday + timedelta(days=2), 23, 59), rng.uniform(12_000, 18_000), "Association culturelle")
     if month == 7:
         add("FEU_ARTIFICE", "Feu d'artifice du 14 juillet", "VIEUX_PORT", _at(date(year, 7, 14), 21), _at(date(year, 7, 14), 23, 30), rng.uniform(100_000, 140_000), "Ville de Marseille")
@@ -144,7 +144,7 @@ def generate_month(world: Any, year: int, month: int) -> list[Event]:
         saturday = max(d for d in days if d.weekday() == 5)
         add("FESTIVAL", "Festival de plage", "PLAGES_PRADO", _at(saturday - timedelta(days=1), 16), _at(saturday, 23, 59), rng.uniform(35_000, 45_000), "Association culturelle")
     if month == 10:
-        friday = [d for d in days if d.weekday() == 4 and 12 <= d.day <= 18][0]
+        friday = next(d for d in days if d.weekday() == 4 and 12 <= d.day <= 18)
         add("FESTIVAL", "Festival des musiques du monde", "DOCK_SUDS", _at(friday, 19), _at(friday + timedelta(days=1), 23, 59), rng.uniform(6_000, 9_000), "Association culturelle")
     if month == 12:
         add("FESTIVAL", "Réveillon du Nouvel An", "VIEUX_PORT", _at(date(year, 12, 31), 22), _at(date(year + 1, 1, 1), 1), rng.uniform(30_000, 50_000), "Ville de Marseille")

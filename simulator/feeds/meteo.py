@@ -13,7 +13,7 @@ name follow Météo-France's conventions but are not checked against the real st
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -43,9 +43,8 @@ class MeteoHoraire(FeedSimulator):
 
     def delivered_at(self, period: Period, rng: np.random.Generator) -> datetime:
         utc = datetime.combine(period.end + timedelta(days=1), time(1, int(rng.integers(0, 30))))
-        from datetime import timezone
 
-        return utc.replace(tzinfo=timezone.utc).astimezone(PARIS)
+        return utc.replace(tzinfo=UTC).astimezone(PARIS)
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
         year = weather_year(self.seed, day.year)

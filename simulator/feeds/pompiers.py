@@ -22,7 +22,20 @@ import numpy as np
 
 from simulator.base import FeedSimulator
 from simulator.declarations import codes as declared_codes
-from simulator.feeds.common import ALL_DAY, COMMUTE, DAYTIME, EVENING, FLAT, NIGHT, WEEKEND_NIGHTS, daily_factor, hour_matrix, local_times, on_the_clock, shares
+from simulator.feeds.common import (
+    ALL_DAY,
+    COMMUTE,
+    DAYTIME,
+    EVENING,
+    FLAT,
+    NIGHT,
+    WEEKEND_NIGHTS,
+    daily_factor,
+    hour_matrix,
+    local_times,
+    on_the_clock,
+    shares,
+)
 from simulator.feeds.texts import pompiers_observation
 from simulator.geography import quartier_of
 from simulator.incidents import day_points

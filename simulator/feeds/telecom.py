@@ -17,7 +17,7 @@ The figures (and why):
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,7 @@ class TelecomPresence(FeedSimulator):
 
     def day_columns(self, day: date, rng: np.random.Generator, scale: float, planted: Planted) -> dict[str, list[Any]]:
         hours_utc = utc_hours_of_local_day(day)
-        local_hours = np.array([h.replace(tzinfo=timezone.utc).astimezone(PARIS).hour for h in hours_utc])
+        local_hours = np.array([h.replace(tzinfo=UTC).astimezone(PARIS).hour for h in hours_utc])
         working = day_kind(day) < 5
         home = (AT_HOME if working else AT_HOME_WEEKEND)[local_hours]  # (H,)
         residents_home = self.population[:, None] * home[None, :]
@@ -94,8 +94,8 @@ class TelecomPresence(FeedSimulator):
         for event in self.world.events_touching(day):
             q = int(quartier_of(geo, np.array([event.lon]), np.array([event.lat]))[0])
             for open_at, close_at in event.daily_windows():
-                lo = (open_at - timedelta(hours=1)).replace(tzinfo=PARIS).astimezone(timezone.utc).replace(tzinfo=None)
-                hi = (close_at + timedelta(hours=1)).replace(tzinfo=PARIS).astimezone(timezone.utc).replace(tzinfo=None)
+                lo = (open_at - timedelta(hours=1)).replace(tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
+                hi = (close_at + timedelta(hours=1)).replace(tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
                 for h, start in enumerate(hours_utc):
                     if lo < start + timedelta(hours=1) and start < hi:
                         people = event.attendance * share

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
@@ -19,8 +19,8 @@ def test_french_formats() -> None:
     assert arrondissement_label("13201") == "1er"
     assert arrondissement_label("13216") == "16e"
     # Published timestamps are UTC; Marseille is UTC+1 in winter, UTC+2 in summer.
-    assert fr_datetime(datetime(2026, 11, 22, 21, 3, tzinfo=timezone.utc)) == "22/11/2026 à 22:03"
-    assert fr_datetime(datetime(2026, 7, 1, 21, 3, tzinfo=timezone.utc)) == "01/07/2026 à 23:03"
+    assert fr_datetime(datetime(2026, 11, 22, 21, 3, tzinfo=UTC)) == "22/11/2026 à 22:03"
+    assert fr_datetime(datetime(2026, 7, 1, 21, 3, tzinfo=UTC)) == "01/07/2026 à 23:03"
 
 
 def test_disclosure_sentence_plural_and_singular() -> None:

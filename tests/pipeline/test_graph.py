@@ -11,11 +11,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from simulator import simulate
 from orchestration.core import duck, lake
 from orchestration.core.catalog import feed, feeds, open_datasets
 from orchestration.core.ingestion import bronze_path, ledger_path, quarantine_rows_path, rejected_deliveries_path
 from orchestration.core.publishing import gold_path, publication_manifest_path
+from simulator import simulate
 from tests.conftest import SIM_DAYS, PipelineLake, run_pipeline
 
 pytestmark = pytest.mark.pipeline
@@ -135,9 +135,9 @@ def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
 
 
 def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
+    from orchestration.core.settings import load_settings
     from orchestration.definitions import defs
     from orchestration.runner import prepare_instance
-    from orchestration.core.settings import load_settings
 
     simulate(tmp_path / "landing", start=date(2026, 4, 1), days=3, seed=1, scale=0.1, feeds=[SPEC.name])
     settings = load_settings(tmp_path)

@@ -8,6 +8,7 @@ simulator planted, nor anything shaped like them, nor exact coordinates.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulator.pii import EMAIL_RE, PHONE_RE, PLATE_RE, planted_values
-from simulator.streets import STREETS
 from orchestration.core import duck, lake
 from orchestration.core.catalog import feeds
 from orchestration.core.ingestion import LINEAGE_FIELDS, bronze_path
 from orchestration.core.settings import DEV_KEY
+from simulator.pii import EMAIL_RE, PHONE_RE, PLATE_RE, planted_values
+from simulator.streets import STREETS
 from tests.conftest import PipelineLake
 
 pytestmark = pytest.mark.pipeline
@@ -152,10 +153,8 @@ def _planted_bytes(planted: list[str]) -> list[bytes]:
     found = set()
     for value in planted:
         found.add(value.encode("utf-8"))
-        try:
+        with contextlib.suppress(UnicodeEncodeError):
             found.add(value.encode("latin-1"))
-        except UnicodeEncodeError:
-            pass
     return sorted(found)
 
 

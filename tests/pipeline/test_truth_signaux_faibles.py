@@ -93,7 +93,7 @@ def _evaluate(effects_lake) -> dict:
 
 def test_planted_bursts_are_flagged_at_the_stated_false_alarm_rate(effects_lake):
     result = _evaluate(effects_lake)
-    print(result)  # noqa: T201 - the figures of the report
+    print(result)
     assert result["bursts"] >= MIN_BURSTS, result
     assert result["recall_all"] >= MIN_RECALL, result
     assert result["false_alarms_per_1000"] <= result["declared_rate"], result

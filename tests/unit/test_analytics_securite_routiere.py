@@ -110,7 +110,7 @@ def test_hour_effects_recover_a_doubled_hour() -> None:
             rows += [(month, hour)] * int(n)
     acc = pd.DataFrame(rows, columns=["mois", "heure"]).assign(annee=2018)
     out, fit = sr.hour_effects(acc, "BAAC 2018 réel", 10)
-    h17 = [r for r in out if r["modalite"] == "17h"][0]
+    h17 = next(r for r in out if r["modalite"] == "17h")
     assert h17["ic_bas"] < 2.0 < h17["ic_haut"] and h17["type_ratio"] == sr.RAPPORT_TAUX
     assert h17["exposition"] == 365
     assert 0.5 < fit["dispersion"] < 2

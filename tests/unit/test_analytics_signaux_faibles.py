@@ -10,8 +10,8 @@ import pytest
 
 from orchestration.analytics import signaux_faibles as sf
 from orchestration.core.catalog import use_cases
-from orchestration.core.catalog.parameters import SignauxFaiblesParameters
 from orchestration.core.catalog.mart_schema import column_names
+from orchestration.core.catalog.parameters import SignauxFaiblesParameters
 
 START = date(2026, 1, 5)
 QUARTIERS = ["1320101", "1320102", "1320103", "1320104"]

@@ -10,9 +10,9 @@ import pytest
 
 from orchestration.analytics import vie_nocturne as vn
 from orchestration.core.catalog import use_cases
-from orchestration.core.catalog.parameters import VieNocturneParameters
 from orchestration.core.catalog.mart_schema import column_names
 from orchestration.core.catalog.mart_schema import columns as declared_columns
+from orchestration.core.catalog.parameters import VieNocturneParameters
 
 START = date(2026, 1, 5)  # a Monday
 QUARTIERS = [f"13201{i:02d}" for i in range(1, 13)]

@@ -160,9 +160,9 @@ def test_bronze_partitions_accidents_by_their_own_day_and_records_provenance(set
 
 
 def test_old_layout_partitions_by_accident_day_with_its_century() -> None:
-    from orchestration.core.ingestion import _date_from_parts
-
     import pandas as pd
+
+    from orchestration.core.ingestion import _date_from_parts
 
     frame = pd.DataFrame({"an": pd.array([18, 5], dtype="Int64"), "mois": pd.array([3, 12], dtype="Int64"), "jour_mois": pd.array([9, 31], dtype="Int64")})
     days = _date_from_parts(frame, feed("baac_caracteristiques_2005_2018").event_date_parts)  # type: ignore[arg-type]

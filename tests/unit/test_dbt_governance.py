@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from orchestration.core.catalog import marts, use_cases
-from orchestration.defs.transform.project import ensure_manifest
 from orchestration.core.settings import DBT_PROJECT_DIR
+from orchestration.defs.transform.project import ensure_manifest
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -154,7 +155,7 @@ def test_three_releases_reveal_no_masked_or_small_count(tmp_path: Path, level: s
     earlier = [releases.read_release(v, dataset.dataset) for v in versions]
     # Every version is a prefix of the next: no published cell is ever revised or masked later.
     key = [*groups, "categorie"]
-    for old, new in zip(earlier, earlier[1:], strict=False):
+    for old, new in itertools.pairwise(earlier):
         merged = old.merge(new, on=key, suffixes=("_old", "_new"))
         assert len(merged) == len(old)
         assert merged["nb_interventions_old"].equals(merged["nb_interventions_new"])

@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from orchestration.core.catalog import marts
-from orchestration.core.catalog import dbt_sync
+from orchestration.core.catalog import dbt_sync, marts
 from orchestration.core.catalog.mart_schema import (
     TABLE_SCHEMA_TYPES,
     MartColumn,

@@ -74,7 +74,7 @@ def test_declared_dataset_publishes_valid_files(tmp_path: Path, name: str) -> No
         assert resource.read_rows()  # both formats readable through the package
     disclosure = json.loads((folder / "disclosure.json").read_text(encoding="utf-8"))
     assert disclosure["audit"]["passed"] and disclosure["version"] == package["version"]
-    assert disclosure["register_entry"].endswith(f"#{[u.name for u in use_cases().values() if dataset in u.open_data][0]}")
+    assert disclosure["register_entry"].endswith(f"#{next(u.name for u in use_cases().values() if dataset in u.open_data)}")
     geojson = folder / f"{name}.geojson"
     if dataset.spatial_level == "commune":
         assert not geojson.exists()

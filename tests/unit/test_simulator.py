@@ -17,11 +17,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from orchestration.core.catalog import feed
+from orchestration.core.settings import REFERENCE_DIR
 from simulator import DirtRates, simulate
 from simulator.pii import EMAIL_RE, FIRST_NAMES, LAST_NAMES, PHONE_RE, PLATE_RE, planted_values, random_email
 from simulator.police import DAILY_MEAN, DAILY_RANGE, expected_daily_mean
-from orchestration.core.catalog import feed
-from orchestration.core.settings import REFERENCE_DIR
 
 FEED = "police_mains_courantes"
 SPEC = feed(FEED)
@@ -240,7 +240,7 @@ def test_ids_increase_through_the_simulation(run) -> None:
 
 
 def test_no_time_in_the_hour_skipped_by_daylight_saving(run) -> None:
-    report, truth = run
+    report, _truth = run
     dst_file = next(p for p in report.files if file_day(p) == date(2026, 3, 29))
     stamps = [r[COL["occurred_at"]] for r in read_records(dst_file)[1:] if len(r) == len(HEADERS)]
     assert not [s for s in stamps if s.startswith("29/03/2026 02:")]

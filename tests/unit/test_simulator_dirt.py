@@ -11,11 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.core.catalog import feed
 from simulator import SIMULATED_FEEDS, DirtRates, simulate
 from simulator.dirt import FILE_KINDS, KINDS, REJECTING_KINDS
-from orchestration.core.catalog import feed
 from tests.unit.test_simulator_formats import (
-    DAYS, SCALE, SEED, START, file_defects, files_of, observed, read_file, truth_defects,
+    DAYS,
+    SCALE,
+    SEED,
+    START,
+    file_defects,
+    files_of,
+    observed,
+    read_file,
+    truth_defects,
 )
 
 

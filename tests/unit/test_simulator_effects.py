@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -15,11 +16,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from orchestration.core.catalog import feed
+from orchestration.core.settings import REFERENCE_DIR
 from simulator import DirtRates, simulate
 from simulator.calendar import REFERENCE, is_school_day, public_holidays, school_holiday, school_periods
 from simulator.effects import EffectsError, load_effects
-from orchestration.core.catalog import feed
-from orchestration.core.settings import REFERENCE_DIR
 from tests.unit.test_simulator_formats import DAYS, SEED, START, files_of, read_file
 
 AMPLIFIED = {
@@ -55,7 +56,7 @@ def test_zone_b_school_holidays() -> None:
     assert school_holiday(date(2020, 8, 15)) == "Été"
     assert school_holiday(date(2021, 4, 24)) == "Printemps"  # the arrêté's dates (not the COVID change)
     periods = sorted(school_periods(), key=lambda p: p.first)
-    assert all(a.last < b.first for a, b in zip(periods, periods[1:], strict=False))
+    assert all(a.last < b.first for a, b in itertools.pairwise(periods))
     assert all(p.first <= p.last and p.status == REFERENCE for p in periods)
     assert {f"{y}-{y + 1}" for y in range(2014, 2028)} <= {p.school_year for p in periods}
 

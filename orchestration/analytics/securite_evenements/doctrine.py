@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from orchestration.core.catalog.mart_schema import column_names
-
 from orchestration.analytics.securite_evenements.parameters import Doctrine
-
+from orchestration.core.catalog.mart_schema import column_names
 
 
 def staffing(fc: pd.DataFrame, doctrine: Doctrine) -> pd.DataFrame:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-
-from orchestration.core.catalog.mart_schema import column_names
 from scipy import stats
 
 from orchestration.analytics.securite_evenements.model import Fit
 from orchestration.analytics.securite_evenements.prepared import Prepared
-
+from orchestration.core.catalog.mart_schema import column_names
 
 
 def forecast(prep: Prepared, fits: Mapping[str, Fit]) -> pd.DataFrame:

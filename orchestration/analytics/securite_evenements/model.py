@@ -143,7 +143,7 @@ def fit_model(rows: pd.DataFrame, source: str, segs: list[str], p: Params) -> Fi
         return beta, w, a * np.exp(np.clip(x @ beta, -30, 30)) * w[seg_idx] / n
 
     def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
-        beta, w, e = unpack(v)
+        _beta, w, e = unpack(v)
         b = profile_baseline(e, y, s_ref, k)
         mu = b + e
         bb = np.clip(b, 1e-12, None)

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from orchestration.core.catalog.models import (
     COLUMN_CATEGORIES,
-    REFUSED_COLUMN_CATEGORIES,
     PRIVACY_TREATMENTS,
     PUBLICATION_LEVELS,
+    REFUSED_COLUMN_CATEGORIES,
     ColumnSpec,
     Delivery,
     FeedFormat,
@@ -36,13 +36,12 @@ from orchestration.core.catalog.models import (
 from orchestration.core.catalog.parameters import Parameters
 
 __all__ = [
-    "COLUMN_CATEGORIES",
-    "REFUSED_COLUMN_CATEGORIES",
     "CATALOG_DIR",
+    "COLUMN_CATEGORIES",
     "PRIVACY_TREATMENTS",
     "PUBLICATION_LEVELS",
+    "REFUSED_COLUMN_CATEGORIES",
     "CatalogError",
-    "check_unique_marts",
     "ColumnSpec",
     "Delivery",
     "FeedFormat",
@@ -54,6 +53,7 @@ __all__ = [
     "Privacy",
     "Retention",
     "UseCase",
+    "check_unique_marts",
     "feed",
     "feeds",
     "load_feed",

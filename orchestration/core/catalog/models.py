@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from orchestration.core.catalog.parameters import Parameters, parameters_model
 from orchestration.core.catalog.mart_schema import MartColumn, check_shape
+from orchestration.core.catalog.parameters import Parameters, parameters_model
 
 Privacy = Literal["keep", "pseudonymise", "generalise", "redact", "drop"]
 PRIVACY_TREATMENTS: tuple[str, ...] = ("keep", "pseudonymise", "generalise", "redact", "drop")
@@ -253,7 +253,7 @@ class FeedSpec(Declaration):
         vary by year) are the partner's own files (``partenaire``); ``delivery.simulated_file_pattern``
         names the simulator's files (``simule``), so simulated data never passes for real data.
         """
-        found = {p: "partenaire" for p in [self.delivery.file_pattern, *self.delivery.file_patterns]}
+        found = dict.fromkeys([self.delivery.file_pattern, *self.delivery.file_patterns], "partenaire")
         if self.delivery.simulated_file_pattern:
             found[self.delivery.simulated_file_pattern] = "simule"
         return {re.compile(p, re.ASCII): v for p, v in found.items()}
