@@ -43,9 +43,27 @@ def write_mart(build_db: Path, name: str, frame: pd.DataFrame) -> int:
     con = duck.connect(build_db)
     try:
         con.execute("create schema if not exists marts")
-        con.register("_mart_frame", frame)
+        con.register("_mart_frame", _declared_arrow(name, frame))
         con.execute(f"create or replace table marts.{name} as select * from _mart_frame")
         con.unregister("_mart_frame")
         return int(con.sql(f"select count(*) from marts.{name}").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
+
+
+def _declared_arrow(name: str, frame: pd.DataFrame) -> Any:
+    """``frame`` as Arrow with the mart's declared column types, when it has exactly the declared columns.
+
+    Without it an empty mart loses its types: DuckDB stores an empty object column (no date to
+    look at) as INTEGER. Every field is nullable here: judging nulls is the gate's job.
+    """
+    import pyarrow as pa
+
+    from orchestration.core.catalog import marts
+    from orchestration.core.catalog.mart_schema import arrow_schema
+
+    spec = marts().get(name)
+    if spec is None or [c.name for c in spec.columns] != list(frame.columns):
+        return frame
+    schema = pa.schema([f.with_nullable(True) for f in arrow_schema(spec)])
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

@@ -218,3 +218,19 @@ def test_dbt_not_null_constraints_are_declared_non_nullable() -> None:
             for column in model["columns"]:
                 if {"type": "not_null"} in (column.get("constraints") or []):
                     assert not declared[column["name"]].nullable, f"{model['name']}.{column['name']}"
+
+
+def test_an_empty_python_mart_is_written_with_its_declared_types(tmp_path) -> None:
+    """DuckDB types an empty object column INTEGER; the declared Arrow schema keeps DATE (the gate checks it)."""
+    import duckdb
+
+    from orchestration.analytics import write_mart
+
+    mart = "espace_public_conflits"
+    assert write_mart(tmp_path / "build.duckdb", mart, conform(pd.DataFrame(columns=column_names(mart)), mart)) == 0
+    con = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True)
+    try:
+        types = dict(con.sql(f"select column_name, data_type from information_schema.columns where table_name = '{mart}'").fetchall())
+    finally:
+        con.close()
+    assert types["jour"] == "DATE" and types["distance_m"] == "DOUBLE" and types["type_conflit"] == "VARCHAR"
