@@ -29,6 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -199,12 +200,22 @@ def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, ech
 
 
 def _evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.EvaluateAutomationConditionsResult:
-    return dg.evaluate_automation_conditions(
+    return evaluate_in_own_thread(
         defs=defs,
         instance=instance,
         asset_selection=_automation_sensor(defs).asset_selection,
         cursor=dg.deserialize_value(cursor) if cursor else None,  # type: ignore[arg-type]
     )
+
+
+def evaluate_in_own_thread(**kwargs: Any) -> dg.EvaluateAutomationConditionsResult:
+    """``dg.evaluate_automation_conditions`` on a thread of its own.
+
+    The evaluator calls ``asyncio.run``, which refuses to start when the calling thread already
+    runs an event loop (a notebook, Playwright's sync API, an app server): a fresh thread has none.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="automation") as pool:
+        return pool.submit(dg.evaluate_automation_conditions, **kwargs).result()
 
 
 def _automation_sensor(defs: dg.Definitions) -> dg.AutomationConditionSensorDefinition:

@@ -15,6 +15,7 @@ from orchestration.factories.automation import (
     rebuild_after_every_ingest,
     rebuild_on_upstream_change,
 )
+from orchestration.runner import evaluate_in_own_thread
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +111,16 @@ def test_rebuild_only_after_new_bronze_data() -> None:
     the ledgers, not what was built and reads only reference files or the silent feed."""
     defs = dg.Definitions(assets=[bronze, silent, *DOWNSTREAM_ASSETS], asset_checks=[gate])
     with dg.DagsterInstance.ephemeral() as instance:
-        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        first = evaluate_in_own_thread(defs=defs, instance=instance)
         assert _requested(first) == set()  # like the daemon's first tick: serve starts no rebuild
 
         assert dg.materialize([bronze], instance=instance, partition_key="2026-01-03").success
-        after_ingest = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        after_ingest = evaluate_in_own_thread(defs=defs, instance=instance, cursor=first.cursor)
         assert _requested(after_ingest) == {a.key.to_user_string() for a in DOWNSTREAM_ASSETS}
         assert dg.materialize([*DOWNSTREAM_ASSETS, gate], instance=instance).success
-        idle = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_ingest.cursor)
+        idle = evaluate_in_own_thread(defs=defs, instance=instance, cursor=after_ingest.cursor)
         assert _requested(idle) == set()  # its own run's updates do not trigger it again
 
         assert dg.materialize([bronze], instance=instance, partition_key="2026-01-04").success
-        again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=idle.cursor)
+        again = evaluate_in_own_thread(defs=defs, instance=instance, cursor=idle.cursor)
         assert _requested(again) == {"marts/mart", "gold/mart", "staging/ledger"}
