@@ -62,6 +62,17 @@ def fr_month(month: str) -> str:
         return month
 
 
+def fr_period(period: str) -> str:
+    """An open-data period in French: ``"2026-03"`` -> ``"mars 2026"``, ``"2026-W12"`` ->
+    ``"semaine 12 de 2026"``, ``"2026"`` -> ``"2026"``, ``"2026-03-05"`` -> ``"05/03/2026"``."""
+    text = str(period)
+    if len(text) == 8 and text[4:6] == "-W" and text[:4].isdigit() and text[6:].isdigit():
+        return f"semaine {int(text[6:])} de {text[:4]}"
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:]}/{text[5:7]}/{text[:4]}"
+    return fr_month(text) if len(text) == 7 else text
+
+
 def arrondissement_label(code: str) -> str:
     """INSEE code of a Marseille arrondissement -> short label: ``"13201"`` -> ``"1er"``."""
     try:

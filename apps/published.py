@@ -131,6 +131,7 @@ class OpenDatasetRelease:
     disclosure: dict[str, Any] | None
     downloads: tuple[DownloadFile, ...]
     fields: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    count_column: str = "nb_interventions"  # the integer field of the Table Schema (empty when masked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,24 +337,21 @@ def _read_open_dataset(folder: str, dataset: str, stamp: tuple[tuple[str, int, i
         keep_default_na=False,
         encoding="utf-8",
     )
-    missing = [c for c in OPEN_DATA_COLUMNS if c not in table.columns]
+    fields = _csv_fields(datapackage)
+    # The release's own Table Schema says which columns it has; a package without one is the
+    # original police layout.
+    expected = [str(f["name"]) for f in fields] if fields else list(OPEN_DATA_COLUMNS)
+    missing = [c for c in expected if c not in table.columns]
     if missing:
         raise PublishedDataError(f"{csv_path.name} n'a pas les colonnes attendues : {', '.join(missing)}.")
-    table["nb_interventions"] = pd.to_numeric(table["nb_interventions"].replace("", None)).astype("Int64")
+    count = next((str(f["name"]) for f in fields if f.get("type") == "integer"), "nb_interventions")
+    table[count] = pd.to_numeric(table[count].replace("", None)).astype("Int64")
 
     disclosure_path = root / "disclosure.json"
     if disclosure_path.is_file():
         disclosure = json.loads(disclosure_path.read_text(encoding="utf-8"))
     else:
         disclosure = datapackage.get("disclosure")
-
-    fields: tuple[dict[str, Any], ...] = ()
-    for resource in datapackage.get("resources") or []:
-        schema_fields = (resource.get("schema") or {}).get("fields")
-        if schema_fields:
-            fields = tuple(schema_fields)
-            if str(resource.get("format", "")).lower() == "csv":
-                break  # prefer the CSV's schema: it is the file most people open
 
     downloads = [DownloadFile("Télécharger le CSV", csv_path.name, _MIME["csv"], csv_path.read_bytes())]
     if parquet_path.is_file():
@@ -371,7 +369,23 @@ def _read_open_dataset(folder: str, dataset: str, stamp: tuple[tuple[str, int, i
         disclosure=disclosure if isinstance(disclosure, dict) else None,
         downloads=tuple(downloads),
         fields=fields,
+        count_column=count,
     )
+
+
+def _csv_fields(datapackage: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The Table Schema fields of the package, the CSV's preferred (the file most people open)."""
+    fields: tuple[dict[str, Any], ...] = ()
+    for resource in datapackage.get("resources") or []:
+        schema = resource.get("schema") or {}
+        if isinstance(schema, str):  # a schema published beside the data, referenced by path
+            continue
+        schema_fields = schema.get("fields")
+        if schema_fields:
+            fields = tuple(schema_fields)
+            if str(resource.get("format", "")).lower() == "csv":
+                break
+    return fields
 
 
 def load_open_dataset(dataset: str, settings: Settings | None = None) -> OpenDatasetRelease | None:

@@ -19,7 +19,9 @@ from apps.portail.presentation import (
     licence_markdown,
     months_covered,
     period_text,
+    police_layout,
     preview_table,
+    schema_preview,
     sources_markdown,
     totals_chart,
     totals_for_month,
@@ -29,6 +31,8 @@ from orchestration.core.catalog import OpenDataset, open_datasets
 from orchestration.core.settings import ConfigurationError
 
 LOG = logging.getLogger(__name__)
+GRAIN_TEXT = {"quartier": "quartier", "arrondissement": "arrondissement", "commune": "ville entière"}
+PERIOD_TEXT = {"day": "jour", "week": "semaine", "month": "mois", "year": "année"}
 
 
 def render_dataset(declared: OpenDataset) -> None:
@@ -52,7 +56,8 @@ def render_dataset(declared: OpenDataset) -> None:
     facts = [
         f"**Période couverte** : {period_text(release.table, package.get('temporal_coverage'))}",
         f"**Licence** : {', '.join(licence_markdown(lic) for lic in licences)}",
-        f"**Maille** : arrondissement × mois × nature d'intervention ({fr_int(len(release.table))} lignes)",
+        f"**Maille** : {GRAIN_TEXT.get(declared.spatial_level, declared.spatial_level)} × "
+        f"{PERIOD_TEXT.get(declared.temporal_level, declared.temporal_level)} × catégorie ({fr_int(len(release.table))} lignes)",
     ]
     if published_at is not None:
         facts.append(f"**Mise à jour** : {fr_datetime(published_at)}")
@@ -83,8 +88,9 @@ def render_dataset(declared: OpenDataset) -> None:
     else:
         st.warning("Rapport de diffusion absent de cette publication.")
 
-    covered = months_covered(release.table)
-    if covered is not None:
+    police = police_layout(release.table)
+    covered = months_covered(release.table) if police else None
+    if covered is not None and declared.total_label:
         st.subheader("Total par arrondissement")
         months = sorted(release.table["mois"].dropna().unique().tolist(), reverse=True)
         month = st.selectbox("Mois", months, format_func=fr_month, key=f"mois-{declared.dataset}")
@@ -100,7 +106,8 @@ def render_dataset(declared: OpenDataset) -> None:
                 )
 
     st.subheader("Aperçu des données")
-    st.dataframe(preview_table(release.table), hide_index=True, height=320)
+    shown = preview_table(release.table) if police else schema_preview(release.table, release.fields, release.count_column)
+    st.dataframe(shown, hide_index=True, height=320)
     st.caption("« secret » : case masquée au titre du secret statistique (effectif trop faible ou masquage secondaire).")
 
     if release.fields:

@@ -10,7 +10,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from apps.formatting import arrondissement_label, fr_int, fr_month
+from apps.formatting import arrondissement_label, fr_int, fr_month, fr_period
 
 SECRET = "secret"
 
@@ -34,8 +34,27 @@ def preview_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def schema_preview(table: pd.DataFrame, fields: tuple[dict[str, Any], ...], count_column: str) -> pd.DataFrame:
+    """Any release for display: the Table Schema's French titles as headers, masked counts ``"secret"``."""
+    titles = {str(f["name"]): str(f.get("title") or f["name"]) for f in fields}
+    shown = pd.DataFrame(index=table.index)
+    for name in table.columns:
+        values = table[name]
+        shown[titles.get(name, name)] = (
+            [SECRET if pd.isna(v) else fr_int(v) for v in values] if name == count_column else values.astype(str)
+        )
+    return shown
+
+
+def police_layout(table: pd.DataFrame) -> bool:
+    """The monthly police-interventions layout, the one with a chart of totals per arrondissement."""
+    return {"arrondissement", "mois", "categorie", "nb_interventions"} <= set(table.columns)
+
+
 def months_covered(table: pd.DataFrame) -> tuple[str, str] | None:
     """First and last month (``"YYYY-MM"``) present in the release, or ``None`` if empty."""
+    if "mois" not in table.columns:
+        return None
     months = sorted(m for m in table["mois"].dropna().astype(str).unique() if m)
     if not months:
         return None
@@ -56,7 +75,7 @@ def period_text(table: pd.DataFrame, coverage: dict[str, Any] | None = None) -> 
     if covered is None:
         return "aucune période"
     first, last = covered
-    return fr_month(first) if first == last else f"de {fr_month(first)} à {fr_month(last)}"
+    return fr_period(first) if first == last else f"de {fr_period(first)} à {fr_period(last)}"
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
