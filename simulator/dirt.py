@@ -261,8 +261,11 @@ def inject(
 
     for _ in range(counts["unknown_code"]):
         row, column = next(order), found["unknown_code"]
-        declared = set(map(str, spec.column(column).codes or {}))
-        candidates = [c for c in CANDIDATE_UNKNOWN_CODES if c not in declared]
+        col = spec.column(column)
+        declared = set(map(str, col.codes or {}))
+        # Unknown after the declared normalisation too: "7" is catv "07" once zero-padded.
+        candidates = [c for c in CANDIDATE_UNKNOWN_CODES if c not in declared
+                      and not (col.zero_pad and c.isdigit() and c.zfill(col.zero_pad) in declared)]
         columns[column][row] = candidates[int(rng.integers(len(candidates)))]
         tags[row] = ("unknown_code", column, "undeclared_code")
 
