@@ -79,13 +79,6 @@ def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult
 
 
 # ---------------------------------------------------------------------------------------------
-# Open data: generalisation, disclosure control and release layout live in ``core.opendata``.
-
-from orchestration.core.opendata.publish import build_open_dataset, generalise, publish_open_dataset  # noqa: E402
-
-__all__ = ["build_open_dataset", "generalise", "publish_open_dataset"]
-
-# ---------------------------------------------------------------------------------------------
 # Model cards: the evidence that goes with each use case's decision aids
 
 

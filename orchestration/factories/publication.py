@@ -6,7 +6,8 @@ import pyarrow as pa
 from orchestration.core import lake
 from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
 from orchestration.core.dcat import write_catalogue
-from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, publish_open_dataset, read_mart
+from orchestration.core.opendata.publish import publish_open_dataset
+from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, read_mart
 from orchestration.core.register import write_register
 from orchestration.core.verdicts import GateResult, fingerprint, load_latest
 from orchestration.factories.automation import rebuild_on_upstream_change
@@ -80,8 +81,10 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         if gate is None or not gate.success:
             raise GateNotPassed(description=f"{dataset.from_mart}: gate not passed; open data not refreshed.")
         package = publish_open_dataset(settings, dataset, mart, gate)
-        write_catalogue(settings.open_data)  # the DCAT-AP catalogue lists the new version
-        write_register(settings.open_data)  # the register each disclosure.json cites
+        if not package.get("unchanged") or not (settings.open_data / "catalogue.ttl").exists():
+            # Only a new release changes them: no rewrite of every file's checksum on a no-op rerun.
+            write_catalogue(settings.open_data)  # the DCAT-AP catalogue lists the new version
+            write_register(settings.open_data)  # the register each disclosure.json cites
         disclosure = package["disclosure"]
         return dg.MaterializeResult(
             metadata={
