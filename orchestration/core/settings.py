@@ -71,6 +71,11 @@ class Settings:
         return self.lake / "meta"
 
     @property
+    def audit(self) -> Path:
+        """Audit trail of authenticated reads (restricted: names who read what)."""
+        return self.lake / "meta" / "audit_reads"
+
+    @property
     def build_db(self) -> Path:
         """DuckDB file dbt builds into; never read by the apps."""
         return self.lake / "build" / "observatoire.duckdb"

@@ -1,0 +1,61 @@
+"""Roles come from the declarations only: listing and guarding read the same rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.core import access, audit, catalog
+
+
+def test_declared_roles_are_the_use_cases_roles_plus_the_operators() -> None:
+    declared = {role for uc in catalog.use_cases().values() for role in uc.allowed_roles}
+    assert access.declared_roles() == frozenset(declared | {"exploitation", "dpo"})
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        (["analyste", "dpo"], {"analyste", "dpo"}),
+        ("analyste services", {"analyste", "services"}),
+        ("analyste,inconnu", {"analyste"}),
+        (42, set()),
+        (None, set()),
+    ],
+)
+def test_roles_from_claims_keep_only_declared_roles(claim: object, expected: set[str]) -> None:
+    claims = {} if claim is None else {"roles": claim}
+    assert access.roles_from_claims(claims) == frozenset(expected)
+
+
+def test_every_use_case_is_readable_by_exactly_its_declared_roles() -> None:
+    for uc in catalog.use_cases().values():
+        for role in access.declared_roles():
+            assert access.may_read_use_case({role}, uc.name) == (role in uc.allowed_roles)
+            for mart in uc.marts:
+                assert access.may_read_mart({role}, mart.name) == (role in uc.allowed_roles)
+
+
+def test_listing_and_guarding_agree() -> None:
+    exploitant = access.Principal("u", frozenset({"exploitation"}))
+    listed = {m.name for m in access.readable_marts(exploitant.roles)}
+    for mart in catalog.marts():
+        if mart in listed:
+            access.require_mart(exploitant, mart)
+        else:
+            with pytest.raises(access.Forbidden):
+                access.require_mart(exploitant, mart)
+    assert not access.may_read_mart({"analyste"}, "no_such_mart")
+    assert access.may_read_audit({"dpo"}) and not access.may_read_audit({"analyste", "exploitation"})
+
+
+def test_audit_events_are_appended_in_one_commit_each_batch(tmp_path: Path) -> None:
+    path = tmp_path / "audit"
+    assert audit.read(path).num_rows == 0
+    who = access.Principal("tok_1", frozenset({"services"}), kind="token")
+    events = [audit.AuditEvent(who, "api", "incidents_quartier_jour", n, {"code__exact": "1320101"}) for n in (3, 0)]
+    assert audit.append(path, events) == 2
+    rows = audit.read(path).to_pylist()
+    assert [r["rows_returned"] for r in rows] == [3, 0]
+    assert rows[0]["principal_kind"] == "token" and rows[0]["filters"] == '{"code__exact": "1320101"}'
