@@ -129,9 +129,7 @@ def _read_key(env: Environment, lake: Path) -> tuple[bytes, str]:
     if env == "prod":
         check_production_key(raw)
     if len(raw) < MIN_KEY_LENGTH:
-        raise ConfigurationError(
-            f"The pseudonymisation key is too short ({len(raw)} characters, need {MIN_KEY_LENGTH})."
-        )
+        raise ConfigurationError(f"The pseudonymisation key is too short ({len(raw)} characters, need {MIN_KEY_LENGTH}).")
     return raw.encode(), source
 
 
@@ -167,7 +165,7 @@ def check_production_key(raw: str) -> None:
     if distinct < MIN_DISTINCT_KEY_CHARACTERS or key_entropy_bits(visible) < MIN_KEY_ENTROPY_BITS:
         raise ConfigurationError(
             f"The pseudonymisation key is too predictable ({distinct} distinct characters, "
-            f"~{key_entropy_bits(visible):.0f} bits): generate one, e.g. `python -c \"import secrets; print(secrets.token_urlsafe(48))\"`."
+            f'~{key_entropy_bits(visible):.0f} bits): generate one, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
         )
 
 
@@ -191,3 +189,60 @@ def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -
     if k_min < 2:
         raise ConfigurationError("OBSERVATOIRE_K_MIN below 2 would publish single events.")
     return Settings(lake=lake_path, env=env, key=key, key_source=source, k_min=k_min)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """Where services sign in (OpenID Connect) and how roles are read from their tokens.
+
+    The analyst app (``st.login``) and the API (bearer JWTs checked against the issuer's JWKS)
+    read this one object. In dev/ci the issuer is the local provider the project's scripts start
+    on 127.0.0.1; prod refuses to start without a configured issuer and client secret.
+    """
+
+    issuer: str  # e.g. https://auth.example.fr/realms/ville; "" when none is configured (dev only)
+    client_id: str
+    client_secret: str = field(repr=False)
+    roles_claim: str = "roles"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.issuer)
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+DEV_OIDC_CLIENT_ID = "observatoire-dev"
+DEV_OIDC_CLIENT_SECRET = "DEV-ONLY-oidc-client-secret-not-a-secret"  # labelled; refused in prod
+
+
+def load_identity() -> IdentitySettings:
+    """Resolve the OIDC settings from the environment (``OBSERVATOIRE_OIDC_*``).
+
+    ``OBSERVATOIRE_OIDC_ISSUER``, ``OBSERVATOIRE_OIDC_CLIENT_ID``, ``OBSERVATOIRE_OIDC_CLIENT_SECRET``
+    (or ``..._SECRET_FILE``, a file outside the repo), ``OBSERVATOIRE_OIDC_ROLES_CLAIM`` (``roles``).
+    """
+    env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
+    issuer = os.environ.get("OBSERVATOIRE_OIDC_ISSUER", "").strip()
+    client_id = os.environ.get("OBSERVATOIRE_OIDC_CLIENT_ID", "").strip()
+    secret = os.environ.get("OBSERVATOIRE_OIDC_CLIENT_SECRET", "")
+    secret_file = os.environ.get("OBSERVATOIRE_OIDC_CLIENT_SECRET_FILE", "").strip()
+    if secret_file:
+        path = Path(secret_file).expanduser().resolve()
+        if path.is_relative_to(REPO_ROOT):
+            raise ConfigurationError("OBSERVATOIRE_OIDC_CLIENT_SECRET_FILE must live outside the repository.")
+        secret = path.read_text(encoding="utf-8").strip()
+    roles_claim = os.environ.get("OBSERVATOIRE_OIDC_ROLES_CLAIM", "roles").strip() or "roles"
+    if env == "prod":
+        if not issuer.startswith("https://"):
+            raise ConfigurationError("prod needs OBSERVATOIRE_OIDC_ISSUER, an https:// OpenID Connect issuer (the city's SSO).")
+        if not client_id or not secret or secret == DEV_OIDC_CLIENT_SECRET:
+            raise ConfigurationError("prod needs OBSERVATOIRE_OIDC_CLIENT_ID and a real OBSERVATOIRE_OIDC_CLIENT_SECRET(_FILE).")
+    return IdentitySettings(
+        issuer=issuer,
+        client_id=client_id or DEV_OIDC_CLIENT_ID,
+        client_secret=secret or DEV_OIDC_CLIENT_SECRET,
+        roles_claim=roles_claim,
+    )

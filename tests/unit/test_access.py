@@ -59,3 +59,18 @@ def test_audit_events_are_appended_in_one_commit_each_batch(tmp_path: Path) -> N
     rows = audit.read(path).to_pylist()
     assert [r["rows_returned"] for r in rows] == [3, 0]
     assert rows[0]["principal_kind"] == "token" and rows[0]["filters"] == '{"code__exact": "1320101"}'
+
+
+def test_prod_refuses_to_start_without_an_identity_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.core.settings import ConfigurationError, load_identity
+
+    monkeypatch.setenv("OBSERVATOIRE_ENV", "prod")
+    monkeypatch.delenv("OBSERVATOIRE_OIDC_ISSUER", raising=False)
+    with pytest.raises(ConfigurationError, match="OBSERVATOIRE_OIDC_ISSUER"):
+        load_identity()
+    monkeypatch.setenv("OBSERVATOIRE_OIDC_ISSUER", "https://sso.example.fr/realms/ville")
+    monkeypatch.setenv("OBSERVATOIRE_OIDC_CLIENT_ID", "observatoire")
+    with pytest.raises(ConfigurationError, match="CLIENT_SECRET"):
+        load_identity()
+    monkeypatch.setenv("OBSERVATOIRE_OIDC_CLIENT_SECRET", "s3cr3t-from-the-vault")
+    assert load_identity().configured
