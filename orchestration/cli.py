@@ -6,6 +6,8 @@
     observatoire demo                # simulate + run + serve
     observatoire backfill police_mains_courantes --from 2026-01-01 --to 2026-01-31
     observatoire retention           # apply retention now (nightly schedule otherwise)
+    observatoire api                 # the read-only API alone on 127.0.0.1 (serve starts it too)
+    observatoire tokens create --name N --roles services --days 90   # machine client token (list, revoke ID)
 
 Every command takes ``--lake PATH`` (else ``OBSERVATOIRE_LAKE``, else ``./lake``).
 """
@@ -136,6 +138,48 @@ def cmd_retention(args: argparse.Namespace) -> int:
             f"{report.bronze_rows_removed} bronze row(s), {report.quarantine_rows_removed} quarantined row(s) removed; "
             f"{report.vacuumed_files} file(s) vacuumed"
         )
+    from orchestration.core import audit
+
+    removed = audit.apply_retention(settings.audit)
+    _say(f"retention audit ({audit.retention_days()} days, core/transparency.yaml): " + ", ".join(f"{n} row(s) removed from {t}" for t, n in removed.items()))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """Serve the read-only API (published gold and open data) on 127.0.0.1."""
+    settings = load_settings(args.lake, require_key=False)  # the API never needs the pseudonymisation key
+    import uvicorn
+
+    from apps.api.app import create_app
+    from orchestration.core.settings import load_api_settings
+
+    port = args.port or load_api_settings().port
+    _say(f"api: http://127.0.0.1:{port}/docs (lake {settings.lake})")
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """Create, list or revoke machine clients' API tokens (stored hashed in <lake>/meta)."""
+    settings = load_settings(args.lake, require_key=False)
+    from orchestration.core.api_tokens import TokenError, TokenStore, store_path
+
+    store = TokenStore(store_path(settings))
+    try:
+        if args.action == "create":
+            token, secret = store.create(args.name, args.roles.split(","), args.days)
+            _say(f"token {token.id} ({token.name}), roles {', '.join(token.roles)}, expires {token.expires_at}")
+            _say("secret (shown once, store it now; only its hash is kept):")
+            print(secret)
+        elif args.action == "list":
+            for t in store.list():
+                _say(f"{t.id}  {t.status:8}  {t.name}  roles={','.join(t.roles)}  created={t.created_at}  expires={t.expires_at}")
+        else:
+            token = store.revoke(args.id)
+            _say(f"token {token.id} ({token.name}) revoked at {token.revoked_at}")
+    except TokenError as error:
+        print(f"observatoire tokens: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -196,6 +240,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             cwd=REPO_ROOT, env=env, stdout=(log_dir / "streamlit.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
         ),
     ]
+    processes.append(subprocess.Popen([sys.executable, "-m", "orchestration.cli", "api", "--lake", str(settings.lake)], cwd=REPO_ROOT, env=env, stdout=(log_dir / "api.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True))  # fmt: skip
     dagster_url = f"http://127.0.0.1:{args.dagster_port}"
     app_url = f"http://127.0.0.1:{args.app_port}"
     ok_dagster = _wait_http(f"{dagster_url}/server_info", 120)
@@ -203,6 +248,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _say(f"serve: Dagster UI     {dagster_url}" + ("" if ok_dagster else "  (not answering yet, see lake/logs/dagster.log)"))
     _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
     _say(f"serve: Portail        {app_url}/portail")
+    _say("serve: API            http://127.0.0.1:" + os.environ.get("OBSERVATOIRE_API_PORT", "8502") + "/docs")
     _say("serve: Ctrl-C stops everything.")
     try:
         while all(p.poll() is None for p in processes):
@@ -270,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
     add("refresh", cmd_refresh, "rebuild, gate and publish the marts now (after a model or rule change)")
     add("retention", cmd_retention, "apply every feed's retention now (deletes and vacuums)")
+    api = add("api", cmd_api, "serve the read-only API (published marts, open data) on 127.0.0.1")
+    api.add_argument("--port", type=int, help="port (default: $OBSERVATOIRE_API_PORT or 8502)")
+    tokens = add("tokens", cmd_tokens, "machine clients' API tokens: create, list, revoke")
+    token_actions = tokens.add_subparsers(dest="action", required=True)
+    create = token_actions.add_parser("create", help="create a token and print its secret once")
+    create.add_argument("--name", required=True, help="who uses it (a service, an application)")
+    create.add_argument("--roles", required=True, help="comma-separated declared roles, e.g. services")
+    create.add_argument("--days", type=int, required=True, help="validity in days (at most 366)")
+    token_actions.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_actions.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", help="token id, as printed by create or list")
     rekey = add("rekey", cmd_rekey, "rotate the pseudonymisation key: re-key bronze and quarantine (see README)")
     rekey.add_argument("--new-key-file", required=True, help="file holding the new key (outside the repo and the lake)")
     demo = add("demo", cmd_demo, "simulate + run + serve")

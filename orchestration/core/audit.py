@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,71 @@ def read(path: Path) -> pa.Table:
     """The whole audit trail (empty table with the schema when nothing was read yet)."""
     table = lake.read(path)
     return table if table.num_columns else AUDIT_SCHEMA.empty_table()
+
+
+# ---------------------------------------------------------------------------------------------
+# Public open-data reads: counts only (who read is nobody's business, how much is the portal's)
+
+PUBLIC_READS_SCHEMA = pa.schema(
+    [
+        pa.field("counted_from", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("counted_to", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("dataset", pa.string(), nullable=False),
+        pa.field("format", pa.string(), nullable=False),  # json, csv, geojson, metadata
+        pa.field("reads", pa.int64(), nullable=False),
+    ]
+)
+
+
+def public_reads_path(audit_path: Path) -> Path:
+    """The counts table, beside the audit trail in the restricted layer."""
+    return audit_path.parent / "open_data_reads"
+
+
+def append_public_counts(path: Path, counted_from: datetime, counted_to: datetime, counts: Mapping[tuple[str, str], int]) -> int:
+    """Append one row per (dataset, format) read in ``[counted_from, counted_to)``, in one commit."""
+    lake.ensure_table(path, PUBLIC_READS_SCHEMA)
+    rows = [
+        {"counted_from": counted_from, "counted_to": counted_to, "dataset": dataset, "format": fmt, "reads": int(n)}
+        for (dataset, fmt), n in sorted(counts.items())
+        if n
+    ]
+    if not rows:
+        return 0
+    from deltalake import write_deltalake
+
+    table = pa.Table.from_pylist(rows, schema=PUBLIC_READS_SCHEMA)
+    lake.with_commit_retry(lambda: write_deltalake(str(path), table, mode="append"))
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention: declared in core/transparency.yaml (``audit.retention_days``), applied by `observatoire retention`
+
+
+def retention_days() -> int:
+    """How long audit rows are kept, as declared in ``transparency.yaml``."""
+    from orchestration.core.register import transparency
+
+    return int(transparency()["audit"]["retention_days"])
+
+
+def apply_retention(audit_path: Path, days: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Delete audit rows and public counts older than the declared retention, then vacuum.
+
+    Returns rows removed per table. Vacuum has no grace period, so older versions holding the
+    removed rows cannot be read back by time travel.
+    """
+    days = retention_days() if days is None else days
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    removed: dict[str, int] = {}
+    for path, column in ((audit_path, "read_at"), (public_reads_path(audit_path), "counted_to")):
+        table = lake.open_table(path)
+        if table is None:
+            removed[path.name] = 0
+            continue
+        predicate = f"{column} < '{cutoff.strftime('%Y-%m-%dT%H:%M:%S')}Z'"  # a computed timestamp, no user input
+        metrics = lake.with_commit_retry(lambda p=path, q=predicate: lake.DeltaTable(str(p)).delete(q))
+        removed[path.name] = int(metrics.get("num_deleted_rows", 0))
+        lake.DeltaTable(str(path)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    return removed

@@ -246,3 +246,46 @@ def load_identity() -> IdentitySettings:
         client_secret=secret or DEV_OIDC_CLIENT_SECRET,
         roles_claim=roles_claim,
     )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Limits of the read-only API (``observatoire api``), declared here and nowhere else.
+
+    | variable | meaning | default |
+    |---|---|---|
+    | ``OBSERVATOIRE_API_PORT`` | loopback port of the API | ``8502`` |
+    | ``OBSERVATOIRE_API_RATE`` | sustained requests per second per token, user or anonymous client | ``10`` |
+    | ``OBSERVATOIRE_API_BURST`` | requests a caller may make at once before being slowed (bucket size) | ``40`` |
+    | ``OBSERVATOIRE_API_PAGE_SIZE_MAX`` | largest ``page_size`` (larger requests are clamped, and told so) | ``1000`` |
+    """
+
+    port: int = 8502
+    rate_per_second: float = 10.0
+    burst: int = 40
+    page_size_default: int = 20
+    page_size_max: int = 1000
+    audit_flush_seconds: float = 1.0  # the audit buffer is written at least this often...
+    audit_flush_events: int = 500  # ...or as soon as it holds this many reads (one Delta commit per batch)
+
+
+def load_api_settings() -> ApiSettings:
+    """Resolve the API limits from the environment (``OBSERVATOIRE_API_*``)."""
+
+    def number(name: str, default: float, minimum: float) -> float:
+        raw = os.environ.get(name, "").strip()
+        try:
+            value = float(raw) if raw else default
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a number, not {raw!r}.") from exc
+        if value < minimum:
+            raise ConfigurationError(f"{name} must be at least {minimum}.")
+        return value
+
+    defaults = ApiSettings()
+    return ApiSettings(
+        port=int(number("OBSERVATOIRE_API_PORT", defaults.port, 1)),
+        rate_per_second=number("OBSERVATOIRE_API_RATE", defaults.rate_per_second, 0.01),
+        burst=int(number("OBSERVATOIRE_API_BURST", defaults.burst, 1)),
+        page_size_max=int(number("OBSERVATOIRE_API_PAGE_SIZE_MAX", defaults.page_size_max, 1)),
+    )

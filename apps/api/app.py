@@ -1,0 +1,377 @@
+"""The observatory's read-only API (FastAPI): published marts for services, open data for all.
+
+Routes (OpenAPI at ``/openapi.json``, readable docs at ``/docs``):
+
+- ``GET /health``
+- ``GET /v1/datasets``: what the caller may read (marts of their roles, every open dataset)
+- ``GET /v1/marts/{mart}``, ``/v1/open-data/{dataset}``: metadata (schema with labels and units
+  from the declarations, gate verdict, data window, version, model card or disclosure report)
+- ``GET .../data``: a JSON page; ``.../data.csv``, ``.../data.json``: every matching row,
+  streamed; ``.../data.geojson``: a page of rows with their zone's polygon
+
+Marts need a bearer token (OIDC JWT or machine token) whose roles the use case allows
+(``core/access.py``); open data is public. Every authenticated read is audited (batched);
+public reads are only counted. Query parameters follow data.gouv.fr's tabular API
+(``apps/api/query.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from apps.api import formats
+from apps.api.auditing import AuditWriter
+from apps.api.auth import Authenticator, Unauthorized
+from apps.api.engine import Engine
+from apps.api.query import BadQuery, Query, parse
+from apps.api.ratelimit import RateLimiter
+from apps.api.resources import NotFound, Published, Snapshot
+from orchestration.core import access, catalog
+from orchestration.core.api_tokens import TokenStore, store_path
+from orchestration.core.audit import AuditEvent
+from orchestration.core.opendata.zones import zone_column
+from orchestration.core.settings import ApiSettings, IdentitySettings, Settings, load_api_settings, load_identity, load_settings
+
+Format = Literal["page", "csv", "json", "geojson"]
+MEDIA = {"page": "application/json", "json": "application/json", "csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+EXPORT_SUFFIX = {"csv": "csv", "json": "json", "geojson": "geojson"}
+
+
+class RateLimited(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__("rate limited")
+        self.wait = wait
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "parameter": None}}, status_code=status, headers=headers)
+
+
+@dataclass
+class Api:
+    """Everything one API process holds: the lake's published side, auth, limits, audit buffer."""
+
+    settings: Settings
+    limits: ApiSettings
+    published: Published
+    engine: Engine
+    auth: Authenticator
+    limiter: RateLimiter
+    audit: AuditWriter
+
+
+def create_app(settings: Settings | None = None, identity: IdentitySettings | None = None, limits: ApiSettings | None = None) -> FastAPI:
+    """Build the API for one lake (settings, identity and limits from the environment by default)."""
+    settings = settings or load_settings(require_key=False)  # the API never needs the pseudonymisation key
+    identity = identity or load_identity()
+    limits = limits or load_api_settings()
+    api = Api(
+        settings=settings,
+        limits=limits,
+        published=Published(settings),
+        engine=Engine(),
+        auth=Authenticator(identity, TokenStore(store_path(settings))),
+        limiter=RateLimiter(limits.rate_per_second, limits.burst),
+        audit=AuditWriter(settings.audit, limits.audit_flush_seconds, limits.audit_flush_events),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        api.audit.start()
+        try:
+            yield
+        finally:
+            api.audit.close()  # nothing read is left unaudited at shutdown
+
+    app = FastAPI(
+        title="API de l'Observatoire de la tranquillité publique",
+        description=(
+            "Marts publiés (services de la ville, jeton requis) et données ouvertes (publiques). "
+            "Filtres de l'API tabulaire de data.gouv.fr : `col__exact`, `col__differs`, `col__in`, `col__notin`, "
+            "`col__less`, `col__greater`, `col__strictly_less`, `col__strictly_greater`, `col__contains`, "
+            "`col__notcontains`, `col__isnull`, `col__isnotnull`, `col__sort=asc|desc`, `columns`, `page`, "
+            f"`page_size` (au plus {limits.page_size_max}, au-delà la page est réduite et la réponse le dit), `version`."
+        ),
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.api = api
+    _install_errors(app)
+    _install_routes(app, api)
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:
+        return _error(
+            401, exc.code, exc.message, headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'}
+        )
+
+    @app.exception_handler(access.Forbidden)
+    async def _forbidden(_request: Request, exc: access.Forbidden) -> JSONResponse:
+        return _error(403, "forbidden", str(exc))
+
+    @app.exception_handler(BadQuery)
+    async def _bad(_request: Request, exc: BadQuery) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=400)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, "not_found", str(exc))
+
+    @app.exception_handler(RateLimited)
+    async def _limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        retry = RateLimiter.retry_after(exc.wait)
+        return _error(429, "rate_limited", f"trop de requêtes : réessayez dans {retry} s", headers={"Retry-After": retry})
+
+
+def _client(request: Request) -> str:
+    host = request.client.host if request.client else "?"
+    agent = request.headers.get("user-agent", "")[:120]
+    return f"{host} {agent}".strip()
+
+
+def _etag(snapshot: Snapshot, fmt: str, query: Query) -> str:
+    canonical = "&".join(f"{k}={v}" for k, v in sorted(query.raw.items()))
+    digest = hashlib.sha256(f"{snapshot.kind}|{snapshot.dataset}|{snapshot.stamp}|{fmt}|{canonical}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    candidates = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+def _install_routes(app: FastAPI, api: Api) -> None:
+    def enter(request: Request, need_auth: bool) -> access.Principal | None:
+        """Authenticate, then rate-limit per caller; 401 when a mart is asked without credentials."""
+        principal = api.auth.principal(request.headers.get("authorization"))
+        key = principal.subject if principal else f"ip:{request.client.host if request.client else '?'}"
+        wait = api.limiter.acquire(key)
+        if wait > 0:
+            raise RateLimited(wait)
+        if need_auth and principal is None:
+            raise Unauthorized(
+                "missing_token", "authentification requise : en-tête « Authorization: Bearer <jeton> » (OIDC ou jeton d'API)"
+            )
+        return principal
+
+    def audit(request: Request, principal: access.Principal, resource: str, rows: int, status: int, filters: dict[str, str]) -> None:
+        api.audit.record(
+            AuditEvent(
+                principal=principal,
+                channel="api",
+                resource=resource,
+                rows_returned=rows,
+                filters=filters,
+                client=_client(request),
+                status=status,
+            )
+        )
+
+    def guard_mart(request: Request, mart: str) -> access.Principal:
+        principal = enter(request, need_auth=True)
+        assert principal is not None
+        spec = catalog.marts().get(mart)
+        if spec is None or not spec.published:
+            raise NotFound(f"jeu de données inconnu : {mart}")
+        try:
+            access.require_mart(principal, mart)
+        except access.Forbidden:
+            audit(request, principal, f"mart:{mart}", 0, 403, dict(request.query_params))
+            raise
+        return principal
+
+    def version_of(request: Request) -> str | None:
+        # Read before the rest of the query: it picks the snapshot whose columns validate the rest.
+        version = request.query_params.get("version")
+        if version is not None:
+            parse([("version", version)], [], api.limits.page_size_default, api.limits.page_size_max)
+        return version
+
+    def snapshot_of(kind: str, name: str, version: str | None) -> Snapshot:
+        try:
+            return api.published.mart_snapshot(name, version) if kind == "mart" else api.published.open_snapshot(name, version)
+        except ValueError as exc:
+            raise BadQuery("unknown_version", str(exc), "version") from exc
+
+    def serve_data(request: Request, snapshot: Snapshot, fmt: Format, done: Callable[[int, int], None]) -> Response:
+        table = api.published.table(snapshot)
+        present = [c for c in snapshot.columns if c.name in table.column_names]
+        query = parse(request.query_params.multi_items(), present, api.limits.page_size_default, api.limits.page_size_max)
+        etag = _etag(snapshot, fmt, query)
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "private, no-cache" if snapshot.kind == "mart" else "public, no-cache",
+            "X-Dataset-Version": snapshot.version,
+        }
+        if query.clamped:
+            headers["X-Page-Size-Clamped"] = f"{query.page_size_requested}->{query.page_size}"
+        if _not_modified(request, etag):
+            done(0, 304)
+            return Response(status_code=304, headers=headers)
+        grain = snapshot.metadata.get("grain") or [c.name for c in present]
+        meta = {
+            "dataset": snapshot.dataset,
+            "version": snapshot.version,
+            "page": query.page,
+            "page_size": query.page_size,
+            "page_size_max": api.limits.page_size_max,
+        }
+        if query.clamped:
+            meta["page_size_requested"] = query.page_size_requested
+            meta["notice"] = f"page_size limité à {api.limits.page_size_max} (demandé : {query.page_size_requested})"
+        if fmt == "page":
+            page, total = api.engine.page(table, query, grain)
+            meta["total"] = total
+            links = {
+                "next": str(request.url.include_query_params(page=query.page + 1)) if query.page * query.page_size < total else None,
+                "prev": str(request.url.include_query_params(page=query.page - 1)) if query.page > 1 else None,
+            }
+            done(page.num_rows, 200)
+            return Response(
+                formats.dumps({"data": formats.rows(page), "links": links, "meta": meta}), media_type=MEDIA["page"], headers=headers
+            )
+        names = list(query.columns or [c.name for c in present])
+        filename = f"{snapshot.dataset}-{snapshot.version}.{EXPORT_SUFFIX[fmt]}"
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        body: Iterator[bytes]
+        if fmt == "geojson":
+            level = snapshot.zone_level
+            if level is None:
+                raise BadQuery("no_zone", f"{snapshot.dataset} n'a pas de colonne de zone (quartier ou arrondissement) : pas de GeoJSON")
+            zone = zone_column(level)
+            assert zone is not None
+            if query.columns and zone not in query.columns:
+                query = replace(query, columns=(*query.columns, zone))
+            batches = api.engine.stream(table, query, grain, paged=True)
+            body = formats.geojson_stream(batches, level, zone, meta, lambda n: done(n, 200))
+        elif fmt == "csv":
+            body = formats.csv_stream(api.engine.stream(table, query, grain, paged="page" in query.raw), names, lambda n: done(n, 200))
+        else:
+            body = formats.json_stream(api.engine.stream(table, query, grain, paged="page" in query.raw), lambda n: done(n, 200))
+        return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+
+    # -- routes ---------------------------------------------------------------------------------
+
+    @app.get("/health", tags=["service"], summary="État du service")
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "marts_published": len(api.published.published_marts()),
+            "open_datasets_published": len(api.published.published_open_datasets()),
+        }
+
+    @app.get("/v1/datasets", tags=["catalogue"], summary="Jeux de données accessibles à l'appelant")
+    def index(request: Request) -> dict[str, Any]:
+        principal = enter(request, need_auth=False)
+        readable = {m.name for m in access.readable_marts(principal.roles)} if principal else set()
+        marts = [
+            {
+                "dataset": m,
+                "kind": "mart",
+                "title": catalog.marts()[m].description,
+                "use_case": catalog.marts()[m].use_case,
+                "href": f"/v1/marts/{m}",
+            }
+            for m in api.published.published_marts()
+            if m in readable
+        ]
+        open_data = [
+            {"dataset": d, "kind": "open", "title": catalog.open_datasets()[d].title, "href": f"/v1/open-data/{d}"}
+            for d in api.published.published_open_datasets()
+        ]
+        if principal:
+            audit(request, principal, "index", len(marts), 200, {})
+        else:
+            api.audit.count_public("index", "metadata")
+        result: dict[str, Any] = {"marts": marts, "open_data": open_data}
+        if principal is None:
+            result["notice"] = "Marts des services : authentifiez-vous (Authorization: Bearer <jeton>)."
+        return result
+
+    def mart_route(fmt: Format) -> Callable[..., Response]:
+        def handler(request: Request, mart: str) -> Response:
+            principal = guard_mart(request, mart)
+            filters = dict(request.query_params)
+            try:
+                snapshot = snapshot_of("mart", mart, version_of(request))
+                return serve_data(request, snapshot, fmt, lambda n, status: audit(request, principal, f"mart:{mart}", n, status, filters))
+            except BadQuery:
+                audit(request, principal, f"mart:{mart}", 0, 400, filters)
+                raise
+
+        return handler
+
+    def open_route(fmt: Format) -> Callable[..., Response]:
+        def handler(request: Request, dataset: str) -> Response:
+            enter(request, need_auth=False)
+            snapshot = snapshot_of("open", dataset, version_of(request))
+            return serve_data(request, snapshot, fmt, lambda n, status: api.audit.count_public(dataset, fmt) if status == 200 else None)
+
+        return handler
+
+    @app.get("/v1/marts/{mart}", tags=["marts"], summary="Métadonnées d'un mart publié")
+    def mart_metadata(request: Request, mart: str) -> Response:
+        principal = guard_mart(request, mart)
+        try:
+            snapshot = snapshot_of("mart", mart, version_of(request))
+        except BadQuery:
+            audit(request, principal, f"mart:{mart}", 0, 400, dict(request.query_params))
+            raise
+        audit(request, principal, f"mart:{mart}:metadata", 0, 200, dict(request.query_params))
+        return _metadata_response(request, snapshot)
+
+    @app.get("/v1/open-data/{dataset}", tags=["données ouvertes"], summary="Métadonnées d'un jeu de données ouvert")
+    def open_metadata(request: Request, dataset: str) -> Response:
+        enter(request, need_auth=False)
+        snapshot = snapshot_of("open", dataset, version_of(request))
+        api.audit.count_public(dataset, "metadata")
+        return _metadata_response(request, snapshot)
+
+    for fmt, suffix in (("page", ""), ("csv", ".csv"), ("json", ".json"), ("geojson", ".geojson")):
+        app.add_api_route(
+            f"/v1/marts/{{mart}}/data{suffix}",
+            mart_route(fmt),
+            methods=["GET"],
+            tags=["marts"],
+            summary=f"Lignes d'un mart ({fmt})",  # type: ignore[arg-type]
+        )
+        app.add_api_route(
+            f"/v1/open-data/{{dataset}}/data{suffix}",
+            open_route(fmt),  # type: ignore[arg-type]
+            methods=["GET"],
+            tags=["données ouvertes"],
+            summary=f"Lignes d'un jeu de données ouvert ({fmt})",
+        )
+
+
+def _metadata_response(request: Request, snapshot: Snapshot) -> Response:
+    base = f"/v1/{'marts' if snapshot.kind == 'mart' else 'open-data'}/{snapshot.dataset}"
+    body = {
+        **snapshot.metadata,
+        "version": snapshot.version,
+        "zone_level": snapshot.zone_level,
+        "columns": [
+            {"name": c.name, "type": c.kind, "label": c.label, "unit": c.unit, "description": c.description} for c in snapshot.columns
+        ],
+        "links": {"data": f"{base}/data", "csv": f"{base}/data.csv", "json": f"{base}/data.json"}
+        | ({"geojson": f"{base}/data.geojson"} if snapshot.zone_level else {}),
+    }
+    payload = formats.dumps(body)
+    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'  # the model card can change without a new version
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache" if snapshot.kind == "mart" else "public, no-cache"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(payload, media_type="application/json", headers=headers)

@@ -1,0 +1,85 @@
+"""Serialising query results: a JSON page, and streamed CSV, JSON and GeoJSON."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from orchestration.core.opendata import zones
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def rows(batch: pa.RecordBatch | pa.Table) -> list[dict[str, Any]]:
+    """Rows as Python dicts, NaN as null (JSON has no NaN)."""
+    columns = {}
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+        columns[name] = column
+    return pa.table(columns).to_pylist() if columns else []
+
+
+def dumps(payload: Any) -> bytes:
+    """Compact UTF-8 JSON (accents kept as they are)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
+
+
+def csv_stream(batches: Iterable[pa.RecordBatch], names: list[str], on_rows: Callable[[int], None]) -> Iterator[bytes]:
+    """CSV (UTF-8, comma, header, empty for null) batch by batch; ``on_rows`` gets the row count at the end."""
+    count = 0
+    header = True
+    for batch in batches:
+        sink = io.BytesIO()
+        pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=header, quoting_style="needed"))
+        header = False
+        count += batch.num_rows
+        yield sink.getvalue()
+    if header:  # no rows: the header alone
+        yield (",".join(names) + "\n").encode("utf-8")
+    on_rows(count)
+
+
+def json_stream(batches: Iterable[pa.RecordBatch], on_rows: Callable[[int], None]) -> Iterator[bytes]:
+    """A JSON array of row objects, batch by batch."""
+    count = 0
+    yield b"["
+    for batch in batches:
+        for row in rows(batch):
+            yield (b"," if count else b"") + dumps(row)
+            count += 1
+    yield b"]"
+    on_rows(count)
+
+
+@cache
+def _geometry_json(level: str, code: str) -> bytes:
+    geometry = zones.geometry(level, code)
+    return dumps(geometry) if geometry is not None else b"null"
+
+
+def geojson_stream(
+    batches: Iterable[pa.RecordBatch], level: str, zone_column: str, meta: dict[str, Any], on_rows: Callable[[int], None]
+) -> Iterator[bytes]:
+    """A GeoJSON FeatureCollection: one feature per row, its zone's polygon as geometry (WGS 84)."""
+    count = 0
+    yield b'{"type":"FeatureCollection","meta":' + dumps(meta) + b',"features":['
+    for batch in batches:
+        for row in rows(batch):
+            geometry = _geometry_json(level, str(row.get(zone_column)))
+            yield (b"," if count else b"") + b'{"type":"Feature","geometry":' + geometry + b',"properties":' + dumps(row) + b"}"
+            count += 1
+    yield b"]}"
+    on_rows(count)

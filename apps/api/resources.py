@@ -1,0 +1,273 @@
+"""What the API serves: published gold marts (at their published Delta version) and open datasets.
+
+Same publication contract as the apps (``apps/published.py``): a mart is served only when
+``gold/_publications/<mart>.json`` names its Delta version (write-audit-publish: a version with
+no record has not passed the gate), open datasets only from ``open_data/<dataset>/<release>/``.
+The build DuckDB, bronze and landing are never opened.
+
+Tables are read once per (path, version) into Arrow and kept in a small LRU cache: a published
+Delta version and a release folder never change, so the cache needs no invalidation, only a key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from orchestration.core import catalog
+from orchestration.core.catalog.mart_schema import MartColumn, table_schema
+from orchestration.core.opendata import releases
+from orchestration.core.opendata.zones import zone_column
+from orchestration.core.settings import Settings
+
+ColumnKind = Literal["string", "int", "float", "date", "datetime", "bool"]
+# Table Schema types of the open files -> the kinds the query layer knows.
+_TABLE_SCHEMA_KINDS: dict[str, ColumnKind] = {
+    "string": "string",
+    "integer": "int",
+    "number": "float",
+    "date": "date",
+    "datetime": "datetime",
+    "boolean": "bool",
+    "yearmonth": "string",  # "2026-03": compared as text, which sorts like the months
+    "year": "int",
+}
+
+
+class NotFound(LookupError):
+    """No such dataset, or nothing published for it yet (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column the API may filter, sort and return: its declared name, kind, label and unit."""
+
+    name: str
+    kind: ColumnKind
+    label: str
+    unit: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One immutable published state of a dataset: what a query runs on."""
+
+    dataset: str
+    kind: Literal["mart", "open"]
+    version: str  # Delta version (marts) or release folder name (open data)
+    columns: tuple[Column, ...]
+    zone_level: str | None  # "quartier" / "arrondissement" when the rows have a zone
+    table_path: Path
+    stamp: str  # changes whenever the content could (commit file mtime, release files)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def _zone_level(names: tuple[str, ...]) -> str | None:
+    for level in ("quartier", "arrondissement"):
+        if zone_column(level) in names:
+            return level
+    return None
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+class Published:
+    """The published side of one lake, as the API reads it."""
+
+    def __init__(self, settings: Settings, cache_entries: int = 32) -> None:
+        self.settings = settings
+        self._cache: OrderedDict[tuple[str, str, str], pa.Table] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._lock = threading.Lock()
+
+    # -- marts -----------------------------------------------------------------------------
+
+    def published_marts(self) -> list[str]:
+        """Declared published marts that have a publication record, in declaration order."""
+        folder = self.settings.gold / "_publications"
+        return [m.name for m in catalog.marts().values() if m.published and (folder / f"{m.name}.json").is_file()]
+
+    def mart_snapshot(self, mart: str, version: str | None = None) -> Snapshot:
+        """The published version of ``mart`` (or an earlier published one, ``version``)."""
+        spec = catalog.marts().get(mart)
+        if spec is None or not spec.published:
+            raise NotFound(f"jeu de données inconnu : {mart}")
+        record = _read_json(self.settings.gold / "_publications" / f"{mart}.json")
+        table_path = self.settings.gold / mart
+        if record is None or not (table_path / "_delta_log").is_dir():
+            raise NotFound(f"{mart} n'est pas encore publié")
+        published = int(record["delta_version"])
+        chosen = published
+        if version is not None:
+            # Only versions up to the published one passed the gate; later ones are not served.
+            if not version.isdigit() or int(version) > published:
+                raise ValueError(f"version {version!r} inconnue : versions publiées de 0 à {published}")
+            chosen = int(version)
+        commit = table_path / "_delta_log" / f"{chosen:020d}.json"
+        if not commit.is_file():
+            raise NotFound(f"la version {chosen} de {mart} n'est plus disponible (purgée)")
+        columns = tuple(self._mart_column(c) for c in spec.columns)
+        uc = catalog.use_cases()[spec.use_case]
+        card = _read_json(self.settings.gold / "_model_cards" / f"{spec.use_case}.json")
+        metadata = {
+            "dataset": mart,
+            "kind": "mart",
+            "title": spec.description or mart,
+            "use_case": {"name": uc.name, "title": uc.title, "owner": uc.owner},
+            "publication": spec.publication,
+            "grain": list(spec.grain),
+            "schema": table_schema(spec),
+            "delta_version": chosen,
+            "published_delta_version": published,
+            "published_at": record.get("published_at"),
+            "rows": record.get("rows") if chosen == published else None,
+            "data_window": record.get("data_window"),
+            "gate": record.get("gate"),
+            "model_card": card,
+        }
+        return Snapshot(
+            dataset=mart,
+            kind="mart",
+            version=str(chosen),
+            columns=columns,
+            zone_level=_zone_level(tuple(c.name for c in columns)),
+            table_path=table_path,
+            stamp=f"{chosen}:{_mtime(commit)}",
+            metadata=metadata,
+        )
+
+    @staticmethod
+    def _mart_column(c: MartColumn) -> Column:
+        return Column(c.name, c.type, c.label, c.unit, c.description)
+
+    # -- open data ---------------------------------------------------------------------------
+
+    def published_open_datasets(self) -> list[str]:
+        """Declared open datasets that have a release, in declaration order."""
+        return [d for d in catalog.open_datasets() if self._release_dir(d, None, strict=False) is not None]
+
+    def _release_dir(self, dataset: str, version: str | None, strict: bool = True) -> Path | None:
+        folder = releases.dataset_folder(self.settings.open_data, dataset)
+        if version is None:
+            latest = releases.latest(folder)
+            if latest is not None:
+                return latest
+            if (folder / f"{dataset}.parquet").is_file():  # flat layout of older releases
+                return folder
+            if strict:
+                raise NotFound(f"{dataset} n'est pas encore publié")
+            return None
+        # A release is chosen among the listed folders by exact name: no path is built from input.
+        known = {p.name: p for p in releases.versions(folder)}
+        if version not in known:
+            raise ValueError(f"version {version!r} inconnue : versions publiées {sorted(known) or 'aucune'}")
+        return known[version]
+
+    def open_snapshot(self, dataset: str, version: str | None = None) -> Snapshot:
+        """The latest release of an open dataset (or the release named ``version``)."""
+        declared = catalog.open_datasets().get(dataset)
+        if declared is None:
+            raise NotFound(f"jeu de données inconnu : {dataset}")
+        folder = self._release_dir(dataset, version)
+        assert folder is not None
+        parquet = folder / f"{dataset}.parquet"
+        if not parquet.is_file():
+            raise NotFound(f"{dataset} n'est pas encore publié")
+        package = _read_json(folder / "datapackage.json") or {}
+        schema = _read_json(folder / "tableschema.json") or self._package_schema(package)
+        fields = schema.get("fields") or []
+        columns = tuple(
+            Column(
+                str(f["name"]),
+                _TABLE_SCHEMA_KINDS.get(str(f.get("type", "string")), "string"),
+                str(f.get("title") or f["name"]),
+                f.get("unit"),
+                str(f.get("description", "")),
+            )
+            for f in fields
+        )
+        metadata = {
+            "dataset": dataset,
+            "kind": "open",
+            "title": declared.title,
+            "description": declared.description,
+            "licence": declared.licence,
+            "spatial_level": declared.spatial_level,
+            "temporal_level": declared.temporal_level,
+            "release": folder.name if folder.name != dataset else None,
+            "releases": [p.name for p in releases.versions(releases.dataset_folder(self.settings.open_data, dataset))],
+            "schema": schema,
+            "disclosure": _read_json(folder / "disclosure.json") or package.get("disclosure"),
+            "created": package.get("created"),
+        }
+        level = declared.spatial_level if declared.spatial_level != "commune" else None
+        return Snapshot(
+            dataset=dataset,
+            kind="open",
+            version=folder.name,
+            columns=columns,
+            zone_level=level if level and zone_column(level) in {c.name for c in columns} else None,
+            table_path=parquet,
+            stamp=f"{folder.name}:{_mtime(parquet)}",
+            metadata=metadata,
+        )
+
+    @staticmethod
+    def _package_schema(package: dict[str, Any]) -> dict[str, Any]:
+        for resource in package.get("resources") or []:
+            schema = resource.get("schema")
+            if isinstance(schema, dict) and schema.get("fields"):
+                return schema
+        return {}
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def table(self, snapshot: Snapshot) -> pa.Table:
+        """The rows of ``snapshot`` (declared columns only), cached per immutable version."""
+        key = (snapshot.kind, snapshot.dataset, snapshot.stamp)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        if snapshot.kind == "mart":
+            from deltalake import DeltaTable
+
+            table = DeltaTable(str(snapshot.table_path), version=int(snapshot.version)).to_pyarrow_table()
+        else:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(snapshot.table_path)
+        present = [c for c in snapshot.column_names if c in table.column_names]
+        table = table.select(present).combine_chunks()
+        with self._lock:
+            self._cache[key] = table
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+        return table
