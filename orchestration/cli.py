@@ -327,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_actions.add_parser("list", help="list tokens (never their secrets)")
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", help="token id, as printed by create or list")
+    for action in token_actions.choices.values():  # `tokens create --lake X` as well as `tokens --lake X create`
+        action.add_argument("--lake", default=argparse.SUPPRESS, help="lake root (default: $OBSERVATOIRE_LAKE or ./lake)")
     rekey = add("rekey", cmd_rekey, "rotate the pseudonymisation key: re-key bronze and quarantine (see README)")
     rekey.add_argument("--new-key-file", required=True, help="file holding the new key (outside the repo and the lake)")
     demo = add("demo", cmd_demo, "simulate + run + serve")
