@@ -221,7 +221,6 @@ def _install_routes(app: FastAPI, api: Api) -> None:
         if _not_modified(request, etag):
             done(0, 304)
             return Response(status_code=304, headers=headers)
-        grain = snapshot.metadata.get("grain") or [c.name for c in present]
         meta = {
             "dataset": snapshot.dataset,
             "version": snapshot.version,
@@ -233,7 +232,7 @@ def _install_routes(app: FastAPI, api: Api) -> None:
             meta["page_size_requested"] = query.page_size_requested
             meta["notice"] = f"page_size limité à {api.limits.page_size_max} (demandé : {query.page_size_requested})"
         if fmt == "page":
-            page, total = api.engine.page(table, query, grain)
+            page, total = api.engine.page(table, query)
             meta["total"] = total
             links = {
                 "next": str(request.url.include_query_params(page=query.page + 1)) if query.page * query.page_size < total else None,
@@ -255,12 +254,12 @@ def _install_routes(app: FastAPI, api: Api) -> None:
             assert zone is not None
             if query.columns and zone not in query.columns:
                 query = replace(query, columns=(*query.columns, zone))
-            batches = api.engine.stream(table, query, grain, paged=True)
+            batches = api.engine.stream(table, query, paged=True)
             body = formats.geojson_stream(batches, level, zone, meta, lambda n: done(n, 200))
         elif fmt == "csv":
-            body = formats.csv_stream(api.engine.stream(table, query, grain, paged="page" in query.raw), names, lambda n: done(n, 200))
+            body = formats.csv_stream(api.engine.stream(table, query, paged="page" in query.raw), names, lambda n: done(n, 200))
         else:
-            body = formats.json_stream(api.engine.stream(table, query, grain, paged="page" in query.raw), lambda n: done(n, 200))
+            body = formats.json_stream(api.engine.stream(table, query, paged="page" in query.raw), lambda n: done(n, 200))
         return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
 
     # -- routes ---------------------------------------------------------------------------------

@@ -1,72 +1,97 @@
-"""Runs a validated :class:`~apps.api.query.Query` on a published table with DuckDB.
+"""Runs a validated :class:`~apps.api.query.Query` on a published table with Arrow compute kernels.
 
-The table is an in-memory Arrow table (one immutable published version, see resources.py),
-registered on a fresh DuckDB cursor per request: column names come from the declarations'
-allow-list, values are bound parameters, the connection has no extension and no file access
-beyond what Arrow hands it (``enable_external_access`` off).
+The table is an in-memory Arrow table (one immutable published version, sorted by its grain
+once when loaded, see resources.py). Filters are boolean masks built by typed kernels
+(``equal``, ``is_in``, ``match_substring``...) from the declared column and the converted value:
+no text from the request is ever interpreted as code. Measured on a city-year of the largest
+mart (311,000 rows, ``infra/benchmarks/bench_api.py``): about 4x faster than DuckDB on the same
+in-memory table for the API's small filtered pages (1.8 ms against 7 ms), with nothing to
+inject into.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from functools import reduce
+from typing import Any
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from apps.api.query import Query, order_clause, quote, where_clause
+from apps.api.query import BadQuery, Condition, Query
 
 STREAM_BATCH_ROWS = 10_000
 
 
+def _scalar(value: Any, type_: pa.DataType, column: str) -> pa.Scalar:
+    try:
+        return pa.scalar(value, type=type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        raise BadQuery("invalid_value", f"valeur invalide pour {column}", column) from None
+
+
+def _mask(table: pa.Table, cond: Condition) -> pa.ChunkedArray:
+    column = table[cond.column]
+    op, values = cond.operator, cond.values
+    if op == "isnull":
+        return pc.is_null(column)
+    if op == "isnotnull":
+        return pc.is_valid(column)
+    if op in ("in", "notin"):
+        members = pa.array([_scalar(v, column.type, cond.column).as_py() for v in values], type=column.type)
+        found = pc.is_in(column, value_set=members)
+        return found if op == "in" else pc.invert(found)
+    if op in ("contains", "notcontains"):
+        found = pc.match_substring(column, pattern=str(values[0]))  # literal substring, not a regex
+        return found if op == "contains" else pc.invert(found)
+    value = _scalar(values[0], column.type, cond.column)
+    if op == "differs":
+        return pc.fill_null(pc.not_equal(column, value), True)  # an empty cell differs from any value
+    kernel = {
+        "exact": pc.equal,
+        "less": pc.less_equal,
+        "greater": pc.greater_equal,
+        "strictly_less": pc.less,
+        "strictly_greater": pc.greater,
+    }[op]
+    return kernel(column, value)
+
+
 class Engine:
-    """One DuckDB database per API process; a cursor per request (cursors are thread-safe apart)."""
+    """Filter, sort, page and project one published table (thread-safe: no shared state but a counter)."""
 
     def __init__(self) -> None:
-        self._con = duckdb.connect(":memory:", config={"enable_external_access": "false", "autoinstall_known_extensions": "false"})
         self._lock = threading.Lock()
         self.queries_run = 0  # tests check that a refused request ran nothing
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _matching(self, table: pa.Table, query: Query) -> pa.Table:
+        """Matching rows in the requested order (the table's grain order otherwise: it is stored sorted)."""
         with self._lock:
             self.queries_run += 1
-            return self._con.cursor()
+        if query.filters:
+            mask = reduce(pc.and_kleene, (_mask(table, c) for c in query.filters))
+            table = table.filter(mask)  # null in the mask drops the row, as SQL's WHERE does
+        if query.sort and table.num_rows > 1:
+            keys = [(c, "ascending" if d == "asc" else "descending", "at_end") for c, d in query.sort]
+            table = table.take(pc.sort_indices(table, sort_keys=keys))  # stable: grain breaks ties
+        return table
 
-    @staticmethod
-    def _select(table: pa.Table, query: Query) -> str:
-        names = query.columns or tuple(table.column_names)
-        return ", ".join(quote(n) for n in names)
+    def _project(self, table: pa.Table, query: Query) -> pa.Table:
+        return table.select(list(query.columns)) if query.columns else table
 
-    def page(self, table: pa.Table, query: Query, default_order: Sequence[str]) -> tuple[pa.Table, int]:
+    def page(self, table: pa.Table, query: Query) -> tuple[pa.Table, int]:
         """One page of matching rows and the number of matching rows."""
-        where, params = where_clause(query)
-        order = order_clause(query, [c for c in default_order if c in table.column_names])
-        cursor = self._cursor()
-        try:
-            cursor.register("published", table)
-            sql = f"SELECT {self._select(table, query)}, count(*) OVER () AS __total FROM published{where}{order} LIMIT ? OFFSET ?"
-            result = cursor.execute(sql, [*params, query.page_size, (query.page - 1) * query.page_size]).fetch_arrow_table()
-            if result.num_rows:
-                total = int(result.column("__total")[0].as_py())
-            else:  # past the last page: count separately
-                total = int(cursor.execute(f"SELECT count(*) FROM published{where}", params).fetchone()[0])  # type: ignore[index]
-            return result.drop_columns(["__total"]), total
-        finally:
-            cursor.close()
+        matching = self._matching(table, query)
+        start = (query.page - 1) * query.page_size
+        return self._project(matching.slice(start, query.page_size), query), matching.num_rows
 
-    def stream(self, table: pa.Table, query: Query, default_order: Sequence[str], paged: bool) -> Iterator[pa.RecordBatch]:
-        """Matching rows in batches (all of them, or the requested page when ``paged``)."""
-        where, params = where_clause(query)
-        order = order_clause(query, [c for c in default_order if c in table.column_names])
-        limit = " LIMIT ? OFFSET ?" if paged else ""
+    def stream(self, table: pa.Table, query: Query, paged: bool) -> Iterator[pa.RecordBatch]:
+        """Matching rows in batches (all of them, or the requested page when ``paged``).
+
+        The selection runs now, before the response starts, so a refusal is still a clean 400.
+        """
+        matching = self._matching(table, query)
         if paged:
-            params = [*params, query.page_size, (query.page - 1) * query.page_size]
-        cursor = self._cursor()
-        try:
-            cursor.register("published", table)
-            reader = cursor.execute(f"SELECT {self._select(table, query)} FROM published{where}{order}{limit}", params).fetch_record_batch(
-                STREAM_BATCH_ROWS
-            )
-            yield from reader
-        finally:
-            cursor.close()
+            matching = matching.slice((query.page - 1) * query.page_size, query.page_size)
+        return iter(self._project(matching, query).to_batches(max_chunksize=STREAM_BATCH_ROWS))

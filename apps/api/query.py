@@ -5,11 +5,12 @@
 ``col__contains=v``, ``col__notcontains=v``, ``col__isnull``, ``col__isnotnull``,
 ``col__sort=asc|desc``, ``columns=a,b``, ``page``, ``page_size``, and ``version``.
 
-Column names must be declared columns of the dataset (an allow-list: they are the only text
-from the request that reaches the SQL, quoted); values are converted to the column's declared
-type and bound as parameters. Anything else (unknown parameter, column or operator, a value
-that is not of the column's type or that carries SQL or path syntax) is refused with
-:class:`BadQuery` before any query runs.
+Column names must be declared columns of the dataset (an allow-list); values are converted to
+the column's declared type and passed to the engine as typed values, never as text to
+interpret (the engine, ``engine.py``, runs Arrow compute kernels: there is no SQL to inject
+into). Anything else (unknown parameter, column or operator, a value that is not of the
+column's type or that carries SQL or path syntax) is refused with :class:`BadQuery` before any
+query runs.
 """
 
 from __future__ import annotations
@@ -22,20 +23,20 @@ from typing import Any
 
 from apps.api.resources import Column
 
-# operator -> (SQL template on the quoted column, how many values: 0, 1 or "list")
-OPERATORS: dict[str, tuple[str, int | str]] = {
-    "exact": ("{c} = ?", 1),
-    "differs": ("{c} IS DISTINCT FROM ?", 1),
-    "in": ("{c} IN ({p})", "list"),
-    "notin": ("{c} NOT IN ({p})", "list"),
-    "less": ("{c} <= ?", 1),
-    "greater": ("{c} >= ?", 1),
-    "strictly_less": ("{c} < ?", 1),
-    "strictly_greater": ("{c} > ?", 1),
-    "contains": ("contains({c}, ?)", 1),
-    "notcontains": ("NOT contains({c}, ?)", 1),
-    "isnull": ("{c} IS NULL", 0),
-    "isnotnull": ("{c} IS NOT NULL", 0),
+# operator -> how many values it takes: 0, 1 or a comma-separated "list"
+OPERATORS: dict[str, int | str] = {
+    "exact": 1,
+    "differs": 1,
+    "in": "list",
+    "notin": "list",
+    "less": 1,  # <=, as data.gouv.fr's tabular API
+    "greater": 1,  # >=
+    "strictly_less": 1,
+    "strictly_greater": 1,
+    "contains": 1,  # literal substring (not a pattern)
+    "notcontains": 1,
+    "isnull": 0,
+    "isnotnull": 0,
 }
 TEXT_ONLY = {"contains", "notcontains"}
 CONTROL = {"columns", "page", "page_size", "version"}
@@ -185,7 +186,7 @@ def parse(params: Iterable[tuple[str, str]], columns: Iterable[Column], page_siz
             raise BadQuery("unknown_operator", f"opérateur inconnu : {operator} ; opérateurs : {', '.join([*OPERATORS, 'sort'])}", key)
         if operator in TEXT_ONLY and column.kind != "string":
             raise BadQuery("invalid_operator", f"{operator} ne s'applique qu'aux colonnes de texte ({name} est de type {column.kind})", key)
-        arity = OPERATORS[operator][1]
+        arity = OPERATORS[operator]
         if arity == 0:
             values: tuple[Any, ...] = ()
         elif arity == "list":
@@ -197,30 +198,3 @@ def parse(params: Iterable[tuple[str, str]], columns: Iterable[Column], page_siz
             values = (_convert(column, value, key),)
         filters.append(Condition(name, operator, values))
     return Query(tuple(filters), tuple(sort), selected, page, page_size, requested, version, raw)
-
-
-def quote(name: str) -> str:
-    """A declared column name as a SQL identifier (names are ``[a-z][a-z0-9_]*`` by declaration)."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise BadQuery("unknown_column", f"colonne invalide : {name}")
-    return f'"{name}"'
-
-
-def where_clause(query: Query) -> tuple[str, list[Any]]:
-    """``WHERE ...`` with ``?`` placeholders, and the values to bind."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for cond in query.filters:
-        template, _ = OPERATORS[cond.operator]
-        placeholders = ", ".join("?" for _ in cond.values)
-        parts.append(template.format(c=quote(cond.column), p=placeholders))
-        params.extend(cond.values)
-    return (" WHERE " + " AND ".join(parts)) if parts else "", params
-
-
-def order_clause(query: Query, default: Iterable[str]) -> str:
-    """The requested sort, then the default (grain) order so that pages are stable."""
-    keys = [f"{quote(c)} {d.upper()}" for c, d in query.sort]
-    requested = {c for c, _ in query.sort}
-    keys += [f"{quote(c)} ASC" for c in default if c not in requested]
-    return (" ORDER BY " + ", ".join(keys)) if keys else ""

@@ -66,6 +66,7 @@ class Snapshot:
     zone_level: str | None  # "quartier" / "arrondissement" when the rows have a zone
     table_path: Path
     stamp: str  # changes whenever the content could (commit file mtime, release files)
+    order: tuple[str, ...] = ()  # the rows' natural order (the grain): stable pages without a sort
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,6 +161,7 @@ class Published:
             zone_level=_zone_level(tuple(c.name for c in columns)),
             table_path=table_path,
             stamp=f"{chosen}:{_mtime(commit)}",
+            order=tuple(spec.grain),
             metadata=metadata,
         )
 
@@ -236,6 +238,7 @@ class Published:
             zone_level=level if level and zone_column(level) in {c.name for c in columns} else None,
             table_path=parquet,
             stamp=f"{folder.name}:{_mtime(parquet)}",
+            order=tuple(str(k) for k in (schema.get("primaryKey") or [])),
             metadata=metadata,
         )
 
@@ -250,7 +253,7 @@ class Published:
     # -- data ----------------------------------------------------------------------------------
 
     def table(self, snapshot: Snapshot) -> pa.Table:
-        """The rows of ``snapshot`` (declared columns only), cached per immutable version."""
+        """The rows of ``snapshot`` (declared columns only, in grain order), cached per immutable version."""
         key = (snapshot.kind, snapshot.dataset, snapshot.stamp)
         with self._lock:
             if key in self._cache:
@@ -265,7 +268,11 @@ class Published:
 
             table = pq.read_table(snapshot.table_path)
         present = [c for c in snapshot.column_names if c in table.column_names]
-        table = table.select(present).combine_chunks()
+        table = table.select(present)
+        order = [c for c in snapshot.order if c in present]
+        if order:  # sorted once here, so that an unsorted page needs no sort at all
+            table = table.sort_by([(c, "ascending") for c in order])
+        table = table.combine_chunks()
         with self._lock:
             self._cache[key] = table
             while len(self._cache) > self._cache_entries:
