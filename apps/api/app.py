@@ -208,7 +208,7 @@ def _install_routes(app: FastAPI, api: Api) -> None:
 
     def serve_data(request: Request, snapshot: Snapshot, fmt: Format, done: Callable[[int, int], None]) -> Response:
         table = api.published.table(snapshot)
-        present = [c for c in snapshot.columns if c.name in table.column_names]
+        present = [c for c in snapshot.columns if c.name in table.table.column_names]
         query = parse(request.query_params.multi_items(), present, api.limits.page_size_default, api.limits.page_size_max)
         etag = _etag(snapshot, fmt, query)
         headers = {

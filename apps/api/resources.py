@@ -15,10 +15,13 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.core import catalog
 from orchestration.core.catalog.mart_schema import MartColumn, table_schema
@@ -38,6 +41,52 @@ _TABLE_SCHEMA_KINDS: dict[str, ColumnKind] = {
     "yearmonth": "string",  # "2026-03": compared as text, which sorts like the months
     "year": "int",
 }
+
+
+MAX_INDEXED_VALUES = 20_000  # columns with more distinct values are scanned, not indexed
+
+
+class Loaded:
+    """One published version in memory, with per-column equality indexes built on first use.
+
+    A filter ``col__exact`` / ``col__in`` on an indexed column picks its rows by position
+    (ascending, so the grain order is kept) instead of scanning the whole table: on a city-year
+    of the largest mart, a quartier's rows are 1/111 of the table.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self._indexes: dict[str, tuple[dict[Any, int], np.ndarray, np.ndarray] | None] = {}
+        self._lock = threading.Lock()
+
+    def _index(self, column: str) -> tuple[dict[Any, int], np.ndarray, np.ndarray] | None:
+        with self._lock:
+            if column in self._indexes:
+                return self._indexes[column]
+        values = self.table[column]
+        built = None
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or pa.types.is_integer(values.type):
+            encoded = pc.dictionary_encode(values).combine_chunks()
+            if len(encoded.dictionary) <= MAX_INDEXED_VALUES:
+                codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+                order = np.argsort(codes, kind="stable")  # positions grouped by value, ascending within a value
+                counts = np.bincount(codes[codes >= 0], minlength=len(encoded.dictionary))
+                starts = np.concatenate([[int((codes < 0).sum())], counts]).cumsum()
+                built = ({v: i for i, v in enumerate(encoded.dictionary.to_pylist())}, order, starts)
+        with self._lock:
+            self._indexes[column] = built
+        return built
+
+    def positions(self, column: str, values: tuple[Any, ...]) -> np.ndarray | None:
+        """Ascending row positions where ``column`` equals one of ``values``; ``None`` if not indexed."""
+        index = self._index(column)
+        if index is None:
+            return None
+        codes, order, starts = index
+        parts = [order[starts[c] : starts[c + 1]] for c in (codes.get(v) for v in values) if c is not None]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
 
 
 class NotFound(LookupError):
@@ -84,12 +133,25 @@ def _zone_level(names: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _parse_json(path: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
+    del mtime_ns, size  # cache key only: a rewritten file is parsed again
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else None
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A published JSON file, parsed once per content (publication records are read on every request)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+        return _parse_json(str(path), stat.st_mtime_ns, stat.st_size)
     except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+
+
+@lru_cache(maxsize=128)
+def _declared_schema(mart: str) -> dict[str, Any]:
+    return table_schema(mart)
 
 
 def _mtime(path: Path) -> int:
@@ -104,7 +166,7 @@ class Published:
 
     def __init__(self, settings: Settings, cache_entries: int = 32) -> None:
         self.settings = settings
-        self._cache: OrderedDict[tuple[str, str, str], pa.Table] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
 
@@ -144,7 +206,7 @@ class Published:
             "use_case": {"name": uc.name, "title": uc.title, "owner": uc.owner},
             "publication": spec.publication,
             "grain": list(spec.grain),
-            "schema": table_schema(spec),
+            "schema": _declared_schema(mart),
             "delta_version": chosen,
             "published_delta_version": published,
             "published_at": record.get("published_at"),
@@ -252,8 +314,9 @@ class Published:
 
     # -- data ----------------------------------------------------------------------------------
 
-    def table(self, snapshot: Snapshot) -> pa.Table:
-        """The rows of ``snapshot`` (declared columns only, in grain order), cached per immutable version."""
+    def table(self, snapshot: Snapshot) -> Loaded:
+        """The rows of ``snapshot`` (declared columns only, in grain order) and their equality
+        index, cached per immutable version."""
         key = (snapshot.kind, snapshot.dataset, snapshot.stamp)
         with self._lock:
             if key in self._cache:
@@ -272,9 +335,9 @@ class Published:
         order = [c for c in snapshot.order if c in present]
         if order:  # sorted once here, so that an unsorted page needs no sort at all
             table = table.sort_by([(c, "ascending") for c in order])
-        table = table.combine_chunks()
+        loaded = Loaded(table.combine_chunks())
         with self._lock:
-            self._cache[key] = table
+            self._cache[key] = loaded
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
-        return table
+        return loaded
