@@ -66,41 +66,55 @@ class Engine:
         self._lock = threading.Lock()
         self.queries_run = 0  # tests check that a refused request ran nothing
 
-    def _matching(self, loaded: Loaded, query: Query) -> pa.Table:
-        """Matching rows in the requested order (the table's grain order otherwise: it is stored sorted)."""
+    def _positions(self, loaded: Loaded, query: Query) -> pa.Array | None:
+        """Row positions of the matching rows in the requested order; ``None`` for every row in
+        grain order. Only the filter and sort columns are touched until the final page is taken."""
         with self._lock:
             self.queries_run += 1
         table, filters = loaded.table, list(query.filters)
+        positions: pa.Array | None = None
         for cond in filters:  # one equality filter on an indexed column narrows the rows by position first
             if cond.operator in ("exact", "in"):
-                positions = loaded.positions(cond.column, cond.values)
-                if positions is not None:
-                    table = table.take(positions)
+                found = loaded.positions(cond.column, cond.values)
+                if found is not None:
+                    positions = pa.array(found, type=pa.int64())
                     filters.remove(cond)
                     break
-        if filters:
-            mask = reduce(pc.and_kleene, (_mask(table, c) for c in filters))
-            table = table.filter(mask)  # null in the mask drops the row, as SQL's WHERE does
-        if query.sort and table.num_rows > 1:
-            keys = [(c, "ascending" if d == "asc" else "descending", "at_end") for c, d in query.sort]
-            table = table.take(pc.sort_indices(table, sort_keys=keys))  # stable: grain breaks ties
-        return table
 
-    def _project(self, table: pa.Table, query: Query) -> pa.Table:
-        return table.select(list(query.columns)) if query.columns else table
+        def view(names: set[str]) -> pa.Table:
+            return pa.table({n: table[n] if positions is None else table[n].take(positions) for n in names})
+
+        if filters:
+            mask = reduce(pc.and_kleene, (_mask(view({c.column for c in filters}), c) for c in filters))
+            kept = pc.indices_nonzero(pc.fill_null(mask, False))  # null drops the row, as SQL's WHERE does
+            positions = kept if positions is None else positions.take(kept)
+        if query.sort:
+            keys = [(c, "ascending" if d == "asc" else "descending", "at_end") for c, d in query.sort]
+            order = pc.sort_indices(view({c for c, _ in query.sort}), sort_keys=keys)  # stable: grain breaks ties
+            positions = order if positions is None else positions.take(order)
+        return positions
+
+    @staticmethod
+    def _rows(loaded: Loaded, query: Query, positions: pa.Array | None, start: int, length: int | None) -> pa.Table:
+        table = loaded.table.select(list(query.columns)) if query.columns else loaded.table
+        if positions is None:
+            return table.slice(start, length)
+        return table.take(positions.slice(start, length))
 
     def page(self, loaded: Loaded, query: Query) -> tuple[pa.Table, int]:
         """One page of matching rows and the number of matching rows."""
-        matching = self._matching(loaded, query)
-        start = (query.page - 1) * query.page_size
-        return self._project(matching.slice(start, query.page_size), query), matching.num_rows
+        positions = self._positions(loaded, query)
+        total = loaded.table.num_rows if positions is None else len(positions)
+        return self._rows(loaded, query, positions, (query.page - 1) * query.page_size, query.page_size), total
 
     def stream(self, loaded: Loaded, query: Query, paged: bool) -> Iterator[pa.RecordBatch]:
         """Matching rows in batches (all of them, or the requested page when ``paged``).
 
         The selection runs now, before the response starts, so a refusal is still a clean 400.
         """
-        matching = self._matching(loaded, query)
+        positions = self._positions(loaded, query)
         if paged:
-            matching = matching.slice((query.page - 1) * query.page_size, query.page_size)
-        return iter(self._project(matching, query).to_batches(max_chunksize=STREAM_BATCH_ROWS))
+            rows = self._rows(loaded, query, positions, (query.page - 1) * query.page_size, query.page_size)
+        else:
+            rows = self._rows(loaded, query, positions, 0, None)
+        return iter(rows.to_batches(max_chunksize=STREAM_BATCH_ROWS))

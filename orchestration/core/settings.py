@@ -258,6 +258,7 @@ class ApiSettings:
     | ``OBSERVATOIRE_API_RATE`` | sustained requests per second per token, user or anonymous client | ``10`` |
     | ``OBSERVATOIRE_API_BURST`` | requests a caller may make at once before being slowed (bucket size) | ``40`` |
     | ``OBSERVATOIRE_API_PAGE_SIZE_MAX`` | largest ``page_size`` (larger requests are clamped, and told so) | ``1000`` |
+    | ``OBSERVATOIRE_API_THREADS`` | requests computed at once (the others wait their turn) | ``4`` |
     """
 
     port: int = 8502
@@ -265,6 +266,7 @@ class ApiSettings:
     burst: int = 40
     page_size_default: int = 20
     page_size_max: int = 1000
+    worker_threads: int = 4  # ``OBSERVATOIRE_API_THREADS``: requests computed at once (the rest queue)
     audit_flush_seconds: float = 1.0  # the audit buffer is written at least this often...
     audit_flush_events: int = 500  # ...or as soon as it holds this many reads (one Delta commit per batch)
 
@@ -288,4 +290,5 @@ def load_api_settings() -> ApiSettings:
         rate_per_second=number("OBSERVATOIRE_API_RATE", defaults.rate_per_second, 0.01),
         burst=int(number("OBSERVATOIRE_API_BURST", defaults.burst, 1)),
         page_size_max=int(number("OBSERVATOIRE_API_PAGE_SIZE_MAX", defaults.page_size_max, 1)),
+        worker_threads=int(number("OBSERVATOIRE_API_THREADS", defaults.worker_threads, 1)),
     )
