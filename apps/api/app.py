@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -150,6 +151,12 @@ def _etag(snapshot: Snapshot, fmt: str, query: Query) -> str:
     return f'"{digest}"'
 
 
+def _page_link(request: Request, page: int) -> str:
+    """The same request on another page (relative to the API root, as data.gouv.fr's links are absolute)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
+    return f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params)}"
+
+
 def _not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
@@ -213,7 +220,7 @@ def _install_routes(app: FastAPI, api: Api) -> None:
 
     def serve_data(request: Request, snapshot: Snapshot, fmt: Format, done: Callable[[int, int], None]) -> Response:
         table = api.published.table(snapshot)
-        present = [c for c in snapshot.columns if c.name in table.table.column_names]
+        present = [c for c in snapshot.columns if c.name in table.names]
         query = parse(request.query_params.multi_items(), present, api.limits.page_size_default, api.limits.page_size_max)
         etag = _etag(snapshot, fmt, query)
         headers = {
@@ -240,8 +247,8 @@ def _install_routes(app: FastAPI, api: Api) -> None:
             page, total = api.engine.page(table, query)
             meta["total"] = total
             links = {
-                "next": str(request.url.include_query_params(page=query.page + 1)) if query.page * query.page_size < total else None,
-                "prev": str(request.url.include_query_params(page=query.page - 1)) if query.page > 1 else None,
+                "next": _page_link(request, query.page + 1) if query.page * query.page_size < total else None,
+                "prev": _page_link(request, query.page - 1) if query.page > 1 else None,
             }
             done(page.num_rows, 200)
             return Response(

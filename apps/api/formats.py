@@ -23,13 +23,14 @@ def _default(value: Any) -> Any:
 
 
 def rows(batch: pa.RecordBatch | pa.Table) -> list[dict[str, Any]]:
-    """Rows as Python dicts, NaN as null (JSON has no NaN)."""
-    columns = {}
-    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+    """Rows as Python dicts: NaN as null (JSON has no NaN), dates as ISO text (cast in Arrow, faster)."""
+    names, columns, changed = batch.schema.names, list(batch.columns), False
+    for i, column in enumerate(columns):
         if pa.types.is_floating(column.type):
-            column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
-        columns[name] = column
-    return pa.table(columns).to_pylist() if columns else []
+            columns[i], changed = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column), True
+        elif pa.types.is_date(column.type):
+            columns[i], changed = pc.cast(column, pa.string()), True
+    return (pa.table(dict(zip(names, columns, strict=True))) if changed else batch).to_pylist()
 
 
 def dumps(payload: Any) -> bytes:

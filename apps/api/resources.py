@@ -56,6 +56,7 @@ class Loaded:
 
     def __init__(self, table: pa.Table) -> None:
         self.table = table
+        self.names = frozenset(table.column_names)
         self._indexes: dict[str, tuple[dict[Any, int], np.ndarray, np.ndarray] | None] = {}
         self._lock = threading.Lock()
 
