@@ -42,27 +42,31 @@ def csv_stream(batches: Iterable[pa.RecordBatch], names: list[str], on_rows: Cal
     """CSV (UTF-8, comma, header, empty for null) batch by batch; ``on_rows`` gets the row count at the end."""
     count = 0
     header = True
-    for batch in batches:
-        sink = io.BytesIO()
-        pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=header, quoting_style="needed"))
-        header = False
-        count += batch.num_rows
-        yield sink.getvalue()
-    if header:  # no rows: the header alone
-        yield (",".join(names) + "\n").encode("utf-8")
-    on_rows(count)
+    try:
+        for batch in batches:
+            sink = io.BytesIO()
+            pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=header, quoting_style="needed"))
+            header = False
+            count += batch.num_rows
+            yield sink.getvalue()
+        if header:  # no rows: the header alone
+            yield (",".join(names) + "\n").encode("utf-8")
+    finally:  # also when the client goes away mid-download: what was sent is audited
+        on_rows(count)
 
 
 def json_stream(batches: Iterable[pa.RecordBatch], on_rows: Callable[[int], None]) -> Iterator[bytes]:
     """A JSON array of row objects, batch by batch."""
     count = 0
-    yield b"["
-    for batch in batches:
-        for row in rows(batch):
-            yield (b"," if count else b"") + dumps(row)
-            count += 1
-    yield b"]"
-    on_rows(count)
+    try:
+        yield b"["
+        for batch in batches:
+            for row in rows(batch):
+                yield (b"," if count else b"") + dumps(row)
+                count += 1
+        yield b"]"
+    finally:
+        on_rows(count)
 
 
 @cache
@@ -76,11 +80,13 @@ def geojson_stream(
 ) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection: one feature per row, its zone's polygon as geometry (WGS 84)."""
     count = 0
-    yield b'{"type":"FeatureCollection","meta":' + dumps(meta) + b',"features":['
-    for batch in batches:
-        for row in rows(batch):
-            geometry = _geometry_json(level, str(row.get(zone_column)))
-            yield (b"," if count else b"") + b'{"type":"Feature","geometry":' + geometry + b',"properties":' + dumps(row) + b"}"
-            count += 1
-    yield b"]}"
-    on_rows(count)
+    try:
+        yield b'{"type":"FeatureCollection","meta":' + dumps(meta) + b',"features":['
+        for batch in batches:
+            for row in rows(batch):
+                geometry = _geometry_json(level, str(row.get(zone_column)))
+                yield (b"," if count else b"") + b'{"type":"Feature","geometry":' + geometry + b',"properties":' + dumps(row) + b"}"
+                count += 1
+        yield b"]}"
+    finally:
+        on_rows(count)

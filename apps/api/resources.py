@@ -87,7 +87,7 @@ class Loaded:
         parts = [order[starts[c] : starts[c + 1]] for c in (codes.get(v) for v in values) if c is not None]
         if not parts:
             return np.empty(0, dtype=np.int64)
-        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))  # sorted, each row once
 
 
 class NotFound(LookupError):
