@@ -154,7 +154,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     from orchestration.core.settings import load_api_settings
 
     port = args.port or load_api_settings().port
-    _say(f"api: http://127.0.0.1:{port}/docs (lake {settings.lake})")
+    _say(f"api: http://127.0.0.1:{port}/openapi.json (lake {settings.lake})")
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
     return 0
 
@@ -248,7 +248,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _say(f"serve: Dagster UI     {dagster_url}" + ("" if ok_dagster else "  (not answering yet, see lake/logs/dagster.log)"))
     _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
     _say(f"serve: Portail        {app_url}/portail")
-    _say("serve: API            http://127.0.0.1:" + os.environ.get("OBSERVATOIRE_API_PORT", "8502") + "/docs")
+    _say("serve: API            http://127.0.0.1:" + os.environ.get("OBSERVATOIRE_API_PORT", "8502") + "/openapi.json")
     _say("serve: Ctrl-C stops everything.")
     try:
         while all(p.poll() is None for p in processes):

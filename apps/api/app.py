@@ -1,6 +1,6 @@
 """The observatory's read-only API (FastAPI): published marts for services, open data for all.
 
-Routes (OpenAPI at ``/openapi.json``, readable docs at ``/docs``):
+Routes (OpenAPI document at ``/openapi.json``; no Swagger UI page, it would load assets from a CDN):
 
 - ``GET /health``
 - ``GET /v1/datasets``: what the caller may read (marts of their roles, every open dataset)
@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None, identity: IdentitySettings | No
         ),
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load their assets from a CDN: no third-party calls
+        redoc_url=None,
     )
     app.state.api = api
     _install_errors(app)
