@@ -182,6 +182,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     bin_dir = Path(sys.executable).parent
     log_dir = settings.lake / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    from orchestration import serve_signin
+
+    # Sign-in: prod's issuer, or (dev/ci) the local OIDC provider, and the app's [auth] secrets.
+    signin_args, local_provider = serve_signin.prepare(settings, args.app_port, env)
     processes = [
         subprocess.Popen(
             [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.dagster_port)],
@@ -191,7 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             [
                 str(bin_dir / "streamlit"), "run", "apps/streamlit_app.py",
                 "--server.address", "127.0.0.1", "--server.port", str(args.app_port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--server.headless", "true", "--browser.gatherUsageStats", "false", *signin_args,
             ],
             cwd=REPO_ROOT, env=env, stdout=(log_dir / "streamlit.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
         ),
@@ -203,6 +207,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _say(f"serve: Dagster UI     {dagster_url}" + ("" if ok_dagster else "  (not answering yet, see lake/logs/dagster.log)"))
     _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
     _say(f"serve: Portail        {app_url}/portail")
+    if local_provider is not None:
+        _say(f"serve: Connexion (dev) {local_provider.issuer}  comptes : {', '.join(local_provider.users)}")
     _say("serve: Ctrl-C stops everything.")
     try:
         while all(p.poll() is None for p in processes):
@@ -218,6 +224,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for process in processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
+        if local_provider is not None:
+            local_provider.stop()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -370,13 +370,22 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> StreamlitServer:
+def start_streamlit(
+    lake: Path,
+    log_dir: Path,
+    timeout: float = 60.0,
+    *,
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    env_overrides: dict[str, str | None] | None = None,
+) -> StreamlitServer:
     """Start ``streamlit run apps/streamlit_app.py`` on a free loopback port and wait until healthy.
 
     The quiet/offline flags are repeated on the command line because ``.streamlit/config.toml``
-    is only read from the working directory.
+    is only read from the working directory. ``env_overrides`` sets (or, with ``None``, removes)
+    variables; ``extra_args`` are appended (``--secrets.files`` for the sign-in tests).
     """
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = log_dir / f"streamlit-{port}.log"
     env = {
@@ -385,6 +394,11 @@ def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> Streaml
         "DO_NOT_TRACK": "1",
         "PYTHONUNBUFFERED": "1",
     }
+    for name, value in (env_overrides or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(port),
@@ -392,6 +406,7 @@ def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> Streaml
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        *extra_args,
     ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -435,6 +450,14 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Calla
     yield start
     for server in servers.values():
         stop_streamlit(server.process)
+
+
+@pytest.fixture(autouse=True)
+def _dev_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyst pages are served to signed-in users only. Tests that do not test sign-in use the
+    labelled dev bypass (refused in prod) as an ``analyste``; sign-in tests remove it, and
+    AppTests of a role set ``at.user = {"is_logged_in": True, "sub": ..., "roles": [...]}``."""
+    monkeypatch.setenv("OBSERVATOIRE_DEV_ROLES", "analyste")
 
 
 @pytest.fixture(autouse=True)
