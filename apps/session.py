@@ -143,14 +143,17 @@ def use_case_reads(use_case: str) -> list[tuple[str, int]]:
     reads = []
     for spec in use_cases()[use_case].marts:
         if spec.published:
-            gold = load_gold_table(spec.name)  # cached: the page itself reads the same version
+            try:
+                gold = load_gold_table(spec.name)  # cached: the page itself reads the same version
+            except Exception:  # a broken publication: the page says so; nothing was shown
+                gold = None
             reads.append((spec.name, 0 if gold is None else len(gold.table)))
     return reads
 
 
 def audit_page(settings: Settings, principal: Principal | None, page: str, use_case: str | None) -> int:
     """Audit the opening of an analyst ``page``: its marts and rows, or a refusal (``use_case`` None)."""
-    if principal is None:
+    if principal is None or principal.subject == DEV_SUBJECT:
         return 0
     if use_case is None:
         return audit_reads(settings, principal, page, [(page, 0)], status=403)
