@@ -219,7 +219,7 @@ def test_analyst_signs_in_sees_exactly_their_pages_and_signs_out(signin_app: Sig
     assert len(signin_app.audit_rows("analyste")) == before  # signed out: no longer anyone to trace
 
 
-def test_services_do_not_see_health_and_dpo_sees_their_reads(signin_app: SignInApp, page: object, browser: object) -> None:
+def test_services_do_not_see_health_dpo_sees_their_reads_exploitation_sees_health(signin_app: SignInApp, page: object, browser: object) -> None:
     sign_in(page, signin_app, "services")
     listed = listed_pages(page)
     assert listed == expected_pages({"services"})
@@ -242,6 +242,12 @@ def test_services_do_not_see_health_and_dpo_sees_their_reads(signin_app: SignInA
         options = {t.strip() for t in dpo.locator('[role="option"]').all_inner_texts()}
         assert {"services"} <= options
         assert any(r["resource"] == "audit_reads" for r in signin_app.audit_rows("dpo"))  # the DPO's read is traced too
+
+        # The operators' other role: the health page, nothing else of the analysts'.
+        dpo.context.clear_cookies()
+        sign_in(dpo, signin_app, "exploitation")
+        listed = listed_pages(dpo)
+        assert listed == expected_pages({"exploitation"}) and use_cases()[HEALTH].title in listed
     finally:
         dpo_context.close()  # type: ignore[attr-defined]
     assert not blocked, f"the app fetched outside loopback: {blocked}"
