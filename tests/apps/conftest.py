@@ -64,6 +64,9 @@ PUBLISHED_AT = "2026-11-22T21:03:04+00:00"  # 22:03 in Marseille
 PREVIOUS_PUBLISHED_AT = "2026-11-20T06:30:00+00:00"
 
 LakeVariant = Literal["ok", "gate_failed"]
+# The labelled sign-in bypass (refused in prod) the app tests run under unless they test sign-in:
+# ``analyste`` sees every analyst page; the sign-in tests remove it (``env_overrides`` / delenv).
+DEV_ROLES = "analyste"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -394,6 +397,7 @@ def start_streamlit(
         "DO_NOT_TRACK": "1",
         "PYTHONUNBUFFERED": "1",
     }
+    env.setdefault("OBSERVATOIRE_DEV_ROLES", DEV_ROLES)  # even when started by a module-scoped fixture
     for name, value in (env_overrides or {}).items():
         if value is None:
             env.pop(name, None)
@@ -457,7 +461,7 @@ def _dev_roles(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyst pages are served to signed-in users only. Tests that do not test sign-in use the
     labelled dev bypass (refused in prod) as an ``analyste``; sign-in tests remove it, and
     AppTests of a role set ``at.user = {"is_logged_in": True, "sub": ..., "roles": [...]}``."""
-    monkeypatch.setenv("OBSERVATOIRE_DEV_ROLES", "analyste")
+    monkeypatch.setenv("OBSERVATOIRE_DEV_ROLES", DEV_ROLES)
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from apps.published import overview_use_case
 from orchestration.core import audit
 from orchestration.core.access import may_read_audit, may_read_use_case, readable_use_cases
 from orchestration.core.app_signin import write_secrets
@@ -36,7 +37,7 @@ CHROMIUM_ARGS = [
 ]
 LOAD_TIMEOUT_MS = 60_000
 PORTAIL = "Portail open data"
-HOME = "tranquillite_publique"  # the overview page's use case (apps.published.overview_use_case)
+HOME = overview_use_case().name  # the use case of the observatory's home page
 HEALTH = "sante_observatoire"  # allowed to analyste and exploitation, not to services
 AUDIT_PAGE = ("journal-des-acces", "Journal des accès")
 
