@@ -220,7 +220,9 @@ def test_analyst_signs_in_sees_exactly_their_pages_and_signs_out(signin_app: Sig
     assert len(signin_app.audit_rows("analyste")) == before  # signed out: no longer anyone to trace
 
 
-def test_services_do_not_see_health_dpo_sees_their_reads_exploitation_sees_health(signin_app: SignInApp, page: object, browser: object) -> None:
+def test_services_do_not_see_health_dpo_sees_their_reads_exploitation_sees_health(
+    signin_app: SignInApp, page: object, browser: object
+) -> None:
     sign_in(page, signin_app, "services")
     listed = listed_pages(page)
     assert listed == expected_pages({"services"})

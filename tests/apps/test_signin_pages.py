@@ -40,7 +40,9 @@ def test_without_sign_in_the_front_page_is_the_portal_and_nothing_is_audited(fre
     assert audited(fresh_lake) == []
 
 
-def test_signed_in_analyst_lands_on_the_observatory_and_the_read_is_audited(fresh_lake: Path, monkeypatch: pytest.MonkeyPatch, lake_writer) -> None:
+def test_signed_in_analyst_lands_on_the_observatory_and_the_read_is_audited(
+    fresh_lake: Path, monkeypatch: pytest.MonkeyPatch, lake_writer
+) -> None:
     at = run_as(fresh_lake, monkeypatch, {"is_logged_in": True, "sub": "agent-42", "name": "Agent", "roles": ["analyste"]})
     assert at.title[0].value == "Observatoire de la tranquillité publique"
     assert "Se déconnecter" in [b.label for b in at.sidebar.button]

@@ -175,8 +175,12 @@ def test_audit_page_filters_by_subject_resource_and_day(tmp_path: Path) -> None:
     audit.append(
         path,
         [
-            audit.AuditEvent(a, "app", "incidents_quartier_jour", 120, read_at=datetime(2026, 3, 1, 22, 30, tzinfo=UTC)),  # 1 March 23:30 in Paris
-            audit.AuditEvent(a, "app", "incidents_quartier_jour", 80, read_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)),  # 2 March 00:30 in Paris
+            audit.AuditEvent(
+                a, "app", "incidents_quartier_jour", 120, read_at=datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
+            ),  # 1 March 23:30 in Paris
+            audit.AuditEvent(
+                a, "app", "incidents_quartier_jour", 80, read_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+            ),  # 2 March 00:30 in Paris
             audit.AuditEvent(s, "app", "sante_observatoire", 0, status=403, read_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
         ],
     )
@@ -186,7 +190,10 @@ def test_audit_page_filters_by_subject_resource_and_day(tmp_path: Path) -> None:
     assert len(filter_frame(frame, [], ["sante_observatoire"], None)) == 1
     assert len(filter_frame(frame, [], [], (date(2026, 3, 2), date(2026, 3, 2)))) == 2  # local days
     days = reads_by_day(frame)
-    assert days.to_dict("records") == [{"jour": "01/03/2026", "lectures": 1, "lignes": 120}, {"jour": "02/03/2026", "lectures": 2, "lignes": 80}]
+    assert days.to_dict("records") == [
+        {"jour": "01/03/2026", "lectures": 1, "lignes": 120},
+        {"jour": "02/03/2026", "lectures": 2, "lignes": 80},
+    ]
     assert shown_table(frame).iloc[0]["Date et heure"] == "02/03/2026 à 10:00"
 
 
