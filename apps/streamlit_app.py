@@ -7,6 +7,11 @@ One multipage app (``st.navigation``) with two audiences:
 - one page per use case (``/<use_case>``): its published marts and model card.
 
 Both pages read published outputs only, through :mod:`apps.published`.
+
+Sign-in (:mod:`apps.session`): the portal is public; analyst pages are listed only for a signed-in
+user whose roles (from the declarations, :mod:`orchestration.core.access`) allow them, and a
+direct URL to any other analyst page answers "accès refusé". The ``dpo`` role gets the audit page
+(``/journal-des-acces``). Every analyst page a signed-in user opens is written to the audit trail.
 """
 
 from __future__ import annotations
@@ -53,20 +58,65 @@ observatoire_alias = st.Page(
     url_path="observatoire",
     visibility="hidden",
 )
-portail = st.Page(
-    _HERE / "portail" / "page.py",
-    title="Portail open data",
-    icon=":material/dataset:",
-    url_path="portail",
-)
-
 # One page per use case at /<use_case> (declared in orchestration/core/catalog/use_cases/), grouped
 # under the analysts' section; the citizens' portal stays on its own.
-from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402 - after set_page_config
+from apps import session  # noqa: E402 - after set_page_config
+from apps.dpo import audit_page  # noqa: E402
+from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402
+from apps.published import current_settings, overview_use_case  # noqa: E402
+from orchestration.core.access import may_read_audit, may_read_use_case  # noqa: E402
+from orchestration.core.settings import ConfigurationError  # noqa: E402
 
-st.navigation(
-    {
-        "Observatoire": [observatoire, *use_case_pages(), observatoire_alias],
-        "Open data": [portail],
-    }
-).run()
+try:
+    principal = session.current_principal()
+except ConfigurationError as error:  # prod without an issuer, or with the dev bypass: serve nothing
+    st.error(f"Configuration refusée : {error}")
+    st.stop()
+session.remember(principal)
+session.account_sidebar(principal)
+roles = principal.roles if principal else frozenset()
+home = overview_use_case().name
+home_allowed = may_read_use_case(roles, home)
+
+# What each page reads, for the audit trail: page object id -> (page name, use case or None if refused).
+audited: dict[int, tuple[str, str | None]] = {}
+
+
+def refused(url_path: str, title: str):  # type: ignore[no-untyped-def]
+    """A hidden "accès refusé" page at ``url_path``, audited as a refused read (status 403)."""
+    page = session.refusal_page(url_path, title)
+    audited[id(page)] = (url_path, None)
+    return page
+
+
+PORTAIL_SCRIPT = _HERE / "portail" / "page.py"
+analyst_pages: list = []
+hidden_pages: list = []
+if home_allowed:
+    analyst_pages.append(observatoire)
+    hidden_pages.append(observatoire_alias)
+    audited[id(observatoire)] = audited[id(observatoire_alias)] = ("observatoire", home)
+    open_data = [st.Page(PORTAIL_SCRIPT, title="Portail open data", icon=":material/dataset:", url_path="portail")]
+else:  # the portal becomes "/", with /portail kept as an alias; the observatory URLs refuse
+    open_data = [st.Page(PORTAIL_SCRIPT, title="Portail open data", icon=":material/dataset:", url_path="accueil-portail", default=True)]
+    hidden_pages += [
+        st.Page(PORTAIL_SCRIPT, title="Portail open data", icon=":material/dataset:", url_path="portail", visibility="hidden"),
+        refused("observatoire", "Observatoire"),
+        refused("accueil-observatoire", "Observatoire"),
+    ]
+for page in use_case_pages():
+    if may_read_use_case(roles, page.url_path):
+        analyst_pages.append(page)
+        audited[id(page)] = (page.url_path, page.url_path)
+    else:
+        hidden_pages.append(refused(page.url_path, page.title))
+operator_pages = [audit_page.page()] if may_read_audit(roles) else []  # audits its own reads
+if not operator_pages:
+    hidden_pages.append(refused(audit_page.URL_PATH, audit_page.TITLE))
+
+sections = {"Observatoire": analyst_pages, "Protection des données": operator_pages, "Open data": [*open_data, *hidden_pages]}
+current = st.navigation({name: pages for name, pages in sections.items() if pages})
+if id(current) in audited:
+    page_name, use_case = audited[id(current)]
+    session.audit_page(current_settings(), principal, page_name, use_case)
+current.run()

@@ -226,6 +226,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     bin_dir = Path(sys.executable).parent
     log_dir = settings.lake / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    from orchestration import serve_signin
+
+    # Sign-in: prod's issuer, or (dev/ci) the local OIDC provider, and the app's [auth] secrets.
+    signin_args, local_provider = serve_signin.prepare(settings, args.app_port, env)
     processes = [
         subprocess.Popen(
             [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.dagster_port)],
@@ -235,7 +239,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             [
                 str(bin_dir / "streamlit"), "run", "apps/streamlit_app.py",
                 "--server.address", "127.0.0.1", "--server.port", str(args.app_port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--server.headless", "true", "--browser.gatherUsageStats", "false", *signin_args,
             ],
             cwd=REPO_ROOT, env=env, stdout=(log_dir / "streamlit.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
         ),
@@ -249,6 +253,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
     _say(f"serve: Portail        {app_url}/portail")
     _say("serve: API            http://127.0.0.1:" + os.environ.get("OBSERVATOIRE_API_PORT", "8502") + "/openapi.json")
+    if local_provider is not None:
+        _say(f"serve: Connexion (dev) {local_provider.issuer}  comptes : {', '.join(local_provider.users)}")
     _say("serve: Ctrl-C stops everything.")
     try:
         while all(p.poll() is None for p in processes):
@@ -264,6 +270,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for process in processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
+        if local_provider is not None:
+            local_provider.stop()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

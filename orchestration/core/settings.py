@@ -9,6 +9,10 @@ Everything is read from the environment (or a key file outside git), never from 
 | ``OBSERVATOIRE_KEY`` | pseudonymisation key (>= 32 characters) | dev/ci only: a labelled, public default |
 | ``OBSERVATOIRE_KEY_FILE`` | file holding the key (must lie outside the repo and the lake) | unset |
 | ``OBSERVATOIRE_K_MIN`` | minimum published count before suppression | ``11`` |
+| ``OBSERVATOIRE_OIDC_*`` | sign-in (issuer, client, roles claim): see :func:`load_identity` | dev/ci: the local provider |
+| ``OBSERVATOIRE_APP_URL`` | public URL of the analyst app (sign-in callback) | ``http://127.0.0.1:<port>`` |
+| ``OBSERVATOIRE_COOKIE_SECRET`` | signs the app's sign-in cookie | generated into ``<lake>/meta/app/`` |
+| ``OBSERVATOIRE_DEV_ROLES`` | DEV/TEST ONLY: act as a signed-in user with these roles | unset; refused in prod |
 
 In ``prod`` a missing key stops everything with :class:`ConfigurationError`: no silent fallback.
 """
@@ -178,6 +182,7 @@ def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -
     env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
     if env not in ("dev", "ci", "prod"):
         raise ConfigurationError(f"OBSERVATOIRE_ENV must be dev, ci or prod, not {env!r}.")
+    load_dev_roles()  # refuses the sign-in bypass in prod, whoever reads the settings
     lake_path = Path(lake or os.environ.get("OBSERVATOIRE_LAKE") or REPO_ROOT / "lake")
     lake_path = lake_path.expanduser().resolve()
     key, source = _read_key(env, lake_path) if require_key else (b"", "not-loaded")  # type: ignore[arg-type]
@@ -292,3 +297,55 @@ def load_api_settings() -> ApiSettings:
         page_size_max=int(number("OBSERVATOIRE_API_PAGE_SIZE_MAX", defaults.page_size_max, 1)),
         worker_threads=int(number("OBSERVATOIRE_API_THREADS", defaults.worker_threads, 1)),
     )
+
+DEV_ROLES_VARIABLE = "OBSERVATOIRE_DEV_ROLES"
+
+
+def load_dev_roles() -> frozenset[str]:
+    """DEV/TEST ONLY: the roles of the labelled sign-in bypass (``OBSERVATOIRE_DEV_ROLES=analyste,dpo``).
+
+    Lets AppTests and a quick local look render analyst pages without an OIDC round trip; the app
+    then shows a "mode développement" banner (reads under the bypass are not audited: nobody signed in).
+    Refused in prod, where only a signed-in user of the city's SSO reads analyst pages.
+    """
+    raw = os.environ.get(DEV_ROLES_VARIABLE, "").strip()
+    if not raw:
+        return frozenset()
+    env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
+    if env == "prod":
+        raise ConfigurationError(f"{DEV_ROLES_VARIABLE} is a development bypass of sign-in: refused when OBSERVATOIRE_ENV=prod.")
+    return frozenset(raw.replace(",", " ").split())
+
+
+@dataclass(frozen=True)
+class AppSignIn:
+    """What the analyst app's sign-in needs besides the identity provider: its URL and cookie key."""
+
+    redirect_uri: str  # <app url>/oauth2callback, registered with the provider
+    cookie_secret: str = field(repr=False)
+
+
+def load_app_signin(settings: Settings, port: int) -> AppSignIn:
+    """The app's callback URL and cookie-signing secret (``OBSERVATOIRE_APP_URL``, ``OBSERVATOIRE_COOKIE_SECRET``).
+
+    Without ``OBSERVATOIRE_COOKIE_SECRET`` a random secret is generated once into
+    ``<lake>/meta/app/cookie_secret`` (restricted layer, outside git, mode 0600). Prod needs an
+    https ``OBSERVATOIRE_APP_URL``: the provider sends the browser back there.
+    """
+    url = os.environ.get("OBSERVATOIRE_APP_URL", "").strip().rstrip("/")
+    if settings.env == "prod" and not url.startswith("https://"):
+        raise ConfigurationError("prod needs OBSERVATOIRE_APP_URL, the https:// address of the analyst app (sign-in callback).")
+    url = url or f"http://127.0.0.1:{port}"
+    secret = os.environ.get("OBSERVATOIRE_COOKIE_SECRET", "").strip()
+    if not secret:
+        path = settings.meta / "app" / "cookie_secret"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < 32:
+        raise ConfigurationError("OBSERVATOIRE_COOKIE_SECRET must be at least 32 characters.")
+    return AppSignIn(redirect_uri=f"{url}/oauth2callback", cookie_secret=secret)

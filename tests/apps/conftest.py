@@ -64,6 +64,9 @@ PUBLISHED_AT = "2026-11-22T21:03:04+00:00"  # 22:03 in Marseille
 PREVIOUS_PUBLISHED_AT = "2026-11-20T06:30:00+00:00"
 
 LakeVariant = Literal["ok", "gate_failed"]
+# The labelled sign-in bypass (refused in prod) the app tests run under unless they test sign-in:
+# ``analyste`` sees every analyst page; the sign-in tests remove it (``env_overrides`` / delenv).
+DEV_ROLES = "analyste"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -370,13 +373,22 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> StreamlitServer:
+def start_streamlit(
+    lake: Path,
+    log_dir: Path,
+    timeout: float = 60.0,
+    *,
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    env_overrides: dict[str, str | None] | None = None,
+) -> StreamlitServer:
     """Start ``streamlit run apps/streamlit_app.py`` on a free loopback port and wait until healthy.
 
     The quiet/offline flags are repeated on the command line because ``.streamlit/config.toml``
-    is only read from the working directory.
+    is only read from the working directory. ``env_overrides`` sets (or, with ``None``, removes)
+    variables; ``extra_args`` are appended (``--secrets.files`` for the sign-in tests).
     """
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = log_dir / f"streamlit-{port}.log"
     env = {
@@ -385,6 +397,12 @@ def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> Streaml
         "DO_NOT_TRACK": "1",
         "PYTHONUNBUFFERED": "1",
     }
+    env.setdefault("OBSERVATOIRE_DEV_ROLES", DEV_ROLES)  # even when started by a module-scoped fixture
+    for name, value in (env_overrides or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(port),
@@ -392,6 +410,7 @@ def start_streamlit(lake: Path, log_dir: Path, timeout: float = 60.0) -> Streaml
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        *extra_args,
     ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -435,6 +454,14 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Calla
     yield start
     for server in servers.values():
         stop_streamlit(server.process)
+
+
+@pytest.fixture(autouse=True)
+def _dev_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyst pages are served to signed-in users only. Tests that do not test sign-in use the
+    labelled dev bypass (refused in prod) as an ``analyste``; sign-in tests remove it, and
+    AppTests of a role set ``at.user = {"is_logged_in": True, "sub": ..., "roles": [...]}``."""
+    monkeypatch.setenv("OBSERVATOIRE_DEV_ROLES", DEV_ROLES)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""Pages of the data protection officer (role ``dpo``)."""
