@@ -63,10 +63,13 @@ portail = st.Page(
 # One page per use case at /<use_case> (declared in orchestration/core/catalog/use_cases/), grouped
 # under the analysts' section; the citizens' portal stays on its own.
 from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402 - after set_page_config
+from apps.portail.dataset_page import pages as open_dataset_pages  # noqa: E402
+from apps.portail.transparency_pages import pages as transparency_pages  # noqa: E402
 
 st.navigation(
     {
         "Observatoire": [observatoire, *use_case_pages(), observatoire_alias],
-        "Open data": [portail],
+        # Public pages: the portal, one page per open dataset (/<dataset>), transparency, register.
+        "Open data": [portail, *open_dataset_pages(), *transparency_pages()],
     }
 ).run()

@@ -39,6 +39,7 @@ def render_dataset(declared: OpenDataset) -> None:
     """One dataset: what it is, under which licence, how it was protected, and the files."""
     st.header(declared.title)
     st.write(declared.description)
+    st.markdown(f"[Carte, graphique, secret statistique et adresses stables : page du jeu de données](/{declared.dataset})")
     try:
         release = load_open_dataset(declared.dataset)
     except (PublishedDataError, ConfigurationError):
