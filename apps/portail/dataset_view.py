@@ -315,14 +315,15 @@ def zone_chart(values: pd.DataFrame, dataset: OpenDataset, count_column: str, un
     name = NAME_COLUMNS[dataset.spatial_level]
     shown = values[values[count_column].notna()].copy()
     shown["Zone"] = shown[name].astype(str)
-    shown[unit] = shown[count_column].astype("int64")
+    # Plain field names: Vega reads an apostrophe ("Nombre d'accidents") as a quote.
+    shown["valeur"] = shown[count_column].astype("int64")
     return (
-        alt.Chart(shown)
+        alt.Chart(shown[["Zone", "valeur"]])
         .mark_bar(color="#bd0026")
         .encode(
             y=alt.Y("Zone:N", sort="-x", title=None),
-            x=alt.X(f"{unit}:Q", title=unit),
-            tooltip=["Zone", alt.Tooltip(f"{unit}:Q", format=",d")],
+            x=alt.X("valeur:Q", title=unit),
+            tooltip=[alt.Tooltip("Zone:N", title="Zone"), alt.Tooltip("valeur:Q", title=unit, format=",d")],
         )
         .properties(height=alt.Step(22))
     )
@@ -334,17 +335,21 @@ def series_chart(table: pd.DataFrame, dataset: OpenDataset, count_column: str, u
     frame = table[[period, dataset.category_column, count_column]].copy()
     frame["Période"] = frame[period].astype(str).map(fr_period)
     frame["_ordre"] = frame[period].astype(str)
-    frame[unit] = frame[count_column].astype("Float64")
-    frame = frame.rename(columns={dataset.category_column: "Catégorie"})
+    frame["valeur"] = frame[count_column].astype("Float64")
+    frame["categorie"] = frame[dataset.category_column].astype(str)
     order = frame.sort_values("_ordre")["Période"].drop_duplicates().tolist()
     return (
-        alt.Chart(frame.dropna(subset=[unit]))
+        alt.Chart(frame.dropna(subset=["valeur"])[["Période", "categorie", "valeur"]])
         .mark_line(point=True)
         .encode(
             x=alt.X("Période:N", sort=order, title=None),
-            y=alt.Y(f"{unit}:Q", title=unit),
-            color=alt.Color("Catégorie:N", legend=alt.Legend(orient="bottom", columns=1, title=None)),
-            tooltip=["Période", "Catégorie", alt.Tooltip(f"{unit}:Q", format=",d")],
+            y=alt.Y("valeur:Q", title=unit),
+            color=alt.Color("categorie:N", legend=alt.Legend(orient="bottom", columns=1, title=None)),
+            tooltip=[
+                alt.Tooltip("Période:N"),
+                alt.Tooltip("categorie:N", title="Catégorie"),
+                alt.Tooltip("valeur:Q", title=unit, format=",d"),
+            ],
         )
         .properties(height=320)
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from apps.portail.dataset_page import note
 from apps.portail.dataset_view import REGISTER_PAGE, base_url
 from orchestration.core.catalog import open_datasets, use_cases
 from orchestration.core.register import REGISTER_NAME, build_register, register_markdown
@@ -69,7 +70,7 @@ def render_transparency() -> None:
     for refusal in register["refusals"]:
         st.subheader(refusal["title"], anchor=refusal["id"])
         st.markdown(" ".join(str(refusal["reason"]).split()))
-        st.caption(f"Garantie : {refusal['enforced_by']}.")
+        note(f"Garantie : {refusal['enforced_by']}.")
 
     st.header("Ce qui est collecté, auprès de qui")
     st.write("Un flux par partenaire ; aucune image, aucun son, aucun nom, aucun message de réseau social.")
