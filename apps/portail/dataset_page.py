@@ -76,6 +76,13 @@ def render_map_and_chart(declared: OpenDataset, table: Any, count_column: str) -
     if not periods or not categories:
         note("Aucune période close publiée pour l'instant.")
         return
+    breakdown = declared.breakdown_column
+    if breakdown and breakdown in table:
+        # A second dimension (e.g. the partner feed): one value at a time on the chart and the map.
+        choice = st.selectbox(
+            declared.breakdown_title or breakdown, sorted(table[breakdown].astype(str).unique()), key=f"{breakdown}-{declared.dataset}"
+        )
+        table = table[table[breakdown].astype(str) == choice]
     if declared.spatial_level == "commune":
         st.subheader("Évolution")
         st.altair_chart(view.series_chart(table, declared, count_column, unit), width="stretch")
@@ -132,7 +139,11 @@ def render_downloads(declared: OpenDataset, release: Any) -> None:
         )
     st.markdown("**Adresses stables** (une version publiée n'est jamais modifiée) :")
     st.markdown(view.links_markdown(view.stable_links(release.datapackage, declared.dataset)))
-    st.markdown(f"**API** : `{view.api_url(declared.dataset)}`")
+    api = view.api_url(declared.dataset)
+    st.markdown(
+        f"**API** (filtres et pages, sans compte) : [métadonnées]({api}) · [lignes en JSON]({api}/data) · "
+        f"[CSV]({api}/data.csv)" + (" · " + f"[GeoJSON]({api}/data.geojson)" if declared.spatial_level != "commune" else "")
+    )
 
 
 def render_dataset_page(name: str) -> None:
@@ -148,7 +159,7 @@ def render_dataset_page(name: str) -> None:
         return
     if release is None:
         st.info(NO_DATA_MESSAGE, icon=":material/info:")
-        st.markdown(f"**API** : `{view.api_url(name)}`")
+        st.markdown(f"**API** : [métadonnées]({view.api_url(name)})")
         return
     disclosure = release.disclosure or {}
     st.markdown(_facts(declared, release.datapackage, disclosure, len(release.table)))

@@ -86,8 +86,8 @@ def render_transparency() -> None:
             if entry["open_datasets"]:
                 links = "\n".join(f"- [{datasets[d].title}](/{d})" for d in entry["open_datasets"] if d in datasets)
                 st.markdown(f"**Données ouvertes** :\n{links}")
-            elif entry["open_data_withheld"]:
-                st.markdown(f"**Aucune donnée ouverte** : {entry['open_data_withheld']}")
+            if entry["open_data_withheld"]:
+                st.markdown(f"**{'Non publié' if entry['open_datasets'] else 'Aucune donnée ouverte'}** : {entry['open_data_withheld']}")
             st.markdown(f"[Fiche au registre des traitements](/{REGISTER_PAGE}#{entry['id']})")
 
     st.header("Vos droits")
@@ -146,8 +146,9 @@ def render_register() -> None:
         ]
         if entry["open_datasets"]:
             lines.append("**Données ouvertes** : " + ", ".join(f"[{d}](/{d})" for d in entry["open_datasets"]))
-        elif entry["open_data_withheld"]:
-            lines.append(f"**Données ouvertes** : aucune. {entry['open_data_withheld']}")
+        if entry["open_data_withheld"]:
+            heading = "Données ouvertes non publiées" if entry["open_datasets"] else "Données ouvertes : aucune"
+            lines.append(f"**{heading}** : {entry['open_data_withheld']}")
         st.markdown("\n".join(f"- {line}" for line in lines))
 
 

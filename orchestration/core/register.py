@@ -153,7 +153,7 @@ def register_markdown(register: dict[str, Any]) -> str:
                   "- Transferts hors UE : " + e["transfers_outside_eu"],
                   "- Mesures de sécurité : " + " ; ".join(e["security_measures"]), ""]
         if e["open_data_withheld"]:
-            lines += [f"- Données ouvertes : aucune. {e['open_data_withheld']}", ""]
+            lines += [f"- Données ouvertes {'non publiées' if e['open_datasets'] else ': aucune'}. {e['open_data_withheld']}", ""]
     lines += ["## Données collectées par flux", ""]
     for f in register["feeds"]:
         cats = ", ".join(f"{c['label']} ({'/'.join(c['treatments'])})" for c in f["data_categories"])

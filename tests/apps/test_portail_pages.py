@@ -54,6 +54,8 @@ def test_dataset_page_explains_its_release(name: str, released_lake: Path, monke
     subheaders = [s.value for s in at.subheader]
     assert "Ce qui est masqué, et pourquoi" in subheaders
     assert ("Évolution" if declared.spatial_level == "commune" else "Carte") in subheaders
+    if declared.breakdown_column:  # e.g. one partner feed at a time
+        assert declared.breakdown_title in [s.label for s in at.selectbox]
     text = "\n".join(m.value for m in at.markdown)
 
     # The masking explanation is the release's own report, numbers included.
@@ -102,6 +104,9 @@ def test_transparency_page_is_generated_from_the_declarations(tmp_path: Path, mo
     assert " ".join(transparency()["not_published"]["telecom_presence"].split()) in text
     for refusal in register["refusals"]:
         assert " ".join(refusal["reason"].split()) in text
+    for uc in use_cases().values():  # what is not published says why, beside what is
+        if uc.open_data_withheld:
+            assert uc.open_data_withheld in text, uc.name
 
 
 def test_register_page_lists_every_processing_with_its_anchor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
