@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 BLOCKING_IMPACTS = {"serious", "critical"}
-PAGES = [*sorted(open_datasets()), "transparence", "registre-des-traitements"]
+PAGES = ["portail", *sorted(open_datasets()), "transparence", "registre-des-traitements"]
 
 
 # Streamlit's own sidebar navigation (sections as <li> outside a list, a <ul> holding <div>s)
