@@ -57,8 +57,9 @@ def _facts(declared: OpenDataset, package: dict[str, Any], disclosure: dict[str,
     facts.append(f"**Licence** : {', '.join(licence_markdown(lic) for lic in licences)}")
     facts.append(
         f"**Maille** : {view.ZONE_WORDS.get(declared.spatial_level, declared.spatial_level)} × "
-        f"période {view.PERIODICITY[declared.temporal_level]} × catégorie "
-        f"({fr_int(rows)} lignes)"
+        f"période {view.PERIODICITY[declared.temporal_level]} × "
+        + (f"{declared.breakdown_title.lower()} × " if declared.breakdown_title else "")
+        + f"catégorie ({fr_int(rows)} lignes)"
     )
     published_at = parse_timestamp(disclosure.get("published_at") or package.get("created"))
     if published_at is not None:
