@@ -63,6 +63,8 @@ observatoire_alias = st.Page(
 from apps import session  # noqa: E402 - after set_page_config
 from apps.dpo import audit_page  # noqa: E402
 from apps.observatoire.use_case import pages as use_case_pages  # noqa: E402
+from apps.portail.dataset_page import pages as open_dataset_pages  # noqa: E402
+from apps.portail.transparency_pages import pages as transparency_pages  # noqa: E402
 from apps.published import current_settings, overview_use_case  # noqa: E402
 from orchestration.core.access import may_read_audit, may_read_use_case  # noqa: E402
 from orchestration.core.settings import ConfigurationError  # noqa: E402
@@ -114,7 +116,9 @@ operator_pages = [audit_page.page()] if may_read_audit(roles) else []  # audits 
 if not operator_pages:
     hidden_pages.append(refused(audit_page.URL_PATH, audit_page.TITLE))
 
-sections = {"Observatoire": analyst_pages, "Protection des données": operator_pages, "Open data": [*open_data, *hidden_pages]}
+# Public pages: the portal, one page per open dataset (/<dataset>), transparency, register.
+public_pages = [*open_data, *open_dataset_pages(), *transparency_pages()]
+sections = {"Observatoire": analyst_pages, "Protection des données": operator_pages, "Open data": [*public_pages, *hidden_pages]}
 current = st.navigation({name: pages for name, pages in sections.items() if pages})
 if id(current) in audited:
     page_name, use_case = audited[id(current)]

@@ -13,6 +13,7 @@ import logging
 import streamlit as st
 
 from apps.formatting import fr_datetime, fr_int, fr_month, parse_timestamp
+from apps.portail.dataset_page import note
 from apps.portail.presentation import (
     disclosure_sentence,
     fields_table,
@@ -39,6 +40,7 @@ def render_dataset(declared: OpenDataset) -> None:
     """One dataset: what it is, under which licence, how it was protected, and the files."""
     st.header(declared.title)
     st.write(declared.description)
+    st.markdown(f"[Carte, graphique, secret statistique et adresses stables : page du jeu de données](/{declared.dataset})")
     try:
         release = load_open_dataset(declared.dataset)
     except (PublishedDataError, ConfigurationError):
@@ -84,7 +86,7 @@ def render_dataset(declared: OpenDataset) -> None:
         st.info(disclosure_sentence(release.disclosure), icon=":material/lock:")
         method = release.disclosure.get("method")
         if method:
-            st.caption(str(method))
+            note(str(method))
     else:
         st.warning("Rapport de diffusion absent de cette publication.")
 
@@ -96,19 +98,19 @@ def render_dataset(declared: OpenDataset) -> None:
         month = st.selectbox("Mois", months, format_func=fr_month, key=f"mois-{declared.dataset}")
         totals = totals_for_month(release.table, month, declared.total_label)
         if totals.empty:
-            st.caption("Aucun total publié pour ce mois.")
+            note("Aucun total publié pour ce mois.")
         else:
             st.altair_chart(totals_chart(totals), width="stretch")
             hidden = release.table["arrondissement"].nunique() - len(totals)
             if hidden > 0:
-                st.caption(
+                note(
                     f"{hidden} arrondissement(s) sans total affiché ce mois-ci (secret statistique ou aucune donnée)."
                 )
 
     st.subheader("Aperçu des données")
     shown = preview_table(release.table) if police else schema_preview(release.table, release.fields, release.count_column)
     st.dataframe(shown, hide_index=True, height=320)
-    st.caption("« secret » : case masquée au titre du secret statistique (effectif trop faible ou masquage secondaire).")
+    note("« secret » : case masquée au titre du secret statistique (effectif trop faible ou masquage secondaire).")
 
     if release.fields:
         st.subheader("Description des champs")

@@ -83,6 +83,7 @@ def feed_entry(spec: FeedSpec) -> dict[str, Any]:
         ],
         "retention_days": dict(spec.retention),
         "use_cases": sorted({m.use_case for m in marts().values() if spec.name in m.source_feeds}),
+        "not_published": " ".join(transparency().get("not_published", {}).get(spec.name, "").split()) or None,
     }
 
 
@@ -152,11 +153,12 @@ def register_markdown(register: dict[str, Any]) -> str:
                   "- Transferts hors UE : " + e["transfers_outside_eu"],
                   "- Mesures de sécurité : " + " ; ".join(e["security_measures"]), ""]
         if e["open_data_withheld"]:
-            lines += [f"- Données ouvertes : aucune. {e['open_data_withheld']}", ""]
+            lines += [f"- Données ouvertes {'non publiées' if e['open_datasets'] else ': aucune'}. {e['open_data_withheld']}", ""]
     lines += ["## Données collectées par flux", ""]
     for f in register["feeds"]:
         cats = ", ".join(f"{c['label']} ({'/'.join(c['treatments'])})" for c in f["data_categories"])
-        lines.append(f"- **{f['title']}** ({f['partner']}) : {cats} ; cas d'usage : {', '.join(f['use_cases']) or 'aucun'}.")
+        lines.append(f"- **{f['title']}** ({f['partner']}) : {cats} ; cas d'usage : {', '.join(f['use_cases']) or 'aucun'}."
+                     + (f" Non publié : {f['not_published']}" if f["not_published"] else ""))
     lines += ["", "## Ce que l'observatoire refuse de faire", ""]
     for r in register["refusals"]:
         lines.append(f"- **{r['title']}** : {' '.join(r['reason'].split())} (garantie : {r['enforced_by']}).")

@@ -33,6 +33,8 @@ def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
         for code in codes:
             for category in categories:
                 row: dict[str, object] = {"code_quartier": code, dataset.date_column: day}
+                if dataset.breakdown_column:  # e.g. three partner feeds
+                    row[dataset.breakdown_column] = f"{dataset.breakdown_column}_{codes.index(code) % 3}"
                 if dataset.measures:
                     row.update({column: int(rng.poisson(4)) for column in dataset.measures.values()})
                 else:
@@ -81,3 +83,25 @@ def test_declared_dataset_publishes_valid_files(tmp_path: Path, name: str) -> No
     else:
         features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
         assert features and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+
+
+def test_a_breakdown_is_a_full_grid_and_part_of_the_key() -> None:
+    """Observatory health per partner feed: every feed x closed week x measure, zeros included."""
+    from orchestration.core.opendata.formats import table_schema
+    from orchestration.core.opendata.publish import generalise
+
+    dataset = next(d for d in open_datasets().values() if d.breakdown_column)
+    mart = synthetic_mart(dataset)
+    cells, groups = generalise(mart, dataset)
+    assert groups[-1] == dataset.breakdown_column
+    sizes = [cells[c].nunique() for c in [*groups, dataset.category_column]]
+    assert len(cells) == int(np.prod(sizes)) and sizes[-1] == len(dataset.measures)
+    assert set(cells[dataset.breakdown_column]) == set(mart[dataset.breakdown_column])
+    # The quarantine rate per feed is derivable: lines read and lines quarantined per feed and week.
+    assert {"Lignes lues", "Lignes en quarantaine"} <= set(cells[dataset.category_column])
+    assert dataset.breakdown_column in table_schema(dataset, 11)["primaryKey"]
+
+
+def test_a_use_case_may_publish_some_datasets_and_say_why_not_the_others() -> None:
+    road = use_cases()["securite_routiere"]
+    assert road.open_data and "carreaux de 200 m" in road.open_data_withheld and "facteurs" in road.open_data_withheld

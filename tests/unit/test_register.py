@@ -72,3 +72,19 @@ def test_unknown_column_category_is_rejected() -> None:
     data["columns"][0]["category"] = "visage"
     with pytest.raises(CatalogError, match="unknown category"):
         validated(FeedSpec, data, "police_mains_courantes.yaml")
+
+
+def test_unpublished_feeds_say_why() -> None:
+    """The telecom presence counts are published nowhere, and the declaration says why."""
+    reasons = transparency()["not_published"]
+    assert set(reasons) <= set(feeds()), "not_published names an undeclared feed"
+    entries = {f["feed"]: f for f in build_register()["feeds"]}
+    assert entries["telecom_presence"]["not_published"] and "OpenDP" in entries["telecom_presence"]["not_published"]
+    published_from = {f for d in open_datasets().values() for f in _mart_feeds(d.from_mart)}
+    assert not set(reasons) & published_from, "a feed declared unpublished feeds an open dataset"
+
+
+def _mart_feeds(mart: str) -> tuple[str, ...]:
+    from orchestration.core.catalog import marts
+
+    return marts()[mart].source_feeds

@@ -309,6 +309,10 @@ class OpenDataset(Declaration):
     measures: dict[str, str] = Field(default_factory=dict, description="category label -> mart count column (wide marts)")
     source_periods_closed: bool = Field(False, description="the source only delivers whole periods (e.g. BAAC years)")
     as_of_column: str | None = Field(None, description="column giving the last day the data covers (default: max date_column)")
+    breakdown_column: str | None = Field(
+        None, description="a second, non-geographic dimension of the grid (e.g. flux: the partner feed), kept in the open file"
+    )
+    breakdown_title: str = Field("", description="French title of the breakdown column, for the Table Schema and the portal")
 
     @field_validator("description", mode="before")
     @classmethod
@@ -383,7 +387,7 @@ class UseCase(Declaration):
     retention_days: int
     marts: tuple[MartSpec, ...]
     open_data: tuple[OpenDataset, ...] = ()
-    open_data_withheld: str = Field("", description="why the use case publishes no open data, when it publishes none")
+    open_data_withheld: str = Field("", description="what the use case does not publish as open data, and why (all of it when it publishes none)")
     model_card: ModelCard
     # Declared rules the analytics read: the use case's own model (see parameters.py).
     parameters: Parameters = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
@@ -396,7 +400,7 @@ class UseCase(Declaration):
     @model_validator(mode="before")
     @classmethod
     def _open_data_block(cls, data: Any) -> Any:
-        # ``open_data:`` is a list of datasets, or ``{withheld: why}`` when the use case publishes none.
+        # ``open_data:`` is a list of datasets, or ``{withheld: why, datasets: [...]}`` to say what is not published.
         if isinstance(data, dict) and isinstance(data.get("open_data"), dict):
             block = dict(data["open_data"])
             data = {**data, "open_data": block.pop("datasets", []), "open_data_withheld": _stripped(block.pop("withheld", ""))}

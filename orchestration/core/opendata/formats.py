@@ -53,6 +53,13 @@ def table_schema(dataset: OpenDataset, k: int, example: dict[str, Any] | None = 
         "description": PERIOD_COLUMNS[dataset.temporal_level][1] + " Seules les périodes closes sont publiées.",
         "constraints": {"required": True, "pattern": PERIOD_PATTERNS[dataset.temporal_level]},
     })
+    if dataset.breakdown_column:
+        fields.append({
+            "name": dataset.breakdown_column, "title": dataset.breakdown_title or dataset.breakdown_column, "type": "string",
+            "description": f"{dataset.breakdown_title or dataset.breakdown_column} : chaque valeur présente dans les données "
+            "a une ligne par période et par catégorie (zéros compris).",
+            "constraints": {"required": True},
+        })
     fields.append({
         "name": dataset.category_column, "title": "Catégorie", "type": "string",
         "description": f"Catégorie ; « {dataset.total_label} » pour le total du groupe (zone, période)."
@@ -74,7 +81,7 @@ def table_schema(dataset: OpenDataset, k: int, example: dict[str, Any] | None = 
     for f in fields:
         if f["name"] in example and example[f["name"]] is not None:
             f["example"] = str(example[f["name"]])
-    key = [f["name"] for f in fields if f["name"] in (zone, period, dataset.category_column)]
+    key = [f["name"] for f in fields if f["name"] in (zone, period, dataset.breakdown_column, dataset.category_column)]
     return {
         "$schema": TABLE_SCHEMA_PROFILE,
         "name": dataset.dataset,
@@ -104,9 +111,11 @@ def write_geojson(table: pd.DataFrame, dataset: OpenDataset, path: Path) -> bool
     if not zone:
         return False
     name, period = NAME_COLUMNS[dataset.spatial_level], period_column(dataset.temporal_level)
+    keys = [zone, name, period] + ([dataset.breakdown_column] if dataset.breakdown_column else [])
     features = []
-    for (code, label, when), group in table.groupby([zone, name, period], sort=True):
-        properties: dict[str, Any] = {zone: code, name: label, period: when}
+    for values, group in table.groupby(keys, sort=True):
+        properties: dict[str, Any] = dict(zip(keys, values, strict=True))
+        code = values[0]
         for category, value in zip(group[dataset.category_column], group[dataset.output_count_column], strict=True):
             properties[category] = None if pd.isna(value) else int(value)
         features.append({"type": "Feature", "geometry": geometry(dataset.spatial_level, str(code)), "properties": properties})

@@ -130,14 +130,17 @@ def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = No
     if zone and zone not in frame and dataset.spatial_level == "arrondissement":
         frame[zone] = frame["code_quartier"].map(lambda code: quartiers().get(str(code), (None, None))[1])
     frame[period] = period_labels(frame[dataset.date_column], dataset.temporal_level) if len(frame) else pd.Series(dtype=str)
-    groups = [c for c in (zone, period) if c]
+    breakdown = dataset.breakdown_column
+    groups = [c for c in (zone, period, breakdown) if c]
     counts = frame.groupby([*groups, dataset.category_column])[COUNT].sum()
     closed = sorted(
         p for p in frame[period].dropna().unique()
         if dataset.source_periods_closed or (as_of and is_closed(p, dataset.temporal_level, as_of))
     )
     categories = sorted(set(feed_categories(dataset)) | set(frame[dataset.category_column].dropna().astype(str)))
-    axes = ([list(zone_names(dataset.spatial_level))] if zone else []) + [closed, categories]
+    # The breakdown's values: every value the mart has ever held (zeros for the periods without).
+    values = [sorted(frame[breakdown].dropna().astype(str).unique())] if breakdown else []
+    axes = ([list(zone_names(dataset.spatial_level))] if zone else []) + [closed, *values, categories]
     grid = pd.MultiIndex.from_product(axes, names=[*groups, dataset.category_column])
     cells = counts.reindex(grid, fill_value=0).astype("int64").rename(dataset.output_count_column).reset_index()
     return cells, groups
