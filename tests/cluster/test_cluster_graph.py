@@ -1,7 +1,7 @@
 """One use case end to end on the cluster profile (Delta tables on SeaweedFS S3), on a tiny lake.
 
 Every feed is ingested, then everything upstream of ``tranquillite_publique``'s publications is
-built in one run: dbt (staging of every feed, its intermediate and marts), the blocking gate, gold,
+built in one run: dbt (the staging, intermediate and marts it reads), the blocking gate, gold,
 open data and the model card (infra/cluster/slice.py). The whole graph runs the same code but
 takes over 15 minutes on this shared 2-core machine, so the default suite runs this slice. Then the failure that matters on a cluster: an ingest worker killed mid-run and run again must
 leave exactly what an uninterrupted run leaves (nothing lost, nothing doubled).
