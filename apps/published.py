@@ -202,9 +202,9 @@ def _read_delta(table_path: str, version: int, commit_stamp: int) -> pd.DataFram
     (mtime of the commit file) guards against a table deleted and rebuilt from version 0.
     """
     del commit_stamp
-    from deltalake import DeltaTable
+    from orchestration.core import lake
 
-    arrow = DeltaTable(table_path, version=version).to_pyarrow_table()
+    arrow = lake.table(table_path, version).to_pyarrow_table()  # local or object store (cluster profile)
     # date32 -> datetime64 so that filtering and charting work without per-row Python dates.
     return arrow.to_pandas(date_as_object=False)
 
@@ -232,22 +232,22 @@ def load_mart_publication(mart: str = MART, settings: Settings | None = None) ->
     settings = settings or current_settings()
     record = read_published_json(settings.gold / "_publications" / f"{mart}.json")
     table_path = settings.gold / mart
-    if record is None or not (table_path / "_delta_log").is_dir():
-        return None
+    from orchestration.core import lake
 
-    from deltalake import DeltaTable
+    if record is None or not lake.table_exists(table_path):
+        return None
 
     warnings: list[str] = []
     version = record.get("delta_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        version = DeltaTable(str(table_path)).version()
+        version = lake.table(table_path).version()
         warnings.append(f"La fiche de publication n'indique pas de version Delta : version {version} lue.")
     try:
         stamp = _stamp(_commit_file(table_path, version)) or 0
         table = _read_delta(str(table_path), version, stamp)
     except Exception as exc:
         # Vacuum or log clean-up removed the published version: show the latest, and say so.
-        latest = DeltaTable(str(table_path)).version()
+        latest = lake.table(table_path).version()
         warnings.append(
             f"Version publiée {version} illisible ({type(exc).__name__}) : dernière version {latest} affichée."
         )
@@ -458,7 +458,9 @@ def load_gold_table(mart: str, settings: Settings | None = None) -> GoldTable | 
     settings = settings or current_settings()
     record = read_published_json(settings.gold / "_publications" / f"{mart}.json")
     table_path = settings.gold / mart
-    if record is None or not (table_path / "_delta_log").is_dir():
+    from orchestration.core import lake
+
+    if record is None or not lake.table_exists(table_path):
         return None
     version = record.get("delta_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +37,8 @@ from typing import Any
 import dagster as dg
 
 from orchestration.core.catalog import feeds
-from orchestration.core.settings import REPO_ROOT, Settings
+from orchestration.core.dagster_instance import write_instance_yaml
+from orchestration.core.settings import Settings
 from orchestration.factories.automation import AUTOMATION_SENSOR
 from orchestration.factories.ingest import ingest_job_name, landing_sensor_name, partition_range_tags
 
@@ -84,7 +84,7 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """A persistent Dagster instance in ``<lake>/.dagster`` (shared with ``serve``), telemetry off."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO_ROOT / "infra" / "dagster.yaml", home / "dagster.yaml")
+    write_instance_yaml(settings, home)  # the profile's storage: SQLite here, PostgreSQL on a cluster
     os.environ.setdefault("DO_NOT_TRACK", "1")
     return dg.DagsterInstance.from_config(str(home))
 

@@ -73,10 +73,7 @@ def append(path: Path, events: Sequence[AuditEvent]) -> int:
     if not events:
         return 0
     rows = pa.Table.from_pylist([e.row() for e in events], schema=AUDIT_SCHEMA)
-
-    from deltalake import write_deltalake
-
-    lake.with_commit_retry(lambda: write_deltalake(str(path), rows, mode="append"))
+    lake.append(path, rows)
     return rows.num_rows
 
 

@@ -15,6 +15,8 @@ import duckdb_extensions
 from orchestration.core.settings import DUCKDB_EXTENSION_DIR
 
 EXTENSIONS: tuple[str, ...] = ("delta", "spatial")
+# Installed too (the cluster profile's dbt target reads Delta on S3 through it), loaded on demand.
+INSTALLED_EXTENSIONS: tuple[str, ...] = (*EXTENSIONS, "httpfs")
 
 
 def duckdb_config(extension_dir: Path = DUCKDB_EXTENSION_DIR) -> dict[str, str]:
@@ -30,7 +32,7 @@ def ensure_extensions(extension_dir: Path = DUCKDB_EXTENSION_DIR) -> Path:
     """Copy the pinned extension wheels into ``extension_dir`` if they are not there yet."""
     extension_dir.mkdir(parents=True, exist_ok=True)
     installed = {p.name.split(".")[0] for p in extension_dir.rglob("*.duckdb_extension")}
-    missing = [name for name in EXTENSIONS if name not in installed]
+    missing = [name for name in INSTALLED_EXTENSIONS if name not in installed]
     if missing:
         con = duckdb.connect(config=duckdb_config(extension_dir))
         try:

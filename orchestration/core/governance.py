@@ -95,10 +95,10 @@ def _delete_before(path: Path, column: str, cutoff: date, extra: str = "") -> tu
     if table is None:
         return 0, 0
     predicate = f"{column} < '{cutoff.isoformat()}'" + (f" AND {extra}" if extra else "")
-    metrics = lake.with_commit_retry(lambda: lake.DeltaTable(str(path)).delete(predicate))
+    metrics = lake.delete(path, predicate)
     removed = int(metrics.get("num_deleted_rows", 0))
     # Vacuum with no grace period: time travel to the versions that held the rows must fail.
-    vacuumed = lake.DeltaTable(str(path)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    vacuumed = lake.vacuum_all(path)
     return removed, len(vacuumed)
 
 
@@ -155,7 +155,7 @@ def apply_retention(settings: Settings, spec: FeedSpec, today: date | None = Non
     )
     log_path = settings.meta / "retention_log"
     lake.ensure_table(log_path, RETENTION_LOG_SCHEMA)
-    lake.with_commit_retry(lambda: lake.write_deltalake(str(log_path), log, mode="append"))
+    lake.append(log_path, log)
     return RetentionReport(spec.name, removed_files, bronze_rows, quarantine_rows, vacuumed + vacuumed_q)
 
 
@@ -201,4 +201,4 @@ def log_gate_verdict(settings: Settings, verdict: dict[str, object]) -> None:
         "evaluated_at": datetime.fromisoformat(str(verdict["evaluated_at"])),
     }
     table = pa.Table.from_pylist([row], schema=GATE_LOG_SCHEMA)
-    lake.with_commit_retry(lambda: lake.write_deltalake(str(gate_log_path(settings)), table, mode="append"))
+    lake.append(gate_log_path(settings), table)

@@ -597,7 +597,7 @@ def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> No
             continue
         name = result.file_name.replace("'", "''")
         predicate = f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'"
-        metrics = lake.with_commit_retry(lambda p=predicate: lake.DeltaTable(str(path)).delete(p))
+        metrics = lake.delete(path, predicate)
         result.rows_withdrawn = int(metrics.get("num_deleted_rows", 0))
 
 

@@ -108,7 +108,7 @@ def rekey_lake(settings: Settings, new_key: bytes) -> RekeyReport:
             continue
         table = _rewrite(lake.read(path), columns, translation, new_key, report)
         lake.overwrite(path, table, [spec.partition_by])
-        lake.DeltaTable(str(path)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+        lake.vacuum_all(path)
         report.tables.append(f"bronze/{spec.name}")
     quarantine = quarantine_rows_path(settings)
     if lake.open_table(quarantine) is not None:
@@ -127,7 +127,7 @@ def rekey_lake(settings: Settings, new_key: bytes) -> RekeyReport:
 
         frame["record"] = [rekey_record(f, r) for f, r in zip(frame["feed"], frame["record"], strict=True)]
         lake.overwrite(quarantine, pa.Table.from_pandas(frame, schema=current.schema, preserve_index=False), ["feed"])
-        lake.DeltaTable(str(quarantine)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+        lake.vacuum_all(quarantine)
         report.tables.append("quarantine/rows")
     report.evidence_files = reencrypt_evidence(settings, settings.key, new_key)
     return report

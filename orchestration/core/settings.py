@@ -13,8 +13,15 @@ Everything is read from the environment (or a key file outside git), never from 
 | ``OBSERVATOIRE_APP_URL`` | public URL of the analyst app (sign-in callback) | ``http://127.0.0.1:<port>`` |
 | ``OBSERVATOIRE_COOKIE_SECRET`` | signs the app's sign-in cookie | generated into ``<lake>/meta/app/`` |
 | ``OBSERVATOIRE_DEV_ROLES`` | DEV/TEST ONLY: act as a signed-in user with these roles | unset; refused in prod |
+| ``OBSERVATOIRE_PROFILE`` | ``embedded`` (one machine) or ``cluster`` (Delta tables on S3) | ``embedded`` |
+| ``OBSERVATOIRE_S3_ENDPOINT`` | cluster: S3-compatible endpoint (``https://...``; ``http://`` refused in prod) | none |
+| ``OBSERVATOIRE_S3_BUCKET`` / ``OBSERVATOIRE_S3_PREFIX`` | cluster: where the lake's Delta tables live | none / ``lake`` |
+| ``OBSERVATOIRE_S3_ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY`` | cluster: credentials (or ``..._CREDENTIALS_FILE``, outside the repo) | none |
+| ``OBSERVATOIRE_S3_REGION`` | cluster: region the signatures name | ``us-east-1`` |
+| ``OBSERVATOIRE_DAGSTER_PG_URL`` | cluster: PostgreSQL URL of Dagster's storage (or ``..._FILE``) | SQLite in ``<lake>/.dagster`` |
 
 In ``prod`` a missing key stops everything with :class:`ConfigurationError`: no silent fallback.
+The cluster profile has no development default at all: no endpoint or credentials, no start.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 Environment = Literal["dev", "ci", "prod"]
+Profile = Literal["embedded", "cluster"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = REPO_ROOT / "reference"
@@ -47,6 +55,70 @@ class ConfigurationError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ObjectStore:
+    """Where the cluster profile keeps the lake's Delta tables: one bucket (and prefix) of an S3 endpoint.
+
+    Only the Delta tables live there (bronze, quarantine rows and deliveries, meta, gold): they are
+    what several processes and machines write and read concurrently, and delta-rs commits on S3
+    with put-if-absent (never an unsafe rename). Plain files stay under the local lake root
+    (docs/scaling.md says why).
+    """
+
+    endpoint: str
+    bucket: str
+    prefix: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    region: str = "us-east-1"
+
+    def uri(self, relative: str) -> str:
+        """``s3://bucket/prefix/relative``."""
+        parts = (self.bucket, self.prefix, "" if relative == "." else relative)
+        return "s3://" + "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+    def storage_options(self) -> dict[str, str]:
+        """delta-rs ``storage_options`` (also what the dbt-duckdb delta plugin takes)."""
+        options = {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_REGION": self.region,
+        }
+        if self.endpoint.startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"  # loopback test servers only: refused in prod
+        return options
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """A Delta table's address for delta-rs: a local path or an ``s3://`` URI, and its storage options."""
+
+    uri: str
+    storage_options: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.storage_options is None
+
+
+# Lake roots whose Delta tables live in an object store, registered by load_settings() in the
+# cluster profile. Every process resolves its settings before touching the lake, so lake.py can
+# keep taking the paths the rest of the code computes (settings.bronze / feed...).
+_OBJECT_STORES: dict[Path, ObjectStore] = {}
+
+
+def table_location(path: Path | str) -> TableLocation:
+    """Where the Delta table at local lake path ``path`` really is (the one place for storage options)."""
+    if isinstance(path, str) and "://" in path:
+        return TableLocation(path)
+    path = Path(path).resolve()
+    for root, store in _OBJECT_STORES.items():
+        if path.is_relative_to(root):
+            return TableLocation(store.uri(path.relative_to(root).as_posix()), store.storage_options())
+    return TableLocation(str(path))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved configuration of one Observatoire process."""
 
@@ -55,6 +127,9 @@ class Settings:
     key: bytes = field(repr=False)  # never printed, never logged
     key_source: str = "dev-default"
     k_min: int = DEFAULT_K_MIN
+    profile: Profile = "embedded"
+    object_store: ObjectStore | None = None
+    dagster_pg_url: str | None = field(default=None, repr=False)  # cluster: Dagster's storage
 
     # Layers of the lake, in data-flow order.
     @property
@@ -193,7 +268,77 @@ def load_settings(lake: str | Path | None = None, *, require_key: bool = True) -
         raise ConfigurationError(f"OBSERVATOIRE_K_MIN must be an integer, not {k_raw!r}.") from exc
     if k_min < 2:
         raise ConfigurationError("OBSERVATOIRE_K_MIN below 2 would publish single events.")
-    return Settings(lake=lake_path, env=env, key=key, key_source=source, k_min=k_min)  # type: ignore[arg-type]
+    profile = os.environ.get("OBSERVATOIRE_PROFILE", "embedded").strip().lower() or "embedded"
+    if profile not in ("embedded", "cluster"):
+        raise ConfigurationError(f"OBSERVATOIRE_PROFILE must be embedded or cluster, not {profile!r}.")
+    store = _read_object_store(env) if profile == "cluster" else None
+    pg_url = _read_secret("OBSERVATOIRE_DAGSTER_PG_URL") if profile == "cluster" else None
+    if store is not None:
+        _OBJECT_STORES[lake_path] = store
+    else:
+        _OBJECT_STORES.pop(lake_path, None)
+    return Settings(
+        lake=lake_path,
+        env=env,  # type: ignore[arg-type]
+        key=key,
+        key_source=source,
+        k_min=k_min,
+        profile=profile,  # type: ignore[arg-type]
+        object_store=store,
+        dagster_pg_url=pg_url,
+    )
+
+
+def _read_secret(name: str) -> str | None:
+    """``NAME`` from the environment, or the content of the file ``NAME_FILE`` (outside the repo)."""
+    if value := os.environ.get(name, "").strip():
+        return value
+    if file_name := os.environ.get(f"{name}_FILE", "").strip():
+        path = Path(file_name).expanduser().resolve()
+        if path.is_relative_to(REPO_ROOT):
+            raise ConfigurationError(f"{name}_FILE must live outside the repository.")
+        return path.read_text(encoding="utf-8").strip()
+    return None
+
+
+def _read_object_store(env: str) -> ObjectStore:
+    """The cluster profile's object store from ``OBSERVATOIRE_S3_*``; no default, nothing guessed."""
+    endpoint = os.environ.get("OBSERVATOIRE_S3_ENDPOINT", "").strip().rstrip("/")
+    bucket = os.environ.get("OBSERVATOIRE_S3_BUCKET", "").strip()
+    access_key = _read_secret("OBSERVATOIRE_S3_ACCESS_KEY_ID")
+    secret_key = _read_secret("OBSERVATOIRE_S3_SECRET_ACCESS_KEY")
+    if credentials_file := os.environ.get("OBSERVATOIRE_S3_CREDENTIALS_FILE", "").strip():
+        # Two lines, ``access_key_id=...`` and ``secret_access_key=...``, in a file outside the repo.
+        path = Path(credentials_file).expanduser().resolve()
+        if path.is_relative_to(REPO_ROOT):
+            raise ConfigurationError("OBSERVATOIRE_S3_CREDENTIALS_FILE must live outside the repository.")
+        pairs = dict(line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+        access_key = access_key or pairs.get("access_key_id", "").strip()
+        secret_key = secret_key or pairs.get("secret_access_key", "").strip()
+    missing = [
+        name
+        for name, value in (
+            ("OBSERVATOIRE_S3_ENDPOINT", endpoint),
+            ("OBSERVATOIRE_S3_BUCKET", bucket),
+            ("OBSERVATOIRE_S3_ACCESS_KEY_ID", access_key),
+            ("OBSERVATOIRE_S3_SECRET_ACCESS_KEY", secret_key),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(f"OBSERVATOIRE_PROFILE=cluster needs {', '.join(missing)} (no default).")
+    if not endpoint.startswith(("http://", "https://")):
+        raise ConfigurationError(f"OBSERVATOIRE_S3_ENDPOINT must be an http(s) URL, not {endpoint!r}.")
+    if env == "prod" and not endpoint.startswith("https://"):
+        raise ConfigurationError("prod refuses a plain-http object store: credentials and data would cross the network in clear.")
+    return ObjectStore(
+        endpoint=endpoint,
+        bucket=bucket,
+        prefix=os.environ.get("OBSERVATOIRE_S3_PREFIX", "lake").strip().strip("/"),
+        access_key_id=access_key,  # type: ignore[arg-type]
+        secret_access_key=secret_key,  # type: ignore[arg-type]
+        region=os.environ.get("OBSERVATOIRE_S3_REGION", "us-east-1").strip() or "us-east-1",
+    )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.core import lake
 from orchestration.core.catalog import feeds
 from orchestration.core.duck import ensure_extensions
 from orchestration.core.governance import ensure_gate_log
@@ -26,12 +27,29 @@ LEDGER_SOURCE = "observatoire"
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment the dbt profile and sources read (see dbt_project/profiles.yml)."""
     return {
+        **object_store_env(settings),
         "OBSERVATOIRE_LAKE": str(settings.lake),
         "OBSERVATOIRE_BUILD_DB": str(settings.build_db),
         "OBSERVATOIRE_DUCKDB_EXTENSIONS": str(DUCKDB_EXTENSION_DIR),
         "OBSERVATOIRE_REFERENCE_DIR": str(REFERENCE_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
+    }
+
+
+def object_store_env(settings: Settings) -> dict[str, str]:
+    """Cluster profile: the ``cluster`` dbt target, where the Delta tables are and DuckDB's S3 secret."""
+    store = settings.object_store
+    if store is None:
+        return {}
+    return {
+        "DBT_TARGET": "cluster",
+        "OBSERVATOIRE_TABLES": lake.location(settings.lake).uri,
+        "OBSERVATOIRE_S3_HOST": store.endpoint.split("://", 1)[1],
+        "OBSERVATOIRE_S3_USE_SSL": str(store.endpoint.startswith("https://")).lower(),
+        "OBSERVATOIRE_S3_REGION": store.region,
+        "OBSERVATOIRE_S3_ACCESS_KEY_ID": store.access_key_id,
+        "OBSERVATOIRE_S3_SECRET_ACCESS_KEY": store.secret_access_key,
     }
 
 

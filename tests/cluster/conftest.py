@@ -1,0 +1,48 @@
+"""The cluster profile on loopback: SeaweedFS (S3) started by the project's own helper.
+
+One server for the session (ready in about 1.5 s); each test works under its own prefix, with the
+``OBSERVATOIRE_*`` variables of the cluster profile set only while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+
+from infra.cluster.seaweed import SeaweedS3, start_seaweed
+
+# A tiny lake: CPU is shared, and the point is the plumbing, not the statistics.
+CLUSTER_START = date(2026, 3, 2)
+CLUSTER_DAYS = 4
+CLUSTER_SEED = 7
+CLUSTER_SCALE = 0.1
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[SeaweedS3]:
+    """SeaweedFS on 127.0.0.1 with a fresh bucket and credentials; stopped (data deleted) at the end."""
+    server = start_seaweed()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def cluster_environ(server: SeaweedS3, prefix: str) -> Iterator[dict[str, str]]:
+    """Select the cluster profile on ``server`` under ``prefix`` for the duration of the block."""
+    values = server.environ(prefix)
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

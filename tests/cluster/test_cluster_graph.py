@@ -1,0 +1,125 @@
+"""One use case end to end on the cluster profile (Delta tables on SeaweedFS S3), on a tiny lake.
+
+Every feed is ingested, then everything upstream of ``tranquillite_publique``'s publications is
+built in one run: dbt (the staging, intermediate and marts it reads), the blocking gate, gold,
+open data and the model card (infra/cluster/slice.py). The whole graph runs the same code but
+takes over 15 minutes on this shared 2-core machine, so the default suite runs this slice. Then the failure that matters on a cluster: an ingest worker killed mid-run and run again must
+leave exactly what an uninterrupted run leaves (nothing lost, nothing doubled).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from infra.cluster.seaweed import SeaweedS3
+from infra.cluster.slice import USE_CASE, SliceResult, run_slice
+from orchestration.core import lake
+from orchestration.core.catalog import feeds, use_cases
+from orchestration.core.ingestion import bronze_path, ledger_path
+from orchestration.core.publishing import gold_path, read_manifest
+from orchestration.core.settings import REPO_ROOT, Settings, load_settings
+from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
+
+pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
+
+
+@dataclass
+class ClusterLake:
+    settings: Settings
+    result: SliceResult
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def cluster_lake(object_store: SeaweedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterLake]:
+    """Simulate a few days of every feed, ingest them all and build one use case, tables on S3."""
+    from simulator import simulate
+
+    root = tmp_path_factory.mktemp("cluster_lake")
+    simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE)
+    with cluster_environ(object_store, "graph") as env:
+        settings = load_settings(root)
+        yield ClusterLake(settings, run_slice(settings), env)
+
+
+def test_use_case_runs_end_to_end_with_every_table_in_the_object_store(cluster_lake: ClusterLake) -> None:
+    assert cluster_lake.result.success, cluster_lake.result.failure
+    settings = cluster_lake.settings
+    assert settings.profile == "cluster"
+    # No Delta table on the local disk: bronze, quarantine, ledgers and gold are all in the bucket.
+    assert not list(settings.lake.rglob("_delta_log"))
+    assert lake.location(ledger_path(settings)).uri.startswith("s3://")
+    assert lake.read(ledger_path(settings)).num_rows > 0
+    published = [m for m in use_cases()[USE_CASE].marts if m.published]
+    assert published
+    for mart in published:
+        manifest = read_manifest(settings, mart.name)
+        assert manifest is not None, mart.name
+        assert lake.location(gold_path(settings, mart.name)).uri.startswith("s3://")
+        assert 0 < lake.read(gold_path(settings, mart.name)).num_rows == manifest["rows"], mart.name
+    assert (settings.open_data / "catalogue.ttl").exists() or any(settings.open_data.rglob("datapackage.json"))
+
+
+def _bronze_state(settings: Settings) -> dict[str, tuple[int, int]]:
+    """Per feed: rows, and distinct natural keys (equal when nothing is doubled)."""
+    state = {}
+    for spec in feeds().values():
+        frame = lake.read(bronze_path(settings, spec)).to_pandas()
+        keys = list(spec.natural_key)
+        state[spec.name] = (len(frame), len(frame.drop_duplicates(keys)) if len(frame) else 0)
+    return state
+
+
+def _ingest_worker(lake_root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.cluster.ingest_all", "--lake", str(lake_root)],
+        cwd=REPO_ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_ingest_worker_killed_mid_run_then_rerun_loses_and_doubles_nothing(
+    cluster_lake: ClusterLake, object_store: SeaweedS3, tmp_path: Path
+) -> None:
+    reference = _bronze_state(cluster_lake.settings)
+    reference_ledger = lake.read(ledger_path(cluster_lake.settings)).to_pandas()
+    root = tmp_path / "lake"
+    shutil.copytree(cluster_lake.settings.landing, root / "landing")  # the same deliveries
+    with cluster_environ(object_store, "killed"):
+        worker = _ingest_worker(root)
+        assert worker.stdout is not None
+        first = worker.stdout.readline()  # one feed committed: the worker is mid-run
+        assert first, "the worker ended before ingesting anything"
+        time.sleep(0.3)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        assert worker.returncode == -signal.SIGKILL
+        settings = load_settings(root)
+        interrupted = lake.read(ledger_path(settings)).num_rows
+        assert 0 < interrupted < len(reference_ledger)
+
+        rerun = _ingest_worker(root)
+        output, _ = rerun.communicate(timeout=900)
+        assert rerun.returncode == 0, output
+        assert "already_processed" in output  # what the killed worker committed is skipped
+        state = _bronze_state(settings)
+        ledger = lake.read(ledger_path(settings)).to_pandas()
+    assert state == reference
+    assert all(rows == keys for rows, keys in state.values())
+    key = ["feed", "file_name", "checksum"]
+    assert not ledger.duplicated(key).any()
+    assert sorted(map(tuple, ledger[key].to_numpy())) == sorted(map(tuple, reference_ledger[key].to_numpy()))

@@ -1,0 +1,80 @@
+"""Dagster's storage on PostgreSQL and ingest of two feeds in parallel (multiprocess executor)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from infra.cluster.parallel_ingest import run_parallel_ingest
+from infra.cluster.postgres import LocalPostgres, start_postgres
+from infra.cluster.seaweed import SeaweedS3
+from orchestration.core import lake
+from orchestration.core.catalog import feeds
+from orchestration.core.ingestion import bronze_path
+from orchestration.core.settings import load_settings
+from orchestration.factories.ingest import partition_range_tags
+from orchestration.runner import prepare_instance
+from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
+
+pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
+
+PARALLEL_FEEDS = ("police_mains_courantes", "csu_evenements")
+
+
+@pytest.fixture(scope="session")
+def dagster_postgres() -> Iterator[LocalPostgres]:
+    """Debian PostgreSQL on a free 127.0.0.1 port in a temporary directory, deleted afterwards."""
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_feeds_ingest_in_parallel_with_runs_stored_in_postgres(
+    object_store: SeaweedS3, dagster_postgres: LocalPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from simulator import simulate
+
+    root = tmp_path / "lake"
+    simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE)
+    monkeypatch.setenv("OBSERVATOIRE_DAGSTER_PG_URL", dagster_postgres.url)
+    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(root))
+    monkeypatch.setenv("OBSERVATOIRE_PARALLEL_FEEDS", ",".join(PARALLEL_FEEDS))
+    with cluster_environ(object_store, "parallel"):
+        settings = load_settings(root)
+        last = CLUSTER_START + timedelta(days=CLUSTER_DAYS - 1)
+        with prepare_instance(settings) as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert dagster_postgres.url not in (settings.dagster_home / "dagster.yaml").read_text()  # by variable only
+            result = run_parallel_ingest(instance, partition_range_tags(CLUSTER_START.isoformat(), last.isoformat()))
+            assert result.success
+            run_id = result.run_id
+            events = instance.all_logs(run_id)
+        # The run is in PostgreSQL, seen from a fresh instance on the same database.
+        with prepare_instance(settings) as other:
+            assert other.get_run_by_id(run_id) is not None
+        ingest_steps = {f"bronze__{name}" for name in PARALLEL_FEEDS}  # their freshness checks are steps too
+        step_starts = [e for e in events if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_START]
+        step_ends = [e for e in events if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS]
+        starts = {e.step_key: e.timestamp for e in step_starts if e.step_key in ingest_steps}
+        ends = {e.step_key: e.timestamp for e in step_ends if e.step_key in ingest_steps}
+        assert len(starts) == len(PARALLEL_FEEDS) == len(ends)
+        # Both step processes were launched before either step finished: the executor ran them side
+        # by side (whether their bodies overlap then depends on each process's start-up time).
+        launched = {
+            e.step_key: e.timestamp
+            for e in events
+            if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.STEP_WORKER_STARTING and e.step_key in ingest_steps
+        }
+        assert len(launched) == len(PARALLEL_FEEDS)
+        assert max(launched.values()) < min(ends.values()), "the second ingest step waited for the first"
+        pids = {e.dagster_event.pid for e in step_starts if e.dagster_event and e.step_key in ingest_steps}
+        assert len(pids) == len(PARALLEL_FEEDS)  # one process per step
+        for name in PARALLEL_FEEDS:
+            assert lake.read(bronze_path(settings, feeds()[name])).num_rows > 0
