@@ -9,7 +9,9 @@ outputs only (gold Delta at its published version, model card JSON), through :mo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -163,15 +165,36 @@ def render_model_card(uc: UseCase) -> None:
             st.json(card["parameters"], expanded=False)
 
 
+def answer_module(name: str) -> ModuleType | None:
+    """The answer-first page of a use case (``apps/observatoire/answers/<name>.py``), if any."""
+    try:
+        return importlib.import_module(f"apps.observatoire.answers.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"apps.observatoire.answers.{name}":
+            raise  # a broken answer page must fail loudly, not fall back silently
+        return None
+
+
 def render_use_case(name: str) -> None:
-    """The page of one use case."""
+    """The page of one use case: the answer first when the use case has one, then the model
+    card and the published marts (in an expander)."""
     uc = use_cases()[name]
     st.title(uc.title)
-    st.markdown(uc.purpose)
+    answer = answer_module(name)
+    if answer is None:
+        st.markdown(uc.purpose)
     with st.expander("Questions auxquelles cette page répond"):
         for question in uc.decision_questions:
             st.markdown(f"- {question}")
+    if answer is not None:
+        answer.render(uc)
     render_model_card(uc)
+    if answer is not None:
+        with st.expander("Tables publiées (toutes les lignes, téléchargeables)"):
+            for spec in uc.marts:
+                if spec.published:
+                    render_mart(spec)
+        return
     for spec in uc.marts:
         if spec.published:
             render_mart(spec)

@@ -166,7 +166,9 @@ def serious_violations(page: object) -> list[str]:
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_analyst_page_is_french_labelled_legended_and_accessible(
-    analyst_url: str, open_page: Callable, viewport: str
+    analyst_url: str,
+    open_page: Callable,  # noqa: F811 - the fixture imported above
+    viewport: str,
 ) -> None:
     size = VIEWPORTS[viewport]
     folder = screenshot_dir()

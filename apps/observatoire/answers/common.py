@@ -1,6 +1,8 @@
 """What the answer pages of vie_nocturne, abords_scolaires and espace_public share: reading a use
-case's published marts once, and the closing "where these figures come from" section (gate
-verdict, data window and CSV of every mart, then the model card)."""
+case's published marts once, and French labels of partner feeds and their codes.
+
+The title, the decision questions, the model card and the published tables around an answer are
+drawn by :func:`apps.observatoire.use_case.render_use_case`."""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from apps.formatting import fr_date, fr_datetime, fr_int
-from apps.observatoire.components import data_window, window_text
+from apps.formatting import fr_date, fr_int
 from apps.published import NO_DATA_MESSAGE, GoldTable, load_gold_table
 from orchestration.core.catalog import UseCase
 
@@ -44,33 +45,21 @@ def night_window_text(first: date | None, last: date | None, nights: int | None)
     return f"nuits du {fr_date(first)} au {fr_date(last)}{count}"
 
 
-def render_sources(uc: UseCase, golds: dict[str, GoldTable | None]) -> None:
-    """Per published mart: what it holds, its gate verdict, the days it covers, its CSV."""
-    from apps.observatoire.use_case import render_model_card  # the page module imports this one
+def feed_title(name: str) -> str:
+    """The declared title of a partner feed (``police_mains_courantes`` -> its French title)."""
+    from orchestration.core.catalog import feeds
 
-    st.header("D'où viennent ces chiffres", divider="gray")
-    render_model_card(uc)
-    with st.expander("Tables publiées, contrôle qualité et téléchargements"):
-        for spec in uc.marts:
-            if not spec.published:
-                continue
-            gold = golds.get(spec.name)
-            st.markdown(f"**{spec.description or spec.name}**")
-            if gold is None:
-                st.caption(NO_DATA_MESSAGE)
-                continue
-            window = window_text(*data_window(gold.table, spec))
-            published = f"publié le {fr_datetime(gold.published_at)}" if gold.published_at else "publié"
-            verdict = (
-                f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes)"
-                if gold.gate is not None and gold.gate.success
-                else ":material/warning: Contrôle qualité non confirmé"
-            )
-            st.caption(f"{verdict} · {published}{' · données ' + window if window else ''} · {fr_int(len(gold.table))} lignes")
-            st.download_button(
-                "Télécharger (CSV)",
-                gold.table.to_csv(index=False).encode("utf-8"),
-                file_name=f"{spec.name}.csv",
-                mime="text/csv",
-                key=f"download-{spec.name}",
-            )
+    found = feeds().get(str(name))
+    return found.title if found is not None else str(name)
+
+
+def feed_code_labels(*names: str) -> dict[str, str]:
+    """Partner code -> French label, from the declared ``codes`` of the feeds ``names`` (first wins)."""
+    from orchestration.core.catalog import feeds
+
+    labels: dict[str, str] = {}
+    for name in names:
+        for declared in feeds()[name].columns:
+            for code, label in (declared.codes or {}).items():
+                labels.setdefault(str(code), label)
+    return labels

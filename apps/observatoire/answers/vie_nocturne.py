@@ -16,22 +16,23 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import DAYS_FR, fr_date, fr_hour, fr_int
-from apps.observatoire.answers.common import night_window_text, nothing_yet, published_marts, render_sources, table
+from apps.observatoire.answers.common import night_window_text, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     RATE_RATIO_KIND,
+    choropleth,
     code_label,
     column_label,
     display_table,
     forest_frame,
     forest_plot,
     interval_chart,
+    legend_chart,
     quartier_label,
     ranked_list,
     render_chart,
     render_map,
     render_table,
 )
-from apps.observatoire.components import choropleth, legend_chart
 from apps.published import QUARTIERS_ATTRIBUTION, load_quartiers_geojson
 from orchestration.core.catalog import UseCase
 from orchestration.core.catalog.parameters import VieNocturneConfig
@@ -238,7 +239,17 @@ def _render_places(zones: pd.DataFrame, cfg: VieNocturneConfig) -> str | None:
         key="vie_nocturne-classement-graphique",
     )
     render_table(
-        ranked_list(top, ZONES, place="code_quartier", value="irr", low="ic_bas", high="ic_haut", count="nb_observe", n=TOP),
+        ranked_list(
+            top,
+            ZONES,
+            place="nom_quartier",
+            value="irr",
+            low="ic_bas",
+            high="ic_haut",
+            count="nb_observe",
+            n=TOP,
+            place_labels=[quartier_label(c) for c in top["code_quartier"]],
+        ),
         alt_text="Classement des quartiers par ratio d'activité nocturne.",
         key="vie_nocturne-classement",
     )
@@ -270,7 +281,17 @@ def _render_hours(profile: pd.DataFrame | None, counts: pd.DataFrame | None, top
         st.subheader("Heures à problème")
         labels = [f"{quartier_label(c)}, {fr_hour(h)}" for c, h in zip(hours["code_quartier"], hours["heure"], strict=True)]
         render_table(
-            ranked_list(hours, PROFILE, place="code_quartier", value="irr", low="ic_bas", high="ic_haut", count="nb_observe", n=TOP, place_labels=labels),
+            ranked_list(
+                hours,
+                PROFILE,
+                place="nom_quartier",
+                value="irr",
+                low="ic_bas",
+                high="ic_haut",
+                count="nb_observe",
+                n=TOP,
+                place_labels=labels,
+            ),
             alt_text="Heures à problème classées par ratio.",
             key="vie_nocturne-heures-probleme",
         )
@@ -320,10 +341,7 @@ def render(uc: UseCase) -> None:
     """The night-life page: places, then hours and evenings, then factors, then sources."""
     cfg = config(uc)
     golds = published_marts(uc)
-    st.title(uc.title)
-    st.markdown(uc.purpose)
     if nothing_yet(golds, ZONES):
-        render_sources(uc, golds)
         return
     zones = table(golds, ZONES)
     assert zones is not None
@@ -337,4 +355,3 @@ def render(uc: UseCase) -> None:
     factors = table(golds, FACTORS)
     if factors is not None:
         _render_factors(factors)
-    render_sources(uc, golds)
