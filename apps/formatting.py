@@ -6,6 +6,7 @@ is not relied upon (containers rarely ship ``fr_FR``), hence the explicit month 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -205,6 +206,16 @@ def fr_day(value: object) -> str:
         return fr_date(value)
     parsed = parse_day(str(value))
     return fr_date(parsed) if parsed else str(value)
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def fr_text(text: str) -> str:
+    """Free text written by the pipeline, in French typography: ``"IC 95 % 0.32 – 3.10"`` ->
+    ``"IC 95 % 0,32 – 3,10"``, ``"2026-11-13"`` -> ``"13/11/2026"``."""
+    return _ISO_DAY.sub(r"\3/\2/\1", _DECIMAL_POINT.sub(",", text))
 
 
 def fr_hour(hour: int | float) -> str:

@@ -38,6 +38,7 @@ from apps.formatting import (
     fr_measure,
     fr_month,
     fr_number,
+    fr_text,
     is_missing,
     smart_decimals,
 )
@@ -48,6 +49,7 @@ from orchestration.core.settings import REFERENCE_DIR
 
 QUARTIERS_CSV = REFERENCE_DIR / "quartiers-marseille.csv"
 PARTIAL = "partiel"
+QUARTIER_HEADING = "Quartier"  # heading of a quartier code shown as its name (reference geography)
 # The ratio kind that is a true rate ratio (time is the exposure); the marts' ``type_ratio``
 # column declares its codes and their labels (securite_routiere.yaml).
 RATE_RATIO_KIND = "rapport_de_taux"
@@ -80,6 +82,14 @@ def code_label(mart: str | MartSpec, name: str, value: object) -> str:
     if is_missing(value):
         return MISSING
     return code_labels(mart).get(name, {}).get(str(value), str(value))
+
+
+def feed_title(name: object) -> str:
+    """A partner feed's declared title instead of its catalog name (``flux`` columns)."""
+    from orchestration.core.catalog import feeds
+
+    declared = feeds().get(str(name))
+    return declared.title if declared else str(name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -195,9 +205,11 @@ def format_value(value: object, declared: MartColumn, mart: str | MartSpec | Non
         return fr_measure(value, declared.unit)  # type: ignore[arg-type]
     if declared.name == "code_quartier":
         return quartier_label(value)
+    if declared.name == "flux":
+        return feed_title(value)
     if declared.name.startswith("carreau_"):
         return cell_label(str(value))
-    return str(value)
+    return fr_text(str(value))
 
 
 def display_table(frame: pd.DataFrame, mart: str | MartSpec, names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -206,9 +218,14 @@ def display_table(frame: pd.DataFrame, mart: str | MartSpec, names: Sequence[str
     replaced by labels, quartier codes by names, grid cells by places. Strings throughout: a
     table on a page is read, not computed on (the CSV download keeps the typed mart)."""
     chosen = [n for n in (names or [c.name for c in columns(mart)]) if n in frame.columns]
+    if "nom_quartier" in chosen and "code_quartier" in chosen:
+        chosen.remove("code_quartier")  # the name says it; the code is for machines
     out = pd.DataFrame(index=frame.index)
     for name in chosen:
         declared = column(mart, name)
+        if name == "code_quartier":
+            out[QUARTIER_HEADING] = [quartier_label(v) for v in frame[name]]
+            continue
         if name.startswith("carreau_") and "code_quartier" in frame.columns:
             values = [cell_label(c, q) for c, q in zip(frame[name], frame["code_quartier"], strict=True)]
         else:
@@ -474,7 +491,8 @@ def ranked_list(
     unit = column(mart, value).unit
     decimals = column_decimals(top[value], unit) if column(mart, value).type == "float" else None
     places = list(place_labels) if place_labels is not None else [format_value(v, column(mart, place), mart) for v in top[place]]
-    out = pd.DataFrame({"Rang": range(1, len(top) + 1), column(mart, place).label: places[: len(top)]})
+    heading = QUARTIER_HEADING if place == "code_quartier" else column(mart, place).label
+    out = pd.DataFrame({"Rang": range(1, len(top) + 1), heading: places[: len(top)]})
     out[column_label(mart, value)] = [fr_measure(v, unit, decimals) for v in top[value]]
     if low and high:
         out["Intervalle à 95 %"] = [interval_text(a, b, unit, decimals) for a, b in zip(top[low], top[high], strict=True)]
@@ -608,8 +626,9 @@ def cells_map(
 
 
 def render_chart(chart: alt.TopLevelMixin, *, alt_text: str, caption: str | None = None, key: str | None = None) -> None:
-    """An Altair chart in French, full width, with its text alternative (and a caption)."""
-    st.altair_chart(french(chart), width="stretch", alt=alt_text, key=key)
+    """An Altair chart in French, full width; ``alt_text`` becomes its description (the SVG's
+    accessible name), then an optional caption under it."""
+    st.altair_chart(french(chart.properties(description=alt_text)), width="stretch", key=key)
     if caption:
         st.caption(caption)
 
@@ -619,7 +638,7 @@ def render_map(
 ) -> None:
     """A map and, under it, its legend (measure and unit): never a map without one."""
     st.pydeck_chart(deck, height=height, alt=alt_text, key=key)
-    st.altair_chart(french(legend), width="stretch", alt=f"Légende. {alt_text}", key=f"{key}-legende" if key else None)
+    st.altair_chart(french(legend), width="stretch", key=f"{key}-legende" if key else None)
     if caption:
         st.caption(caption)
 

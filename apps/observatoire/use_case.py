@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from apps.formatting import fr_date, fr_datetime, fr_int
+from apps.formatting import fr_datetime, fr_day, fr_int
 from apps.observatoire.charts import quartier_map
+from apps.observatoire.components import data_window, display_table, window_text
 from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
 from orchestration.core.catalog import MartSpec, UseCase, use_cases
 
@@ -79,12 +80,16 @@ def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.Data
     return table
 
 
-def _gate_line(gold: GoldTable) -> None:
-    start, end = gold.data_window
-    window = f" · données du {fr_date(start)} au {fr_date(end)}" if start and end else ""
+def _gate_line(gold: GoldTable, spec: MartSpec) -> None:
+    # The window spans every declared date column of the table (not only the publication's
+    # ``date_column``, which for some marts is the END of each row's period).
+    start, end = data_window(gold.table, spec)
+    window = f" · données {window_text(start, end)}" if start and end else ""
     published = f"publié le {fr_datetime(gold.published_at)}" if gold.published_at else "publié"
     if gold.gate is not None and gold.gate.success:
-        st.caption(f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes) · {published}{window} · {fr_int(len(gold.table))} lignes")
+        st.caption(
+            f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes) · {published}{window} · {fr_int(len(gold.table))} lignes"
+        )
     else:
         st.caption(f":material/warning: Contrôle qualité non confirmé · {published}{window}")
 
@@ -113,6 +118,28 @@ def _render_view(table: pd.DataFrame, view: dict[str, Any]) -> None:
         st.warning(f"Vue « {title or kind} » impossible : {exc}")
 
 
+def render_mart_table(spec: MartSpec) -> None:
+    """One published mart under an answer page: verdict, window, the labelled table, download.
+
+    No declared views here: the answer above draws what matters, correctly (intervals, forest
+    plots, maps with legends); this is the evidence, for whoever wants the rows.
+    """
+    gold = load_gold_table(spec.name)
+    st.markdown(f"**{spec.description or spec.name}**")
+    if gold is None:
+        st.info(NO_DATA_MESSAGE)
+        return
+    _gate_line(gold, spec)
+    st.dataframe(display_table(gold.table, spec), hide_index=True, width="stretch", height=min(320, 38 + 35 * len(gold.table)))
+    st.download_button(
+        "Télécharger (CSV)",
+        gold.table.to_csv(index=False).encode("utf-8"),
+        file_name=f"{spec.name}.csv",
+        mime="text/csv",
+        key=f"download-{spec.name}",
+    )
+
+
 def render_mart(spec: MartSpec) -> None:
     """One published mart: verdict, declared views, raw table and download."""
     gold = load_gold_table(spec.name)
@@ -120,7 +147,7 @@ def render_mart(spec: MartSpec) -> None:
     if gold is None:
         st.info(NO_DATA_MESSAGE)
         return
-    _gate_line(gold)
+    _gate_line(gold, spec)
     views = spec.display or ({"kind": "table"},)
     table = _apply_filters(gold.table, filter_columns(views), key=spec.name)
     for view in views:
@@ -150,16 +177,21 @@ def render_model_card(uc: UseCase) -> None:
         fit = pd.DataFrame(card.get("fit_quality") or [])
         if not fit.empty:
             st.markdown("**Qualité d'ajustement**")
-            st.dataframe(fit, hide_index=True, width="stretch")
-        windows = {
-            name: pub["data_window"] for name, pub in (card.get("publications") or {}).items() if pub and pub.get("data_window")
-        }
+            fit_mart = uc.model_card.fit_quality_mart
+            st.dataframe(display_table(fit, fit_mart) if fit_mart else fit, hide_index=True, width="stretch")
+        described = {m.name: m.description or m.name for m in uc.marts}
+        windows = [
+            {
+                "Table": described.get(name, name),
+                "Début": fr_day(pub["data_window"].get("start")),
+                "Fin": fr_day(pub["data_window"].get("end")),
+            }
+            for name, pub in (card.get("publications") or {}).items()
+            if pub and pub.get("data_window")
+        ]
         if windows:
             st.markdown("**Fenêtres de données publiées**")
-            st.dataframe(
-                pd.DataFrame([{"mart": k, "début": v.get("start"), "fin": v.get("end")} for k, v in windows.items()]),
-                hide_index=True,
-            )
+            st.dataframe(pd.DataFrame(windows), hide_index=True)
         if card.get("parameters"):
             st.markdown("**Paramètres déclarés**")
             st.json(card["parameters"], expanded=False)
@@ -176,8 +208,8 @@ def answer_module(name: str) -> ModuleType | None:
 
 
 def render_use_case(name: str) -> None:
-    """The page of one use case: the answer first when the use case has one, then the model
-    card and the published marts (in an expander)."""
+    """The page of one use case: the answer first when the use case has one, then the
+    questions, the model card and the published tables (in an expander)."""
     uc = use_cases()[name]
     st.title(uc.title)
     answer = answer_module(name)
@@ -193,7 +225,7 @@ def render_use_case(name: str) -> None:
         with st.expander("Tables publiées (toutes les lignes, téléchargeables)"):
             for spec in uc.marts:
                 if spec.published:
-                    render_mart(spec)
+                    render_mart_table(spec)
         return
     for spec in uc.marts:
         if spec.published:

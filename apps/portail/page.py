@@ -101,9 +101,7 @@ def render_dataset(declared: OpenDataset) -> None:
             st.altair_chart(totals_chart(totals), width="stretch")
             hidden = release.table["arrondissement"].nunique() - len(totals)
             if hidden > 0:
-                st.caption(
-                    f"{hidden} arrondissement(s) sans total affiché ce mois-ci (secret statistique ou aucune donnée)."
-                )
+                st.caption(f"{hidden} arrondissement(s) sans total affiché ce mois-ci (secret statistique ou aucune donnée).")
 
     st.subheader("Aperçu des données")
     shown = preview_table(release.table) if police else schema_preview(release.table, release.fields, release.count_column)

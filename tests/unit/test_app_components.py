@@ -45,6 +45,12 @@ def test_percentages_booleans_and_missing_values_are_french() -> None:
     assert fmt.fr_datetime_local(datetime(2026, 3, 5, 20, 0)) == "05/03/2026 20:00"
 
 
+def test_free_text_from_the_pipeline_gets_french_decimals_and_dates() -> None:
+    assert fmt.fr_text("Rapport du surcroît (IC 95 % 0.32 – 3.10).") == "Rapport du surcroît (IC 95 % 0,32 – 3,10)."
+    assert fmt.fr_text("de 2026-11-13 06:00 à 2026-12-03") == "de 13/11/2026 06:00 à 03/12/2026"
+    assert fmt.fr_text("EVT2026-1101") == "EVT2026-1101"
+
+
 def test_vega_locale_is_french() -> None:
     assert fmt.VEGA_NUMBER_LOCALE["decimal"] == ","
     assert fmt.VEGA_TIME_LOCALE["months"][0] == "janvier" and "January" not in json.dumps(fmt.VEGA_TIME_LOCALE)
@@ -167,7 +173,7 @@ def test_ranked_list_has_rank_place_value_interval_and_count_with_declared_headi
     )
     assert list(table.columns) == [
         "Rang",
-        "Code du quartier",
+        "Quartier",
         "Taux lissé (accidents/km²/an)",
         "Intervalle à 95 %",
         "Accidents (accidents)",

@@ -1,7 +1,2 @@
-"""Answer-first pages, one module per use case (``apps.observatoire.answers.<use_case>``).
-
-Each module exposes ``render(uc)``, called by :func:`apps.observatoire.use_case.render_use_case`
-instead of the generic mart-by-mart page. A page opens on the answers to its use case's declared
-``decision_questions``, drawn from the published marts only (:mod:`apps.published`), with the
-shared French building blocks of :mod:`apps.observatoire.components`.
-"""
+"""Answer-first pages, one module per use case: ``render(uc)`` draws the answer to the use
+case's declared decision questions from its published marts (see ``apps/observatoire/use_case.py``)."""
