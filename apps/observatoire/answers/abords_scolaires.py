@@ -15,7 +15,7 @@ import streamlit as st
 from scipy.stats import chi2
 
 from apps.formatting import fr_int, fr_measure, with_unit
-from apps.observatoire.answers.common import feed_title, nothing_yet, published_marts, table
+from apps.observatoire.answers.common import nothing_yet, published_marts, table
 from apps.observatoire.components import (
     choropleth,
     code_label,
@@ -23,6 +23,7 @@ from apps.observatoire.components import (
     column_label,
     data_window,
     display_table,
+    feed_title,
     forest_frame,
     forest_plot,
     interval_chart,

@@ -45,14 +45,6 @@ def night_window_text(first: date | None, last: date | None, nights: int | None)
     return f"nuits du {fr_date(first)} au {fr_date(last)}{count}"
 
 
-def feed_title(name: str) -> str:
-    """The declared title of a partner feed (``police_mains_courantes`` -> its French title)."""
-    from orchestration.core.catalog import feeds
-
-    found = feeds().get(str(name))
-    return found.title if found is not None else str(name)
-
-
 def feed_code_labels(*names: str) -> dict[str, str]:
     """Partner code -> French label, from the declared ``codes`` of the feeds ``names`` (first wins)."""
     from orchestration.core.catalog import feeds

@@ -17,12 +17,13 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import fr_date, fr_int, fr_measure, to_paris
-from apps.observatoire.answers.common import feed_code_labels, feed_title, nothing_yet, published_marts, table
+from apps.observatoire.answers.common import feed_code_labels, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     choropleth,
     code_label,
     column_label,
     display_table,
+    feed_title,
     forest_frame,
     forest_plot,
     interval_chart,
