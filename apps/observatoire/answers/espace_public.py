@@ -96,7 +96,7 @@ def conflicts_of_day(conflicts: pd.DataFrame, day: date) -> pd.DataFrame:
             "Chevauchement": [
                 f"{a} - {b}" for a, b in zip(rows["heure_debut_chevauchement"], rows["heure_fin_chevauchement"], strict=True)
             ],
-            column_label(CONFLICTS, "distance_m"): [f"{fr_int(round(v))} m" for v in rows["distance_m"]],
+            column_label(CONFLICTS, "distance_m"): [fr_int(round(v)) for v in rows["distance_m"]],
         }
     ).reset_index(drop=True)
 
