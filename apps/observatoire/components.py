@@ -53,6 +53,7 @@ QUARTIER_HEADING = "Quartier"  # heading of a quartier code shown as its name (r
 # The ratio kind that is a true rate ratio (time is the exposure); the marts' ``type_ratio``
 # column declares its codes and their labels (securite_routiere.yaml).
 RATE_RATIO_KIND = "rapport_de_taux"
+LEGEND_BAR_PX = 22
 PALETTE_HEX = tuple("#{:02x}{:02x}{:02x}".format(*rgb) for rgb in PALETTE)
 
 # ----------------------------------------------------------------------------------------------
@@ -516,7 +517,7 @@ def legend_chart(maximum: float, measure: str, unit: str | None, minimum: float 
     title = f"{measure} ({unit})" if unit and unit not in ("ratio", "proportion") else measure
     return (
         alt.Chart(ramp)
-        .mark_rect()
+        .mark_bar(size=LEGEND_BAR_PX, binSpacing=0)
         .encode(
             x=alt.X("de:Q", title=title, scale=alt.Scale(domain=[minimum, top], nice=False), axis=alt.Axis(tickCount=5, format="~r")),
             x2="a:Q",
@@ -625,10 +626,29 @@ def cells_map(
 # ----------------------------------------------------------------------------------------------
 
 
-def render_chart(chart: alt.TopLevelMixin, *, alt_text: str, caption: str | None = None, key: str | None = None) -> None:
+# Streamlit fits the WHOLE chart (title, axes, legend) into ``height``; without it, the chart's own
+# height (meant for the plot) is used for everything and the plot is squeezed flat.
+CHART_OVERHEAD_PX = 95  # title, x axis and its title
+LEGEND_ROW_PX = 22
+
+
+def chart_height(chart: alt.TopLevelMixin, legend_rows: int = 0) -> int | None:
+    """Pixel height to give ``st.altair_chart``: the plot height(s) plus title, axes and legend."""
+    parts = getattr(chart, "vconcat", None)
+    charts = list(parts) if isinstance(parts, list) else [chart]
+    heights = [getattr(c, "height", None) for c in charts]
+    if not all(isinstance(h, int) for h in heights):
+        return None
+    return int(sum(heights)) + CHART_OVERHEAD_PX * len(charts) + LEGEND_ROW_PX * legend_rows  # type: ignore[arg-type]
+
+
+def render_chart(
+    chart: alt.TopLevelMixin, *, alt_text: str, caption: str | None = None, key: str | None = None, legend_rows: int = 0
+) -> None:
     """An Altair chart in French, full width; ``alt_text`` becomes its description (the SVG's
-    accessible name), then an optional caption under it."""
-    st.altair_chart(french(chart.properties(description=alt_text)), width="stretch", key=key)
+    accessible name), then an optional caption under it. ``legend_rows``: rows of a bottom legend."""
+    height = chart_height(chart, legend_rows)
+    st.altair_chart(french(chart.properties(description=alt_text)), width="stretch", height=height or "content", key=key)
     if caption:
         st.caption(caption)
 
@@ -638,7 +658,7 @@ def render_map(
 ) -> None:
     """A map and, under it, its legend (measure and unit): never a map without one."""
     st.pydeck_chart(deck, height=height, alt=alt_text, key=key)
-    st.altair_chart(french(legend), width="stretch", key=f"{key}-legende" if key else None)
+    st.altair_chart(french(legend), width="stretch", height=chart_height(legend) or "content", key=f"{key}-legende" if key else None)
     if caption:
         st.caption(caption)
 

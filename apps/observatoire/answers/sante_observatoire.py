@@ -256,6 +256,7 @@ def render(uc: UseCase) -> None:
             alt_text="Lignes écrites et mises en quarantaine par semaine",
             caption=f"Données du {fr_date(window[0])} au {fr_date(window[1])}. {partial_note}",
             key="volumes-semaine",
+            legend_rows=1,
         )
 
     reasons = load_gold_table(REASONS)
@@ -279,6 +280,7 @@ def render(uc: UseCase) -> None:
         verdicts_chart(verdict_history(history)),
         alt_text="Verdicts des contrôles qualité par contrôle : publications autorisées et bloquées",
         key="verdicts",
+        legend_rows=1,
     )
     blocked = blocked_table(history)
     if blocked.empty:

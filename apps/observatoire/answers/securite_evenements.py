@@ -254,6 +254,7 @@ def render(uc: UseCase) -> None:
             alt_text=f"Surcroît attendu de faits par heure et par source pour {labels[chosen]}, avec l'intervalle de prévision en bande.",
             caption="Bande : intervalle de prévision déclaré du surcroît ; ligne : surcroît attendu par le modèle.",
             key="prevision-heures",
+            legend_rows=int(rows["source"].nunique()),
         )
 
     st.subheader("Événements comparables sur lesquels la prévision s'appuie")

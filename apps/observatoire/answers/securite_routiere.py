@@ -62,17 +62,22 @@ def reference_label(facteur: str, reference: str, libelles: pd.Series) -> str:
 
 
 def factor_rows(factors: pd.DataFrame) -> pd.DataFrame:
-    """The factors of one perimeter with a readable row label: « Facteur : modalité (réf. X) »."""
+    """The estimated effects of one perimeter, true rate ratios first, with a readable row label
+    (the modality, and the sort of ratio when it is not a rate ratio) and the reference in words."""
     rows = factors[factors["ratio"].notna()].copy()
     refs = {
         f: reference_label(str(f), str(grp["modalite_reference"].iloc[0]), grp["libelle_modalite"]) for f, grp in rows.groupby("facteur")
     }
+    rows["reference_txt"] = rows["facteur"].map(refs)
     rows["ligne"] = [
-        f"{code_label(FACTORS, 'facteur', f)} : {lib} (réf. {refs[f]})"
-        + ("" if k == RATE_RATIO_KIND else f" · {code_label(FACTORS, 'type_ratio', k).split(' (')[0].lower()}")
-        for f, lib, k in zip(rows["facteur"], rows["libelle_modalite"], rows["type_ratio"], strict=True)
+        str(lib) if k == RATE_RATIO_KIND else f"{lib} · {code_label(FACTORS, 'type_ratio', k).split(' (')[0].lower()}"
+        for lib, k in zip(rows["libelle_modalite"], rows["type_ratio"], strict=True)
     ]
-    return rows.sort_values(["facteur", "type_ratio", "modalite"], kind="stable")
+    rows["taux_d_abord"] = rows["type_ratio"] != RATE_RATIO_KIND
+    has_rate = rows.groupby("facteur")["taux_d_abord"].transform("min")
+    return rows.assign(facteur_sans_taux=has_rate).sort_values(
+        ["facteur_sans_taux", "facteur", "taux_d_abord", "type_ratio", "modalite"], kind="stable"
+    )
 
 
 def _hotspots(table: pd.DataFrame, perimetre: str) -> None:
@@ -168,33 +173,55 @@ def _cells(table: pd.DataFrame, perimetre: str) -> None:
 
 def _factors(table: pd.DataFrame, perimetre: str) -> None:
     st.subheader("Quels facteurs pèsent")
-    rows = factor_rows(table[table["perimetre"] == perimetre])
+    selected = table[table["perimetre"] == perimetre]
+    rows = factor_rows(selected)
     if rows.empty:
         st.info(f"Aucun effet estimé sur le périmètre {perimetre}.")
         return
-    kinds = code_labels(FACTORS)["type_ratio"]
-    forest = forest_frame(rows, label="ligne", estimate="ratio", low="ic_bas", high="ic_haut", kind="type_ratio", kind_labels=kinds)
-    render_chart(
-        forest_plot(forest, title=f"Effets des facteurs, {perimetre} (IC à 95 %)", kind_title=column_label(FACTORS, "type_ratio")),
-        alt_text=f"Graphique en forêt des effets des facteurs sur les accidents, périmètre {perimetre} : rapport estimé et intervalle de confiance à 95 % par modalité, ligne verticale à 1.",
-        caption=(
-            "Ronds pleins, traits continus : vrais rapports de taux (exposition = temps : heure, pluie mesurée). "
-            "Losanges vides, tirets : rapports de comptes (sans exposition : plus d'accidents de jour ne veut pas dire plus de risque) "
-            "et risques relatifs de gravité (part d'accidents graves). Échelle logarithmique ; à droite de 1 : plus que la référence."
-        ),
-        key="foret-facteurs",
+    st.caption(
+        "Un graphique en forêt par facteur : rapport estimé et intervalle de confiance à 95 %, ligne verticale à 1 (pas de différence avec la référence), "
+        "échelle logarithmique. Ronds pleins et traits continus : vrais rapports de taux (exposition = temps : heure, pluie mesurée). "
+        "Losanges vides et tirets : rapports de comptes (sans exposition : plus d'accidents de jour ne veut pas dire plus de risque) "
+        "et risques relatifs de gravité (part d'accidents graves)."
     )
-    with st.expander("Valeurs du graphique"):
-        values = pd.DataFrame(
-            {
-                "Ligne": forest["ligne"],
-                column_label(FACTORS, "type_ratio"): forest["sorte"],
-                column_label(FACTORS, "ratio"): forest["estimation_txt"],
-                "IC à 95 %": forest["intervalle_txt"],
-                column_label(FACTORS, "nb_evenements", unit=False): [fr_int(v) for v in rows["nb_evenements"]],
-            }
+    kinds = code_labels(FACTORS)["type_ratio"]
+    facteurs = list(dict.fromkeys(rows["facteur"]))
+    tabs = st.tabs([code_label(FACTORS, "facteur", f) for f in facteurs])
+    for tab, facteur in zip(tabs, facteurs, strict=True):
+        part = rows[rows["facteur"] == facteur]
+        name = code_label(FACTORS, "facteur", facteur)
+        with tab:
+            forest = forest_frame(part, label="ligne", estimate="ratio", low="ic_bas", high="ic_haut", kind="type_ratio", kind_labels=kinds)
+            render_chart(
+                forest_plot(
+                    forest,
+                    title=f"{name} : effet par rapport à « {part['reference_txt'].iloc[0]} » ({perimetre})",
+                    kind_title=column_label(FACTORS, "type_ratio"),
+                ),
+                alt_text=f"Graphique en forêt, {name}, périmètre {perimetre} : rapport estimé et intervalle de confiance à 95 % par modalité, ligne verticale à 1.",
+                key=f"foret-{facteur}",
+                legend_rows=forest["sorte"].nunique(),
+            )
+            values = pd.DataFrame(
+                {
+                    column_label(FACTORS, "libelle_modalite"): forest["ligne"],
+                    column_label(FACTORS, "type_ratio"): forest["sorte"],
+                    column_label(FACTORS, "ratio"): forest["estimation_txt"],
+                    "IC à 95 %": forest["intervalle_txt"],
+                    column_label(FACTORS, "nb_evenements", unit=False): [fr_int(v) for v in part["nb_evenements"]],
+                }
+            )
+            render_table(values, alt_text=f"Valeurs du graphique en forêt, {name}", key=f"valeurs-{facteur}", max_height=320)
+    missing = selected[selected["ratio"].isna()]
+    if not missing.empty:
+        st.caption(
+            "Non estimé : "
+            + " ; ".join(
+                f"{code_label(FACTORS, 'facteur', f)} ({lib})"
+                for f, lib in zip(missing["facteur"], missing["libelle_modalite"], strict=True)
+            )
+            + "."
         )
-        render_table(values, alt_text="Valeurs du graphique en forêt des facteurs", key="valeurs-facteurs", max_height=600)
 
 
 def _outages(table: pd.DataFrame, perimetre: str) -> None:

@@ -150,7 +150,10 @@ def render(uc: UseCase) -> None:
     rows = table[table["code_quartier"].astype(str) == code]
     name = quartier_label(code)
     render_chart(
-        history_chart(rows, name), alt_text=f"Historique des signalements observés et attendus à {name}.", key="historique-quartier"
+        history_chart(rows, name),
+        alt_text=f"Historique des signalements observés et attendus à {name}.",
+        key="historique-quartier",
+        legend_rows=-(-rows["code_categorie"].nunique() // 2),
     )
     past = rows[rows["alerte"].astype(bool)].sort_values("jour", ascending=False)
     if past.empty:
