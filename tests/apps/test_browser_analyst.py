@@ -48,8 +48,15 @@ ENGLISH_WORDS = (
 HEADINGS = "h1, h2, h3, h4, h5, h6"
 AXIS_TITLES = '[data-testid="stVegaLiteChart"] svg .role-axis-title text, [data-testid="stVegaLiteChart"] svg .role-legend-title text'
 MAPS = '[data-testid="stDeckGlJsonChart"]'
-# A map's legend: the Vega chart titled « Légende : ... » that components.render_map draws under every map.
-MAP_LEGEND = '[data-testid="stVegaLiteChart"] svg .role-title-text text'  # counted when the title starts with « Légende »
+# Legends actually drawn: a Vega chart titled « Légende... » whose colour marks are visible (a
+# title above a ramp squeezed to nothing is not a legend).
+# An HTML legend (the home page's gradient) counts when it is labelled « Légende... » for assistive
+# technologies and drawn visibly.
+DRAWN_LEGENDS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')].filter(svg =>
+    [...svg.querySelectorAll('.role-title-text text')].some(t => t.textContent.trim().startsWith('Légende'))
+    && [...svg.querySelectorAll('.mark-rect path, .mark-rect rect')].some(m => m.getBBox().height >= 6)
+).length + [...document.querySelectorAll('[role="img"][aria-label^="Légende"]')].filter(e =>
+    e.getBoundingClientRect().height >= 6).length"""
 AXE_OPTIONS: dict = {"resultTypes": ["violations"]}
 # Violations of Streamlit's own chrome that a page cannot fix, as (axe rule, container): only the
 # nodes of that rule inside that container are ignored, never a rule or a page as a whole.
@@ -149,7 +156,7 @@ def page_problems(page: object, use_case: str | None) -> list[str]:
     if found := words_found(visible, ENGLISH_WORDS):
         problems.append(f"English word(s) visible: {found}")
     maps = page.locator(MAPS).count()  # type: ignore[attr-defined]
-    legends = sum(t.startswith("Légende") for t in texts(page, MAP_LEGEND))
+    legends = page.evaluate(DRAWN_LEGENDS)  # type: ignore[attr-defined]
     if maps and legends < maps:
         problems.append(f"{maps} map(s) but {legends} legend(s)")
     if page.get_by_test_id("stException").count():  # type: ignore[attr-defined]

@@ -39,7 +39,11 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def all_text(at: AppTest) -> str:
     """Every markdown-ish text of the page, to search for sentences."""
-    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "error", "warning") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "error", "warning")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -82,7 +86,9 @@ def test_observatoire_filters_change_the_total(synthetic_lake: Path, monkeypatch
     assert metrics(at)["Quartiers concernés"] == "2"
 
 
-def test_observatoire_failed_gate_warns_and_keeps_previous_data(failed_gate_lake: Path, monkeypatch: pytest.MonkeyPatch, lake_writer) -> None:
+def test_observatoire_failed_gate_warns_and_keeps_previous_data(
+    failed_gate_lake: Path, monkeypatch: pytest.MonkeyPatch, lake_writer
+) -> None:
     at = run_app(failed_gate_lake, monkeypatch)
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]

@@ -15,7 +15,7 @@ import streamlit as st
 from scipy.stats import chi2
 
 from apps.formatting import fr_int, fr_measure, with_unit
-from apps.observatoire.answers.common import nothing_yet, published_marts, table
+from apps.observatoire.answers.common import RATE_KIND_LABELS, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     choropleth,
     code_label,
@@ -221,13 +221,14 @@ def _render_slots(effects: pd.DataFrame, reference: str, uc: UseCase) -> None:
     compared = code_label(EFFECTS, "reference", reference).lower()
     render_chart(
         forest_plot(
-            forest_frame(rows, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut"),
+            forest_frame(rows, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut", kind_labels=RATE_KIND_LABELS),
             title=f"Rapport de taux par niveau et créneau (contre : {compared})",
             x_title=f"{column_label(EFFECTS, 'rapport_taux')} (échelle logarithmique, 1 = pas d'effet)",
         ),
         alt_text="Graphique en forêt des rapports de taux par niveau et créneau, avec intervalles à 95 % et ligne à 1.",
         caption="Au-dessus de 1 : plus d'incidents pendant le créneau ; un intervalle qui croise 1 ne permet pas de conclure.",
         key="abords_scolaires-creneaux",
+        legend_rows=1,
     )
     excess = rows.dropna(subset=["exces_par_etablissement_creneau"])
     if not excess.empty:
@@ -248,12 +249,13 @@ def _render_slots(effects: pd.DataFrame, reference: str, uc: UseCase) -> None:
     if len(checks) > 1:
         render_chart(
             forest_plot(
-                forest_frame(checks, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut"),
+                forest_frame(checks, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut", kind_labels=RATE_KIND_LABELS),
                 title="Le même effet selon la comparaison (tous niveaux, tous créneaux)",
                 x_title=f"{column_label(EFFECTS, 'rapport_taux')} (échelle logarithmique)",
             ),
             alt_text="Rapport de taux de l'ensemble des créneaux selon chacune des comparaisons, avec intervalles à 95 %.",
             key="abords_scolaires-comparaisons",
+            legend_rows=1,
         )
     render_table(
         display_table(

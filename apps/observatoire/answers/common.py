@@ -12,8 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import fr_date, fr_int
+from apps.observatoire.components import RATE_RATIO_KIND
 from apps.published import NO_DATA_MESSAGE, GoldTable, load_gold_table
 from orchestration.core.catalog import UseCase
+
+# The legend of a forest plot of true rate ratios (time as the exposure).
+RATE_KIND_LABELS = {RATE_RATIO_KIND: "Rapport de taux (exposition = temps)"}
 
 
 def published_marts(uc: UseCase) -> dict[str, GoldTable | None]:

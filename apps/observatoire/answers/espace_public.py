@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import fr_date, fr_int, fr_measure, to_paris
-from apps.observatoire.answers.common import feed_code_labels, nothing_yet, published_marts, table
+from apps.observatoire.answers.common import RATE_KIND_LABELS, feed_code_labels, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     choropleth,
     code_label,
@@ -115,6 +115,7 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
     rows["_tous"] = rows["sous_groupe"] != ALL
     rows = rows.sort_values(["objet", "_tous", "sous_groupe", "source"]).drop(columns="_tous").reset_index(drop=True)
     groups = [code_label(EFFECTS, "sous_groupe", g) if g == ALL else codes.get(str(g), str(g)) for g in rows["sous_groupe"]]
+    rows["sous_groupe_txt"] = groups
     rows["ligne"] = [
         f"{code_label(EFFECTS, 'objet', o)} · {g} · {feed_title(s)}" for o, g, s in zip(rows["objet"], groups, rows["source"], strict=True)
     ]
@@ -190,6 +191,7 @@ def _render_conflicts(conflicts: pd.DataFrame, today: date) -> None:
             "la fin de la période est partielle, d'autres autorisations viendront s'y ajouter."
         ),
         key="espace_public-conflits-par-jour",
+        legend_rows=1,
     )
 
 
@@ -250,13 +252,14 @@ def _render_complaints(effects: pd.DataFrame) -> None:
         return
     render_chart(
         forest_plot(
-            forest_frame(rows, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut"),
+            forest_frame(rows, label="ligne", estimate="rapport_taux", low="ic_bas", high="ic_haut", kind_labels=RATE_KIND_LABELS),
             title="Plaintes pendant l'occupation contre le même lieu sans occupation",
             x_title=f"{column_label(EFFECTS, 'rapport_taux')} (échelle logarithmique, 1 = pas d'effet)",
         ),
         alt_text="Graphique en forêt des rapports de taux de plaintes autour des chantiers et des marchés, avec intervalles à 95 % et ligne à 1.",
         caption="Au-dessus de 1 : plus de plaintes pendant l'occupation ; un intervalle qui croise 1 ne permet pas de conclure.",
         key="espace_public-effets",
+        legend_rows=1,
     )
     excess = effects.copy()
     excess = excess.merge(rows[["objet", "source", "sous_groupe", "ligne"]], on=["objet", "source", "sous_groupe"], how="inner")
@@ -275,7 +278,7 @@ def _render_complaints(effects: pd.DataFrame) -> None:
     )
     render_table(
         display_table(
-            rows.assign(source=[feed_title(s) for s in rows["source"]]),
+            rows.assign(source=[feed_title(s) for s in rows["source"]], sous_groupe=rows["sous_groupe_txt"]),
             EFFECTS,
             [
                 "objet",

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.formatting import DAYS_FR, fr_date, fr_hour, fr_int
-from apps.observatoire.answers.common import night_window_text, nothing_yet, published_marts, table
+from apps.observatoire.answers.common import RATE_KIND_LABELS, night_window_text, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     RATE_RATIO_KIND,
     choropleth,
@@ -45,7 +45,7 @@ ALL_NIGHTS = "toutes"  # the type_nuit of the ratio over every night (the map's 
 # The factors mart mixes true rate ratios (Poisson GLMs, time as exposure) with the bootstrap
 # ratio of excesses of the problem areas: the forest plot must draw them differently.
 EXCESS_RATIO_KIND = "rapport_d_exces"
-KIND_LABELS = {RATE_RATIO_KIND: "Rapport de taux d'incidence", EXCESS_RATIO_KIND: "Rapport d'excès des zones à problème"}
+KIND_LABELS = {**RATE_KIND_LABELS, EXCESS_RATIO_KIND: "Rapport d'excès des zones à problème"}
 TOP = 10
 
 
@@ -303,13 +303,14 @@ def _render_hours(profile: pd.DataFrame | None, counts: pd.DataFrame | None, top
     rows = quartier_hours(profile, chosen, cfg)
     render_chart(
         forest_plot(
-            forest_frame(rows, label="heure_txt", estimate="irr", low="ic_bas", high="ic_haut"),
+            forest_frame(rows, label="heure_txt", estimate="irr", low="ic_bas", high="ic_haut", kind_labels=RATE_KIND_LABELS),
             title=f"{quartier_label(chosen)} : {column_label(PROFILE, 'irr').lower()} par heure de nuit",
             x_title=f"{column_label(PROFILE, 'irr')} (échelle logarithmique, 1 = quartier ordinaire)",
             row_title=column_label(PROFILE, "heure", unit=False),
         ),
         alt_text=f"Ratio d'activité nocturne de {quartier_label(chosen)} par heure de nuit, avec intervalles à 95 %.",
         key="vie_nocturne-profil",
+        legend_rows=1,
     )
 
 
@@ -329,6 +330,7 @@ def _render_factors(factors: pd.DataFrame) -> None:
         alt_text="Graphique en forêt des facteurs de l'activité nocturne : rapport et intervalle à 95 %, ligne à 1.",
         caption="Au-dessus de 1 : plus d'incidents la nuit quand le facteur est présent ; l'intervalle qui croise 1 ne permet pas de conclure.",
         key="vie_nocturne-facteurs",
+        legend_rows=int(rows["sorte"].nunique()),
     )
     render_table(
         display_table(rows, FACTORS, ["modalite", "reference", "irr", "ic_bas", "ic_haut", "p_valeur"]),
