@@ -20,6 +20,7 @@ The lake is the real pipeline's (``pipeline_lake``, three weeks); while developi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -156,12 +157,22 @@ def page_problems(page: object, use_case: str | None) -> list[str]:
     if found := words_found(visible, ENGLISH_WORDS):
         problems.append(f"English word(s) visible: {found}")
     maps = page.locator(MAPS).count()  # type: ignore[attr-defined]
-    legends = page.evaluate(DRAWN_LEGENDS)  # type: ignore[attr-defined]
+    legends = drawn_legends(page, maps)
     if maps and legends < maps:
         problems.append(f"{maps} map(s) but {legends} legend(s)")
     if page.get_by_test_id("stException").count():  # type: ignore[attr-defined]
         problems.append("the page raised an exception")
     return problems
+
+
+def drawn_legends(page: object, expected: int, timeout_ms: int = 15_000) -> int:
+    """Legends drawn on the page, waiting (up to ``timeout_ms``) for Vega to draw ``expected``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if expected:
+        with contextlib.suppress(PlaywrightTimeout):  # counted below: the assertion names the page
+            page.wait_for_function(f"() => ({DRAWN_LEGENDS})() >= {expected}", timeout=timeout_ms)  # type: ignore[attr-defined]
+    return int(page.evaluate(DRAWN_LEGENDS))  # type: ignore[attr-defined]
 
 
 def serious_violations(page: object) -> list[str]:
