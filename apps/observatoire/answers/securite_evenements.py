@@ -77,10 +77,18 @@ def staffing_summary(rows: pd.DataFrame) -> dict[str, str]:
 
 def staffing_chart(rows: pd.DataFrame, title: str) -> alt.VConcatChart:
     """Agents (bars) and barriers (steps) per local hour, one above the other."""
-    data = rows.assign(heure_locale=pd.to_datetime(rows["heure_locale"]))
-    x = alt.X("heure_locale:T", title=column_label(STAFFING, "heure_locale"), axis=HOUR_AXIS)
+    data = rows.assign(heure_locale=pd.to_datetime(rows["heure_locale"])).sort_values("heure_locale")
+    # One band per hour (ordinal), so that bars are as wide as the hour they cover.
+    several_days = data["heure_locale"].dt.date.nunique() > 1
+    data["heure_txt"] = data["heure_locale"].dt.strftime("%d/%m %Hh" if several_days else "%Hh")
+    x = alt.X(
+        "heure_txt:O",
+        title=column_label(STAFFING, "heure_locale"),
+        sort=data["heure_txt"].tolist(),
+        axis=alt.Axis(labelAngle=0, labelOverlap=True),
+    )
     tooltip = [
-        alt.Tooltip("heure_locale:T", title="Heure", format="%d/%m/%Y %H:%M"),
+        alt.Tooltip("heure_txt:O", title="Heure"),
         alt.Tooltip("agents:Q", title=column_label(STAFFING, "agents", unit=False)),
         alt.Tooltip("agents_selon_faits:Q", title=column_label(STAFFING, "agents_selon_faits", unit=False)),
         alt.Tooltip("agents_minimum_jauge:Q", title=column_label(STAFFING, "agents_minimum_jauge", unit=False)),
@@ -228,9 +236,10 @@ def render(uc: UseCase) -> None:
         st.info("Pas de dispositif calculé pour cet événement.")
     else:
         summary = staffing_summary(rows)
-        cols = st.columns(4)
-        for col, (label, value) in zip(cols, summary.items(), strict=True):
-            col.metric(label, value)
+        cols = st.columns(2)
+        cols[0].metric("Agents au plus fort", summary["Agents au plus fort"])
+        cols[1].metric("Barrières", summary["Barrières"])
+        st.markdown(f"Agents présents **{summary['Présence des agents']}** ; barrières en place **{summary['Pose des barrières']}**.")
         render_chart(
             staffing_chart(rows, "Agents et barrières recommandés par heure (doctrine déclarée)"),
             alt_text=f"Chronologie des agents (barres) et des barrières (marches) recommandés par heure pour {labels[chosen]}.",

@@ -45,9 +45,15 @@ REAL_MARK = "réel"  # the real BAAC perimeter's name says so ("BAAC 2018 réel"
 
 
 def perimeters(*tables: pd.DataFrame | None) -> list[str]:
-    """Every perimeter of the published tables, the real data first, then newest first."""
+    """Every perimeter of the published tables: the real data first, then the BAAC years (newest
+    first), then the other sources."""
     found = {str(p) for t in tables if t is not None and "perimetre" in t.columns for p in t["perimetre"].dropna().unique()}
-    return sorted(found, key=lambda p: (REAL_MARK not in p, [-ord(ch) for ch in p]))
+
+    def order(name: str) -> tuple[bool, bool, int, str]:
+        year = int(digits) if (digits := "".join(ch for ch in name.split()[-1] if ch.isdigit())) else 0
+        return (REAL_MARK not in name, "BAAC" not in name, -year, name)
+
+    return sorted(found, key=order)
 
 
 def reference_label(facteur: str, reference: str, libelles: pd.Series) -> str:
@@ -83,6 +89,9 @@ def factor_rows(factors: pd.DataFrame) -> pd.DataFrame:
 def _hotspots(table: pd.DataFrame, perimetre: str) -> None:
     rows = table[table["perimetre"] == perimetre].sort_values("taux_lisse_km2_an", ascending=False, ignore_index=True)
     st.subheader("Où se concentrent les accidents")
+    if rows.empty:
+        st.info(f"Pas de taux par quartier pour le périmètre {perimetre} (pas d'accidents localisés de cette source).")
+        return
     n_hot = int(rows["point_chaud"].astype(bool).sum())
     cols = st.columns(3)
     cols[0].metric("Quartiers points chauds", fr_int(n_hot))
@@ -137,6 +146,8 @@ def _hotspots(table: pd.DataFrame, perimetre: str) -> None:
 
 
 def _cells(table: pd.DataFrame, perimetre: str) -> None:
+    if not (table["perimetre"] == perimetre).any():
+        return  # said by the quartier section
     rows = table[(table["perimetre"] == perimetre) & table["point_chaud"].astype(bool)]
     rows = rows.sort_values(["nb_accidents", "rapport_attendu"], ascending=False, ignore_index=True)
     st.markdown(f"**Carreaux de 200 m signalés** ({fr_int(len(rows))})")
