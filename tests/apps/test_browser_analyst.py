@@ -118,12 +118,27 @@ def words_found(text: str, words: tuple[str, ...] | set[str]) -> list[str]:
     return sorted({w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)})
 
 
+# The page is done when Streamlit's status widget ("Running... Stop") is gone AND the page has
+# stopped growing: right after ``goto`` the widget may not be attached yet, so waiting for its
+# absence alone passes on a page that has only drawn its title.
+SETTLED = """() => {
+    const busy = document.querySelector('[data-testid="stStatusWidget"]') !== null;
+    const size = document.querySelectorAll('[data-testid="stElementContainer"]').length + ':'
+        + (document.querySelector('[data-testid="stMain"]') || document.body).scrollHeight;
+    const now = Date.now();
+    if (busy || window.__lastSize !== size) { window.__lastSize = size; window.__since = now; return false; }
+    return now - window.__since > 2500;
+}"""
+
+
 def load(page: object, url: str) -> None:
-    """Open ``url`` and wait until the script ran and the charts drew their first frame."""
+    """Open ``url`` and wait until the script ran to its end and the charts drew their first frame."""
     page.goto(url, timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     page.wait_for_selector("h1", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.evaluate("() => { window.__lastSize = null; window.__since = Date.now(); }")  # type: ignore[attr-defined]
+    page.wait_for_function(SETTLED, timeout=3 * LOAD_TIMEOUT_MS, polling=250)  # type: ignore[attr-defined]
     wait_until_idle(page)
-    page.wait_for_timeout(2000)  # type: ignore[attr-defined]  # deck.gl and Vega draw after the script
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # deck.gl and Vega draw after the script
 
 
 def full_screenshot(page: object, path: Path, width: int) -> None:
@@ -214,6 +229,8 @@ def test_every_analyst_page_is_french_labelled_legended_and_accessible(
     page = offline.page
     for path, use_case in analyst_pages():
         load(page, f"{analyst_url}/{path}")
+        if path != "observatoire":  # every use-case page ends with its model card
+            page.get_by_text("Fiche méthode", exact=False).first.wait_for(timeout=LOAD_TIMEOUT_MS)
         problems = page_problems(page, use_case)
         problems += [f"axe: {line}" for line in serious_violations(page)]
         full_screenshot(page, folder / f"{path}-{size['width']}px.png", size["width"])
