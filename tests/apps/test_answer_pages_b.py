@@ -124,9 +124,17 @@ def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkey
     at = run_page(published_lake, "vie_nocturne", monkeypatch)
     zones = gold(published_lake, "vie_nocturne_zones")
     every = zones[(zones["type_nuit"] == "toutes") & (zones["nb_attendu"] > 0)]
-    top = every.sort_values(["zone_a_probleme", "irr"], ascending=False).iloc[0]
+    top = every.sort_values(["irr", "ic_bas"], ascending=False).iloc[0]
 
     ranked = table_with(at, "Rang", "Ratio standardisé", "Intervalle à 95 %")
+    # Every listed place carries its own values (labels and values come from the same row).
+    by_label = {
+        quartier_label(c): (irr, lo, hi)
+        for c, irr, lo, hi in zip(every["code_quartier"], every["irr"], every["ic_bas"], every["ic_haut"], strict=True)
+    }
+    for _, line in ranked.iterrows():
+        irr, lo, hi = by_label[line["Quartier"]]
+        assert (line["Ratio standardisé"], line["Intervalle à 95 %"]) == (fr_measure(irr, "ratio"), interval_text(lo, hi, "ratio"))
     assert ranked.iloc[0]["Quartier"] == quartier_label(top["code_quartier"])
     assert ranked.iloc[0]["Ratio standardisé"] == fr_measure(top["irr"], "ratio")
     assert ranked.iloc[0]["Intervalle à 95 %"] == interval_text(top["ic_bas"], top["ic_haut"], "ratio")

@@ -60,12 +60,13 @@ def config(uc: UseCase) -> VieNocturneConfig:
 
 
 def ranked_zones(zones: pd.DataFrame, type_nuit: str = ALL_NIGHTS) -> pd.DataFrame:
-    """Quartiers of one kind of night, problem areas first, then by ratio and lower bound.
+    """Quartiers of one kind of night by ratio, highest first (then by lower bound), the order
+    :func:`~apps.observatoire.components.ranked_list` keeps (its place labels follow this order).
 
     A quartier with no expected incident (no daytime activity) has no ratio: it is left out
     rather than shown as a zero."""
     rows = zones[(zones["type_nuit"] == type_nuit) & (zones["nb_attendu"] > 0)]
-    return rows.sort_values(["zone_a_probleme", "irr", "ic_bas"], ascending=False, kind="stable").reset_index(drop=True)
+    return rows.sort_values(["irr", "ic_bas"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 def zones_window(zones: pd.DataFrame) -> tuple[date | None, date | None, int | None]:
