@@ -160,7 +160,9 @@ def daily_chart(per_day: pd.DataFrame, today: date) -> alt.LayerChart:
     label = now.mark_text(align="left", dx=4, dy=-4, baseline="top", color="#444").encode(
         x="yearmonthdate(jour):T", y=alt.value(0), text="texte:N"
     )
-    return alt.layer(bars, rule, label).properties(
+    days = per_day["jour"].dt.date
+    layers = [bars, rule, label] if not per_day.empty and days.min() <= today <= days.max() else [bars]  # a rule far off squeezes the bars
+    return alt.layer(*layers).properties(
         title="Conflits d'occupation par jour",
         description="Nombre de conflits d'occupation par jour, empilés par type, avec une ligne au jour de publication.",
         height=260,
@@ -189,6 +191,8 @@ def _render_conflicts(conflicts: pd.DataFrame, today: date) -> None:
         caption=(
             f"Après le {fr_date(today)} (jour de publication), les conflits sont prévus d'après les autorisations connues : "
             "la fin de la période est partielle, d'autres autorisations viendront s'y ajouter."
+            if upcoming
+            else None
         ),
         key="espace_public-conflits-par-jour",
         legend_rows=1,
