@@ -27,8 +27,6 @@ RUN_TIMEOUT = 120
 # English words and raw values that must never reach an analyst's table.
 ENGLISH = {"True", "False", "true", "false", "None", "nan", "NaN", "NaT", "daily", "weekly", "monthly", "yearly", "hourly"}
 
-pytestmark = pytest.mark.timeout(900)
-
 
 @pytest.fixture(scope="module")
 def lake(pipeline_lake) -> Path:
