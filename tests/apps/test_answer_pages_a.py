@@ -91,7 +91,7 @@ def assert_french(tables: list[pd.DataFrame]) -> None:
 def test_weak_signals_show_the_newest_alerts_first(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     anomalies = published(lake, "signaux_faibles_anomalies")
     anomalies["jour"] = pd.to_datetime(anomalies["jour"])
-    alerts = anomalies[anomalies["alerte"].astype(bool)].sort_values(["jour", "score"], ascending=[False, False])
+    alerts = anomalies[anomalies["alerte"].astype(bool)].sort_values(["jour", "score"], ascending=[False, False], kind="stable")
     at = page("signaux_faibles", lake, monkeypatch)
     shown = metrics(at)
     assert shown["Dernier jour analysé"] == fr_date(anomalies["jour"].max().date())
@@ -197,7 +197,7 @@ def test_events_page_answers_for_the_next_planned_event(lake: Path, monkeypatch:
         planned = calendar[calendar["code_statut"] != "ANNULE"].sort_values("debut_local", ascending=False)
     event = planned.iloc[0]
     assert at.selectbox(key="evenement").value == event["evenement_id"]
-    assert any(str(event["lieu"]) in s.value for s in at.subheader)  # the event by name...
+    assert any(str(event["lieu"] or event["code_lieu"]) in s.value for s in at.subheader)  # the event by name...
     assert any(fr_date(pd.Timestamp(event["debut_local"]).date()) in s.value for s in at.subheader)  # ...and date
     rows = staffing[staffing["evenement_id"] == event["evenement_id"]]
     if not rows.empty:
