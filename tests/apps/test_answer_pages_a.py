@@ -197,7 +197,8 @@ def test_events_page_answers_for_the_next_planned_event(lake: Path, monkeypatch:
         planned = calendar[calendar["code_statut"] != "ANNULE"].sort_values("debut_local", ascending=False)
     event = planned.iloc[0]
     assert at.selectbox(key="evenement").value == event["evenement_id"]
-    assert any(str(event["lieu"] or event["code_lieu"]) in s.value for s in at.subheader)  # the event by name...
+    venue = event["lieu"] if isinstance(event["lieu"], str) and event["lieu"] else event["code_lieu"]
+    assert any(str(venue) in s.value for s in at.subheader)  # the event by name...
     assert any(fr_date(pd.Timestamp(event["debut_local"]).date()) in s.value for s in at.subheader)  # ...and date
     rows = staffing[staffing["evenement_id"] == event["evenement_id"]]
     if not rows.empty:
