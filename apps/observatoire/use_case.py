@@ -19,7 +19,7 @@ import streamlit as st
 
 from apps.formatting import fr_datetime, fr_day, fr_int
 from apps.observatoire.charts import quartier_map
-from apps.observatoire.components import data_window, display_table, window_text
+from apps.observatoire.components import data_window, display_table, format_value, window_text
 from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
 from orchestration.core.catalog import MartSpec, UseCase, use_cases
 
@@ -65,7 +65,7 @@ def filter_options(table: pd.DataFrame, column: str) -> list[Any]:
     return sorted(values, key=str)
 
 
-def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.DataFrame:
+def _apply_filters(table: pd.DataFrame, columns: list[str], key: str, spec: MartSpec) -> pd.DataFrame:
     # Sequential: each selector offers only what the previous choices left (an event id list
     # narrowed to planned events, say), so no combination shows an empty page by construction.
     for column in columns:
@@ -75,7 +75,10 @@ def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.Data
         options = filter_options(table, column)
         if not options:
             break
-        choice = st.selectbox(column.replace("_", " ").capitalize(), options, key=f"{key}-{column}")
+        declared = next((c for c in spec.columns if c.name == column), None)
+        label = declared.label if declared else column
+        shown = (lambda v, d=declared: format_value(v, d)) if declared else str  # oui/non, dates, codes in French
+        choice = st.selectbox(label, options, key=f"{key}-{column}", format_func=shown)
         table = table[table[column] == choice]
     return table
 
@@ -149,7 +152,7 @@ def render_mart(spec: MartSpec) -> None:
         return
     _gate_line(gold, spec)
     views = spec.display or ({"kind": "table"},)
-    table = _apply_filters(gold.table, filter_columns(views), key=spec.name)
+    table = _apply_filters(gold.table, filter_columns(views), key=spec.name, spec=spec)
     for view in views:
         _render_view(table, dict(view))
     if any(v.get("kind", "table") != "table" for v in views):

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from apps.formatting import fr_date, fr_datetime, fr_int, fr_month, fr_number, fr_percent
+from apps.formatting import fr_date, fr_datetime, fr_int, fr_month, fr_number, fr_percent, to_paris
 from apps.observatoire.components import (
     code_label,
     column_label,
@@ -122,12 +122,8 @@ def weekly_volumes_chart(days: pd.DataFrame, window: tuple[date, date], include_
     flagged = complete_periods(every, include_partial)
     weekly = flagged.groupby(["periode_debut", "periode"], as_index=False)[["lignes_ecrites", "lignes_quarantaine"]].sum()
     long = weekly.melt(id_vars=["periode_debut", "periode"], var_name="mesure", value_name="lignes")
-    long["mesure"] = long["mesure"].map(
-        {
-            "lignes_ecrites": column_label(DAYS, "lignes_ecrites", unit=False),
-            "lignes_quarantaine": column_label(DAYS, "lignes_quarantaine", unit=False),
-        }
-    )
+    written, quarantined = column_label(DAYS, "lignes_ecrites", unit=False), column_label(DAYS, "lignes_quarantaine", unit=False)
+    long["mesure"] = long["mesure"].map({"lignes_ecrites": written, "lignes_quarantaine": quarantined})
     order = weekly.sort_values("periode_debut")["periode"].tolist()
     chart = (
         alt.Chart(long)
@@ -135,7 +131,12 @@ def weekly_volumes_chart(days: pd.DataFrame, window: tuple[date, date], include_
         .encode(
             x=alt.X("periode:N", sort=order, title="Semaine", axis=alt.Axis(labelAngle=0, labelLimit=200)),
             y=alt.Y("lignes:Q", title="Lignes", axis=alt.Axis(format=",d")),
-            color=alt.Color("mesure:N", title=None, scale=alt.Scale(range=["#4c78a8", "#e45756"]), legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "mesure:N",
+                title=None,
+                scale=alt.Scale(domain=[written, quarantined], range=["#4c78a8", "#e45756"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
             tooltip=[
                 alt.Tooltip("periode:N", title="Semaine"),
                 alt.Tooltip("mesure:N", title="Mesure"),
@@ -273,7 +274,8 @@ def render(uc: UseCase) -> None:
         return
     latest = history.sort_values("evalue_le").groupby("mart").tail(1)
     cols = st.columns(3)
-    cols[0].metric("Dernier contrôle", fr_datetime(history["evalue_le"].max().to_pydatetime()))
+    last = to_paris(history["evalue_le"].max().to_pydatetime())
+    cols[0].metric("Dernier contrôle", f"{last:%d/%m %H:%M}", help=f"Le {fr_datetime(last)} (heure de Marseille).")
     cols[1].metric("Tables bloquées au dernier contrôle", fr_int(int((~latest["succes"]).sum())))
     cols[2].metric("Contrôles enregistrés", fr_int(len(history)))
     render_chart(
