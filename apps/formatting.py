@@ -6,6 +6,7 @@ is not relied upon (containers rarely ship ``fr_FR``), hence the explicit month 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -100,3 +101,151 @@ def parse_day(text: str | None) -> date | None:
         return date.fromisoformat(str(text)[:10])
     except ValueError:
         return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers, percentages, booleans, declared values
+# ----------------------------------------------------------------------------------------------
+
+# French typography puts a (narrow) no-break space before "%" ("2,5 %").
+PERCENT_SUFFIX = "\u202f%"
+MISSING = "–"  # an absent value (never "None", "nan" or "NaT" on a page)
+
+
+def is_missing(value: object) -> bool:
+    """``None``, NaN, NaT and ``pd.NA`` (without importing pandas here)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT and NA are not equal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
+def fr_number(value: float | int | None, decimals: int = 1) -> str:
+    """A number the French way: ``12345.678`` -> ``"12 345,7"`` (decimal comma, narrow
+    no-break space between thousands); missing -> ``"–"``."""
+    if is_missing(value):
+        return MISSING
+    text = f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", THOUSANDS_SEP)
+
+
+def fr_percent(proportion: float | None, decimals: int = 1) -> str:
+    """A proportion (0 to 1) as a French percentage: ``0.025`` -> ``"2,5 %"``."""
+    if is_missing(proportion):
+        return MISSING
+    return fr_number(float(proportion) * 100, decimals) + PERCENT_SUFFIX  # type: ignore[arg-type]
+
+
+def fr_bool(value: object) -> str:
+    """``True`` -> ``"oui"``, ``False`` -> ``"non"``, missing -> ``"–"``."""
+    if is_missing(value):
+        return MISSING
+    return "oui" if bool(value) else "non"
+
+
+def smart_decimals(value: float) -> int:
+    """Decimals that keep about three significant digits: 1234 -> 0, 12.3 -> 1, 0.123 -> 2..."""
+    magnitude = abs(value)
+    if magnitude >= 100 or magnitude == 0:
+        return 0
+    if magnitude >= 10:
+        return 1
+    if magnitude >= 0.1:
+        return 2
+    return 3
+
+
+def fr_measure(value: float | int | None, unit: str | None = None, decimals: int | None = None) -> str:
+    """A measure with its declared unit's convention: ``proportion`` as a percentage, ``ratio``
+    with two decimals, integral values as integers, anything else with about three significant
+    digits; ``decimals`` forces the number of decimals (to align a column)."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)  # type: ignore[arg-type]
+    if unit == "proportion":
+        return fr_percent(number, 1 if decimals is None else decimals)
+    if unit == "%":
+        return fr_number(number, 1 if decimals is None else decimals) + PERCENT_SUFFIX
+    if decimals is not None:
+        return fr_number(number, decimals)
+    if unit == "ratio":
+        return fr_number(number, 2)
+    if number.is_integer() and abs(number) >= 1:
+        return fr_int(number)
+    return fr_number(number, smart_decimals(number))
+
+
+def with_unit(text: str, unit: str | None) -> str:
+    """``"12,5"`` + ``"accidents/km²/an"`` -> ``"12,5 accidents/km²/an"`` (no unit for ratios,
+    proportions and percentages, which carry their own sign)."""
+    if not unit or unit in ("ratio", "proportion", "%") or text == MISSING:
+        return text
+    return f"{text}\u00a0{unit}"
+
+
+def fr_datetime_local(moment: object) -> str:
+    """A naive local timestamp (already Europe/Paris, as the marts' ``*_local`` columns) ->
+    ``"05/03/2026 20:00"``; aware timestamps are converted to Marseille time first."""
+    if is_missing(moment):
+        return MISSING
+    if isinstance(moment, datetime):
+        local = to_paris(moment) if moment.tzinfo is not None else moment
+        return f"{local:%d/%m/%Y %H:%M}"
+    return str(moment)
+
+
+def fr_day(value: object) -> str:
+    """A date, a timestamp or an ISO string -> ``"dd/mm/yyyy"``; missing -> ``"–"``."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, datetime):
+        return fr_date(value.date())
+    if isinstance(value, date):
+        return fr_date(value)
+    parsed = parse_day(str(value))
+    return fr_date(parsed) if parsed else str(value)
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def fr_text(text: str) -> str:
+    """Free text written by the pipeline, in French typography: ``"IC 95 % 0.32 – 3.10"`` ->
+    ``"IC 95 % 0,32 – 3,10"``, ``"2026-11-13"`` -> ``"13/11/2026"``."""
+    return _ISO_DAY.sub(r"\3/\2/\1", _DECIMAL_POINT.sub(",", text))
+
+
+def fr_hour(hour: int | float) -> str:
+    """An hour of the day: ``21`` -> ``"21 h"``, ``-2`` (relative) stays ``"-2 h"``."""
+    return f"{int(hour)}\u00a0h"
+
+
+# ----------------------------------------------------------------------------------------------
+# Vega-Lite (Altair) locale: French numbers and dates in every chart, set in the spec itself so
+# that nothing is fetched and the browser's own locale does not matter.
+# ----------------------------------------------------------------------------------------------
+
+DAYS_FR = ("dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi")
+SHORT_DAYS_FR = ("dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam.")
+SHORT_MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+VEGA_NUMBER_LOCALE: dict[str, object] = {
+    "decimal": ",",
+    "thousands": THOUSANDS_SEP,
+    "grouping": [3],
+    "currency": ["", "\u00a0€"],
+    "percent": PERCENT_SUFFIX,
+}
+VEGA_TIME_LOCALE: dict[str, object] = {
+    "dateTime": "%A %e %B %Y à %X",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["", ""],
+    "days": list(DAYS_FR),
+    "shortDays": list(SHORT_DAYS_FR),
+    "months": list(MONTHS_FR),
+    "shortMonths": list(SHORT_MONTHS_FR),
+}

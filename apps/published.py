@@ -34,8 +34,9 @@ from orchestration.core.settings import REFERENCE_DIR, Settings, load_settings
 def overview_use_case() -> UseCase:
     """The use case the overview page (``/observatoire``) shows: the one whose published marts
     declare no ``display`` views (every other use case gets its generic page at ``/<use_case>``)."""
-    found = [uc for uc in use_cases().values() if any(m.published for m in uc.marts)
-             and not any(m.display for m in uc.marts if m.published)]
+    found = [
+        uc for uc in use_cases().values() if any(m.published for m in uc.marts) and not any(m.display for m in uc.marts if m.published)
+    ]
     if len(found) != 1:
         raise RuntimeError(f"expected one use case without display views for the overview page, found {[u.name for u in found]}")
     return found[0]
@@ -45,10 +46,7 @@ def overview_use_case() -> UseCase:
 MART = next(m.name for m in overview_use_case().marts if m.published)
 NO_DATA_MESSAGE = "Aucune donnée publiée pour l'instant : lancez `make demo`"
 QUARTIERS_GEOJSON = REFERENCE_DIR / "quartiers-marseille.geojson"
-QUARTIERS_ATTRIBUTION = (
-    "Contours des quartiers : Joël Gombin, « Quartiers de Marseille », data.gouv.fr, "
-    "Licence Ouverte 2.0 (Etalab)."
-)
+QUARTIERS_ATTRIBUTION = "Contours des quartiers : Joël Gombin, « Quartiers de Marseille », data.gouv.fr, Licence Ouverte 2.0 (Etalab)."
 
 # Columns the gold mart must carry (its declaration); anything else is a broken publication,
 # shown as an error rather than as a half-drawn page.
@@ -185,6 +183,48 @@ def load_gate_result(mart: str = MART, settings: Settings | None = None) -> Gate
     return GateResult.from_json(data) if data is not None else None
 
 
+GATE_HISTORY_COLUMNS = ("mart", "evalue_le", "succes", "attentes_evaluees", "attentes_en_echec", "lignes", "attentes_echouees")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _read_gate_history(quality_dir: str, stamp: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    del stamp
+    rows = []
+    for path in sorted(Path(quality_dir).glob("*/history/*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue  # a verdict being written: it shows up on the next rerun
+        gate = GateResult.from_json(data)
+        rows.append(
+            {
+                "mart": str(data.get("mart") or path.parent.parent.name),
+                "evalue_le": gate.evaluated_at,
+                "succes": gate.success,
+                "attentes_evaluees": gate.evaluated,
+                "attentes_en_echec": gate.unsuccessful,
+                "lignes": int(data.get("rows") or 0),
+                "attentes_echouees": ", ".join(sorted({str(f.get("expectation", "")) for f in gate.failed})),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(GATE_HISTORY_COLUMNS))
+    frame["evalue_le"] = pd.to_datetime(frame["evalue_le"], utc=True)
+    return frame.sort_values(["evalue_le", "mart"], ignore_index=True)
+
+
+def load_gate_history(settings: Settings | None = None) -> pd.DataFrame:
+    """Every recorded gate verdict (``<lake>/quality/<mart>/history/*.json``), oldest first.
+
+    The health mart ``sante_controles_qualite`` is built by dbt BEFORE the gates of the same
+    refresh record their verdicts (it is gated itself), so it always lags one refresh and is empty
+    after the first one; the verdict files the gates write are current.
+    """
+    settings = settings or current_settings()
+    files = sorted(settings.quality.glob("*/history/*.json"))
+    stamp = tuple((str(f), _stamp(f) or 0) for f in files)
+    return _read_gate_history(str(settings.quality), stamp)
+
+
 # --------------------------------------------------------------------------------------------
 # Gold Delta marts
 # --------------------------------------------------------------------------------------------
@@ -310,9 +350,7 @@ def _resource_path(folder: Path, datapackage: dict[str, Any], fmt: str, default:
 
 
 def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(
-        sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file())
-    )
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -355,13 +393,9 @@ def _read_open_dataset(folder: str, dataset: str, stamp: tuple[tuple[str, int, i
 
     downloads = [DownloadFile("Télécharger le CSV", csv_path.name, _MIME["csv"], csv_path.read_bytes())]
     if parquet_path.is_file():
-        downloads.append(
-            DownloadFile("Télécharger le Parquet", parquet_path.name, _MIME["parquet"], parquet_path.read_bytes())
-        )
+        downloads.append(DownloadFile("Télécharger le Parquet", parquet_path.name, _MIME["parquet"], parquet_path.read_bytes()))
     if package_path.is_file():
-        downloads.append(
-            DownloadFile("Télécharger datapackage.json", "datapackage.json", _MIME["json"], package_path.read_bytes())
-        )
+        downloads.append(DownloadFile("Télécharger datapackage.json", "datapackage.json", _MIME["json"], package_path.read_bytes()))
     return OpenDatasetRelease(
         dataset=dataset,
         table=table,
@@ -433,7 +467,6 @@ def load_quartiers_geojson(path: Path = QUARTIERS_GEOJSON) -> dict[str, Any] | N
     if stamp is None:
         return None
     return _read_geojson(str(path), stamp, GEOJSON_TOLERANCE_DEG)
-
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ st.set_page_config(
     page_icon="🏛️",  # an emoji favicon is drawn locally; a :material: one is fetched from fonts.gstatic.com
     layout="wide",
     initial_sidebar_state="auto",  # collapsed on phones, open on desktops
-    menu_items={"About": "Observatoire de la tranquillité publique : données agrégées, publiées après contrôle qualité et secret statistique."},
+    menu_items={
+        "About": "Observatoire de la tranquillité publique : données agrégées, publiées après contrôle qualité et secret statistique."
+    },
 )
 
 # Stable, shareable URLs: /observatoire and /portail. Streamlit serves the default page at "/"

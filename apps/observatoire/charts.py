@@ -66,11 +66,7 @@ def filter_incidents(
 
 def daily_by_category(rows: pd.DataFrame) -> pd.DataFrame:
     """Daily incident counts per category (the time-series data)."""
-    return (
-        rows.groupby(["jour", "categorie"], as_index=False, observed=True)["nb_incidents"]
-        .sum()
-        .sort_values(["jour", "categorie"])
-    )
+    return rows.groupby(["jour", "categorie"], as_index=False, observed=True)["nb_incidents"].sum().sort_values(["jour", "categorie"])
 
 
 def daily_chart(daily: pd.DataFrame) -> alt.Chart:

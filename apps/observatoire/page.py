@@ -93,7 +93,8 @@ def _period(value: object, start: date, end: date) -> tuple[date, date]:
 def _legend(maximum: int) -> None:
     stops = ", ".join(f"rgb{colour}" for colour in PALETTE)
     st.markdown(
-        f"""<div style="display:flex;align-items:center;gap:.5rem;font-size:.85rem">
+        f"""<div role="img" aria-label="Légende : incidents par quartier, de 1 à {fr_int(maximum)} ; gris : aucun"
+        style="display:flex;align-items:center;gap:.5rem;font-size:.85rem">
         <span>1</span>
         <span style="flex:0 1 12rem;height:.7rem;border-radius:.2rem;background:linear-gradient(90deg,{stops})"></span>
         <span>{fr_int(maximum)} incidents</span>

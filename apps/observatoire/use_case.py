@@ -9,14 +9,17 @@ outputs only (gold Delta at its published version, model card JSON), through :mo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from apps.formatting import fr_date, fr_datetime, fr_int
+from apps.formatting import fr_datetime, fr_day, fr_int
 from apps.observatoire.charts import quartier_map
+from apps.observatoire.components import data_window, display_table, format_value, window_text
 from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
 from orchestration.core.catalog import MartSpec, UseCase, use_cases
 
@@ -62,7 +65,7 @@ def filter_options(table: pd.DataFrame, column: str) -> list[Any]:
     return sorted(values, key=str)
 
 
-def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.DataFrame:
+def _apply_filters(table: pd.DataFrame, columns: list[str], key: str, spec: MartSpec) -> pd.DataFrame:
     # Sequential: each selector offers only what the previous choices left (an event id list
     # narrowed to planned events, say), so no combination shows an empty page by construction.
     for column in columns:
@@ -72,17 +75,24 @@ def _apply_filters(table: pd.DataFrame, columns: list[str], key: str) -> pd.Data
         options = filter_options(table, column)
         if not options:
             break
-        choice = st.selectbox(column.replace("_", " ").capitalize(), options, key=f"{key}-{column}")
+        declared = next((c for c in spec.columns if c.name == column), None)
+        label = declared.label if declared else column
+        shown = (lambda v, d=declared: format_value(v, d)) if declared else str  # oui/non, dates, codes in French
+        choice = st.selectbox(label, options, key=f"{key}-{column}", format_func=shown)
         table = table[table[column] == choice]
     return table
 
 
-def _gate_line(gold: GoldTable) -> None:
-    start, end = gold.data_window
-    window = f" · données du {fr_date(start)} au {fr_date(end)}" if start and end else ""
+def _gate_line(gold: GoldTable, spec: MartSpec) -> None:
+    # The window spans every declared date column of the table (not only the publication's
+    # ``date_column``, which for some marts is the END of each row's period).
+    start, end = data_window(gold.table, spec)
+    window = f" · données {window_text(start, end)}" if start and end else ""
     published = f"publié le {fr_datetime(gold.published_at)}" if gold.published_at else "publié"
     if gold.gate is not None and gold.gate.success:
-        st.caption(f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes) · {published}{window} · {fr_int(len(gold.table))} lignes")
+        st.caption(
+            f":material/verified: Contrôle qualité réussi ({gold.gate.evaluated} attentes) · {published}{window} · {fr_int(len(gold.table))} lignes"
+        )
     else:
         st.caption(f":material/warning: Contrôle qualité non confirmé · {published}{window}")
 
@@ -111,6 +121,28 @@ def _render_view(table: pd.DataFrame, view: dict[str, Any]) -> None:
         st.warning(f"Vue « {title or kind} » impossible : {exc}")
 
 
+def render_mart_table(spec: MartSpec) -> None:
+    """One published mart under an answer page: verdict, window, the labelled table, download.
+
+    No declared views here: the answer above draws what matters, correctly (intervals, forest
+    plots, maps with legends); this is the evidence, for whoever wants the rows.
+    """
+    gold = load_gold_table(spec.name)
+    st.markdown(f"**{spec.description or spec.name}**")
+    if gold is None:
+        st.info(NO_DATA_MESSAGE)
+        return
+    _gate_line(gold, spec)
+    st.dataframe(display_table(gold.table, spec), hide_index=True, width="stretch", height=min(320, 38 + 35 * len(gold.table)))
+    st.download_button(
+        "Télécharger (CSV)",
+        gold.table.to_csv(index=False).encode("utf-8"),
+        file_name=f"{spec.name}.csv",
+        mime="text/csv",
+        key=f"download-{spec.name}",
+    )
+
+
 def render_mart(spec: MartSpec) -> None:
     """One published mart: verdict, declared views, raw table and download."""
     gold = load_gold_table(spec.name)
@@ -118,9 +150,9 @@ def render_mart(spec: MartSpec) -> None:
     if gold is None:
         st.info(NO_DATA_MESSAGE)
         return
-    _gate_line(gold)
+    _gate_line(gold, spec)
     views = spec.display or ({"kind": "table"},)
-    table = _apply_filters(gold.table, filter_columns(views), key=spec.name)
+    table = _apply_filters(gold.table, filter_columns(views), key=spec.name, spec=spec)
     for view in views:
         _render_view(table, dict(view))
     if any(v.get("kind", "table") != "table" for v in views):
@@ -148,30 +180,56 @@ def render_model_card(uc: UseCase) -> None:
         fit = pd.DataFrame(card.get("fit_quality") or [])
         if not fit.empty:
             st.markdown("**Qualité d'ajustement**")
-            st.dataframe(fit, hide_index=True, width="stretch")
-        windows = {
-            name: pub["data_window"] for name, pub in (card.get("publications") or {}).items() if pub and pub.get("data_window")
-        }
+            fit_mart = uc.model_card.fit_quality_mart
+            st.dataframe(display_table(fit, fit_mart) if fit_mart else fit, hide_index=True, width="stretch")
+        described = {m.name: m.description or m.name for m in uc.marts}
+        windows = [
+            {
+                "Table": described.get(name, name),
+                "Début": fr_day(pub["data_window"].get("start")),
+                "Fin": fr_day(pub["data_window"].get("end")),
+            }
+            for name, pub in (card.get("publications") or {}).items()
+            if pub and pub.get("data_window")
+        ]
         if windows:
             st.markdown("**Fenêtres de données publiées**")
-            st.dataframe(
-                pd.DataFrame([{"mart": k, "début": v.get("start"), "fin": v.get("end")} for k, v in windows.items()]),
-                hide_index=True,
-            )
+            st.dataframe(pd.DataFrame(windows), hide_index=True)
         if card.get("parameters"):
             st.markdown("**Paramètres déclarés**")
             st.json(card["parameters"], expanded=False)
 
 
+def answer_module(name: str) -> ModuleType | None:
+    """The answer-first page of a use case (``apps/observatoire/answers/<name>.py``), if any."""
+    try:
+        return importlib.import_module(f"apps.observatoire.answers.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"apps.observatoire.answers.{name}":
+            raise  # a broken answer page must fail loudly, not fall back silently
+        return None
+
+
 def render_use_case(name: str) -> None:
-    """The page of one use case."""
+    """The page of one use case: the answer first when the use case has one, then the
+    questions, the model card and the published tables (in an expander)."""
     uc = use_cases()[name]
     st.title(uc.title)
-    st.markdown(uc.purpose)
+    answer = answer_module(name)
+    if answer is None:
+        st.markdown(uc.purpose)
     with st.expander("Questions auxquelles cette page répond"):
         for question in uc.decision_questions:
             st.markdown(f"- {question}")
+    if answer is not None:
+        answer.render(uc)
     render_model_card(uc)
+    if answer is not None:
+        with st.expander("Tables publiées (toutes les lignes, téléchargeables)"):
+            for spec in uc.marts:
+                if spec.published:
+                    render_mart_table(spec)
+        return
     for spec in uc.marts:
         if spec.published:
             render_mart(spec)

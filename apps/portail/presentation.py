@@ -122,12 +122,7 @@ def sources_markdown(sources: list[dict[str, Any]]) -> str:
 
 def fields_table(fields: tuple[dict[str, Any], ...]) -> pd.DataFrame:
     """The schema of the CSV (name, type, description) for display."""
-    return pd.DataFrame(
-        [
-            {"Champ": f.get("name", ""), "Type": f.get("type", ""), "Description": f.get("description", "")}
-            for f in fields
-        ]
-    )
+    return pd.DataFrame([{"Champ": f.get("name", ""), "Type": f.get("type", ""), "Description": f.get("description", "")} for f in fields])
 
 
 def totals_for_month(table: pd.DataFrame, month: str, total_label: str) -> pd.DataFrame:

@@ -86,9 +86,7 @@ def synthetic_incidents(seed: int = 20260101, end: date = WINDOW[1]) -> pd.DataF
                 if count:
                     rows.append((day, code, name, arrondissement, category, count))
         day += timedelta(days=1)
-    return pd.DataFrame(
-        rows, columns=["jour", "code_quartier", "nom_quartier", "arrondissement", "categorie", "nb_incidents"]
-    )
+    return pd.DataFrame(rows, columns=["jour", "code_quartier", "nom_quartier", "arrondissement", "categorie", "nb_incidents"])
 
 
 def gold_arrow(frame: pd.DataFrame) -> pa.Table:

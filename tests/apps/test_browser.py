@@ -121,9 +121,7 @@ def test_observatoire_renders_in_chromium(
     assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
 
 
-def test_portail_on_a_phone(
-    streamlit_server: Callable, synthetic_lake: Path, open_page: Callable, tmp_path: Path
-) -> None:
+def test_portail_on_a_phone(streamlit_server: Callable, synthetic_lake: Path, open_page: Callable, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     server = streamlit_server(synthetic_lake)

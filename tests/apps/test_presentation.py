@@ -25,9 +25,7 @@ def test_french_formats() -> None:
 
 def test_disclosure_sentence_plural_and_singular() -> None:
     report = {"k_min": 11, "cells": 600, "primary_suppressed": 40, "secondary_suppressed": 12}
-    assert disclosure_sentence(report) == (
-        "Sur 600 cases, 40 cases masquées car inférieures à 11 ; 12 masquées en secret secondaire."
-    )
+    assert disclosure_sentence(report) == ("Sur 600 cases, 40 cases masquées car inférieures à 11 ; 12 masquées en secret secondaire.")
     report = {"k_min": 5, "primary_suppressed": 1, "secondary_suppressed": 0}
     assert disclosure_sentence(report) == "1 case masquée car inférieure à 5 ; 0 masquée en secret secondaire."
 

@@ -64,6 +64,8 @@ class MartColumn(BaseModel):
     unit: str | None = None  # e.g. "accidents", "km²", "accidents/km²/an", "%"
     # Physical type when it is not the default of `type` (e.g. integer, timestamp with time zone).
     sql_type: str | None = None
+    # Stored code -> French label, for columns whose values are codes (pages show the label).
+    codes: dict[str, str] | None = None
 
     @property
     def physical_type(self) -> str:
@@ -116,6 +118,11 @@ def column_names(mart: str | MartSpec) -> list[str]:
 def labels(mart: str | MartSpec) -> dict[str, str]:
     """French label per column of ``mart``, for headings and chart axes."""
     return {c.name: c.label for c in columns(mart)}
+
+
+def code_labels(mart: str | MartSpec) -> dict[str, dict[str, str]]:
+    """Per coded column of ``mart``, the declared French label of each stored code."""
+    return {c.name: dict(c.codes) for c in columns(mart) if c.codes}
 
 
 # -- conform -----------------------------------------------------------------------------------
