@@ -37,6 +37,14 @@ SLOW_UNIT_TESTS = (
     "tests/unit/test_dbt_governance.py::test_every_declared_mart_has_a_blocking_suite",
     "tests/unit/test_disclosure_audit.py",
     "tests/unit/test_dcat_catalogue.py",
+    "tests/unit/test_analytics_securite_routiere.py::test_a_small_perimeter_gets_insufficient_data_rows_and_the_gate_still_passes",
+    "tests/unit/test_analytics_securite_routiere.py::test_hour_effects_recover_a_doubled_hour",
+    "tests/unit/test_definitions.py::test_rebuild_only_after_new_bronze_data",
+    "tests/unit/test_mart_schema.py::test_dates_are_checked_by_value",
+    "tests/unit/test_mart_schema.py::test_a_suite_passes_a_good_frame_and_fails_on_missing_column_null_duplicate_grain_or_wrong_type",
+    "tests/unit/test_analytics_securite_evenements.py::test_marts_have_stable_columns_and_dtypes",
+    "tests/unit/test_analytics_securite_evenements.py::test_empty_inputs_give_marts_with_the_normal_columns_and_dtypes[compute_qualite-",
+    "tests/unit/test_analytics_securite_evenements.py::test_only_planned_events_do_not_crash[compute_qualite-",
 )
 
 
