@@ -29,7 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-GRACE_SECONDS = 6.0  # SIGTERM -> SIGKILL; with the final wait, everything is gone within 10 s
+GRACE_SECONDS = 5.0  # SIGTERM -> SIGKILL; with the final wait, everything is gone within 10 s
 _PR_SET_PDEATHSIG = 1
 
 
