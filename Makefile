@@ -1,5 +1,8 @@
 # The two commands of the README. Both set up (or refresh) the environment themselves.
-.PHONY: demo test setup bench
+.PHONY: demo test check setup bench check-lint check-sql check-unit check-defs
+VENV := .venv/bin
+# Each step of `make check` prints its duration (wall, CPU).
+TIMED = /usr/bin/time -f "check: $@ done in %e s wall, %U+%S s CPU"
 
 setup:
 	@bash infra/bootstrap.sh
@@ -12,6 +15,25 @@ demo: setup
 test: setup
 	@bash infra/install-browser.sh
 	@.venv/bin/pytest
+
+## The quick loop (about a minute): lint, SQL style, the fast unit tests, definitions load, dbt parse.
+## The slow tests (tests/conftest.py: SLOW_UNIT_TESTS, and every pipeline test) stay in `make test`.
+check: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target check-lint check-sql check-unit check-defs
+
+check-lint:
+	@$(TIMED) $(VENV)/ruff check --no-cache --output-format=concise .
+
+check-sql:  # from dbt_project/, where .sqlfluff and .sqlfluffignore are
+	@cd dbt_project && $(TIMED) ../$(VENV)/sqlfluff lint models macros tests --processes 2 --disable-progress-bar --nocolor
+
+check-unit:  # the import layers (lint-imports) are a unit test
+	@$(TIMED) $(VENV)/pytest tests/unit -q -p no:cacheprovider -m "not slow" -x
+
+check-defs:
+	@$(TIMED) $(VENV)/python -c "from orchestration.definitions import build_definitions; \
+	  print('definitions load:', len(build_definitions('lake').resolve_all_asset_keys()), 'assets')"
+	@cd dbt_project && $(TIMED) ../$(VENV)/dbt parse --quiet --no-partial-parse --project-dir . --profiles-dir .
 
 ## Benchmark of the walking skeleton (not a test): prints rows/s, wall time, peak memory.
 bench: setup

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -212,9 +212,57 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Server:
+    """A process ``serve`` starts: its command line, the URL answering once it is up, what to print then."""
+
+    name: str
+    argv: list[str]
+    health_url: str
+    banner: tuple[str, ...]
+    timeout: float = 60.0
+
+
+def _servers(args: argparse.Namespace, signin_args: Sequence[str] = ()) -> list[Server]:
+    """Everything ``serve`` runs; adding a server is one more entry (it is stopped with the rest)."""
+    bin_dir = Path(sys.executable).parent
+    dagster = f"http://127.0.0.1:{args.dagster_port}"
+    app = f"http://127.0.0.1:{args.app_port}"
+    from orchestration.core.settings import load_api_settings
+
+    api_port = getattr(args, "api_port", None) or load_api_settings().port
+    api = f"http://127.0.0.1:{api_port}"
+    return [
+        Server(
+            "dagster",
+            [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.dagster_port)],
+            f"{dagster}/server_info",
+            (f"Dagster UI     {dagster}",),
+            timeout=120.0,
+        ),
+        Server(
+            "streamlit",
+            [
+                str(bin_dir / "streamlit"), "run", "apps/streamlit_app.py",
+                "--server.address", "127.0.0.1", "--server.port", str(args.app_port),
+                "--server.headless", "true", "--browser.gatherUsageStats", "false", *signin_args,
+            ],
+            f"{app}/_stcore/health",
+            (f"Observatoire   {app}/observatoire", f"Portail        {app}/portail"),
+        ),
+        Server(
+            "api",
+            [sys.executable, "-m", "orchestration.cli", "api", "--port", str(api_port)],  # lake: OBSERVATOIRE_LAKE
+            f"{api}/health",
+            (f"API            {api}/openapi.json",),
+        ),
+    ]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Dagster UI (webserver + daemon, sensors on) and the Streamlit apps, on 127.0.0.1."""
     settings = _settings(args)
+    from orchestration.core.supervisor import Children
     from orchestration.runner import prepare_instance
 
     prepare_instance(settings)
@@ -223,53 +271,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ensure_manifest()
     # The servers are other processes: the lake reaches them (and the EnvVar of the resource) here.
     env = {**os.environ, "OBSERVATOIRE_LAKE": str(settings.lake), "DAGSTER_HOME": str(settings.dagster_home), **QUIET_ENV}
-    bin_dir = Path(sys.executable).parent
     log_dir = settings.lake / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     from orchestration import serve_signin
 
     # Sign-in: prod's issuer, or (dev/ci) the local OIDC provider, and the app's [auth] secrets.
     signin_args, local_provider = serve_signin.prepare(settings, args.app_port, env)
-    processes = [
-        subprocess.Popen(
-            [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.dagster_port)],
-            cwd=REPO_ROOT, env=env, stdout=(log_dir / "dagster.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        ),
-        subprocess.Popen(
-            [
-                str(bin_dir / "streamlit"), "run", "apps/streamlit_app.py",
-                "--server.address", "127.0.0.1", "--server.port", str(args.app_port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false", *signin_args,
-            ],
-            cwd=REPO_ROOT, env=env, stdout=(log_dir / "streamlit.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        ),
-    ]
-    processes.append(subprocess.Popen([sys.executable, "-m", "orchestration.cli", "api", "--lake", str(settings.lake)], cwd=REPO_ROOT, env=env, stdout=(log_dir / "api.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True))  # fmt: skip
-    dagster_url = f"http://127.0.0.1:{args.dagster_port}"
-    app_url = f"http://127.0.0.1:{args.app_port}"
-    ok_dagster = _wait_http(f"{dagster_url}/server_info", 120)
-    ok_app = _wait_http(f"{app_url}/_stcore/health", 60)
-    _say(f"serve: Dagster UI     {dagster_url}" + ("" if ok_dagster else "  (not answering yet, see lake/logs/dagster.log)"))
-    _say(f"serve: Observatoire   {app_url}/observatoire" + ("" if ok_app else "  (not answering yet, see lake/logs/streamlit.log)"))
-    _say(f"serve: Portail        {app_url}/portail")
-    _say("serve: API            http://127.0.0.1:" + os.environ.get("OBSERVATOIRE_API_PORT", "8502") + "/openapi.json")
-    if local_provider is not None:
-        _say(f"serve: Connexion (dev) {local_provider.issuer}  comptes : {', '.join(local_provider.users)}")
-    _say("serve: Ctrl-C stops everything.")
+    servers = _servers(args, signin_args)
+    # Every child is stopped on leaving this block: return, error, Ctrl-C, SIGTERM (see main()).
     try:
-        while all(p.poll() is None for p in processes):
-            time.sleep(1)
-        _say("serve: a server stopped; see lake/logs/. Shutting down.")
-        return 1
-    except KeyboardInterrupt:
-        return 0
+        with Children() as children:
+            for server in servers:
+                children.start(server.name, server.argv, log=log_dir / f"{server.name}.log", env=env, cwd=REPO_ROOT)
+            for server in servers:
+                up = _wait_http(server.health_url, server.timeout)
+                for i, line in enumerate(server.banner):
+                    late = "" if up or i else f"  (not answering yet, see {log_dir / server.name}.log)"
+                    _say(f"serve: {line}{late}")
+            if local_provider is not None:
+                _say(f"serve: Connexion (dev) {local_provider.issuer}  comptes : {', '.join(local_provider.users)}")
+            _say("serve: Ctrl-C stops everything.")
+            while not (stopped := children.exited()):
+                time.sleep(1)
+            _say(f"serve: {', '.join(stopped)} stopped; see {log_dir}. Shutting down.")
+            return 1
     finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=15)
         if local_provider is not None:
             local_provider.stop()
 
@@ -314,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     def serve_flags(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--dagster-port", type=int, default=3000)
         cmd.add_argument("--app-port", type=int, default=8501)
+        cmd.add_argument("--api-port", type=int, default=None, help="API port (default: OBSERVATOIRE_API_PORT or 8502)")
 
     simulation_flags(add("simulate", cmd_simulate, "write simulated partner drops into landing/"), 30)
     add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
@@ -349,9 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``observatoire`` command."""
+    from orchestration.core.supervisor import terminating_on_signals
+
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with terminating_on_signals():  # SIGTERM/SIGHUP unwind like Ctrl-C: every child server is stopped
+            return args.handler(args)
+    except KeyboardInterrupt:
+        print("observatoire: interrupted", file=sys.stderr)
+        return 130
     except ConfigurationError as error:
         print(f"observatoire: configuration error: {error}", file=sys.stderr)
         return 2

@@ -24,9 +24,11 @@ it rebuilds only what changed and states *when* an asset rebuilds on the asset i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +42,15 @@ from orchestration.core.catalog import feeds
 from orchestration.core.dagster_instance import write_instance_yaml
 from orchestration.core.settings import Settings
 from orchestration.factories.automation import AUTOMATION_SENSOR
-from orchestration.factories.ingest import ingest_job_name, landing_sensor_name, partition_range_tags
+from orchestration.factories.ingest import (
+    INGEST_FEEDS_JOB,
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    bronze_key,
+    ingest_job_name,
+    landing_sensor_name,
+    partition_range_tags,
+)
 
 Echo = Callable[[str], None]
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -132,18 +142,46 @@ def _outcome(name: str, tags: dict[str, str], started: float, result: dg.Execute
 
 def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, tags: dict[str, str]) -> RunOutcome:
     started = time.perf_counter()
-    result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
-    )
+    result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False)
     return _outcome(job_name, tags, started, result)
 
 
-def _echo_outcome(outcome: RunOutcome, echo: Echo) -> None:
-    for asset, meta in outcome.metadata.items():
+def _echo_outcome(outcome: RunOutcome, echo: Echo, assets: bool = True) -> None:
+    for asset, meta in outcome.metadata.items() if assets else ():
         echo(f"      {asset}: {_shown(meta)}")
     echo(f"    {outcome.job}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
     if not outcome.success:
         echo("    " + outcome.failure.replace("\n", "\n    "))
+
+
+class Progress:
+    """Echo each asset materialised and each failed check of a run, with a count, as the events arrive."""
+
+    def __init__(self, total: int, echo: Echo, started: float) -> None:
+        self.total, self.echo, self.started, self.done = total, echo, started, 0
+
+    def __call__(self, entry: Any) -> None:  # an EventLogEntry, handed over as the run stores it
+        with contextlib.suppress(Exception):  # a progress line must never fail a run
+            self._show(entry)
+
+    def _show(self, entry: Any) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            self.done += 1
+            shown = _shown({k: v.value for k, v in materialization.metadata.items()})
+            elapsed = time.perf_counter() - self.started
+            self.echo(
+                f"    [{self.done}/{self.total} {elapsed:5.0f} s] {materialization.asset_key.to_user_string()} {shown or ''}".rstrip()
+            )
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            check = event.event_specific_data
+            verdict = "FAILED" if check.severity == dg.AssetCheckSeverity.ERROR else "warning"  # a WARN test does not block
+            self.echo(f"    check {check.asset_key.to_user_string()}:{check.check_name} {verdict}")
+        elif event.is_step_failure:
+            self.echo(f"    step {event.step_key} FAILED")
 
 
 def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print) -> RunSummary:
@@ -176,7 +214,13 @@ def _landing_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
 
 
 def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
+    """Tick every landing sensor, then ingest what they requested: one run per day range, not per feed.
+
+    Feeds whose deliveries cover the same days (a new day of every feed) share one ``ingest_feeds``
+    run; a feed's cursor moves forward only when its asset materialised, so a failure is retried.
+    """
     resources = dict(defs.resources or {})
+    by_range: dict[tuple[str, str], list[tuple[str, dg.AssetKey, str | None]]] = {}
     for sensor in _landing_sensors(defs):
         key = SENSOR_CURSOR.format(name=sensor.name)
         context = dg.build_sensor_context(
@@ -186,17 +230,27 @@ def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, ech
         if not data.run_requests:
             echo(f"  {sensor.name}: {data.skip_message or 'nothing to do'}")
             continue
-        ok = True
-        for request in data.run_requests:
-            job_name = request.job_name or sensor.job_name
-            scope = " ".join(f"{k.split('/')[-1]}={v}" for k, v in sorted(request.tags.items()) if "partition" in k)
-            echo(f"  {sensor.name} -> {job_name} {scope}".rstrip())
-            outcome = _execute(defs, instance, job_name, dict(request.tags))
-            summary.runs.append(outcome)
-            _echo_outcome(outcome, echo)
-            ok = ok and outcome.success
-        if ok:
-            _set_cursor(instance, key, data.cursor)
+        asset = _SENSOR_ASSETS[sensor.name]
+        for request in data.run_requests:  # a landing sensor asks for one run over its feed's days
+            span = (request.tags[PARTITION_RANGE_START_TAG], request.tags[PARTITION_RANGE_END_TAG])
+            by_range.setdefault(span, []).append((key, asset, data.cursor))
+    for (first, last), wanted in sorted(by_range.items()):
+        names = ", ".join(asset.path[-1] for _, asset, _ in wanted)
+        echo(f"  {INGEST_FEEDS_JOB} {first}..{last}: {names}")
+        tags = partition_range_tags(first, last)
+        started = time.perf_counter()
+        result = defs.resolve_job_def(INGEST_FEEDS_JOB).execute_in_process(
+            instance=instance, asset_selection=[asset for _, asset, _ in wanted], tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+        )
+        outcome = _outcome(INGEST_FEEDS_JOB, tags, started, result)
+        summary.runs.append(outcome)
+        _echo_outcome(outcome, echo)
+        for cursor_key, asset, cursor in wanted:
+            if asset.to_user_string() in outcome.metadata:
+                _set_cursor(instance, cursor_key, cursor)
+
+
+_SENSOR_ASSETS = {landing_sensor_name(spec): bronze_key(spec) for spec in feeds().values()}
 
 
 def _evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.EvaluateAutomationConditionsResult:
@@ -251,13 +305,16 @@ def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Ec
         echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
         tags = {"observatoire/trigger": "cli-automation"}
         started = time.perf_counter()
+        run_id = str(uuid.uuid4())  # known before the run starts, for the progress listener
+        # One line per asset as it is built (a rebuild takes minutes): the run's events, as they are stored.
+        instance.add_event_listener(run_id, Progress(len(requested), echo, started))
         # The implicit asset job runs the selected assets with all their checks (the blocking gates).
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=requested, tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+            instance=instance, asset_selection=requested, tags=tags, run_config=QUIET_LOGS, raise_on_error=False, run_id=run_id
         )
         outcome = _outcome(AUTOMATION_SENSOR, tags, started, result)
         summary.runs.append(outcome)
-        _echo_outcome(outcome, echo)
+        _echo_outcome(outcome, echo, assets=False)  # already shown one by one
         _store_keys(instance, AUTOMATION_RETRY, [] if outcome.success else requested)
         if not outcome.success:
             return

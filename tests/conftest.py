@@ -20,6 +20,41 @@ os.environ.setdefault("OBSERVATOIRE_ENV", "ci")
 os.environ.pop("OBSERVATOIRE_KEY", None)
 os.environ.pop("OBSERVATOIRE_KEY_FILE", None)
 
+# Unit tests left out of `make check` (-m "not slow"), kept in `make test`: each takes seconds
+# (simulating days, Great Expectations suites, writing every open-data format), or duplicates a
+# step `make check` runs itself (ruff, sqlfluff). Measured with `pytest tests/unit --durations=40`.
+SLOW_UNIT_TESTS = (
+    "tests/unit/test_code_style.py",  # make check runs ruff itself
+    "tests/unit/test_sql_style.py",  # make check runs sqlfluff itself
+    "tests/unit/test_simulator.py",
+    "tests/unit/test_simulator_dirt.py",
+    "tests/unit/test_simulator_effects.py",
+    "tests/unit/test_simulator_formats.py",
+    "tests/unit/test_open_data_formats.py",
+    "tests/unit/test_analytics_abords_scolaires.py::test_the_gate_accepts_the_empty_input_marts",
+    "tests/unit/test_analytics_securite_evenements.py::test_quality_suites_accept_the_empty_marts",
+    "tests/unit/test_analytics_securite_evenements_marts.py",
+    "tests/unit/test_dbt_governance.py::test_every_declared_mart_has_a_blocking_suite",
+    "tests/unit/test_disclosure_audit.py",
+    "tests/unit/test_dcat_catalogue.py",
+    "tests/unit/test_analytics_securite_routiere.py::test_a_small_perimeter_gets_insufficient_data_rows_and_the_gate_still_passes",
+    "tests/unit/test_analytics_securite_routiere.py::test_hour_effects_recover_a_doubled_hour",
+    "tests/unit/test_definitions.py::test_rebuild_only_after_new_bronze_data",
+    "tests/unit/test_mart_schema.py::test_dates_are_checked_by_value",
+    "tests/unit/test_mart_schema.py::test_a_suite_passes_a_good_frame_and_fails_on_missing_column_null_duplicate_grain_or_wrong_type",
+    "tests/unit/test_analytics_securite_evenements.py::test_marts_have_stable_columns_and_dtypes",
+    "tests/unit/test_analytics_securite_evenements.py::test_empty_inputs_give_marts_with_the_normal_columns_and_dtypes[compute_qualite-",
+    "tests/unit/test_analytics_securite_evenements.py::test_only_planned_events_do_not_crash[compute_qualite-",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow unit tests (and every pipeline test) ``slow``: `make check` deselects them."""
+    for item in items:
+        if item.nodeid.startswith(SLOW_UNIT_TESTS) or "pipeline" in item.keywords:
+            item.add_marker(pytest.mark.slow)
+
+
 SIM_START = date(2026, 3, 2)
 SIM_DAYS = 22  # the default dirt puts each file-level defect once in the first 22 days
 SIM_SEED = 7

@@ -28,10 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from orchestration import duck
+from orchestration.core import duck
 from orchestration.core.governance import ensure_gate_log
 from orchestration.core.settings import DBT_PROJECT_DIR, Settings, load_settings
-from orchestration.defs.transform.project import dbt_env, dbt_executable
+from orchestration.factories.dbt import dbt_env
+from orchestration.factories.resources import dbt_executable
 
 
 def _dbt(settings: Settings, build_db: Path, *args: str) -> float:

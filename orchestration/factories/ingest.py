@@ -154,11 +154,25 @@ def build_landing_sensor(spec: FeedSpec) -> dg.SensorDefinition:
     return landing
 
 
+INGEST_FEEDS_JOB = "ingest_feeds"
+
+
+def build_ingest_feeds_job(specs: Iterable[FeedSpec]) -> Any:
+    """``ingest_feeds``: several feeds' ingest assets over one day range, in one run.
+
+    ``observatoire run`` ingests a day's deliveries of every feed with it (one run, not one per
+    feed: a Dagster run costs about a second of bookkeeping whatever its size).
+    """
+    return dg.define_asset_job(
+        INGEST_FEEDS_JOB, selection=[bronze_key(spec) for spec in specs], partitions_def=DAILY, executor_def=dg.in_process_executor
+    )
+
+
 def build_ingest_definitions(specs: Iterable[FeedSpec]) -> dg.Definitions:
-    """For each feed: its ingest asset, its ``ingest_<feed>`` job and its ``<feed>_landing`` sensor."""
+    """For each feed: its ingest asset, its ``ingest_<feed>`` job and its ``<feed>_landing`` sensor; ``ingest_feeds``."""
     specs = list(specs)
     return dg.Definitions(
         assets=[build_ingest_asset(spec) for spec in specs],
-        jobs=[build_ingest_job(spec) for spec in specs],
+        jobs=[*(build_ingest_job(spec) for spec in specs), build_ingest_feeds_job(specs)],
         sensors=[build_landing_sensor(spec) for spec in specs],
     )

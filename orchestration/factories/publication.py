@@ -5,10 +5,8 @@ import pyarrow as pa
 
 from orchestration.core import lake
 from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
-from orchestration.core.dcat import write_catalogue
 from orchestration.core.opendata.publish import publish_open_dataset
 from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, read_mart
-from orchestration.core.register import write_register
 from orchestration.core.verdicts import GateResult, fingerprint, load_latest
 from orchestration.factories.automation import rebuild_on_upstream_change
 from orchestration.factories.resources import ObservatoireResource
@@ -83,6 +81,10 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         package = publish_open_dataset(settings, dataset, mart, gate)
         if not package.get("unchanged") or not (settings.open_data / "catalogue.ttl").exists():
             # Only a new release changes them: no rewrite of every file's checksum on a no-op rerun.
+            # Imported here: rdflib costs ~10 % of loading the definitions, and only a new version needs it.
+            from orchestration.core.dcat import write_catalogue
+            from orchestration.core.register import write_register
+
             write_catalogue(settings.open_data)  # the DCAT-AP catalogue lists the new version
             write_register(settings.open_data)  # the register each disclosure.json cites
         disclosure = package["disclosure"]

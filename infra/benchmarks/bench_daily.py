@@ -1,0 +1,238 @@
+"""Benchmark of daily operation (not a test): issue 14's four figures, each beside its floor.
+
+    .venv/bin/python infra/benchmarks/bench_daily.py                       # all four sections
+    .venv/bin/python infra/benchmarks/bench_daily.py --only daily idle     # some of them
+    .venv/bin/python infra/benchmarks/bench_daily.py --ingest-days 365     # a real city-year (slow)
+
+1. **daily**: a lake built from ``--days`` days, then one new day of every feed -> published
+   (``run_pending``, as ``observatoire run``: ingest, dbt, analytics, gates, publication).
+   Floor: the same new-day files loaded with pyarrow + ``write_deltalake`` (no contract, privacy
+   or idempotence) plus dbt's compiled SQL of every model executed directly in DuckDB.
+2. **idle**: ``observatoire run`` (the command, start-up included) with nothing pending.
+3. **ingest**: every feed's ingest job over ``--ingest-days`` days vs the pyarrow + deltalake floor.
+4. **scale**: CPU of building ``--scale-days`` days at scale 4 vs scale 1, beside the row ratio.
+
+Wall seconds and CPU seconds (this process + reaped children such as dbt). The machine is shared:
+CPU seconds are the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE))
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+from orchestration.core.catalog import feeds  # noqa: E402
+from orchestration.core.ingestion import landing_files  # noqa: E402
+from orchestration.core.settings import load_settings  # noqa: E402
+from simulator import simulate  # noqa: E402
+
+
+@dataclass
+class Cost:
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.wall + other.wall, self.cpu + other.cpu)
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@contextmanager
+def measured() -> Iterator[Cost]:
+    """Wall and CPU seconds of the block (threads and reaped children included)."""
+    cost = Cost()
+    wall, cpu = time.perf_counter(), _cpu()
+    yield cost
+    cost.wall, cost.cpu = time.perf_counter() - wall, _cpu() - cpu
+
+
+def line(label: str, obs: Cost, floor: Cost | None = None, note: str = "") -> None:
+    ratio = f"{obs.wall / floor.wall:6.1f}x {obs.cpu / floor.cpu:6.1f}x" if floor and floor.wall and floor.cpu else f"{'':>15}"
+    floor_txt = f"{floor.wall:8.1f} {floor.cpu:8.1f}" if floor else f"{'':>17}"
+    print(f"{label:<36}{obs.wall:8.1f} {obs.cpu:8.1f}  {floor_txt}  {ratio}  {note}", flush=True)
+
+
+def header(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+    print(f"{'':<36}{'wall s':>8} {'CPU s':>8}  {'floor wall':>8} {'CPU':>8}  {'x wall':>6} {'x CPU':>7}", flush=True)
+
+
+def run_pipeline(lake: Path) -> Any:
+    from orchestration.definitions import build_definitions
+    from orchestration.runner import run_pending
+
+    summary = run_pending(load_settings(lake), build_definitions(lake), echo=lambda _line: None)
+    if not summary.success:
+        raise SystemExit(f"run FAILED on {lake}: {[r.failure for r in summary.runs if not r.success]}")
+    return summary
+
+
+def floor_new_day(lake: Path, day: date, work: Path) -> Cost:
+    """pyarrow + deltalake for the day's files, then dbt's compiled SQL in DuckDB (compile not counted)."""
+    from bench_dbt import floor as sql_floor
+    from bench_ingest import floor_ingest
+
+    settings = load_settings(lake)
+    with measured() as ingest:
+        for spec in feeds().values():
+            files = [f for f in landing_files(settings, spec) if spec.delivery_date(f.name) == day]
+            if files:
+                floor_ingest(files, spec, work / "floor-bronze" / spec.name)
+    sql_wall, _models = sql_floor(settings, work / "floor-sql")  # DuckDB runs in this process: wall ~ CPU
+    return ingest + Cost(sql_wall, sql_wall)
+
+
+def section_daily(args: argparse.Namespace, root: Path) -> None:
+    header(f"one new day of every feed -> published (lake of {args.days} days, scale {args.scale})")
+    lake = root / "daily"
+    start = date.today() - timedelta(days=args.days + 2)
+    simulate(lake / "landing", start=start, days=args.days, seed=args.seed, scale=args.scale)
+    with measured() as build:
+        run_pipeline(lake)
+    line(f"first build ({args.days} days)", build)
+    new_day = start + timedelta(days=args.days)
+    report = simulate(lake / "landing", start=new_day, days=1, seed=args.seed + 1, scale=args.scale)
+    with measured() as daily:
+        summary = run_pipeline(lake)
+    floor = floor_new_day(lake, new_day, root / "daily-floor")
+    line("new day -> published", daily, floor, f"{sum(report.rows.values()):,} rows, {len(summary.runs)} run(s)")
+    for run in summary.runs:
+        print(f"    {run.job:<32}{run.seconds:8.1f}", flush=True)
+    args.built_lake = lake
+
+
+def section_idle(args: argparse.Namespace, root: Path) -> None:
+    header("nothing pending: `observatoire run` (start-up included)")
+    lake = getattr(args, "built_lake", None)
+    if lake is None:
+        lake = root / "idle"
+        simulate(lake / "landing", start=date.today() - timedelta(days=4), days=2, seed=args.seed, scale=0.2)
+        run_pipeline(lake)
+    # The command of this checkout (python -m from its root), so a copy of an older commit measures itself.
+    command = [sys.executable, "-m", "orchestration.cli", "run", "--lake", str(lake)]
+    repo = HERE.parents[1]
+    subprocess.run(command, check=True, capture_output=True, cwd=repo)  # a first one settles any pending evaluation
+    with measured() as idle:
+        out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=repo).stdout
+    line("run, nothing pending", idle, note=out.strip().splitlines()[-1] if out.strip() else "")
+
+
+def _ingest_all(lake: Path) -> tuple[Cost, list[tuple[str, int, float]]]:
+    from orchestration.definitions import build_definitions
+    from orchestration.runner import QUIET_LOGS, prepare_instance
+
+    settings = load_settings(lake)
+    definitions = build_definitions(lake)
+    per_feed: list[tuple[str, int, float]] = []
+    with prepare_instance(settings) as instance, measured() as total:
+        for spec in feeds().values():
+            days = sorted(d for f in landing_files(settings, spec) if (d := spec.delivery_date(f.name)))
+            if not days:
+                continue
+            tags = {"dagster/asset_partition_range_start": days[0].isoformat(), "dagster/asset_partition_range_end": days[-1].isoformat()}
+            started = time.perf_counter()
+            result = definitions.resolve_job_def(f"ingest_{spec.name}").execute_in_process(
+                instance=instance, tags=tags, run_config=QUIET_LOGS
+            )
+            rows = 0
+            for event in result.get_asset_materialization_events():
+                rows = int(event.event_specific_data.materialization.metadata["rows_read"].value)  # type: ignore[union-attr]
+            per_feed.append((spec.name, rows, time.perf_counter() - started))
+    return total, per_feed
+
+
+def section_ingest(args: argparse.Namespace, root: Path) -> None:
+    from bench_ingest import floor_ingest
+
+    header(f"ingest of every feed over {args.ingest_days} days (scale {args.scale}) vs pyarrow + deltalake")
+    lake = root / "ingest"
+    simulate(
+        lake / "landing", start=date.today() - timedelta(days=args.ingest_days + 1), days=args.ingest_days, seed=args.seed, scale=args.scale
+    )
+    obs, per_feed = _ingest_all(lake)
+    settings = load_settings(lake)
+    with measured() as floor:
+        for spec in feeds().values():
+            files = landing_files(settings, spec)
+            if files:
+                try:
+                    floor_ingest(files, spec, root / "ingest-floor" / spec.name)
+                except Exception as error:  # the floor skips what pyarrow cannot read; say so, go on
+                    print(f"    floor skipped {spec.name}: {str(error)[:60]}")
+    rows = sum(r for _, r, _ in per_feed)
+    line("ingest, all feeds", obs, floor, f"{rows:,} rows, {len(per_feed)} run(s)")
+    small = [s for _, r, s in per_feed if r < 20_000]
+    if small:
+        print(f"    feeds under 20k rows: {len(small)}, {min(small):.1f}-{max(small):.1f} s per run, {sum(small):.1f} s in all", flush=True)
+
+
+def section_scale(args: argparse.Namespace, root: Path) -> None:
+    header(f"scale 4 vs scale 1: first build of {args.scale_days} days")
+    costs: dict[float, tuple[Cost, int]] = {}
+    for scale in (1.0, 4.0):
+        lake = root / f"scale{scale:g}"
+        report = simulate(
+            lake / "landing", start=date.today() - timedelta(days=args.scale_days + 1), days=args.scale_days, seed=args.seed, scale=scale
+        )
+        with measured() as cost:
+            run_pipeline(lake)
+        rows = sum(report.rows.values())
+        costs[scale] = (cost, rows)
+        line(f"scale {scale:g}", cost, note=f"{rows:,} rows")
+    (c1, r1), (c4, r4) = costs[1.0], costs[4.0]
+    print(f"    CPU ratio {c4.cpu / c1.cpu:.2f}x for a row ratio of {r4 / r1:.2f}x", flush=True)
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
+    "daily": section_daily,
+    "idle": section_idle,
+    "ingest": section_ingest,
+    "scale": section_scale,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="sections to run (default: all, in order)")
+    parser.add_argument("--days", type=int, default=30, help="days in the lake before the new day")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--ingest-days", type=int, default=365)
+    parser.add_argument("--scale-days", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-daily-") as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        print(f"bench_daily: {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.1f}, work in {root}", flush=True)
+        for name in args.only or list(SECTIONS):
+            SECTIONS[name](args, root)
+        print(f"\nload at the end {os.getloadavg()[0]:.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
