@@ -332,8 +332,14 @@ def complete_periods(flagged: pd.DataFrame, include_partial: bool = False) -> pd
 
 
 def french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The chart with the French number and time locale in its own config (offline)."""
-    return chart.configure(locale={"number": VEGA_NUMBER_LOCALE, "time": VEGA_TIME_LOCALE})
+    """The chart with the French number and time locale in its own config (offline).
+
+    Marks are left out of the accessibility tree (``aria: false``): the chart's description is its
+    accessible name and every chart has its table beside it, while Vega gives a decorative mark
+    (a reference rule, an empty layer) the ``graphics-symbol`` role with no text, which axe-core
+    reports as ``svg-img-alt`` (serious).
+    """
+    return chart.configure(locale={"number": VEGA_NUMBER_LOCALE, "time": VEGA_TIME_LOCALE}).configure_mark(aria=False)
 
 
 def forest_frame(
