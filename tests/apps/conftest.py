@@ -19,10 +19,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -470,3 +471,70 @@ def _restore_main_module() -> Iterator[None]:
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+# ----------------------------------------------------------------------------------------------
+# The browser: ONE Playwright (sync API) per session for every browser test module. A second
+# ``sync_playwright()`` started while another is alive fails ("Sync API inside the asyncio loop"),
+# which is what happened when each module defined or imported its own fixture.
+# ----------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (no browser download, ever)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class OfflinePage:
+    """A Playwright page whose requests outside loopback are aborted and recorded."""
+
+    page: object
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def open_page(browser: object) -> Iterator[Callable[..., OfflinePage]]:
+    """Factory: ``open_page(viewport={"width": ..., "height": ...})`` -> an offline page."""
+    contexts = []
+
+    def make(viewport: dict[str, int] | None = None) -> OfflinePage:
+        context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000}, locale="fr-FR")  # type: ignore[attr-defined]
+        contexts.append(context)
+        offline = OfflinePage(page=context.new_page())
+
+        def guard(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                offline.blocked.append(url)
+                route.abort()  # type: ignore[attr-defined]
+
+        context.route("**/*", guard)
+        return offline
+
+    yield make
+    for context in contexts:
+        context.close()
+
+

@@ -7,78 +7,20 @@ Screenshots are written to the test's tmp dir (path printed with ``-s``/``-rA``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from apps.formatting import fr_int
 from apps.published import NO_DATA_MESSAGE
+from tests.apps.conftest import OfflinePage  # noqa: F401 - the browser fixtures live in conftest (one Playwright per session)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DATASET = "interventions-police-municipale-arrondissement-mois"
 # Generous: the first page load on a 2-core machine imports pandas/altair/pydeck server-side.
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no browser download, ever)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@dataclass
-class OfflinePage:
-    """A Playwright page whose requests outside loopback are aborted and recorded."""
-
-    page: object
-    blocked: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def open_page(browser: object) -> Iterator[Callable[..., OfflinePage]]:
-    """Factory: ``open_page(viewport={"width": ..., "height": ...})`` -> an offline page."""
-    contexts = []
-
-    def make(viewport: dict[str, int] | None = None) -> OfflinePage:
-        context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000}, locale="fr-FR")  # type: ignore[attr-defined]
-        contexts.append(context)
-        offline = OfflinePage(page=context.new_page())
-
-        def guard(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                offline.blocked.append(url)
-                route.abort()  # type: ignore[attr-defined]
-
-        context.route("**/*", guard)
-        return offline
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def wait_until_idle(page: object) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 # The Chromium launch, the offline page and the idle wait are test_browser.py's own fixtures.
-from tests.apps.test_browser import LOAD_TIMEOUT_MS, browser, open_page, wait_until_idle  # noqa: F401
+from tests.apps.test_browser import LOAD_TIMEOUT_MS, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -219,7 +219,7 @@ def inside(page: object, node: dict, container: str) -> bool:
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_analyst_page_is_french_labelled_legended_and_accessible(
     analyst_url: str,
-    open_page: Callable,  # noqa: F811 - the fixture imported above
+    open_page: Callable,
     viewport: str,
 ) -> None:
     size = VIEWPORTS[viewport]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.core.catalog import open_datasets
-from tests.apps.test_browser import LOAD_TIMEOUT_MS, browser, open_page, wait_until_idle  # noqa: F401 - fixtures
+from tests.apps.test_browser import LOAD_TIMEOUT_MS, wait_until_idle
 from tests.apps.test_portail_pages import released_lake  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -46,7 +46,7 @@ def test_public_page_on_a_phone(
     path: str,
     streamlit_server: Callable,
     released_lake: Path,  # noqa: F811 - the imported fixture
-    open_page: Callable,  # noqa: F811
+    open_page: Callable,
 ) -> None:
     from playwright.sync_api import expect
 

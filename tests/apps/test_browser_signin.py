@@ -21,22 +21,15 @@ from apps.published import overview_use_case
 from orchestration.core import audit
 from orchestration.core.access import may_read_audit, may_read_use_case, readable_use_cases
 from orchestration.core.app_signin import write_secrets
-from orchestration.core.catalog import use_cases
+from orchestration.core.catalog import open_datasets, use_cases
 from orchestration.core.settings import DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, AppSignIn, IdentitySettings, load_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOAD_TIMEOUT_MS = 60_000
 PORTAIL = "Portail open data"
+# Public pages, listed to everyone: the portal, one page per declared open dataset, transparency, register.
+PUBLIC_PAGES = {PORTAIL, "Transparence", "Registre des traitements"} | {d.title for d in open_datasets().values()}
 HOME = overview_use_case().name  # the use case of the observatory's home page
 HEALTH = "sante_observatoire"  # allowed to analyste and exploitation, not to services
 AUDIT_PAGE = ("journal-des-acces", "Journal des accès")
@@ -83,19 +76,6 @@ def signin_app(tmp_path_factory: pytest.TempPathFactory, lake_writer) -> Iterato
             stop_streamlit(server.process)
     finally:
         provider.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no browser download, ever)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def offline_context(browser: object, app: SignInApp) -> tuple[object, list[str]]:
@@ -145,13 +125,17 @@ def open_url(page: object, url: str) -> str:
 
 def listed_pages(page: object) -> set[str]:
     """Titles in the sidebar navigation (Streamlit hides it when only one page is visible)."""
+    more = page.locator('[data-testid="stSidebarNavViewButton"]', has_text="more")  # type: ignore[attr-defined]
+    if more.count():  # Streamlit folds a long navigation ("View N more"): unfold it first
+        more.first.click()
+        page.wait_for_selector('[data-testid="stSidebarNavViewButton"]:has-text("less")')  # type: ignore[attr-defined]
     links = page.locator('[data-testid="stSidebarNav"] a')  # type: ignore[attr-defined]
     return {text.strip().split("\n")[-1].strip() for text in links.all_inner_texts()}  # drop the icon's ligature
 
 
 def expected_pages(roles: set[str]) -> set[str]:
     """The pages a role must see, from the declarations (use cases with a published mart)."""
-    titles = {PORTAIL}
+    titles = set(PUBLIC_PAGES)
     if may_read_use_case(roles, HOME):
         titles.add("Observatoire")
     titles |= {uc.title for uc in readable_use_cases(roles) if uc.name != HOME and any(m.published for m in uc.marts)}
@@ -181,7 +165,7 @@ def published_home_rows(app: SignInApp) -> list[dict]:
 
 def test_citizen_without_sign_in_sees_only_the_portal(signin_app: SignInApp, page: object) -> None:
     assert open_url(page, signin_app.url) == PORTAIL  # "/" is the portal for whoever is not signed in
-    assert listed_pages(page) <= {PORTAIL}
+    assert listed_pages(page) <= PUBLIC_PAGES
     assert page.get_by_role("button", name="Se connecter").count() >= 1  # type: ignore[attr-defined]
     # Analyst URLs serve nothing but a refusal; the portal's own URL still works.
     for path in ("observatoire", HEALTH, AUDIT_PAGE[0]):
@@ -213,7 +197,7 @@ def test_analyst_signs_in_sees_exactly_their_pages_and_signs_out(signin_app: Sig
     page.get_by_role("button", name="End session").click()  # type: ignore[attr-defined]
     page.wait_for_url(f"{signin_app.url}/**", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     idle(page)
-    assert listed_pages(page) <= {PORTAIL}
+    assert listed_pages(page) <= PUBLIC_PAGES
     assert page.get_by_role("button", name="Se connecter").count() >= 1  # type: ignore[attr-defined]
     before = len(signin_app.audit_rows("analyste"))
     assert open_url(page, f"{signin_app.url}/observatoire") == "Accès refusé"

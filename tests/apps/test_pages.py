@@ -220,7 +220,10 @@ def test_every_use_case_page_renders_on_the_real_pipeline_output(pipeline_lake, 
         assert [t.value for t in at.title] == [uc.title]
         if answer_module(uc.name) is None:  # answer-first pages (issue 11) head their own sections
             assert len(at.subheader) == len(published), uc.name
-        assert not at.warning, f"{uc.name}: {[w.value for w in at.warning]}"
+        # The one expected warning: a three-week lake holds no school holidays, and the schools page
+        # says its comparison falls back to other hours (tests/apps/test_answer_pages_b.py).
+        unexpected = [w.value for w in at.warning if "aucune période de vacances" not in w.value]
+        assert not unexpected, f"{uc.name}: {unexpected}"
         assert sum("Contrôle qualité réussi" in c.value for c in at.caption) == len(published), uc.name
 
 

@@ -203,6 +203,10 @@ def test_audit_page_filters_by_subject_resource_and_day(tmp_path: Path) -> None:
 def test_serve_binds_the_dagster_ui_and_the_app_to_loopback() -> None:
     from orchestration import cli
 
-    source = inspect.getsource(cli.cmd_serve)
-    assert '"-h", "127.0.0.1"' in source  # dagster dev: the UI is an operator tool behind the proxy
-    assert '"--server.address", "127.0.0.1"' in source
+    args = cli.build_parser().parse_args(["serve", "--dagster-port", "3999", "--app-port", "8599", "--api-port", "8598"])
+    servers = {server.name: server.argv for server in cli._servers(args)}
+    dagster, streamlit, api = servers["dagster"], servers["streamlit"], servers["api"]
+    assert dagster[dagster.index("-h") + 1] == "127.0.0.1"  # the UI is an operator tool behind the proxy
+    assert streamlit[streamlit.index("--server.address") + 1] == "127.0.0.1"
+    assert "api" in api and "--port" in api  # the API binds 127.0.0.1 itself (cmd_api)
+    assert 'host="127.0.0.1"' in inspect.getsource(cli.cmd_api)
