@@ -163,13 +163,12 @@ def coloured_quartiers(geojson: dict[str, Any], counts: pd.DataFrame) -> tuple[d
     return coloured, maximum
 
 
-def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame, unit: str = "incident(s)") -> tuple[pdk.Deck, int]:
-    """Choropleth of incidents by quartier over a tile-less background (see ``OFFLINE_MAP_STYLE``)."""
-    coloured, maximum = coloured_quartiers(geojson, counts)
+def zones_deck(geojson: dict[str, Any], layer_id: str, tooltip_html: str) -> pdk.Deck:
+    """Coloured zones (``properties.fill_color``) over a tile-less background: every zone map's deck."""
     layer = pdk.Layer(
         "GeoJsonLayer",
-        id="quartiers",
-        data=coloured,
+        id=layer_id,
+        data=geojson,
         stroked=True,
         filled=True,
         pickable=True,
@@ -177,13 +176,16 @@ def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame, unit: str = "inc
         get_line_color=[90, 90, 90, 200],
         line_width_min_pixels=0.5,
     )
-    deck = pdk.Deck(
+    return pdk.Deck(
         layers=[layer],
         initial_view_state=MARSEILLE_VIEW,
         map_style=OFFLINE_MAP_STYLE,
-        tooltip={
-            "html": "<b>{nom}</b> ({arrondissement_txt})<br/>{nb_incidents_txt} " + unit,
-            "style": {"fontSize": "0.85rem"},
-        },
+        tooltip={"html": tooltip_html, "style": {"fontSize": "0.85rem"}},
     )
+
+
+def quartier_map(geojson: dict[str, Any], counts: pd.DataFrame, unit: str = "incident(s)") -> tuple[pdk.Deck, int]:
+    """Choropleth of incidents by quartier over a tile-less background (see ``OFFLINE_MAP_STYLE``)."""
+    coloured, maximum = coloured_quartiers(geojson, counts)
+    deck = zones_deck(coloured, "quartiers", "<b>{nom}</b> ({arrondissement_txt})<br/>{nb_incidents_txt} " + unit)
     return deck, maximum

@@ -16,7 +16,7 @@ import pandas as pd
 import pydeck as pdk
 
 from apps.formatting import fr_int, fr_period
-from apps.observatoire.charts import MARSEILLE_VIEW, OFFLINE_MAP_STYLE, PALETTE
+from apps.observatoire.charts import PALETTE, zones_deck
 from orchestration.core.catalog import OpenDataset
 from orchestration.core.dcat import catalogue_facts
 from orchestration.core.opendata.periods import PERIODICITY, period_column
@@ -290,22 +290,8 @@ def zone_map(values: pd.DataFrame, dataset: OpenDataset, count_column: str, unit
                 },
             }
         )
-    layer = pdk.Layer(
-        "GeoJsonLayer",
-        id=f"zones-{dataset.dataset}",
-        data={"type": "FeatureCollection", "features": features},
-        stroked=True,
-        filled=True,
-        pickable=True,
-        get_fill_color="properties.fill_color",
-        get_line_color=[90, 90, 90, 200],
-        line_width_min_pixels=0.5,
-    )
-    deck = pdk.Deck(
-        layers=[layer],
-        initial_view_state=MARSEILLE_VIEW,
-        map_style=OFFLINE_MAP_STYLE,
-        tooltip={"html": "<b>{nom}</b><br/>{valeur} " + unit, "style": {"fontSize": "0.85rem"}},
+    deck = zones_deck(
+        {"type": "FeatureCollection", "features": features}, f"zones-{dataset.dataset}", "<b>{nom}</b><br/>{valeur} " + unit
     )
     return deck, breaks
 
