@@ -9,6 +9,7 @@ which data.gouv.fr's DCAT harvester reads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from functools import cache
@@ -142,13 +143,34 @@ def build_catalogue(open_data: Path) -> Graph:
     return graph
 
 
-def write_catalogue(open_data: Path) -> dict[str, Path]:
-    """Write ``catalogue.ttl`` and ``catalogue.jsonld`` beside the datasets; returns their paths."""
-    graph = build_catalogue(open_data)
+CATALOGUE_STATE = ".catalogue-state.json"
+
+
+def catalogue_state(open_data: Path) -> dict[str, Any]:
+    """What the catalogue is built from: the declarations and the version each ``latest`` points at."""
+    declared = {name: d.model_dump(mode="json") for name, d in sorted(open_datasets().items())}
+    latest = {name: (v.name if (v := releases.latest(releases.dataset_folder(open_data, name))) else None) for name in declared}
+    digest = hashlib.sha256(json.dumps([declared, catalogue_facts()], sort_keys=True, default=str).encode()).hexdigest()
+    return {"declarations": digest, "latest": latest}
+
+
+def write_catalogue(open_data: Path, force: bool = True) -> dict[str, Any]:
+    """Write ``catalogue.ttl`` and ``catalogue.jsonld`` beside the datasets; returns their paths.
+
+    With ``force=False`` nothing is rewritten when neither a declaration nor a ``latest`` release
+    changed since the last write (``unchanged: True``): reruns leave the files byte for byte.
+    """
     open_data.mkdir(parents=True, exist_ok=True)
-    paths = {"turtle": open_data / "catalogue.ttl", "json-ld": open_data / "catalogue.jsonld"}
-    for fmt, path in paths.items():
+    paths: dict[str, Any] = {"turtle": open_data / "catalogue.ttl", "json-ld": open_data / "catalogue.jsonld"}
+    state = catalogue_state(open_data)
+    state_file = open_data / CATALOGUE_STATE
+    written = all(p.exists() for p in paths.values()) and state_file.exists()
+    if not force and written and json.loads(state_file.read_text(encoding="utf-8")) == state:
+        return {**paths, "unchanged": True}
+    graph = build_catalogue(open_data)
+    for fmt, path in [*paths.items(), ("state", state_file)]:
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # concurrent writers never share a tmp
-        tmp.write_text(graph.serialize(format=fmt), encoding="utf-8")
+        text = json.dumps(state, indent=2) if fmt == "state" else graph.serialize(format=fmt)
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-    return paths
+    return {**paths, "unchanged": False, "datasets": sum(1 for v in state["latest"].values() if v)}

@@ -172,6 +172,8 @@ def write_register(folder: Path) -> dict[str, Path]:
     paths = {"json": folder / f"{REGISTER_NAME}.json", "markdown": folder / f"{REGISTER_NAME}.md"}
     texts = {"json": json.dumps(register, ensure_ascii=False, indent=2), "markdown": register_markdown(register)}
     for kind, path in paths.items():
+        if path.exists() and path.read_text(encoding="utf-8") == texts[kind]:
+            continue  # unchanged declarations: the file stays byte for byte (and keeps its date)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(texts[kind], encoding="utf-8")
         tmp.replace(path)

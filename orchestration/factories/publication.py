@@ -1,4 +1,4 @@
-"""Publication assets: gold Delta per mart, open-data export per declared dataset."""
+"""Publication assets: gold Delta per mart, open-data export per declared dataset, its catalogue and register."""
 
 import dagster as dg
 import pyarrow as pa
@@ -61,12 +61,17 @@ def build_gold(spec: MartSpec) -> dg.AssetsDefinition:
     return gold
 
 
+def _source_marts(dataset: OpenDataset) -> list[str]:
+    """The gold marts an open dataset reads: its own first, then the one it joins (if any)."""
+    return [dataset.from_mart] + ([dataset.table.join.mart] if dataset.table and dataset.table.join else [])
+
+
 def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
     """``open_data/<dataset>``: the generalised, suppressed open-data export of a gold mart."""
     @dg.asset(
-        key=["open_data", dataset.dataset.replace("-", "_")],
+        key=open_data_key(dataset),
         automation_condition=rebuild_on_upstream_change(),
-        deps=[dg.AssetKey(["gold", dataset.from_mart])],
+        deps=[dg.AssetKey(["gold", m]) for m in _source_marts(dataset)],
         group_name="publish",
         kinds={"csv", "parquet"},
         description=f"{dataset.title}: open-data export (CSV, Parquet, datapackage.json) after "
@@ -78,15 +83,8 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         gate = load_latest(dataset.from_mart, settings.quality)
         if gate is None or not gate.success:
             raise GateNotPassed(description=f"{dataset.from_mart}: gate not passed; open data not refreshed.")
-        package = publish_open_dataset(settings, dataset, mart, gate)
-        if not package.get("unchanged") or not (settings.open_data / "catalogue.ttl").exists():
-            # Only a new release changes them: no rewrite of every file's checksum on a no-op rerun.
-            # Imported here: rdflib costs ~10 % of loading the definitions, and only a new version needs it.
-            from orchestration.core.dcat import write_catalogue
-            from orchestration.core.register import write_register
-
-            write_catalogue(settings.open_data)  # the DCAT-AP catalogue lists the new version
-            write_register(settings.open_data)  # the register each disclosure.json cites
+        others = {m: lake.read(gold_path(settings, m)).to_pandas() for m in _source_marts(dataset)[1:]}
+        package = publish_open_dataset(settings, dataset, mart, gate, others)
         disclosure = package["disclosure"]
         return dg.MaterializeResult(
             metadata={
@@ -100,6 +98,66 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         )
 
     return open_data
+
+
+CATALOGUE_KEY = dg.AssetKey(["open_data", "catalogue_dcat"])
+REGISTER_KEY = dg.AssetKey(["open_data", "registre_des_traitements"])
+
+
+def open_data_key(dataset: OpenDataset) -> dg.AssetKey:
+    """The asset key of one open dataset's releases."""
+    return dg.AssetKey(["open_data", dataset.dataset.replace("-", "_")])
+
+
+def _after_any_release(release_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
+    """Rebuilt after any open dataset's asset materialised, or when missing; never while one runs.
+
+    Deliberately no dependency edge: in one run, a refused release (a failed step) would skip a
+    downstream step and leave the catalogue stale for every other dataset. Rebuilt on the next
+    evaluation instead, from whatever ``latest`` points at.
+    """
+    updated = [dg.AutomationCondition.asset_matches(k, dg.AutomationCondition.newly_updated()) for k in release_keys]
+    running = [dg.AutomationCondition.asset_matches(k, dg.AutomationCondition.in_progress()) for k in release_keys]
+    trigger, busy = updated[0], running[0]
+    for more, also in zip(updated[1:], running[1:], strict=True):
+        trigger, busy = trigger | more, busy | also
+    return (
+        (trigger | dg.AutomationCondition.newly_missing()).since_last_handled() & ~busy & ~dg.AutomationCondition.in_progress()
+    ).with_label("after_any_open_data_release")
+
+
+def build_catalogue_assets(datasets: list[OpenDataset]) -> list[dg.AssetsDefinition]:
+    """``open_data/catalogue_dcat`` (DCAT-AP, Turtle + JSON-LD) and ``open_data/registre_des_traitements``."""
+    condition = _after_any_release([open_data_key(d) for d in datasets])
+    read = ", ".join(d.dataset for d in datasets)
+
+    @dg.asset(
+        key=CATALOGUE_KEY, automation_condition=condition, group_name="publish", kinds={"rdf"},
+        description="DCAT-AP catalogue of the open data (catalogue.ttl, catalogue.jsonld): one dataset per declaration, "
+        f"one distribution per file of its latest release. Reads the releases of: {read}.",
+    )
+    def catalogue_dcat(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        from orchestration.core.dcat import write_catalogue  # rdflib: only when the asset runs
+
+        settings = observatoire.settings()
+        written = write_catalogue(settings.open_data, force=False)
+        return dg.MaterializeResult(metadata={
+            "unchanged": written["unchanged"],
+            "path": dg.MetadataValue.path(str(written["turtle"])),
+        })
+
+    @dg.asset(
+        key=REGISTER_KEY, automation_condition=condition, group_name="publish", kinds={"json", "markdown"},
+        description="Register of processing (GDPR art. 30), generated from the feed and use-case declarations; "
+        "each release's disclosure.json cites its entry.",
+    )
+    def registre_des_traitements(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        from orchestration.core.register import write_register
+
+        paths = write_register(observatoire.settings().open_data)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(paths["json"]))})
+
+    return [catalogue_dcat, registre_des_traitements]
 
 
 def build_model_card(use_case: str) -> dg.AssetsDefinition:
@@ -137,4 +195,7 @@ def build_publication_assets() -> list[dg.AssetsDefinition]:
         assets += [build_open_data(d) for d in uc.open_data]
         if any(m.published for m in uc.marts):
             assets.append(build_model_card(uc.name))
+    declared = [d for uc in use_cases().values() for d in uc.open_data]
+    if declared:
+        assets += build_catalogue_assets(declared)
     return assets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 from frictionless import Package, Schema, validate
 
-from orchestration.core.catalog import OpenDataset, open_datasets, use_cases
+from orchestration.core.catalog import OpenDataset, marts, open_datasets, use_cases
+from orchestration.core.catalog.mart_schema import MartColumn
 from orchestration.core.opendata import releases
 from orchestration.core.opendata.publish import feed_categories, publish_open_dataset
 from orchestration.core.opendata.zones import quartiers
@@ -22,8 +24,52 @@ START = date(2025, 1, 1)
 DAYS = 400  # 2025 closes (year datasets), many weeks and months too
 
 
+def _value(rng: np.random.Generator, column: MartColumn, i: int, day: date) -> object:
+    if column.type == "int":  # mostly above k, one in four small
+        return int(rng.poisson(2) if rng.random() < 0.25 else rng.poisson(40))
+    if column.type == "float":
+        return float(rng.gamma(2.0, 2.0))
+    if column.type == "date":
+        return day
+    if column.type == "datetime":
+        return pd.Timestamp(day)
+    if column.type == "bool":
+        return False
+    return f"{column.name}_{i}"
+
+
+def synthetic_table_marts(dataset: OpenDataset, seed: int = 2, days: int = DAYS) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """For a ``kind: table`` dataset: its mart (every declared column, two values per grain column
+    per day, small counts) and the joined mart, if any, on the same keys."""
+    rng = np.random.default_rng(seed)
+    spec = marts()[dataset.from_mart]
+    by_name = {c.name: c for c in spec.columns}
+    grain = [c for c in spec.grain if c != dataset.date_column]
+    rows = []
+    for d in range(0, days, 3):
+        day = START + timedelta(days=d)
+        for combo in itertools.product(range(2), repeat=len(grain)):
+            chosen = dict(zip(grain, combo, strict=True))
+            row = {c.name: _value(rng, c, chosen.get(c.name, 0), day) for c in spec.columns}
+            if dataset.date_column in by_name and by_name[dataset.date_column].type == "string":
+                row[dataset.date_column] = f"BAAC {day.year}"  # a label naming its year, like BAAC "perimetre"
+            rows.append(row)
+    mart = pd.DataFrame(rows).drop_duplicates([*grain, dataset.date_column]).reset_index(drop=True)  # one per BAAC year
+    others: dict[str, pd.DataFrame] = {}
+    join = dataset.table.join if dataset.table else None
+    if join:
+        joined = {c.name: c for c in marts()[join.mart].columns}
+        other = mart[list(join.keys)].copy()
+        for column in join.columns:
+            other[column] = [_value(rng, joined[column], 0, START) for _ in range(len(other))]
+        others[join.mart] = other
+    return mart, others
+
+
 def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
     """A mart with the columns the declaration reads, sparse small counts over some quartiers."""
+    if dataset.kind == "table":
+        return synthetic_table_marts(dataset, seed)[0]
     rng = np.random.default_rng(seed)
     codes = sorted(quartiers())[::9]
     categories = feed_categories(dataset)[:4] if not dataset.measures else [None]
@@ -64,7 +110,8 @@ def test_every_use_case_declares_open_data_or_says_why() -> None:
 def test_declared_dataset_publishes_valid_files(tmp_path: Path, name: str) -> None:
     dataset = open_datasets()[name]
     settings = load_settings(tmp_path, require_key=False)
-    package = publish_open_dataset(settings, dataset, synthetic_mart(dataset), gate(dataset.from_mart))
+    mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
+    package = publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
     assert not package.get("unchanged"), package
     folder = settings.open_data / name / "latest"
     assert releases.latest(settings.open_data / name) == (settings.open_data / name / package["version"]).resolve()
@@ -104,4 +151,5 @@ def test_a_breakdown_is_a_full_grid_and_part_of_the_key() -> None:
 
 def test_a_use_case_may_publish_some_datasets_and_say_why_not_the_others() -> None:
     road = use_cases()["securite_routiere"]
-    assert road.open_data and "carreaux de 200 m" in road.open_data_withheld and "facteurs" in road.open_data_withheld
+    assert road.open_data and "carreaux de 200 m" in road.open_data_withheld
+    assert any(d.kind == "table" and d.from_mart == "securite_routiere_facteurs" for d in road.open_data)

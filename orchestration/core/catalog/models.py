@@ -313,10 +313,72 @@ class OpenDataset(Declaration):
         None, description="a second, non-geographic dimension of the grid (e.g. flux: the partner feed), kept in the open file"
     )
     breakdown_title: str = Field("", description="French title of the breakdown column, for the Table Schema and the portal")
+    # ``kind: table``: the mart's own rows (ratios, expected vs observed...) rather than a zone x period grid
+    # of counts. Its rule: a row whose count is small is masked (``masked_columns`` blanked), see opendata/tables.py.
+    kind: Literal["counts", "table"] = Field("counts", description="counts: zone x period x category grid; table: the mart's rows")
+    table: OpenTable | None = Field(None, description="the row table's columns and disclosure rule (kind: table)")
 
     @field_validator("description", mode="before")
     @classmethod
     def _strip_text(cls, value: Any) -> Any:
+        return _stripped(value)
+
+    @model_validator(mode="after")
+    def _table_kind_declares_its_rows(self) -> OpenDataset:
+        if (self.kind == "table") != (self.table is not None):
+            raise ValueError(f"open dataset {self.dataset!r}: `table:` is declared with, and only with, kind: table")
+        return self
+
+
+class OpenJoin(Declaration):
+    """Columns taken from a second mart of the same use case, joined on shared columns."""
+
+    mart: str
+    keys: tuple[str, ...] = Field(description="columns both marts share, joined on (YAML reads a bare `on` as true)")
+    columns: tuple[str, ...]
+
+
+class OpenAggregate(Declaration):
+    """A column computed when a table's rows are aggregated, declared with its French label."""
+
+    of: str = Field(description="the mart column it is computed from")
+    how: Literal["count_positive", "max"] = Field(description="count_positive: rows where `of` > 0; max: its largest value")
+    type: Literal["int", "float", "date", "string"]
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    unit: str | None = None
+
+
+class OpenTable(Declaration):
+    """How a ``kind: table`` open dataset is cut from its mart(s), and how it is protected.
+
+    Labels, types and descriptions of every column come from the marts' declarations. Rows are
+    optionally aggregated (``group_by`` + ``sums``: e.g. hours to days); the row's period is read
+    from the dataset's ``date_column`` and only closed periods are published, as for counts.
+    """
+
+    columns: tuple[str, ...] = Field(description="published columns, in order (mart columns, or sums)")
+    key: tuple[str, ...] = Field(description="the columns identifying a published row")
+    join: OpenJoin | None = None
+    group_by: tuple[str, ...] = Field((), description="aggregate the mart's rows to these columns (empty: no aggregation)")
+    sums: tuple[str, ...] = Field((), description="columns summed when aggregating")
+    aggregates: dict[str, OpenAggregate] = Field(default_factory=dict, description="new columns computed when aggregating")
+    rates: dict[str, tuple[str, str]] = Field(
+        default_factory=dict, description="derived column -> (numerator, denominator), computed after aggregation"
+    )
+    row_pattern: dict[str, str] = Field(default_factory=dict, description="column -> regex a published row's value matches")
+    min_count_columns: tuple[str, ...] = Field(
+        (), description="a row where one of these counts is between 1 and k-1 is masked (empty: no count, no masking)"
+    )
+    masked_columns: tuple[str, ...] = Field((), description="blanked in a masked row: the counts and whatever recomputes them")
+    group_columns: tuple[str, ...] = Field(
+        (), description="rows of one group add up to a total an attacker may know (audited as a published margin)"
+    )
+    disclosure_rule: str = Field(min_length=1, description="why this rule protects the rows (French, published in the report)")
+
+    @field_validator("disclosure_rule", mode="before")
+    @classmethod
+    def _strip_rule(cls, value: Any) -> Any:
         return _stripped(value)
 
 

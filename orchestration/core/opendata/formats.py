@@ -108,7 +108,7 @@ def write_geojson(table: pd.DataFrame, dataset: OpenDataset, path: Path) -> bool
     """One feature per (zone, period): the zone's polygon, one property per category (null when
     masked). ``False`` (nothing written) if the dataset is not zoned."""
     zone = zone_column(dataset.spatial_level)
-    if not zone:
+    if not zone or zone not in table:
         return False
     name, period = NAME_COLUMNS[dataset.spatial_level], period_column(dataset.temporal_level)
     keys = [zone, name, period] + ([dataset.breakdown_column] if dataset.breakdown_column else [])

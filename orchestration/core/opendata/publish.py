@@ -33,7 +33,7 @@ from orchestration.core.disclosure import (
     protect,
 )
 from orchestration.core.geography import ATTRIBUTION
-from orchestration.core.opendata import releases
+from orchestration.core.opendata import releases, tables
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
 from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
 from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
@@ -96,6 +96,8 @@ def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
 
     path = ledger_path(settings)
     sources = set(marts()[dataset.from_mart].source_feeds)
+    if dataset.table and dataset.table.join:
+        sources |= set(marts()[dataset.table.join.mart].source_feeds)
     if not sources or not lake.table_exists(path):
         return None
     ledger = lake.read(path).to_pandas()
@@ -221,7 +223,26 @@ def _nothing_new(folder: Path, reason: str, k: int) -> dict[str, Any]:
     }
 
 
-def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult) -> dict[str, Any]:
+def _release_periods(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None, others: dict[str, pd.DataFrame] | None) -> pd.Series:
+    """The closed periods the next release would cover (empty: nothing to publish)."""
+    period = period_column(dataset.temporal_level)
+    if dataset.kind == "table":
+        return tables.closed_rows(tables.source_rows(mart, dataset, others), dataset, as_of)[period].astype(str)
+    cells, _ = generalise(mart, dataset, as_of)
+    return cells[period].astype(str)
+
+
+def _schema(dataset: OpenDataset, k: int, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """The release's Table Schema: the dataset's descriptor with this release's fields and key."""
+    schema = table_schema(dataset, k)
+    if dataset.kind == "table" and dataset.table is not None:
+        schema["primaryKey"] = list(dataset.table.key)
+    return {**schema, "fields": fields}
+
+
+def publish_open_dataset(
+    settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult, others: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
     """Publish a new version of ``dataset`` if a period closed since the last one; returns its package.
 
     Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
@@ -233,23 +254,27 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     delivered = feeds_as_of(settings, dataset)
     if as_of and delivered:
         as_of = min(as_of, delivered)
-    cells, _ = generalise(mart, dataset, as_of)
+    periods = _release_periods(mart, dataset, as_of, others)
     period = period_column(dataset.temporal_level)
-    if cells.empty:
+    if periods.empty:
         return _nothing_new(folder, "aucune période close : rien n'est publié (jamais de période partielle)", settings.k_min)
-    version = str(cells[period].max())
+    version = str(periods.max())
     current = releases.latest(folder) if not folder.is_symlink() else None
     if current is not None and current.name >= version:
         package = json.loads((current / "datapackage.json").read_text(encoding="utf-8"))
         return {**package, "unchanged": True}
     earlier = releases.earlier_releases(settings.open_data, name)
     previous = releases.read_release(current, name) if current is not None else None
-    table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier)
+    if dataset.kind == "table":
+        table, disclosure, fields = tables.build_table_release(mart, dataset, settings.k_min, as_of, previous, earlier, others)
+    else:
+        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier)
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     source_feeds = list(marts()[dataset.from_mart].source_feeds)
     lineage = {
         "mart": dataset.from_mart,
+        **({"joined_mart": dataset.table.join.mart} if dataset.table and dataset.table.join else {}),
         "feeds": source_feeds,
         "quality_gate": {"suite": gate.suite, "success": gate.success, "evaluated_at": gate.evaluated_at, "fingerprint": gate.fingerprint},
         "earlier_versions": [v.name for v in releases.versions(folder)],
@@ -273,7 +298,7 @@ def publish_open_dataset(settings: Settings, dataset: OpenDataset, mart: pd.Data
     write_csv(table, staging / f"{name}.csv")
     write_parquet(table, staging / f"{name}.parquet")
     zoned = write_geojson(table, dataset, staging / f"{name}.geojson")
-    schema = {**table_schema(dataset, settings.k_min), "fields": fields, "version": version, "created": now}
+    schema = {**_schema(dataset, settings.k_min, fields), "version": version, "created": now}
     (staging / "tableschema.json").write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
     # The schema inline (readers need no second file); the same schema is tableschema.json.
     inline = {k: schema[k] for k in ("fields", "missingValues", "primaryKey")}
