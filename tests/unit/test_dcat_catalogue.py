@@ -16,7 +16,12 @@ from orchestration.core.settings import load_settings
 from tests.unit.test_open_data_formats import gate, synthetic_mart
 
 SHAPES = Path(__file__).resolve().parents[2] / "quality" / "shapes" / "dcat-ap"
-PUBLISHED = ["espace-public-conflits-arrondissement-semaine", "sante-observatoire-lignes-flux-semaine"]
+PUBLISHED = [
+    "espace-public-conflits-arrondissement-semaine",
+    "sante-observatoire-lignes-flux-semaine",
+    "accidents-corporels-facteurs-annee",  # a row table (kind: table)
+    "sante-observatoire-fraicheur-quarantaine-flux-semaine",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +55,8 @@ def test_every_declared_dataset_is_listed_with_its_files(catalogue: tuple[Graph,
         node = next(d for d in datasets if str(d).endswith("/" + name))
         distributions = list(turtle.objects(node, DCAT.distribution))
         formats = {str(turtle.value(d, DCAT.downloadURL)).rsplit(".", 1)[-1] for d in distributions}
-        assert formats == ({"csv", "parquet"} if "sante" in name else {"csv", "parquet", "geojson"})
+        zoned = open_datasets()[name].spatial_level != "commune"
+        assert formats == ({"csv", "parquet", "geojson"} if zoned else {"csv", "parquet"})
         for d in distributions:
             assert "/latest/" not in str(turtle.value(d, DCAT.downloadURL))  # versioned, stable URL
             assert turtle.value(d, DCAT.byteSize) is not None and turtle.value(d, SPDX.checksum) is not None

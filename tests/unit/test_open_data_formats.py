@@ -51,6 +51,8 @@ def synthetic_table_marts(dataset: OpenDataset, seed: int = 2, days: int = DAYS)
         for combo in itertools.product(range(2), repeat=len(grain)):
             chosen = dict(zip(grain, combo, strict=True))
             row = {c.name: _value(rng, c, chosen.get(c.name, 0), day) for c in spec.columns}
+            if dataset.table and dataset.table.join:  # a joined mart's keys name one day's rows (e.g. an event)
+                row.update({c: f"{row[c]}_{d}" for c in grain if by_name[c].type == "string"})
             if dataset.date_column in by_name and by_name[dataset.date_column].type == "string":
                 row[dataset.date_column] = f"BAAC {day.year}"  # a label naming its year, like BAAC "perimetre"
             rows.append(row)
