@@ -62,8 +62,10 @@ def build_gold(spec: MartSpec) -> dg.AssetsDefinition:
 
 
 def _source_marts(dataset: OpenDataset) -> list[str]:
-    """The gold marts an open dataset reads: its own first, then the one it joins (if any)."""
-    return [dataset.from_mart] + ([dataset.table.join.mart] if dataset.table and dataset.table.join else [])
+    """The gold marts an open dataset reads: its own first, then the one it joins and the one holding its nests' totals."""
+    spec = dataset.table
+    others = [m.mart for m in (spec.join, spec.nested_in) if m is not None] if spec else []
+    return [dataset.from_mart, *dict.fromkeys(others)]
 
 
 def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:

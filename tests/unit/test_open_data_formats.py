@@ -65,6 +65,12 @@ def synthetic_table_marts(dataset: OpenDataset, seed: int = 2, days: int = DAYS)
         for column in join.columns:
             other[column] = [_value(rng, joined[column], 0, START) for _ in range(len(other))]
         others[join.mart] = other
+    nest = dataset.table.nested_in if dataset.table else None
+    if nest:  # the other dataset's totals: the rows' own sums, one more in some nests (cells straddle quartiers)
+        totals = mart.groupby(list(nest.keys), as_index=False)[dataset.count_column].sum()
+        others[nest.mart] = totals.rename(columns={dataset.count_column: nest.column}).assign(
+            **{nest.column: lambda f: f[nest.column] + (f.index % 2)}
+        )
     return mart, others
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -150,3 +151,69 @@ def test_catalogue_is_rewritten_only_when_a_release_or_a_declaration_changes(tmp
     assert first["turtle"].stat().st_mtime_ns == stamp
     publish_open_dataset(settings, dataset, synthetic_table_marts(dataset, days=45)[0], gate(dataset.from_mart))
     assert not write_catalogue(settings.open_data, force=False)["unchanged"]  # a new version is listed
+
+
+CELLS = "accidents-corporels-carreaux-200m-annee"
+
+
+def cell_marts(years: dict[int, int], seed: int = 5) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Cells of three quartiers, mostly small counts, per BAAC year; the quartier totals beside them."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, cells in years.items():
+        for q in range(3):
+            for c in range(cells):
+                count = int(rng.poisson(9) if c % 4 == 0 else rng.poisson(1.5))
+                rows.append({"perimetre": f"BAAC simulé {year}", "carreau_200m": f"CRS3035RES200mN22{q}{c:02d}00E39000",
+                             "code_quartier": f"13208{q:02d}", "nb_accidents": count})
+    cells_mart = pd.DataFrame(rows)
+    totals = cells_mart.groupby(["perimetre", "code_quartier"], as_index=False)["nb_accidents"].sum()
+    totals["nb_accidents"] += totals.index % 2  # one accident of a straddling cell counted in the next quartier
+    return cells_mart, {"securite_routiere_accidents_quartier": totals}
+
+
+def attacker_remainders(published: pd.DataFrame, totals: pd.DataFrame) -> pd.Series:
+    """What an attacker derives per quartier and year: its published total minus the cells listed."""
+    listed = published.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum()
+    known = totals.set_index(["perimetre", "code_quartier"])["nb_accidents"]
+    return (known.reindex(listed.index) - listed).dropna()
+
+
+def test_cells_are_listed_only_where_neither_they_nor_their_quartier_remainder_is_small() -> None:
+    dataset = open_datasets()[CELLS]
+    mart, others = cell_marts({2024: 12})
+    table, disclosure, _ = tables.build_table_release(mart, dataset, K, None, others=others)
+    assert len(table) and (table["nb_accidents"] >= K).all() and (table["diffusion"] == PUBLISHED).all()
+    remainders = attacker_remainders(table, others["securite_routiere_accidents_quartier"])
+    assert not ((remainders > 0) & (remainders < K)).any(), remainders
+    own = mart.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum()
+    rest = (own.reindex(remainders.index) - table.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum())
+    assert not ((rest > 0) & (rest < K)).any()
+    assert disclosure["rows_not_listed"] == len(mart) - len(table) and disclosure["audit"]["nests"] >= 1
+
+
+def test_cells_three_releases_reveal_no_small_count(tmp_path: Path) -> None:
+    """Day N (2024 closed), N+3 (2025 delivered), N+4 (late 2024 accidents): no small count recoverable."""
+    dataset = open_datasets()[CELLS]
+    settings = load_settings(tmp_path, require_key=False)
+    first, others_n = cell_marts({2024: 12})
+    both, others_n3 = cell_marts({2024: 12, 2025: 12})
+    late = both.copy()
+    late.loc[late["perimetre"].str.contains("2024"), "nb_accidents"] += 1  # late corrections of a closed year
+    late_totals = late.groupby(["perimetre", "code_quartier"], as_index=False)["nb_accidents"].sum()
+    states = [(first, others_n), (both, others_n3), (late, {"securite_routiere_accidents_quartier": late_totals})]
+    releases_seen, totals_seen = [], []
+    for mart, others in states:
+        package = publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
+        releases_seen.append(releases.read_release(releases.latest(settings.open_data / CELLS), CELLS))
+        totals_seen.append(others["securite_routiere_accidents_quartier"])
+    assert package.get("unchanged")  # day N+4: 2025 already published, 2024 never revised
+    assert len(releases_seen[0]) and len(releases_seen[1]) > len(releases_seen[0])
+    frozen = releases_seen[0].set_index(["perimetre", "carreau_200m"])["nb_accidents"]
+    assert releases_seen[1].set_index(["perimetre", "carreau_200m"])["nb_accidents"].reindex(frozen.index).equals(frozen)
+    everything = pd.concat(releases_seen)
+    assert ((everything["nb_accidents"] >= settings.k_min) | (everything["nb_accidents"] == 0)).all()
+    for published in releases_seen:  # against every total ever published, late ones included
+        for totals in totals_seen:
+            remainders = attacker_remainders(published, totals)
+            assert not ((remainders > 0) & (remainders < settings.k_min)).any(), remainders

@@ -349,6 +349,14 @@ class OpenAggregate(Declaration):
     unit: str | None = None
 
 
+class OpenNestedMargin(Declaration):
+    """A total published by another dataset that the table's rows nest in (e.g. 200 m cells in a quartier)."""
+
+    mart: str = Field(description="the mart holding the total (the other dataset's source)")
+    keys: tuple[str, ...] = Field(description="columns naming the nest, in both marts (e.g. perimetre, code_quartier)")
+    column: str = Field(description="the total's column in that mart, the same count as the table's count_column")
+
+
 class OpenTable(Declaration):
     """How a ``kind: table`` open dataset is cut from its mart(s), and how it is protected.
 
@@ -373,6 +381,9 @@ class OpenTable(Declaration):
     masked_columns: tuple[str, ...] = Field((), description="blanked in a masked row: the counts and whatever recomputes them")
     group_columns: tuple[str, ...] = Field(
         (), description="rows of one group add up to a total an attacker may know (audited as a published margin)"
+    )
+    nested_in: OpenNestedMargin | None = Field(
+        None, description="rows listed only where count >= k and their nest's remainder (total - listed rows) is 0 or >= k"
     )
     disclosure_rule: str = Field(min_length=1, description="why this rule protects the rows (French, published in the report)")
 

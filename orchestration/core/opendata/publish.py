@@ -96,8 +96,9 @@ def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
 
     path = ledger_path(settings)
     sources = set(marts()[dataset.from_mart].source_feeds)
-    if dataset.table and dataset.table.join:
-        sources |= set(marts()[dataset.table.join.mart].source_feeds)
+    for other in (dataset.table.join, dataset.table.nested_in) if dataset.table else ():
+        if other is not None:
+            sources |= set(marts()[other.mart].source_feeds)
     if not sources or not lake.table_exists(path):
         return None
     ledger = lake.read(path).to_pandas()

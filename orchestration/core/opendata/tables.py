@@ -79,6 +79,11 @@ def check_declaration(dataset: OpenDataset) -> None:
     for numerator, denominator in spec.rates.values():
         named |= {numerator, denominator}
     named |= {a.of for a in spec.aggregates.values()}
+    if spec.nested_in:
+        other = {c.name for c in marts()[spec.nested_in.mart].columns}
+        if not {*spec.nested_in.keys, spec.nested_in.column} <= other:
+            raise ValueError(f"open dataset {dataset.dataset!r}: nested_in names columns {spec.nested_in.mart} does not declare")
+        named |= set(spec.nested_in.keys)
     unknown = sorted(c for c in named - {period} if c not in declared)
     if unknown:
         raise ValueError(f"open dataset {dataset.dataset!r}: columns not declared by its mart(s): {unknown}")
@@ -152,16 +157,87 @@ def _small(rows: pd.DataFrame, columns: tuple[str, ...], k: int) -> pd.Series:
     return small
 
 
+def margin_totals(dataset: OpenDataset, others: dict[str, pd.DataFrame] | None) -> pd.DataFrame | None:
+    """The nest totals an attacker can read in another dataset (``nested_in``), by nest key."""
+    spec = dataset.table
+    if spec is None or spec.nested_in is None:
+        return None
+    nest = spec.nested_in
+    frame = (others or {})[nest.mart]
+    return frame.groupby(list(nest.keys), as_index=False)[nest.column].sum().rename(columns={nest.column: "_total_connu"})
+
+
+def list_nested_rows(rows: pd.DataFrame, dataset: OpenDataset, k: int, totals: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows listed (count >= k) and nest remainders, so that no remainder is a small count.
+
+    Within each nest (e.g. a quartier and year), the rows not listed are known to an attacker only
+    through the remainder: the nest's total (published by another dataset) minus the listed rows.
+    Both remainders (from the rows themselves, and from that total, which may count slightly
+    differently) must be 0 or at least k, else the nest's smallest listed row goes back into the
+    remainder, until they are. Returns (listed rows, one line per nest with its remainders).
+    """
+    spec = dataset.table
+    assert spec is not None and spec.nested_in is not None
+    count, nest = dataset.count_column, list(spec.nested_in.keys)
+    values = pd.to_numeric(rows[count]).fillna(0).astype("int64")
+    listed = values >= k
+    sums = rows.assign(_n=values).groupby(nest, as_index=False)["_n"].sum()
+    if totals is not None:
+        sums = sums.merge(totals, on=nest, how="left")
+    else:
+        sums["_total_connu"] = sums["_n"]
+    sums["_total_connu"] = sums["_total_connu"].fillna(sums["_n"])
+    keys = rows[nest].astype(str).agg("|".join, axis=1)
+    nest_of = dict(zip(sums[nest].astype(str).agg("|".join, axis=1), sums.index, strict=True))
+    for label, index in nest_of.items():
+        members = keys[keys == label].index
+        while True:
+            shown = int(values[members][listed[members]].sum())
+            remainders = (int(values[members].sum()) - shown, int(sums.loc[index, "_total_connu"]) - shown)
+            if not any(0 < r < k for r in remainders) or not listed[members].any():
+                break
+            listed[values[members][listed[members]].idxmin()] = False
+    return rows[listed].reset_index(drop=True), sums
+
+
+def nest_remainders(listed: pd.DataFrame, rows: pd.DataFrame, dataset: OpenDataset, totals: pd.DataFrame | None) -> pd.DataFrame:
+    """Per nest, what an attacker derives about the rows not listed: the total minus the listed rows.
+
+    ``reste_lignes`` from the rows themselves, ``reste_total`` from the total another dataset
+    publishes (``totals``); both must be 0 or at least k. Only nests with a listed row are returned.
+    """
+    spec = dataset.table
+    assert spec is not None and spec.nested_in is not None
+    count, nest = dataset.count_column, list(spec.nested_in.keys)
+    every = rows.assign(_n=pd.to_numeric(rows[count]).fillna(0)).groupby(nest)["_n"].sum()
+    shown = listed.assign(_n=pd.to_numeric(listed[count]).fillna(0)).groupby(nest)["_n"].sum().reindex(every.index, fill_value=0)
+    out = pd.DataFrame({"reste_lignes": every - shown})
+    if totals is not None:
+        known = totals.set_index(nest)["_total_connu"].reindex(every.index)
+        out["reste_total"] = known.fillna(every) - shown
+    # A nest with nothing listed leaves its total as it is published elsewhere: nothing derived from us.
+    return out[shown > 0].reset_index()
+
+
 def protect_rows(
     rows: pd.DataFrame,
     dataset: OpenDataset,
     k: int,
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
+    totals: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport, int]:
     """Mask small rows, audit them against the known group totals; returns (table, report, withheld groups)."""
     spec = dataset.table
     assert spec is not None
     count, category, groups = dataset.count_column, dataset.category_column, list(spec.group_columns)
+    unlisted, nests = 0, None
+    if spec.nested_in is not None:
+        listed, _ = list_nested_rows(rows, dataset, k, totals)
+        nests = nest_remainders(listed, rows, dataset, totals)  # re-derived as an attacker would, not trusted
+        small = nests[[c for c in nests if c.startswith("reste")]].apply(lambda r: ((r > 0) & (r < k)).any(), axis=1)
+        if small.any():
+            raise DisclosureError(f"{dataset.dataset}: {int(small.sum())} nest remainder(s) below k: refusing to publish")
+        unlisted, rows = len(rows) - len(listed), listed
     table = rows.reset_index(drop=True).copy()
     masked = _small(table, spec.min_count_columns, k)
     rounds, withheld, intervals = 0, 0, pd.DataFrame()
@@ -202,17 +278,26 @@ def protect_rows(
     for column in spec.min_count_columns:
         check_publishable(out, column, k)
     widths = (intervals["borne_haute"] - intervals["borne_basse"]).astype("float64") if len(intervals) else pd.Series(dtype="float64")
+    attacker = "lignes publiées, lignes masquées non nulles, diffusions antérieures"
+    if groups:
+        attacker = "lignes publiées, totaux de groupe supposés connus (publiés ailleurs), lignes masquées, diffusions antérieures"
+    if nests is not None:
+        attacker = "lignes listées, total de chaque emboîtement publié par un autre jeu (même période), diffusions antérieures"
     audit = {
         "passed": True,
-        "attacker": "lignes publiées, totaux de groupe supposés connus (publiés ailleurs), lignes masquées, diffusions antérieures"
-        if groups else "lignes publiées, lignes masquées non nulles, diffusions antérieures",
+        "attacker": attacker,
         "masked_cells": int(masked.sum()),
         "min_interval_width": float(widths.min()) if len(widths) and np.isfinite(widths.min()) else None,
         "unbounded_cells": int(np.isinf(widths.to_numpy()).sum()) if len(widths) else int(masked.sum()),
         "extra_masking_rounds": rounds,
         "earlier_cells_known": len(earlier or {}),
         "withheld_groups": withheld,
+        "rows_not_listed": unlisted,
     }
+    if nests is not None:
+        remainders = nests[[c for c in nests if c.startswith("reste")]].to_numpy().ravel()
+        positive = remainders[remainders > 0]
+        audit.update({"nests": len(nests), "min_nonzero_remainder": float(positive.min()) if len(positive) else None})
     primary = int(_small(table, spec.min_count_columns, k).sum())
     report = DisclosureReport(
         k_min=k, method=METHOD, cells=len(out), primary_suppressed=primary, secondary_suppressed=int(masked.sum()) - primary,
@@ -322,7 +407,7 @@ def build_table_release(
     frozen_periods = set(frozen[period].astype(str)) if frozen is not None and len(frozen) else set()
     fresh = rows[~rows[period].astype(str).isin(frozen_periods)]
     knowledge = earlier_knowledge(earlier or [], audit_key(dataset), dataset.count_column) if dataset.count_column else {}
-    protected, report, withheld = protect_rows(fresh, dataset, k, knowledge)
+    protected, report, withheld = protect_rows(fresh, dataset, k, knowledge, margin_totals(dataset, others))
     table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if frozen is not None and len(frozen) else protected
     table = table.sort_values([period, *spec.key], kind="stable").reset_index(drop=True)
     if table.duplicated(list(spec.key)).any():
@@ -334,6 +419,7 @@ def build_table_release(
         "cells": len(table),
         "new_cells": len(protected),
         "withheld_groups": withheld,
+        "rows_not_listed": report.audit.get("rows_not_listed", 0),
         "rule": spec.disclosure_rule,
         "time_consistency": TIME_CONSISTENCY,
         "periods": {
