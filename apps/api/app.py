@@ -8,6 +8,8 @@ Routes (OpenAPI document at ``/openapi.json``; no Swagger UI page, it would load
   from the declarations, gate verdict, data window, version, model card or disclosure report)
 - ``GET .../data``: a JSON page; ``.../data.csv``, ``.../data.json``: every matching row,
   streamed; ``.../data.geojson``: a page of rows with their zone's polygon
+- ``GET /open_data/{dataset}/{version}/{file}``: the release's files at the catalogue's stable
+  addresses (``apps/api/files.py``), and ``/open_data/catalogue.ttl``, ``.jsonld``, the register
 
 Marts need a bearer token (OIDC JWT or machine token) whose roles the use case allows
 (``core/access.py``); open data is public. Every authenticated read is audited (batched);
@@ -32,6 +34,7 @@ from apps.api import formats
 from apps.api.auditing import AuditWriter
 from apps.api.auth import Authenticator, Unauthorized
 from apps.api.engine import Engine
+from apps.api.files import install_file_routes
 from apps.api.query import BadQuery, Query, parse
 from apps.api.ratelimit import RateLimiter
 from apps.api.resources import NotFound, Published, Snapshot
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, identity: IdentitySettings | No
     app.state.api = api
     _install_errors(app)
     _install_routes(app, api)
+    install_file_routes(app, settings)  # the catalogue's download URLs, served as files
     return app
 
 
