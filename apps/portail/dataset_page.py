@@ -17,9 +17,12 @@ import streamlit as st
 
 from apps.formatting import fr_datetime, fr_int, fr_period, parse_timestamp
 from apps.portail import dataset_view as view
+from apps.portail import table_view as tview
 from apps.portail.presentation import fields_table, licence_markdown, schema_preview, sources_markdown
 from apps.published import NO_DATA_MESSAGE, PublishedDataError, current_settings, load_open_dataset
 from orchestration.core.catalog import OpenDataset, open_datasets
+from orchestration.core.catalog.mart_schema import code_labels
+from orchestration.core.opendata.periods import period_column
 from orchestration.core.settings import ConfigurationError
 
 LOG = logging.getLogger(__name__)
@@ -55,12 +58,18 @@ def _facts(declared: OpenDataset, package: dict[str, Any], disclosure: dict[str,
         facts.append(f"**Période couverte** : {start if start == end else f'de {start} à {end}'} (périodes closes)")
     licences = package.get("licenses") or [declared.licence]
     facts.append(f"**Licence** : {', '.join(licence_markdown(lic) for lic in licences)}")
-    facts.append(
-        f"**Maille** : {view.ZONE_WORDS.get(declared.spatial_level, declared.spatial_level)} × "
-        f"période {view.PERIODICITY[declared.temporal_level]} × "
-        + (f"{declared.breakdown_title.lower()} × " if declared.breakdown_title else "")
-        + f"catégorie ({fr_int(rows)} lignes)"
-    )
+    if declared.table is not None:
+        fields = next((r.get("schema", {}).get("fields") for r in package.get("resources") or [] if r.get("schema")), None) or []
+        titles = {str(f["name"]): str(f.get("title") or f["name"]).lower() for f in fields}
+        per = " × ".join(titles.get(c, c) for c in declared.table.key)
+        facts.append(f"**Lignes** : une par {per}, période {view.PERIODICITY[declared.temporal_level]} ({fr_int(rows)} lignes)")
+    else:
+        facts.append(
+            f"**Maille** : {view.ZONE_WORDS.get(declared.spatial_level, declared.spatial_level)} × "
+            f"période {view.PERIODICITY[declared.temporal_level]} × "
+            + (f"{declared.breakdown_title.lower()} × " if declared.breakdown_title else "")
+            + f"catégorie ({fr_int(rows)} lignes)"
+        )
     published_at = parse_timestamp(disclosure.get("published_at") or package.get("created"))
     if published_at is not None:
         facts.append(f"**Mise à jour** : {fr_datetime(published_at)}")
@@ -109,13 +118,62 @@ def render_map_and_chart(declared: OpenDataset, table: Any, count_column: str) -
         note(f"{fr_int(masked)} zone(s) sans valeur affichée : case masquée (secret statistique).")
 
 
+def render_table_chart(declared: OpenDataset, table: Any, fields: tuple[dict[str, Any], ...]) -> None:
+    """The chart (and map for 200 m cells) of a dataset made of rows, for what the reader picks."""
+    spec = declared.table
+    assert spec is not None
+    if table.empty:
+        note("Aucune période close publiée pour l'instant.")
+        return
+    kind = tview.chart_kind(table)
+    labels = {str(f["name"]): str(f.get("title") or f["name"]) for f in fields}
+    if kind == "forest":
+        perimeter = st.selectbox(labels.get("perimetre", "Périmètre"), sorted(table["perimetre"].unique(), reverse=True))
+        factors = sorted(table[table["perimetre"] == perimeter]["facteur"].unique())
+        codes = code_labels(declared.from_mart)
+        factor = st.selectbox(labels.get("facteur", "Facteur"), factors, format_func=lambda f: codes.get("facteur", {}).get(f, f))
+        shown = tview.forest_rows(table, perimeter, factor, codes.get("type_ratio", {}))
+        st.subheader("Graphique")
+        if shown.empty:
+            note("Toutes les lignes de ce facteur sont masquées (secret statistique).")
+        else:
+            title = f"{codes.get('facteur', {}).get(factor, factor)}, {perimeter}"
+            st.altair_chart(tview.forest_chart(shown, title), width="stretch")
+            note("Point : rapport estimé ; trait : intervalle de confiance à 95 % ; ligne verticale à 1 : pas d'effet.")
+        return
+    period = period_column(declared.temporal_level)
+    if kind == "cells":
+        chosen = st.selectbox("Période", sorted(table[period].astype(str).unique(), reverse=True), format_func=fr_period)
+        values = table[table[period].astype(str) == chosen]
+        unit = declared.count_description or "Effectif"
+        st.subheader("Carte")
+        deck, breaks = tview.cell_map(values, declared.output_count_column, unit)
+        st.pydeck_chart(deck, height=420, alt=f"Carte des carreaux de 200 m listés : {unit.lower()}, {fr_period(chosen)}")
+        st.markdown(view.legend_html(view.legend(breaks)), unsafe_allow_html=True)
+        note(f"{unit}, {fr_period(chosen)} : seuls les carreaux listés sont dessinés, les autres restent dans leur quartier.")
+        if len(values):
+            st.subheader("Graphique")
+            st.altair_chart(tview.top_cells_chart(values, declared.output_count_column, unit), width="stretch")
+        return
+    choices = sorted(table[declared.category_column].astype(str).unique())
+    label = labels.get(declared.category_column, declared.category_column)
+    chosen = st.selectbox(label, choices, key=f"ligne-{declared.dataset}")
+    groups = tview.unit_groups(fields, (*spec.key, period))
+    unit = st.selectbox("Mesure", list(groups), format_func=lambda u: ", ".join(str(f.get("title")) for f in groups[u]))
+    st.subheader("Graphique")
+    selected = table[table[declared.category_column].astype(str) == chosen]
+    st.altair_chart(tview.measures_chart(selected, declared, groups[unit], unit), width="stretch")
+    note("Un point absent est une valeur masquée (secret statistique).")
+
+
 def render_masking(declared: OpenDataset, disclosure: dict[str, Any] | None) -> None:
     """What was masked in this release and why, from its disclosure report."""
     st.subheader("Ce qui est masqué, et pourquoi")
     if not disclosure:
         st.warning("Rapport de secret statistique absent de cette publication.")
         return
-    for sentence in view.masking_explanation(disclosure, declared):
+    explain = tview.masking_sentences if declared.kind == "table" else view.masking_explanation
+    for sentence in explain(disclosure, declared):
         st.markdown(f"- {sentence}")
     anchor = view.register_anchor(disclosure)
     if anchor:
@@ -164,11 +222,17 @@ def render_dataset_page(name: str) -> None:
         return
     disclosure = release.disclosure or {}
     st.markdown(_facts(declared, release.datapackage, disclosure, len(release.table)))
-    render_map_and_chart(declared, release.table, release.count_column)
+    if declared.table is not None:
+        table = tview.typed(release.table, release.fields)
+        render_table_chart(declared, table, release.fields)
+        shown = tview.preview(table, release.fields, declared.table.masked_columns)
+    else:
+        render_map_and_chart(declared, release.table, release.count_column)
+        shown = schema_preview(release.table, release.fields, release.count_column)
     render_masking(declared, release.disclosure)
     render_downloads(declared, release)
     st.subheader("Aperçu des données")
-    st.dataframe(schema_preview(release.table, release.fields, release.count_column), hide_index=True, height=320)
+    st.dataframe(shown, hide_index=True, height=320)
     note("« secret » : case masquée au titre du secret statistique.")
     if release.fields:
         with st.expander("Description des champs"):

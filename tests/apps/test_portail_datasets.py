@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from orchestration.core.catalog import open_datasets
 from orchestration.core.opendata.publish import publish_open_dataset
 from orchestration.core.settings import load_settings
-from tests.unit.test_open_data_formats import gate, synthetic_mart
+from tests.unit.test_open_data_formats import gate, synthetic_mart, synthetic_table_marts
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "streamlit_app.py"
 
@@ -24,7 +24,8 @@ def every_dataset_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake = tmp_path_factory.mktemp("portail_lake")
     settings = load_settings(lake, require_key=False)
     for dataset in open_datasets().values():
-        publish_open_dataset(settings, dataset, synthetic_mart(dataset), gate(dataset.from_mart))
+        mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
+        publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
     return lake
 
 

@@ -16,11 +16,12 @@ from streamlit.testing.v1 import AppTest
 
 from apps.formatting import fr_int
 from apps.portail.dataset_view import api_url, base_url, masking_explanation
+from apps.portail.table_view import masking_sentences
 from orchestration.core.catalog import open_datasets, use_cases
 from orchestration.core.opendata.publish import publish_open_dataset
 from orchestration.core.register import build_register, transparency
 from orchestration.core.settings import load_settings
-from tests.unit.test_open_data_formats import gate, synthetic_mart
+from tests.unit.test_open_data_formats import gate, synthetic_mart, synthetic_table_marts
 
 SCRIPT = Path(__file__).with_name("portail_page_script.py")
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
@@ -32,7 +33,8 @@ def released_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake = tmp_path_factory.mktemp("portail_pages_lake")
     settings = load_settings(lake, require_key=False)
     for dataset in open_datasets().values():
-        publish_open_dataset(settings, dataset, synthetic_mart(dataset), gate(dataset.from_mart))
+        mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
+        publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
     return lake
 
 
@@ -53,7 +55,10 @@ def test_dataset_page_explains_its_release(name: str, released_lake: Path, monke
     assert [t.value for t in at.title] == [declared.title]
     subheaders = [s.value for s in at.subheader]
     assert "Ce qui est masqué, et pourquoi" in subheaders
-    assert ("Évolution" if declared.spatial_level == "commune" else "Carte") in subheaders
+    if declared.kind == "table":  # rows: a map of cells, else a chart (forest plot, or measures of one unit)
+        assert ("Carte" if "carreaux" in name else "Graphique") in subheaders
+    else:
+        assert ("Évolution" if declared.spatial_level == "commune" else "Carte") in subheaders
     if declared.breakdown_column:  # e.g. one partner feed at a time
         assert declared.breakdown_title in [s.label for s in at.selectbox]
     text = "\n".join(m.value for m in at.markdown)
@@ -61,10 +66,16 @@ def test_dataset_page_explains_its_release(name: str, released_lake: Path, monke
     # The masking explanation is the release's own report, numbers included.
     release = released_lake / "open_data" / name / "latest"
     report = json.loads((release / "disclosure.json").read_text(encoding="utf-8"))
-    for sentence in masking_explanation(report, declared):
+    explain = masking_sentences if declared.kind == "table" else masking_explanation
+    for sentence in explain(report, declared):
         assert sentence in text
-    assert f"k = {report['k_min']}" in text
-    if report["primary_suppressed"]:
+    if declared.kind == "table":
+        assert declared.table.disclosure_rule in text  # the declared why, word for word
+        if declared.table.min_count_columns:
+            assert f"{fr_int(report['audit']['masked_cells'])} " in text and f"k = {report['k_min']}" in text
+    else:
+        assert f"k = {report['k_min']}" in text
+    if report["primary_suppressed"] and declared.kind != "table":
         assert f"{fr_int(report['primary_suppressed'])} case" in text
     assert f"(/registre-des-traitements#{report['register_entry'].split('#')[1]})" in text
 

@@ -35,6 +35,10 @@ def _value(rng: np.random.Generator, column: MartColumn, i: int, day: date) -> o
         return pd.Timestamp(day)
     if column.type == "bool":
         return False
+    if column.name == "carreau_200m":  # a real INSEE grid id: pages draw the square
+        return f"CRS3035RES200mN{2247000 + 200 * i}E{3946000 + 200 * (day.toordinal() % 20)}"
+    if column.name == "code_quartier":
+        return sorted(quartiers())[i * 9]
     return f"{column.name}_{i}"
 
 
