@@ -132,6 +132,14 @@ def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
             version = json.loads((latest / "datapackage.json").read_text())["version"]
             assert period_bounds(version, dataset.temporal_level)[1] <= delivered, dataset.dataset
     assert (settings.open_data / "catalogue.ttl").exists() and (settings.open_data / "registre-des-traitements.json").exists()
+    # Row datasets (factor table, 200 m cells, events, feed health): no visible small count anywhere.
+    for dataset in (d for d in open_datasets().values() if d.kind == "table"):
+        latest = settings.open_data / dataset.dataset / "latest"
+        assert latest.exists(), dataset.dataset  # each has a closed period in three weeks (BAAC years, days, weeks)
+        table = pd.read_parquet(latest / f"{dataset.dataset}.parquet")
+        for column in dataset.table.min_count_columns:
+            values = table[column].dropna().astype(int)
+            assert not ((values > 0) & (values < settings.k_min)).any(), (dataset.dataset, column)
 
 
 def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:

@@ -217,3 +217,20 @@ def test_cells_three_releases_reveal_no_small_count(tmp_path: Path) -> None:
         for totals in totals_seen:
             remainders = attacker_remainders(published, totals)
             assert not ((remainders > 0) & (remainders < settings.k_min)).any(), remainders
+
+
+def test_catalogue_and_register_are_assets_that_a_refused_release_cannot_skip() -> None:
+    """Their own assets, rebuilt after any release, with no dependency edge a failed step would skip."""
+    from orchestration.factories.publication import CATALOGUE_KEY, REGISTER_KEY, build_publication_assets, open_data_key
+
+    assets = {key: a for a in build_publication_assets() for key in a.keys}
+    for key in (CATALOGUE_KEY, REGISTER_KEY):
+        asset = assets[key]
+        assert not list(asset.asset_deps[key])  # no edge: a refused release elsewhere never skips it
+        condition = asset.automation_conditions_by_key[key]
+        assert condition.get_label() == "after_any_open_data_release"
+    for dataset in open_datasets().values():  # every release is one of its triggers
+        assert open_data_key(dataset) in assets
+    events = assets[open_data_key(open_datasets()[EVENTS])]
+    deps = {k.path[-1] for k in events.asset_deps[open_data_key(open_datasets()[EVENTS])]}
+    assert deps == {"securite_evenements_prevision_heure", "securite_evenements_exces_heure"}  # joined mart read too
