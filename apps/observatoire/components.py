@@ -260,19 +260,6 @@ def interval_text(low: object, high: object, unit: str | None = None, decimals: 
 # ----------------------------------------------------------------------------------------------
 
 
-def data_window(table: pd.DataFrame, mart: str | MartSpec) -> tuple[date | None, date | None]:
-    """First and last day the table covers, over EVERY declared date column (a mart dated by the
-    end of its period, e.g. ``derniere_nuit``, also has a start column): never "from d to d" for
-    a table that spans months."""
-    days: list[date] = []
-    for declared in columns(mart):
-        if declared.type in ("date", "datetime") and declared.name in table.columns:
-            values = pd.to_datetime(table[declared.name], errors="coerce", utc=declared.has_time_zone).dropna()
-            if not values.empty:
-                days += [values.min().date(), values.max().date()]
-    return (min(days), max(days)) if days else (None, None)
-
-
 def window_text(start: date | None, end: date | None) -> str:
     """``"du 13/11/2026 au 03/12/2026"``; one day reads ``"le 03/12/2026"``; unknown -> ``""``."""
     if start is None or end is None:

@@ -11,7 +11,7 @@ import pytest
 
 from apps import formatting as fmt
 from apps.observatoire import components as c
-from orchestration.core.catalog.mart_schema import code_labels
+from orchestration.core.catalog.mart_schema import code_labels, data_window
 from orchestration.core.geography import inside_city
 
 NNBSP = "\u202f"
@@ -105,7 +105,7 @@ def test_grid_cells_are_places_not_ids() -> None:
 def test_data_window_spans_every_declared_date_column() -> None:
     """A mart dated by the end of its period must not read "du d au d" (issue 11)."""
     zones = pd.DataFrame({"premiere_nuit": [date(2026, 9, 3)] * 2, "derniere_nuit": [date(2026, 12, 3)] * 2, "code_quartier": ["a", "b"]})
-    start, end = c.data_window(zones, "vie_nocturne_zones")
+    start, end = data_window(zones, "vie_nocturne_zones")
     assert c.window_text(start, end) == "du 03/09/2026 au 03/12/2026"
     assert c.window_text(date(2026, 1, 1), date(2026, 1, 1)) == "le 01/01/2026"
 

@@ -21,7 +21,6 @@ from apps.observatoire.components import (
     code_label,
     column,
     column_label,
-    data_window,
     display_table,
     feed_title,
     forest_frame,
@@ -38,6 +37,7 @@ from apps.observatoire.components import (
 )
 from apps.published import QUARTIERS_ATTRIBUTION, load_quartiers_geojson
 from orchestration.core.catalog import UseCase
+from orchestration.core.catalog.mart_schema import data_window
 
 EFFECTS = "abords_scolaires_effets"
 QUARTIERS = "abords_scolaires_quartiers"
