@@ -418,7 +418,8 @@ def forest_plot(
 
     shapes, dashes, colours = (list(v) for v in zip(*(style(k) for k in kinds), strict=True)) if kinds else ([], [], [])
     x = alt.X("point_trace:Q", title=x_title, scale=alt.Scale(type="log", domain=[lo, hi], clamp=True), axis=alt.Axis(format="~r"))
-    y = alt.Y("ligne:N", title=row_title or None, sort=order, axis=alt.Axis(labelLimit=320))
+    # Every row keeps its label (Vega would drop every other one on a tight chart: a row unnamed).
+    y = alt.Y("ligne:N", title=row_title or None, sort=order, axis=alt.Axis(labelLimit=320, labelOverlap=False))
     colour = alt.Color(
         "sorte:N", title=kind_title, scale=alt.Scale(domain=kinds, range=colours), legend=alt.Legend(orient="bottom", labelLimit=360)
     )
@@ -658,6 +659,7 @@ def cells_map(
 # height (meant for the plot) is used for everything and the plot is squeezed flat.
 CHART_OVERHEAD_PX = 95  # title, x axis and its title
 LEGEND_ROW_PX = 22
+LEGEND_TITLE_PX = 30  # a bottom legend's own title line, above its rows
 
 
 def chart_height(chart: alt.TopLevelMixin, legend_rows: int = 0) -> int | None:
@@ -667,7 +669,8 @@ def chart_height(chart: alt.TopLevelMixin, legend_rows: int = 0) -> int | None:
     heights = [getattr(c, "height", None) for c in charts]
     if not all(isinstance(h, int) for h in heights):
         return None
-    return int(sum(heights)) + CHART_OVERHEAD_PX * len(charts) + LEGEND_ROW_PX * legend_rows  # type: ignore[arg-type]
+    legend = LEGEND_TITLE_PX + LEGEND_ROW_PX * legend_rows if legend_rows else 0
+    return int(sum(heights)) + CHART_OVERHEAD_PX * len(charts) + legend  # type: ignore[arg-type]
 
 
 def render_chart(
