@@ -260,19 +260,6 @@ def interval_text(low: object, high: object, unit: str | None = None, decimals: 
 # ----------------------------------------------------------------------------------------------
 
 
-def data_window(table: pd.DataFrame, mart: str | MartSpec) -> tuple[date | None, date | None]:
-    """First and last day the table covers, over EVERY declared date column (a mart dated by the
-    end of its period, e.g. ``derniere_nuit``, also has a start column): never "from d to d" for
-    a table that spans months."""
-    days: list[date] = []
-    for declared in columns(mart):
-        if declared.type in ("date", "datetime") and declared.name in table.columns:
-            values = pd.to_datetime(table[declared.name], errors="coerce", utc=declared.has_time_zone).dropna()
-            if not values.empty:
-                days += [values.min().date(), values.max().date()]
-    return (min(days), max(days)) if days else (None, None)
-
-
 def window_text(start: date | None, end: date | None) -> str:
     """``"du 13/11/2026 au 03/12/2026"``; one day reads ``"le 03/12/2026"``; unknown -> ``""``."""
     if start is None or end is None:
@@ -376,6 +363,9 @@ def forest_frame(
     return out
 
 
+ZERO_MARK_COLOUR = "#5f5f5f"
+
+
 def forest_plot(
     rows: pd.DataFrame,
     *,
@@ -384,27 +374,52 @@ def forest_plot(
     kind_title: str = "Type de rapport",
     row_title: str = "",
     description: str | None = None,
+    zero_label: str | None = None,
 ) -> alt.LayerChart:
     """A forest plot of :func:`forest_frame` rows: point estimate and 95 % interval per row, a
     rule at 1 (no effect), log x scale. True rate ratios are filled circles with solid
     intervals; count and severity ratios are hollow diamonds with dashed intervals (and a
-    different colour), so the two can never be read as the same thing."""
-    drawable = rows[rows["estimation"] > 0].copy()
+    different colour), so the two can never be read as the same thing.
+
+    A log scale cannot place a ratio of 0 (nothing observed). Without ``zero_label`` such rows
+    are left out; with it they are kept, drawn at a floor on the left edge as grey left-pointing
+    triangles named ``zero_label`` in the legend and beside each mark, their interval running
+    from the floor to their upper bound, so that no row silently disappears."""
+    zero = (rows["estimation"] == 0) & bool(zero_label)
+    drawable = rows[(rows["estimation"] > 0) | zero].copy()
+    is_zero = zero.loc[drawable.index].to_numpy()
+    if zero_label:
+        drawable.loc[is_zero, "sorte"] = zero_label
+        drawable.loc[is_zero, "taux"] = False
     finite = pd.concat([drawable["bas"], drawable["haut"], drawable["estimation"]]).dropna()
     finite = finite[finite > 0]
     lo = float(min(finite.min(), 1.0)) / 1.25 if not finite.empty else 0.5
     hi = float(max(finite.max(), 1.0)) * 1.25 if not finite.empty else 2.0
-    # An open (missing) upper bound runs to the edge; a zero lower bound starts at the edge.
-    drawable["bas_trace"] = drawable["bas"].where(drawable["bas"] > 0, lo).fillna(lo)
+    floor = lo
+    if is_zero.any():
+        lo = floor / 1.6  # room left of the floor, so that its marks sit inside the plot
+    # An open (missing) upper bound runs to the edge; a zero lower bound starts at the edge (at
+    # the floor for a zero estimate); a zero estimate is placed at the floor.
+    drawable["bas_trace"] = drawable["bas"].where(drawable["bas"] > 0, lo).fillna(lo).where(~is_zero, floor)
     drawable["haut_trace"] = drawable["haut"].fillna(hi)
+    drawable["point_trace"] = drawable["estimation"].where(~is_zero, floor)
     order = drawable.sort_values("ordre")["ligne"].tolist()
     kinds = list(dict.fromkeys(drawable.sort_values("taux", ascending=False)["sorte"]))
-    rate_kinds = set(drawable.loc[drawable["taux"], "sorte"])
-    shapes = ["circle" if k in rate_kinds else "diamond" for k in kinds]
-    dashes = [[1, 0] if k in rate_kinds else [4, 3] for k in kinds]
-    colours = ["#1f5fa8" if k in rate_kinds else "#b3541e" for k in kinds]
-    x = alt.X("estimation:Q", title=x_title, scale=alt.Scale(type="log", domain=[lo, hi], clamp=True), axis=alt.Axis(format="~r"))
-    y = alt.Y("ligne:N", title=row_title or None, sort=order, axis=alt.Axis(labelLimit=320))
+    if zero_label in kinds:  # the floor's entry last in the legend
+        kinds = [k for k in kinds if k != zero_label] + [zero_label]
+    rate_kinds = set(drawable.loc[drawable["taux"].astype(bool), "sorte"])
+
+    def style(kind: str) -> tuple[str, list[int], str]:
+        if kind == zero_label:
+            return "triangle-left", [2, 2], ZERO_MARK_COLOUR
+        if kind in rate_kinds:
+            return "circle", [1, 0], "#1f5fa8"
+        return "diamond", [4, 3], "#b3541e"
+
+    shapes, dashes, colours = (list(v) for v in zip(*(style(k) for k in kinds), strict=True)) if kinds else ([], [], [])
+    x = alt.X("point_trace:Q", title=x_title, scale=alt.Scale(type="log", domain=[lo, hi], clamp=True), axis=alt.Axis(format="~r"))
+    # Every row keeps its label (Vega would drop every other one on a tight chart: a row unnamed).
+    y = alt.Y("ligne:N", title=row_title or None, sort=order, axis=alt.Axis(labelLimit=320, labelOverlap=False))
     colour = alt.Color(
         "sorte:N", title=kind_title, scale=alt.Scale(domain=kinds, range=colours), legend=alt.Legend(orient="bottom", labelLimit=360)
     )
@@ -438,7 +453,15 @@ def forest_plot(
         .mark_rule(color="#444", strokeDash=[2, 2])
         .encode(x=alt.X("un:Q", scale=alt.Scale(type="log", domain=[lo, hi])))
     )
-    return alt.layer(no_effect, intervals, points).properties(
+    layers = [no_effect, intervals, points]
+    if is_zero.any():
+        # The label on the chart itself, above the interval line, right of the floor's mark.
+        layers.append(
+            base.transform_filter(alt.datum.sorte == zero_label)
+            .mark_text(align="left", baseline="bottom", dx=7, dy=-3, fontSize=11, color=ZERO_MARK_COLOUR)
+            .encode(x=x, y=y, text=alt.value(zero_label))
+        )
+    return alt.layer(*layers).properties(
         title=title,
         description=description or f"{title} : estimation et intervalle de confiance à 95 % par ligne, ligne verticale à 1 (pas d'effet).",
         height=max(120, 26 * len(order)),
@@ -636,6 +659,7 @@ def cells_map(
 # height (meant for the plot) is used for everything and the plot is squeezed flat.
 CHART_OVERHEAD_PX = 95  # title, x axis and its title
 LEGEND_ROW_PX = 22
+LEGEND_TITLE_PX = 30  # a bottom legend's own title line, above its rows
 
 
 def chart_height(chart: alt.TopLevelMixin, legend_rows: int = 0) -> int | None:
@@ -645,7 +669,8 @@ def chart_height(chart: alt.TopLevelMixin, legend_rows: int = 0) -> int | None:
     heights = [getattr(c, "height", None) for c in charts]
     if not all(isinstance(h, int) for h in heights):
         return None
-    return int(sum(heights)) + CHART_OVERHEAD_PX * len(charts) + LEGEND_ROW_PX * legend_rows  # type: ignore[arg-type]
+    legend = LEGEND_TITLE_PX + LEGEND_ROW_PX * legend_rows if legend_rows else 0
+    return int(sum(heights)) + CHART_OVERHEAD_PX * len(charts) + legend  # type: ignore[arg-type]
 
 
 def render_chart(

@@ -19,9 +19,10 @@ import streamlit as st
 
 from apps.formatting import fr_datetime, fr_day, fr_int
 from apps.observatoire.charts import quartier_map
-from apps.observatoire.components import data_window, display_table, format_value, window_text
+from apps.observatoire.components import display_table, format_value, window_text
 from apps.published import NO_DATA_MESSAGE, QUARTIERS_ATTRIBUTION, GoldTable, load_gold_table, load_model_card, load_quartiers_geojson
 from orchestration.core.catalog import MartSpec, UseCase, use_cases
+from orchestration.core.catalog.mart_schema import data_window
 
 CHART_KINDS = ("table", "bar", "line", "map_quartier")
 

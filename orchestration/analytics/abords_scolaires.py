@@ -28,6 +28,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from orchestration.analytics.stats import Z95, rate_ratio
 from orchestration.core.catalog.mart_schema import column_names, conform
@@ -162,6 +163,28 @@ def _excess(a: float, ta: float, b: float, tb: float) -> tuple[float, float, flo
     return value, value - Z95 * se, value + Z95 * se
 
 
+def poisson_rate_interval(count: float, exposure: float, per: float = 100.0) -> tuple[float, float]:
+    """Exact (Garwood) 95 % interval of the Poisson rate ``count / exposure``, times ``per``.
+
+    Exact rather than Wald because a quartier often has a handful of incidents, or none: zero
+    events still give an upper bound (3.69 events), never a collapsed interval."""
+    if not exposure > 0:
+        return math.nan, math.nan
+    low = chi2.ppf(0.025, 2 * count) / 2 if count > 0 else 0.0
+    high = chi2.ppf(0.975, 2 * (count + 1)) / 2
+    return per * low / exposure, per * high / exposure
+
+
+def rate_difference_interval(a: float, ta: float, b: float, tb: float, per: float = 100.0) -> tuple[float, float]:
+    """Wald 95 % interval of ``a/ta - b/tb`` (times ``per``); a zero count still carries the
+    uncertainty of one event, so that a quartier without incidents keeps a real interval."""
+    if not (ta > 0 and tb > 0):
+        return math.nan, math.nan
+    diff = a / ta - b / tb
+    se = math.sqrt(max(a, 1) / ta**2 + max(b, 1) / tb**2)
+    return per * (diff - Z95 * se), per * (diff + Z95 * se)
+
+
 def _did(a: float, ta: float, b: float, tb: float, c: float, tc: float, d: float, td: float) -> tuple[float, float, float]:
     """Ratio of rate ratios (a/ta)/(b/tb) / ((c/tc)/(d/td)) with var(log) = 1/a + 1/b + 1/c + 1/d."""
     if min(a, b, c, d) <= 0 or min(ta, tb, tc, td) <= 0:
@@ -264,7 +287,9 @@ def compute_effects(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesP
 
 def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: AbordsScolairesParameters) -> pd.DataFrame:
     """Mart ``abords_scolaires_quartiers``: per quartier of the schools, incidents in the windows on
-    school days and on holiday weekdays (all declared sources and windows), per 100 school-windows."""
+    school days and on holiday weekdays (all declared sources and windows), per 100 school-windows,
+    with the 95 % intervals pages rank by (exact Poisson for the school-day rate, Wald for the
+    excess over holidays)."""
     pairs = inputs["int_abords_scolaires__incidents_proches"]
     schools = inputs["int_abords_scolaires__etablissements"]
     covered = inputs["int_abords_scolaires__couverture"]
@@ -287,11 +312,15 @@ def compute_quartiers(inputs: Mapping[str, pd.DataFrame], params: AbordsScolaire
         sel = near[near["code_quartier_etablissement"] == code].drop_duplicates(["source", "incident_id"])
         n = {k: int((sel["type_jour"] == k).sum()) for k in ("classe", "vacances")}
         rate = {k: 100 * n[k] / t[k] if t[k] > 0 else math.nan for k in n}
+        rate_low, rate_high = poisson_rate_interval(n["classe"], t["classe"])
+        excess_low, excess_high = rate_difference_interval(n["classe"], t["classe"], n["vacances"], t["vacances"])
         rows.append({"code_quartier": code, "nom_quartier": name, "nb_etablissements": int(group["uai"].nunique()),
                      "nb_incidents_creneaux_classe": n["classe"], "nb_creneaux_classe": t["classe"],
-                     "taux_pour_100_creneaux_classe": rate["classe"], "nb_incidents_creneaux_vacances": n["vacances"],
+                     "taux_pour_100_creneaux_classe": rate["classe"], "taux_classe_ic_bas": rate_low,
+                     "taux_classe_ic_haut": rate_high, "nb_incidents_creneaux_vacances": n["vacances"],
                      "nb_creneaux_vacances": t["vacances"], "taux_pour_100_creneaux_vacances": rate["vacances"],
-                     "exces_pour_100_creneaux": rate["classe"] - rate["vacances"], "debut": first, "fin": last})
+                     "exces_pour_100_creneaux": rate["classe"] - rate["vacances"], "exces_ic_bas": excess_low,
+                     "exces_ic_haut": excess_high, "debut": first, "fin": last})
     frame = pd.DataFrame(rows, columns=column_names("abords_scolaires_quartiers"))
     return conform(frame, "abords_scolaires_quartiers")
 
@@ -343,4 +372,12 @@ def compute_fit_quality(inputs: Mapping[str, pd.DataFrame], params: AbordsScolai
     return conform(frame, "abords_scolaires_qualite")
 
 
-__all__ = ["compute_effects", "compute_fit_quality", "compute_quartiers", "day_type", "window_of_minute"]
+__all__ = [
+    "compute_effects",
+    "compute_fit_quality",
+    "compute_quartiers",
+    "day_type",
+    "poisson_rate_interval",
+    "rate_difference_interval",
+    "window_of_minute",
+]

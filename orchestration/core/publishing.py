@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.core import duck, lake
+from orchestration.core.catalog.mart_schema import data_window
 from orchestration.core.settings import Settings
 from orchestration.core.verdicts import GateResult
 
@@ -52,7 +52,15 @@ def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult, date_column: str | None = "jour") -> dict[str, Any]:
+def publication_window(rows: pa.Table, mart: str) -> dict[str, str | None]:
+    """The manifest's ``data_window``: ISO first and last day over every declared date or
+    timestamp column of ``mart`` (:func:`~orchestration.core.catalog.mart_schema.data_window`,
+    the computation the pages use too)."""
+    start, end = data_window(rows, mart)
+    return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None}
+
+
+def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult) -> dict[str, Any]:
     """Replace the gold table of ``mart`` and write its publication manifest.
 
     Republishing exactly what is already published (same gate fingerprint) writes nothing: a
@@ -62,16 +70,12 @@ def publish_gold(settings: Settings, mart: str, rows: pa.Table, gate: GateResult
     if previous and previous["gate"].get("fingerprint") == gate.fingerprint and lake.table_exists(gold_path(settings, mart)):
         return {**previous, "unchanged": True}
     version = lake.overwrite(gold_path(settings, mart), rows)
-    dates = rows.column(date_column) if rows.num_rows and date_column else None
     manifest = {
         "mart": mart,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "delta_version": version,
         "rows": rows.num_rows,
-        "data_window": {
-            "start": str(pc.min(dates).as_py()) if dates is not None else None,
-            "end": str(pc.max(dates).as_py()) if dates is not None else None,
-        },
+        "data_window": publication_window(rows, mart),
         "gate": gate.to_json(),
     }
     _write_json_atomic(publication_manifest_path(settings, mart), manifest)

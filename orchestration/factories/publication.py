@@ -45,9 +45,7 @@ def build_gold(spec: MartSpec) -> dg.AssetsDefinition:
         settings = observatoire.settings()
         frame = read_mart(settings, mart)
         gate = _passed_gate_for(settings.quality, mart, fingerprint(frame))
-        manifest = publish_gold(
-            settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate, date_column=spec.date_column
-        )
+        manifest = publish_gold(settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": manifest["rows"],

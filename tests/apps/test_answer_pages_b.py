@@ -24,7 +24,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apps.formatting import fr_date, fr_int, fr_measure
+from apps.formatting import fr_date, fr_hour, fr_int, fr_measure
 from apps.observatoire.answers import abords_scolaires, espace_public, vie_nocturne
 from apps.observatoire.components import interval_text, quartier_label
 from orchestration.core.catalog import use_cases
@@ -157,14 +157,59 @@ def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkey
     assert [k for k, rate in kinds.items() if not rate] == [
         line for line, model in zip(drawn["ligne"], factors["modele"], strict=True) if not str(model).startswith("glm_poisson")
     ]
-    # The hourly profile of the top quartier is drawn in the declared order of the night (an hour
-    # without any incident has a ratio of 0, which a log scale cannot place: it is not drawn).
+    # The hourly profile of the top quartier is drawn in the declared order of the night: every
+    # hour with a ratio, a ratio of 0 included (drawn at a marked floor, see the test below).
     hours = chart_rows(at, quartier_label(top["code_quartier"]), "estimation")
     declared = use_cases()["vie_nocturne"].parameters.vie_nocturne.heures_nuit  # type: ignore[attr-defined]
     profile = gold(published_lake, "vie_nocturne_profil_horaire")
-    drawable = set(profile[(profile["code_quartier"] == top["code_quartier"]) & (profile["irr"] > 0)]["heure"])
+    drawable = set(profile[(profile["code_quartier"] == top["code_quartier"]) & (profile["nb_attendu"] > 0)]["heure"])
     assert list(hours["ligne"]) == [f"{h}\u00a0h" for h in declared if h in drawable]
     assert_french_and_legended(at)
+
+
+def test_an_hour_without_incident_appears_on_the_hourly_profile(published_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ratio of 0 has no place on a log scale: the hour is drawn at a labelled floor and named
+    under the chart with the upper bound of its interval, never dropped (issue 11, left alone)."""
+    profile = gold(published_lake, "vie_nocturne_profil_horaire")
+    zeros = profile[(profile["nb_observe"] == 0) & (profile["nb_attendu"] > 0)]
+    assert not zeros.empty, "the test lake should hold a quartier-hour with nothing observed"
+    code = str(zeros.sort_values(["code_quartier", "heure"]).iloc[0]["code_quartier"])
+    at = run_page(published_lake, "vie_nocturne", monkeypatch)
+    at.selectbox(key="vie_nocturne-quartier").set_value(code).run()
+    assert not at.exception, [e.message for e in at.exception]
+    drawn = chart_rows(at, quartier_label(code), "estimation")
+    mine = profile[(profile["code_quartier"] == code) & (profile["nb_attendu"] > 0)]
+    assert len(drawn) == len(mine)  # no hour hidden
+    for _, row in mine[mine["nb_observe"] == 0].iterrows():
+        hour = fr_hour(int(row["heure"]))
+        point = drawn[drawn["ligne"] == hour].iloc[0]
+        assert point["estimation"] == 0 and point["sorte"] == vie_nocturne.ZERO_OBSERVED
+        assert close(point["haut"], row["ic_haut"]) and point["point_trace"] > 0
+        bound = f"{hour} (borne haute de l'intervalle : {fr_measure(row['ic_haut'], 'ratio')})"
+        assert any(vie_nocturne.ZERO_OBSERVED in c.value and bound in c.value for c in at.caption), bound
+
+
+def test_hours_without_expected_activity_are_named_not_shown_as_zero() -> None:
+    cfg = use_cases()["vie_nocturne"].parameters.vie_nocturne  # type: ignore[attr-defined]
+    first, second, third = cfg.heures_nuit[:3]
+    profile = pd.DataFrame(
+        {
+            "code_quartier": ["1320101"] * 3,
+            "heure": [first, second, third],
+            "nb_observe": [4, 0, 0],
+            "nb_attendu": [2.0, 1.5, 0.0],
+            "irr": [2.0, 0.0, 0.0],
+            "ic_bas": [0.8, 0.0, 0.0],
+            "ic_haut": [5.1, 2.46, 0.0],
+        }
+    )
+    hours = vie_nocturne.quartier_hours(profile, "1320101", cfg)
+    assert hours["sans_attendu"].tolist() == [False, False, True] and math.isnan(hours["irr"].iloc[2])
+    text = vie_nocturne.unplaced_hours_text(hours)
+    assert text is not None
+    assert f"{fr_hour(second)} (borne haute de l'intervalle : 2,46)" in text
+    assert f"faute d'activité de jour pour le calculer : {fr_hour(third)}." in text
+    assert vie_nocturne.unplaced_hours_text(hours.iloc[:1]) is None
 
 
 def test_evening_hour_means_count_complete_nights_only() -> None:
@@ -211,21 +256,20 @@ def test_school_page_answers_how_many_which_slot_and_where(published_lake: Path,
     assert not any(re.search(r"\b(entree|mercredi_midi|college|lycee)\b", line) for line in drawn["ligne"])
 
     quartiers = gold(published_lake, "abords_scolaires_quartiers")
-    ranked, value, _, _ = abords_scolaires.quartier_ranking(quartiers)
+    ranking = abords_scolaires.quartier_ranking(quartiers)
+    ranked, value = ranking.rows, ranking.value
     top = quartiers[(quartiers["nb_etablissements"] > 0) & (quartiers["nb_creneaux_classe"] > 0)].dropna(subset=[value])[value].max()
     listed = table_with(at, "Rang", "Intervalle à 95 %")
     assert listed.iloc[0]["Quartier"] == quartier_label(ranked.iloc[0]["code_quartier"])
     assert ranked.iloc[0][value] == top
+    # The intervals shown are the ones the mart publishes (no statistics in the app).
+    drawn = chart_rows(at, "Excès pour 100 créneaux" if value == "exces_pour_100_creneaux" else "Taux en période de classe", "bas")
+    by_place = {quartier_label(c): (lo, hi) for c, lo, hi in zip(quartiers["code_quartier"], quartiers[ranking.low], quartiers[ranking.high], strict=True)}
+    assert len(drawn) == min(len(ranked), abords_scolaires.TOP) > 0
+    for _, point in drawn.iterrows():
+        assert close(point["bas"], by_place[point["lieu"]][0]) and close(point["haut"], by_place[point["lieu"]][1])
+    assert listed.iloc[0]["Intervalle à 95 %"].startswith("[")
     assert_french_and_legended(at)
-
-
-def test_rate_intervals() -> None:
-    low, high = abords_scolaires.poisson_interval(0, 50)
-    assert low == 0 and math.isclose(high, 100 * 3.6889 / 50, rel_tol=1e-3)  # exact upper bound for 0 events
-    low, high = abords_scolaires.poisson_interval(10, 200)
-    assert low < 5 < high
-    low, high = abords_scolaires.difference_interval(10, 100, 0, 100)
-    assert low < 10 < high and not math.isclose(low, high)
 
 
 # ----------------------------------------------------------------------------------------------

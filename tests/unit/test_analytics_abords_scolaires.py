@@ -182,6 +182,63 @@ def test_quartier_rates_per_100_school_windows() -> None:
     assert list(out.reset_index().columns) == column_names("abords_scolaires_quartiers")
 
 
+def test_exact_poisson_rate_interval() -> None:
+    low, high = m.poisson_rate_interval(0, 50)
+    assert low == 0 and high == pytest.approx(100 * 3.6889 / 50, rel=1e-3)  # exact upper bound for 0 events
+    low, high = m.poisson_rate_interval(10, 200)
+    assert low == pytest.approx(100 * 4.7954 / 200, rel=1e-3) and high == pytest.approx(100 * 18.3904 / 200, rel=1e-3)
+    assert all(math.isnan(b) for b in m.poisson_rate_interval(3, 0))
+
+
+def test_rate_difference_interval_never_collapses() -> None:
+    low, high = m.rate_difference_interval(10, 100, 0, 100)
+    assert low < 10 < high and not math.isclose(low, high)
+    low, high = m.rate_difference_interval(0, 100, 0, 100)  # no incident on either side: still an interval
+    assert low < 0 < high
+    assert all(math.isnan(b) for b in m.rate_difference_interval(1, 10, 1, 0))
+
+
+def _quartiers_with_holidays() -> pd.DataFrame:
+    days = [SCHOOL_MONDAY, SCHOOL_MONDAY + timedelta(days=1), HOLIDAY_MONDAY]
+    pairs = [_pair("P1", SCHOOL_MONDAY, "08:10"), _pair("P2", SCHOOL_MONDAY + timedelta(days=1), "16:20"),
+             _pair("H1", HOLIDAY_MONDAY, "08:10"),
+             _pair("P3", SCHOOL_MONDAY, "16:20", uai="0130003H", niveau="lycee", quartier="1320102")]
+    return m.compute_quartiers(_inputs(pairs, days), PARAMS)
+
+
+def test_quartier_intervals_are_in_the_mart() -> None:
+    out = _quartiers_with_holidays().set_index("code_quartier")
+    row = out.loc["1320101"]
+    n, t = row["nb_incidents_creneaux_classe"], row["nb_creneaux_classe"]
+    assert (row["taux_classe_ic_bas"], row["taux_classe_ic_haut"]) == pytest.approx(m.poisson_rate_interval(n, t))
+    assert (row["exces_ic_bas"], row["exces_ic_haut"]) == pytest.approx(
+        m.rate_difference_interval(n, t, row["nb_incidents_creneaux_vacances"], row["nb_creneaux_vacances"]))
+    for value, low, high in (("taux_pour_100_creneaux_classe", "taux_classe_ic_bas", "taux_classe_ic_haut"),
+                             ("exces_pour_100_creneaux", "exces_ic_bas", "exces_ic_haut")):
+        assert (out[low] <= out[value]).all() and (out[value] <= out[high]).all()
+
+
+def test_quartier_without_holidays_has_no_excess_interval() -> None:
+    out = m.compute_quartiers(_inputs([_pair("P1", SCHOOL_MONDAY, "08:10")], [SCHOOL_MONDAY]), PARAMS)
+    assert out["exces_pour_100_creneaux"].isna().all()
+    assert out["exces_ic_bas"].isna().all() and out["exces_ic_haut"].isna().all()
+    assert out["taux_classe_ic_haut"].notna().all()
+
+
+def test_the_quartier_gate_checks_estimates_inside_their_intervals() -> None:
+    from quality.gate import validate_mart
+
+    good = _quartiers_with_holidays()
+    assert validate_mart("abords_scolaires_quartiers", good).success
+    for low, high in (("taux_classe_ic_bas", "taux_classe_ic_haut"), ("exces_ic_bas", "exces_ic_haut")):
+        swapped = good.copy()
+        swapped[[low, high]] = swapped[[high, low]].to_numpy()  # bounds the wrong way round
+        assert not validate_mart("abords_scolaires_quartiers", swapped).success, low
+    orphan = good.copy()
+    orphan["exces_pour_100_creneaux"] = math.nan  # a bound without its estimate
+    assert not validate_mart("abords_scolaires_quartiers", orphan).success
+
+
 def test_fit_quality_is_long_format_with_placebo() -> None:
     days = [SCHOOL_MONDAY, HOLIDAY_MONDAY, SCHOOL_MONDAY + timedelta(days=1)]
     pairs = [_pair("P1", SCHOOL_MONDAY, "10:10"), _pair("H1", HOLIDAY_MONDAY, "10:20"), _pair("P2", SCHOOL_MONDAY, "08:10")]

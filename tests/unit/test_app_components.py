@@ -11,7 +11,7 @@ import pytest
 
 from apps import formatting as fmt
 from apps.observatoire import components as c
-from orchestration.core.catalog.mart_schema import code_labels
+from orchestration.core.catalog.mart_schema import code_labels, data_window
 from orchestration.core.geography import inside_city
 
 NNBSP = "\u202f"
@@ -105,7 +105,7 @@ def test_grid_cells_are_places_not_ids() -> None:
 def test_data_window_spans_every_declared_date_column() -> None:
     """A mart dated by the end of its period must not read "du d au d" (issue 11)."""
     zones = pd.DataFrame({"premiere_nuit": [date(2026, 9, 3)] * 2, "derniere_nuit": [date(2026, 12, 3)] * 2, "code_quartier": ["a", "b"]})
-    start, end = c.data_window(zones, "vie_nocturne_zones")
+    start, end = data_window(zones, "vie_nocturne_zones")
     assert c.window_text(start, end) == "du 03/09/2026 au 03/12/2026"
     assert c.window_text(date(2026, 1, 1), date(2026, 1, 1)) == "le 01/01/2026"
 
@@ -155,6 +155,26 @@ def test_forest_plot_draws_every_row_with_its_interval_a_rule_at_one_and_a_log_s
     assert [d["ligne"] for d in drawn] == ["Nuit", "Pluie", "Vélo"]
     assert "Rapport de taux (exposition = temps)" in text and "Risque relatif de gravité" in text
     assert "strokeDash" in text and '"diamond"' in text and '"circle"' in text
+
+
+def test_a_zero_ratio_is_drawn_at_a_labelled_floor_not_dropped() -> None:
+    """A log scale has no 0: with ``zero_label`` such a row stays, at a floor, labelled (issue 11)."""
+    frame = pd.DataFrame({"h": ["22 h", "23 h", "0 h"], "irr": [1.5, 0.0, 0.8], "lo": [1.1, 0.0, 0.4], "hi": [2.0, 0.9, 1.6]})
+    rows = c.forest_frame(frame, label="h", estimate="irr", low="lo", high="hi")
+    dropped = json.dumps(c.french(c.forest_plot(rows, title="Profil")).to_dict(), ensure_ascii=False)
+    assert "0 incident observé" not in dropped  # the default is unchanged for other pages
+    spec = c.french(c.forest_plot(rows, title="Profil", zero_label="0 incident observé")).to_dict()
+    drawn = next(d for d in spec["datasets"].values() if d and "ligne" in d[0])
+    assert [d["ligne"] for d in drawn] == ["22 h", "23 h", "0 h"]
+    zero = next(d for d in drawn if d["ligne"] == "23 h")
+    others = [d for d in drawn if d["ligne"] != "23 h"]
+    # At a floor below every other value, inside the scale's domain, its interval up to its bound.
+    domain = spec["layer"][1]["encoding"]["x"]["scale"]["domain"]
+    assert zero["estimation"] == 0 and domain[0] < zero["point_trace"] < min(d["bas_trace"] for d in others)
+    assert zero["bas_trace"] == zero["point_trace"] and zero["haut_trace"] == 0.9
+    assert zero["sorte"] == "0 incident observé" and zero["intervalle_txt"] == "[0,00 ; 0,90]"
+    text = json.dumps(spec, ensure_ascii=False)
+    assert '"triangle-left"' in text and any(layer["mark"]["type"] == "text" for layer in spec["layer"])
 
 
 def test_ranked_list_has_rank_place_value_interval_and_count_with_declared_headings() -> None:

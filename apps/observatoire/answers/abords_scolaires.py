@@ -2,17 +2,17 @@
 days, at which slot and for which level, and in which quartiers.
 
 Reads the published marts ``abords_scolaires_effets`` (rate ratios and excesses per source,
-level, slot and comparison), ``abords_scolaires_quartiers`` (rates per quartier) and
+level, slot and comparison), ``abords_scolaires_quartiers`` (rates per quartier, with
+their 95 % intervals) and
 ``abords_scolaires_qualite`` (days covered). The slots' times are the declared parameters.
 """
 
 from __future__ import annotations
 
-import math
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
-from scipy.stats import chi2
 
 from apps.formatting import fr_int, fr_measure, with_unit
 from apps.observatoire.answers.common import RATE_KIND_LABELS, nothing_yet, published_marts, table
@@ -21,7 +21,6 @@ from apps.observatoire.components import (
     code_label,
     column,
     column_label,
-    data_window,
     display_table,
     feed_title,
     forest_frame,
@@ -38,6 +37,7 @@ from apps.observatoire.components import (
 )
 from apps.published import QUARTIERS_ATTRIBUTION, load_quartiers_geojson
 from orchestration.core.catalog import UseCase
+from orchestration.core.catalog.mart_schema import data_window
 
 EFFECTS = "abords_scolaires_effets"
 QUARTIERS = "abords_scolaires_quartiers"
@@ -113,51 +113,30 @@ def comparison_rows(effects: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def poisson_interval(count: float, exposure: float, per: float = 100.0) -> tuple[float, float]:
-    """Exact (Garwood) 95 % interval of a Poisson rate ``count / exposure``, times ``per``."""
-    if not exposure > 0:
-        return math.nan, math.nan
-    low = chi2.ppf(0.025, 2 * count) / 2 if count > 0 else 0.0
-    high = chi2.ppf(0.975, 2 * (count + 1)) / 2
-    return per * low / exposure, per * high / exposure
+class Ranking(NamedTuple):
+    """Quartiers ranked by one measure of the quartier mart, with the mart's columns of its interval."""
+
+    rows: pd.DataFrame
+    value: str
+    low: str
+    high: str
+    count: str
 
 
-def difference_interval(n1: float, e1: float, n2: float, e2: float, per: float = 100.0) -> tuple[float, float]:
-    """Wald 95 % interval of the difference of two Poisson rates (times ``per``); a zero count
-    still carries the uncertainty of one event, so that no interval collapses to a point."""
-    if not (e1 > 0 and e2 > 0):
-        return math.nan, math.nan
-    diff = n1 / e1 - n2 / e2
-    se = math.sqrt(max(n1, 1) / e1**2 + max(n2, 1) / e2**2)
-    return per * (diff - 1.96 * se), per * (diff + 1.96 * se)
+# The measure a quartier is ranked by, and its interval, as the mart publishes them (the intervals
+# are computed in orchestration.analytics.abords_scolaires, none here).
+EXCESS_MEASURE = ("exces_pour_100_creneaux", "exces_ic_bas", "exces_ic_haut")
+RATE_MEASURE = ("taux_pour_100_creneaux_classe", "taux_classe_ic_bas", "taux_classe_ic_haut")
 
 
-def quartier_ranking(quartiers: pd.DataFrame) -> tuple[pd.DataFrame, str, str, str]:
-    """Quartiers with schools ranked by the excess per 100 slots (school days minus holidays)
-    with its interval, or, when the data hold no holiday, by the school-day rate with its exact
-    Poisson interval. Returns the rows (with ``bas`` and ``haut``), the measure's column, and
-    the count and exposure columns behind it."""
-    rows = quartiers[(quartiers["nb_etablissements"] > 0) & (quartiers["nb_creneaux_classe"] > 0)].copy()
-    if rows["exces_pour_100_creneaux"].notna().any():
-        rows = rows.dropna(subset=["exces_pour_100_creneaux"])
-        bounds = [
-            difference_interval(a, b, c, d)
-            for a, b, c, d in zip(
-                rows["nb_incidents_creneaux_classe"],
-                rows["nb_creneaux_classe"],
-                rows["nb_incidents_creneaux_vacances"],
-                rows["nb_creneaux_vacances"],
-                strict=True,
-            )
-        ]
-        value = "exces_pour_100_creneaux"
-    else:
-        bounds = [poisson_interval(n, e) for n, e in zip(rows["nb_incidents_creneaux_classe"], rows["nb_creneaux_classe"], strict=True)]
-        value = "taux_pour_100_creneaux_classe"
-    rows["bas"] = [b[0] for b in bounds]
-    rows["haut"] = [b[1] for b in bounds]
-    rows = rows.sort_values([value, "bas"], ascending=False, kind="stable").reset_index(drop=True)
-    return rows, value, "nb_incidents_creneaux_classe", "nb_creneaux_classe"
+def quartier_ranking(quartiers: pd.DataFrame) -> Ranking:
+    """Quartiers with schools ranked by the excess per 100 slots (school days minus holidays),
+    or, when the data hold no holiday, by the school-day rate; ties by the lower bound of the
+    published interval."""
+    rows = quartiers[(quartiers["nb_etablissements"] > 0) & (quartiers["nb_creneaux_classe"] > 0)]
+    value, low, high = EXCESS_MEASURE if rows["exces_pour_100_creneaux"].notna().any() else RATE_MEASURE
+    rows = rows.dropna(subset=[value]).sort_values([value, low], ascending=False, kind="stable").reset_index(drop=True)
+    return Ranking(rows, value, low, high, "nb_incidents_creneaux_classe")
 
 
 def holiday_weekdays(quality: pd.DataFrame | None) -> float | None:
@@ -281,7 +260,8 @@ def _render_slots(effects: pd.DataFrame, reference: str, uc: UseCase) -> None:
 def _render_quartiers(quartiers: pd.DataFrame) -> None:
     """Q3: where school surroundings concentrate incidents (map with legend, ranked list)."""
     st.header("Dans quels quartiers ?", divider="gray")
-    ranked, value, count, _ = quartier_ranking(quartiers)
+    ranking = quartier_ranking(quartiers)
+    ranked, value, count = ranking.rows, ranking.value, ranking.count
     if ranked.empty:
         st.info("Aucun quartier avec des établissements et des créneaux comptés.")
         return
@@ -305,8 +285,8 @@ def _render_quartiers(quartiers: pd.DataFrame) -> None:
             labelled,
             place="lieu",
             value=value,
-            low="bas",
-            high="haut",
+            low=ranking.low,
+            high=ranking.high,
             title=f"{measure} et intervalle à 95 %",
             x_title=column_label(QUARTIERS, value),
         ),
@@ -319,8 +299,8 @@ def _render_quartiers(quartiers: pd.DataFrame) -> None:
             QUARTIERS,
             place="nom_quartier",
             value=value,
-            low="bas",
-            high="haut",
+            low=ranking.low,
+            high=ranking.high,
             count=count,
             n=TOP,
             place_labels=[quartier_label(c) for c in top["code_quartier"]],
@@ -328,7 +308,7 @@ def _render_quartiers(quartiers: pd.DataFrame) -> None:
         alt_text=f"Classement des quartiers selon : {measure.lower()}.",
         key="abords_scolaires-classement",
     )
-    st.caption("Intervalle à 95 % : exact (Poisson) pour un taux, approché (Wald) pour une différence de taux.")
+    st.caption("Intervalle à 95 % publié avec le quartier : exact (Poisson) pour un taux, approché (Wald) pour une différence de taux.")
 
 
 def render(uc: UseCase) -> None:

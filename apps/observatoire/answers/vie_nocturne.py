@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from apps.formatting import DAYS_FR, fr_date, fr_hour, fr_int
+from apps.formatting import DAYS_FR, fr_date, fr_hour, fr_int, fr_measure
 from apps.observatoire.answers.common import RATE_KIND_LABELS, night_window_text, nothing_yet, published_marts, table
 from apps.observatoire.components import (
     RATE_RATIO_KIND,
@@ -47,6 +47,8 @@ ALL_NIGHTS = "toutes"  # the type_nuit of the ratio over every night (the map's 
 EXCESS_RATIO_KIND = "rapport_d_exces"
 KIND_LABELS = {**RATE_KIND_LABELS, EXCESS_RATIO_KIND: "Rapport d'excès des zones à problème"}
 TOP = 10
+# A log scale has no 0: an hour with nothing observed is drawn at a floor, under this label.
+ZERO_OBSERVED = "0 incident observé"
 
 
 def config(uc: UseCase) -> VieNocturneConfig:
@@ -128,12 +130,36 @@ def evening_hour_means(counts: pd.DataFrame, cfg: VieNocturneConfig) -> pd.DataF
 
 
 def quartier_hours(profile: pd.DataFrame, code_quartier: str, cfg: VieNocturneConfig) -> pd.DataFrame:
-    """The hourly ratios of one quartier, in the declared order of the night (22 h before 0 h)."""
+    """The hourly ratios of one quartier, in the declared order of the night (22 h before 0 h).
+
+    An hour with nothing expected (no daytime activity to scale the city's night by) has no
+    ratio: the mart stores 0 there, which would read as "nothing observed", so its ratio and
+    bounds become missing (``sans_attendu`` says why). A true 0 (nothing observed where
+    something was expected) stays 0, with its exact upper bound."""
     order = {h: i for i, h in enumerate(cfg.heures_nuit)}
     rows = profile[profile["code_quartier"].astype(str) == str(code_quartier)].copy()
     rows["ordre"] = rows["heure"].map(order)
     rows["heure_txt"] = rows["heure"].map(fr_hour)
+    rows["sans_attendu"] = ~(rows["nb_attendu"] > 0)
+    rows.loc[rows["sans_attendu"], ["irr", "ic_bas", "ic_haut"]] = float("nan")
     return rows.sort_values("ordre").reset_index(drop=True)
+
+
+def unplaced_hours_text(hours: pd.DataFrame) -> str | None:
+    """The sentence under the hourly profile naming the hours a log scale cannot place: those with
+    no incident observed (ratio 0, drawn at the floor) with the upper bound of their interval, and
+    those without any ratio. ``None`` when every hour has a ratio above 0."""
+    zero = hours[(hours["irr"] == 0) & ~hours["sans_attendu"]]
+    missing = hours[hours["sans_attendu"]]
+    parts = []
+    if not zero.empty:
+        bounds = ", ".join(
+            f"{h} (borne haute de l'intervalle : {fr_measure(b, 'ratio')})" for h, b in zip(zero["heure_txt"], zero["ic_haut"], strict=True)
+        )
+        parts.append(f"{ZERO_OBSERVED} (ratio 0, triangle au bord gauche du graphique) : {bounds}.")
+    if not missing.empty:
+        parts.append(f"Pas de ratio, faute d'activité de jour pour le calculer : {', '.join(missing['heure_txt'])}.")
+    return " ".join(parts) or None
 
 
 def problem_hours(profile: pd.DataFrame) -> pd.DataFrame:
@@ -308,10 +334,12 @@ def _render_hours(profile: pd.DataFrame | None, counts: pd.DataFrame | None, top
             title=f"{quartier_label(chosen)} : {column_label(PROFILE, 'irr').lower()} par heure de nuit",
             x_title=f"{column_label(PROFILE, 'irr')} (échelle logarithmique, 1 = quartier ordinaire)",
             row_title=column_label(PROFILE, "heure", unit=False),
+            zero_label=ZERO_OBSERVED,
         ),
         alt_text=f"Ratio d'activité nocturne de {quartier_label(chosen)} par heure de nuit, avec intervalles à 95 %.",
+        caption=unplaced_hours_text(rows),
         key="vie_nocturne-profil",
-        legend_rows=1,
+        legend_rows=1 + int(bool((rows["irr"] == 0).any())),
     )
 
 

@@ -125,6 +125,43 @@ def code_labels(mart: str | MartSpec) -> dict[str, dict[str, str]]:
     return {c.name: dict(c.codes) for c in columns(mart) if c.codes}
 
 
+# -- data window -------------------------------------------------------------------------------
+
+DATED_TYPES = ("date", "datetime")
+
+
+def data_window(table: pd.DataFrame | pyarrow.Table, mart: str | MartSpec) -> tuple[date | None, date | None]:
+    """First and last day ``table`` covers, over EVERY declared date or timestamp column of
+    ``mart`` present in it: a mart dated by the end of its period (``fin``, ``derniere_nuit``)
+    also has a start column, so one column alone gives "from d to d" for months of data.
+
+    The one computation behind the publication record (model cards, API metadata) and the
+    pages. Timestamps with a time zone are read in UTC; ``(None, None)`` when nothing is dated."""
+    days: list[date] = []
+    for declared in columns(mart):
+        if declared.type not in DATED_TYPES or declared.name not in _column_names(table):
+            continue
+        values = _as_series(table, declared.name)
+        stamps = pd.to_datetime(values, errors="coerce", utc=declared.has_time_zone).dropna()
+        if not stamps.empty:
+            days += [stamps.min().date(), stamps.max().date()]
+    return (min(days), max(days)) if days else (None, None)
+
+
+def _column_names(table: pd.DataFrame | pyarrow.Table) -> list[str]:
+    return list(table.columns) if isinstance(table, pd.DataFrame) else list(table.column_names)
+
+
+def _as_series(table: pd.DataFrame | pyarrow.Table, name: str) -> pd.Series:
+    """The column, or for an Arrow table only its extremes (no copy of a large column to pandas)."""
+    if isinstance(table, pd.DataFrame):
+        return table[name]
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(table.column(name))
+    return pd.Series([extremes["min"].as_py(), extremes["max"].as_py()], dtype=object)
+
+
 # -- conform -----------------------------------------------------------------------------------
 
 

@@ -409,7 +409,11 @@ class MartSpec(Declaration):
     built_by: Literal["dbt", "python"] = "dbt"
     compute: str | None = Field(None, description='"module:function" for python marts')
     inputs: tuple[str, ...] = Field((), description="dbt models a python mart reads")
-    date_column: str | None = Field(None, description="the column the publication's data window is read from")
+    date_column: str | None = Field(
+        None,
+        description="the mart's main day column; no longer read for the publication's data window, which spans every "
+        "declared date/timestamp column (mart_schema.data_window)",
+    )
     description: str = ""
     # How the observatory app shows it: {kind: table|bar|line|map_quartier, x, y, color, value, title, filter}.
     display: tuple[dict[str, Any], ...] = ()
