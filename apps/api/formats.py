@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orchestration.core.opendata import zones
@@ -23,14 +22,8 @@ def _default(value: Any) -> Any:
 
 
 def rows(batch: pa.RecordBatch | pa.Table) -> list[dict[str, Any]]:
-    """Rows as Python dicts: NaN as null (JSON has no NaN), dates as ISO text (cast in Arrow, faster)."""
-    names, columns, changed = batch.schema.names, list(batch.columns), False
-    for i, column in enumerate(columns):
-        if pa.types.is_floating(column.type):
-            columns[i], changed = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column), True
-        elif pa.types.is_date(column.type):
-            columns[i], changed = pc.cast(column, pa.string()), True
-    return (pa.table(dict(zip(names, columns, strict=True))) if changed else batch).to_pylist()
+    """Rows as Python dicts, for :func:`dumps` (which writes NaN as null and dates as ISO text)."""
+    return batch.to_pylist()
 
 
 def dumps(payload: Any) -> bytes:

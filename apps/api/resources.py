@@ -182,6 +182,7 @@ class Published:
         self.settings = settings
         self._cache: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
         self._cache_entries = cache_entries
+        self._gold = str(settings.gold)
         self._lock = threading.Lock()
         # (mart, requested version) -> (the files' stamps when built, commit file, snapshot)
         self._snapshots: OrderedDict[tuple[str, str | None], tuple[tuple[Any, ...], str, Snapshot]] = OrderedDict()
@@ -203,7 +204,7 @@ class Published:
         spec = catalog.marts().get(mart)
         if spec is None or not spec.published:
             raise NotFound(f"jeu de données inconnu : {mart}")
-        gold = str(self.settings.gold)
+        gold = self._gold
         stamps = (_stamp(f"{gold}/_publications/{mart}.json"), _stamp(f"{gold}/_model_cards/{spec.use_case}.json"))
         key = (mart, version)
         with self._lock:
