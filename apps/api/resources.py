@@ -60,7 +60,17 @@ class Loaded:
         self.table = table
         self.names = frozenset(table.column_names)
         self._indexes: dict[str, tuple[dict[Any, int], np.ndarray, np.ndarray] | None] = {}
+        self._integers: dict[str, np.ndarray | None] = {}
         self._lock = threading.Lock()
+
+    def integers(self, column: str) -> np.ndarray | None:
+        """``column`` as a NumPy array when it holds signed integers and no null (else ``None``), made once."""
+        if column not in self._integers:
+            values = self.table[column]
+            self._integers[column] = (
+                values.to_numpy() if pa.types.is_signed_integer(values.type) and values.null_count == 0 else None
+            )  # a race builds the same array twice: harmless
+        return self._integers[column]
 
     def _index(self, column: str) -> tuple[dict[Any, int], np.ndarray, np.ndarray] | None:
         with self._lock:
