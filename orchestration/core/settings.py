@@ -353,7 +353,7 @@ class IdentitySettings:
     issuer: str  # e.g. https://auth.example.fr/realms/ville; "" when none is configured (dev only)
     client_id: str
     client_secret: str = field(repr=False)
-    roles_claim: str = "roles"
+    roles_claim: str = "roles"  # a claim name or a dotted path into nested claims (Keycloak: realm_access.roles)
 
     @property
     def configured(self) -> bool:
@@ -372,7 +372,8 @@ def load_identity() -> IdentitySettings:
     """Resolve the OIDC settings from the environment (``OBSERVATOIRE_OIDC_*``).
 
     ``OBSERVATOIRE_OIDC_ISSUER``, ``OBSERVATOIRE_OIDC_CLIENT_ID``, ``OBSERVATOIRE_OIDC_CLIENT_SECRET``
-    (or ``..._SECRET_FILE``, a file outside the repo), ``OBSERVATOIRE_OIDC_ROLES_CLAIM`` (``roles``).
+    (or ``..._SECRET_FILE``, a file outside the repo), ``OBSERVATOIRE_OIDC_ROLES_CLAIM`` (``roles``; a
+    dotted path reads a nested claim, e.g. Keycloak's ``realm_access.roles``).
     """
     env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
     issuer = os.environ.get("OBSERVATOIRE_OIDC_ISSUER", "").strip()

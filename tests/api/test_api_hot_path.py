@@ -150,3 +150,14 @@ def test_shared_and_memory_limiters_agree(tmp_path) -> None:
     shared, memory = SharedRateLimiter(2.0, 3, tmp_path / "rl.sqlite"), RateLimiter(2.0, 3)
     times = [0.0, 0.0, 0.0, 0.0, 0.2, 0.5, 0.6, 2.0, 2.0, 2.0, 2.0, 2.0]
     assert [round(shared.acquire("k", 100 + t), 6) for t in times] == [round(memory.acquire("k", 100 + t), 6) for t in times]
+
+
+def test_keycloak_nested_roles_claim(api_settings, identity, issuer) -> None:
+    from dataclasses import replace
+
+    keycloak = replace(identity, roles_claim="realm_access.roles")
+    with TestClient(create_app(api_settings, keycloak, GENEROUS)) as client:
+        token = issuer.token((), roles=None, realm_access={"roles": ["services", "offline_access"]})
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get(f"/v1/marts/{MART}", headers=headers).status_code == 200
+        assert client.get(f"/v1/marts/{SANTE_MART}", headers=headers).status_code == 403
