@@ -157,7 +157,7 @@ def test_keycloak_nested_roles_claim(api_settings, identity, issuer) -> None:
 
     keycloak = replace(identity, roles_claim="realm_access.roles")
     with TestClient(create_app(api_settings, keycloak, GENEROUS)) as client:
-        token = issuer.token((), roles=None, realm_access={"roles": ["services", "offline_access"]})
+        token = issuer.token((), realm_access={"roles": ["services", "offline_access"]})  # top-level "roles": []
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get(f"/v1/marts/{MART}", headers=headers).status_code == 200
         assert client.get(f"/v1/marts/{SANTE_MART}", headers=headers).status_code == 403
