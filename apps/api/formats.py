@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orchestration.core.opendata import zones
@@ -22,8 +23,14 @@ def _default(value: Any) -> Any:
 
 
 def rows(batch: pa.RecordBatch | pa.Table) -> list[dict[str, Any]]:
-    """Rows as Python dicts, for :func:`dumps` (which writes NaN as null and dates as ISO text)."""
-    return batch.to_pylist()
+    """Rows as Python dicts, for :func:`dumps` (which writes NaN as null).
+
+    Column by column, dates cast to ISO text in Arrow: Arrow's row-wise ``to_pylist`` and its
+    ``datetime.date`` objects took most of a 20-row page's serialisation (measured).
+    """
+    names = batch.schema.names
+    columns = [(pc.cast(c, pa.string()) if pa.types.is_date(c.type) else c).to_pylist() for c in batch.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def dumps(payload: Any) -> bytes:
