@@ -153,9 +153,17 @@ def cmd_api(args: argparse.Namespace) -> int:
     from apps.api.app import create_app
     from orchestration.core.settings import load_api_settings
 
-    port = args.port or load_api_settings().port
-    _say(f"api: http://127.0.0.1:{port}/openapi.json (lake {settings.lake})")
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    limits = load_api_settings()
+    port = args.port or limits.port
+    _say(f"api: http://127.0.0.1:{port}/openapi.json (lake {settings.lake}, {limits.workers} worker(s))")
+    if limits.workers > 1:  # each worker process builds the app from the environment
+        os.environ["OBSERVATOIRE_LAKE"] = str(settings.lake)
+        uvicorn.run(
+            "apps.api.app:create_app", factory=True, workers=limits.workers,
+            host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        )  # fmt: skip
+    else:
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
     return 0
 
 

@@ -7,14 +7,27 @@ algorithms only (no ``none``, no HMAC with a public key). Roles come from the co
 kept only when the declarations know them (``access.roles_from_claims``).
 
 Machine tokens (``obs_...``): looked up by id in the hashed store (``core/api_tokens.py``).
+
+Verified principals are cached per credential (keyed by its SHA-256, never the secret itself),
+because verifying on every request cost more than the query it guards:
+
+- a machine token's principal is reused only while the token file is unchanged (one ``stat``
+  per request) and the token not expired: a revocation (which rewrites the file) is refused
+  from the very next request, in this process and in every other worker;
+- a JWT's principal is reused for at most ``JWT_CACHE_SECONDS`` and never past its ``exp``: an
+  identity token cannot be revoked at the provider, its lifetime is the bound, as for any
+  resource server that does not call the provider on each request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
 import time
 import urllib.request
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,6 +41,8 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 JWKS_TTL_SECONDS = 300.0
 MIN_REFRESH_SECONDS = 10.0  # an unknown kid refetches the keys, but not more often than this
 LEEWAY_SECONDS = 10
+JWT_CACHE_SECONDS = 60.0  # a verified JWT is trusted again without verification this long at most
+PRINCIPAL_CACHE_ENTRIES = 10_000  # credentials remembered at once (memory bound)
 
 
 class Unauthorized(Exception):
@@ -88,6 +103,29 @@ class Authenticator:
         self.identity = identity
         self.tokens = tokens
         self.jwks = JwksCache(identity.issuer) if identity.configured else None
+        # sha256(credential) -> (token file stamp or None for a JWT, valid until (epoch s), principal)
+        self._verified: dict[str, tuple[tuple[int, int] | None, float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def _token_file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.tokens.path)
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def _cached(self, key: str, stamp: tuple[int, int] | None) -> Principal | None:
+        with self._lock:
+            hit = self._verified.get(key)
+        if hit is None or hit[0] != stamp or time.time() >= hit[1]:
+            return None
+        return hit[2]
+
+    def _remember(self, key: str, stamp: tuple[int, int] | None, until: float, principal: Principal) -> None:
+        with self._lock:
+            if len(self._verified) >= PRINCIPAL_CACHE_ENTRIES:
+                self._verified.clear()  # rare (10,000 live credentials): start again rather than track use
+            self._verified[key] = (stamp, until, principal)
 
     def principal(self, authorization: str | None) -> Principal | None:
         """``None`` for an anonymous request; a principal for valid credentials; else 401."""
@@ -102,17 +140,36 @@ class Authenticator:
         return self._user(credentials)
 
     def _machine(self, secret: str) -> Principal:
+        key = hashlib.sha256(secret.encode()).hexdigest()
+        stamp = self._token_file_stamp()  # read before verifying: a change meanwhile invalidates the entry
+        cached = self._cached(key, stamp)
+        if cached is not None:
+            return cached
         token = self.tokens.verify(secret)
         if token is None:
             raise Unauthorized("invalid_token", "jeton d'API inconnu, révoqué ou expiré")
         roles = frozenset(token.roles) & declared_roles()  # a role removed from the declarations grants nothing
-        return Principal(subject=f"token:{token.id}", roles=roles, kind="token", name=token.name)
+        principal = Principal(subject=f"token:{token.id}", roles=roles, kind="token", name=token.name)
+        if stamp is not None:
+            self._remember(key, stamp, datetime.fromisoformat(token.expires_at).timestamp(), principal)
+        return principal
 
     def _user(self, raw: str) -> Principal:
         if self.jwks is None:
             raise Unauthorized(
                 "no_issuer", "aucun fournisseur d'identité configuré (OBSERVATOIRE_OIDC_ISSUER) : seuls les jetons d'API sont acceptés"
             )
+        key = hashlib.sha256(raw.encode()).hexdigest()
+        cached = self._cached(key, None)
+        if cached is not None:
+            return cached
+        principal, expires = self._verify_jwt(raw)
+        self._remember(key, None, min(expires, time.time() + JWT_CACHE_SECONDS), principal)
+        return principal
+
+    def _verify_jwt(self, raw: str) -> tuple[Principal, float]:
+        """The principal of a JWT checked in full, and its expiry (epoch seconds)."""
+        assert self.jwks is not None
         try:
             header = jwt.get_unverified_header(raw)
         except jwt.DecodeError as exc:
@@ -141,4 +198,5 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid_token", f"jeton refusé ({type(exc).__name__})") from exc
         roles = roles_from_claims(claims, self.identity.roles_claim)
-        return Principal(subject=str(claims["sub"]), roles=roles, kind="user", name=str(claims.get("name", "")))
+        principal = Principal(subject=str(claims["sub"]), roles=roles, kind="user", name=str(claims.get("name", "")))
+        return principal, float(claims["exp"])

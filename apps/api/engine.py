@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from functools import reduce
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,6 +60,40 @@ def _mask(table: pa.Table, cond: Condition) -> pa.ChunkedArray:
     return kernel(column, value)
 
 
+_NUMPY_COMPARISONS = {
+    "exact": np.equal,
+    "differs": np.not_equal,
+    "less": np.less_equal,
+    "greater": np.greater_equal,
+    "strictly_less": np.less,
+    "strictly_greater": np.greater,
+}
+
+
+def _narrow_with_numpy(loaded: Loaded, positions: pa.Array, filters: list[Condition], sort: tuple[tuple[str, str], ...]) -> pa.Array | None:
+    """The remaining filters and the sort on rows an index already picked, with NumPy, when
+    they only compare and sort null-free integer columns (the common "quartier, then hours,
+    sorted by count" query); ``None`` otherwise, for the Arrow path. Same rows, same order: a
+    stable sort, ties left in grain order, as Arrow's ``sort_indices``. On the few thousand rows
+    of one quartier, a NumPy kernel costs microseconds where an Arrow call costs tens (measured)."""
+    if any(c.operator not in _NUMPY_COMPARISONS for c in filters):
+        return None
+    columns = {c.column for c in filters} | {name for name, _ in sort}
+    arrays = {name: loaded.integers(name) for name in columns}
+    if any(a is None for a in arrays.values()):
+        return None
+    rows = positions.to_numpy()
+    for cond in filters:
+        _scalar(cond.values[0], loaded.table[cond.column].type, cond.column)  # refuses what Arrow refuses
+        values = arrays[cond.column][rows]  # type: ignore[index]
+        rows = rows[_NUMPY_COMPARISONS[cond.operator](values, cond.values[0])]
+    if sort:
+        # lexsort: the last key sorts first; descending on ~x (= -x - 1: reverses the order, never overflows)
+        keys = [~arrays[name][rows] if direction == "desc" else arrays[name][rows] for name, direction in reversed(sort)]  # type: ignore[index]
+        rows = rows[np.lexsort(keys)] if len(rows) else rows
+    return pa.array(rows, type=pa.int64())
+
+
 class Engine:
     """Filter, sort, page and project one published table (thread-safe: no shared state but a counter)."""
 
@@ -80,6 +115,11 @@ class Engine:
                     positions = pa.array(found, type=pa.int64())
                     filters.remove(cond)
                     break
+
+        if positions is not None and (filters or query.sort):
+            narrowed = _narrow_with_numpy(loaded, positions, filters, query.sort)
+            if narrowed is not None:
+                return narrowed
 
         def view(names: set[str]) -> pa.Table:
             return pa.table({n: table[n] if positions is None else table[n].take(positions) for n in names})

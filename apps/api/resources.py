@@ -12,6 +12,7 @@ Delta version and a release folder never change, so the cache needs no invalidat
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ _TABLE_SCHEMA_KINDS: dict[str, ColumnKind] = {
 
 
 MAX_INDEXED_VALUES = 20_000  # columns with more distinct values are scanned, not indexed
+SNAPSHOT_ENTRIES = 256  # (mart, requested version) pairs whose snapshot is kept
 
 
 class Loaded:
@@ -58,7 +60,17 @@ class Loaded:
         self.table = table
         self.names = frozenset(table.column_names)
         self._indexes: dict[str, tuple[dict[Any, int], np.ndarray, np.ndarray] | None] = {}
+        self._integers: dict[str, np.ndarray | None] = {}
         self._lock = threading.Lock()
+
+    def integers(self, column: str) -> np.ndarray | None:
+        """``column`` as a NumPy array when it holds signed integers and no null (else ``None``), made once."""
+        if column not in self._integers:
+            values = self.table[column]
+            self._integers[column] = (
+                values.to_numpy() if pa.types.is_signed_integer(values.type) and values.null_count == 0 else None
+            )  # a race builds the same array twice: harmless
+        return self._integers[column]
 
     def _index(self, column: str) -> tuple[dict[Any, int], np.ndarray, np.ndarray] | None:
         with self._lock:
@@ -118,6 +130,8 @@ class Snapshot:
     stamp: str  # changes whenever the content could (commit file mtime, release files)
     order: tuple[str, ...] = ()  # the rows' natural order (the grain): stable pages without a sort
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What is derived from this state once and reused (the metadata response): never compared.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -155,6 +169,15 @@ def _declared_schema(mart: str) -> dict[str, Any]:
     return table_schema(mart)
 
 
+def _stamp(path: str) -> tuple[int, int] | None:
+    """What tells a file's content changed (modification time, size); ``None`` when absent."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
@@ -169,7 +192,10 @@ class Published:
         self.settings = settings
         self._cache: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
         self._cache_entries = cache_entries
+        self._gold = str(settings.gold)
         self._lock = threading.Lock()
+        # (mart, requested version) -> (the files' stamps when built, commit file, snapshot)
+        self._snapshots: OrderedDict[tuple[str, str | None], tuple[tuple[Any, ...], str, Snapshot]] = OrderedDict()
 
     # -- marts -----------------------------------------------------------------------------
 
@@ -179,10 +205,34 @@ class Published:
         return [m.name for m in catalog.marts().values() if m.published and (folder / f"{m.name}.json").is_file()]
 
     def mart_snapshot(self, mart: str, version: str | None = None) -> Snapshot:
-        """The published version of ``mart`` (or an earlier published one, ``version``)."""
+        """The published version of ``mart`` (or an earlier published one, ``version``).
+
+        Built once per publication: reused while the publication record, the model card and the
+        version's commit file are unchanged (three ``stat`` calls, so a new publication, a new
+        card or a purged version is seen by the very next request).
+        """
         spec = catalog.marts().get(mart)
         if spec is None or not spec.published:
             raise NotFound(f"jeu de données inconnu : {mart}")
+        gold = self._gold
+        stamps = (_stamp(f"{gold}/_publications/{mart}.json"), _stamp(f"{gold}/_model_cards/{spec.use_case}.json"))
+        key = (mart, version)
+        with self._lock:
+            cached = self._snapshots.get(key)
+        if cached is not None and cached[0] == (*stamps, _stamp(cached[1])):
+            return cached[2]
+        snapshot = self._build_mart_snapshot(mart, version)
+        commit = f"{gold}/{mart}/_delta_log/{int(snapshot.version):020d}.json"
+        # The stamps read before building: a file changed meanwhile makes the next request rebuild.
+        with self._lock:
+            self._snapshots[key] = ((*stamps, _stamp(commit)), commit, snapshot)
+            self._snapshots.move_to_end(key)
+            while len(self._snapshots) > SNAPSHOT_ENTRIES:
+                self._snapshots.popitem(last=False)
+        return snapshot
+
+    def _build_mart_snapshot(self, mart: str, version: str | None) -> Snapshot:
+        spec = catalog.marts()[mart]
         record = _read_json(self.settings.gold / "_publications" / f"{mart}.json")
         table_path = self.settings.gold / mart
         if record is None or not (table_path / "_delta_log").is_dir():

@@ -46,13 +46,27 @@ def declared_roles() -> frozenset[str]:
     return frozenset(roles | set(OPERATOR_ROLES))
 
 
+def _claim(claims: Mapping[str, Any], path: str) -> Any:
+    """The claim named ``path``, else the value at the dotted ``path`` through nested objects."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 def roles_from_claims(claims: Mapping[str, Any], claim: str = "roles") -> frozenset[str]:
     """The declared roles carried by an identity token's ``claim``; unknown names are dropped.
 
     Providers send roles as a JSON list (Keycloak, Azure AD) or a space/comma separated string.
+    ``claim`` may be a dotted path into nested claims (Keycloak: ``realm_access.roles``); a claim
+    whose own name has dots (``https://ville.fr/roles``) is found first under that exact name.
     A role the declarations do not know grants nothing, so a typo in the provider fails closed.
     """
-    value = claims.get(claim)
+    value = _claim(claims, claim)
     if value is None:
         return frozenset()
     names: Iterable[str]

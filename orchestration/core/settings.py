@@ -353,7 +353,7 @@ class IdentitySettings:
     issuer: str  # e.g. https://auth.example.fr/realms/ville; "" when none is configured (dev only)
     client_id: str
     client_secret: str = field(repr=False)
-    roles_claim: str = "roles"
+    roles_claim: str = "roles"  # a claim name or a dotted path into nested claims (Keycloak: realm_access.roles)
 
     @property
     def configured(self) -> bool:
@@ -372,7 +372,8 @@ def load_identity() -> IdentitySettings:
     """Resolve the OIDC settings from the environment (``OBSERVATOIRE_OIDC_*``).
 
     ``OBSERVATOIRE_OIDC_ISSUER``, ``OBSERVATOIRE_OIDC_CLIENT_ID``, ``OBSERVATOIRE_OIDC_CLIENT_SECRET``
-    (or ``..._SECRET_FILE``, a file outside the repo), ``OBSERVATOIRE_OIDC_ROLES_CLAIM`` (``roles``).
+    (or ``..._SECRET_FILE``, a file outside the repo), ``OBSERVATOIRE_OIDC_ROLES_CLAIM`` (``roles``; a
+    dotted path reads a nested claim, e.g. Keycloak's ``realm_access.roles``).
     """
     env = os.environ.get("OBSERVATOIRE_ENV", "dev").strip().lower()
     issuer = os.environ.get("OBSERVATOIRE_OIDC_ISSUER", "").strip()
@@ -409,6 +410,7 @@ class ApiSettings:
     | ``OBSERVATOIRE_API_BURST`` | requests a caller may make at once before being slowed (bucket size) | ``40`` |
     | ``OBSERVATOIRE_API_PAGE_SIZE_MAX`` | largest ``page_size`` (larger requests are clamped, and told so) | ``1000`` |
     | ``OBSERVATOIRE_API_THREADS`` | requests computed at once (the others wait their turn) | ``4`` |
+    | ``OBSERVATOIRE_API_WORKERS`` | API processes (one per core; rate limits are shared between them) | ``1`` |
     """
 
     port: int = 8502
@@ -417,6 +419,7 @@ class ApiSettings:
     page_size_default: int = 20
     page_size_max: int = 1000
     worker_threads: int = 4  # ``OBSERVATOIRE_API_THREADS``: requests computed at once (the rest queue)
+    workers: int = 1  # ``OBSERVATOIRE_API_WORKERS``: processes; above 1 the rate limit lives in a shared file
     audit_flush_seconds: float = 1.0  # the audit buffer is written at least this often...
     audit_flush_events: int = 500  # ...or as soon as it holds this many reads (one Delta commit per batch)
 
@@ -441,6 +444,7 @@ def load_api_settings() -> ApiSettings:
         burst=int(number("OBSERVATOIRE_API_BURST", defaults.burst, 1)),
         page_size_max=int(number("OBSERVATOIRE_API_PAGE_SIZE_MAX", defaults.page_size_max, 1)),
         worker_threads=int(number("OBSERVATOIRE_API_THREADS", defaults.worker_threads, 1)),
+        workers=int(number("OBSERVATOIRE_API_WORKERS", defaults.workers, 1)),
     )
 
 DEV_ROLES_VARIABLE = "OBSERVATOIRE_DEV_ROLES"

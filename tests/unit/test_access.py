@@ -29,6 +29,29 @@ def test_roles_from_claims_keep_only_declared_roles(claim: object, expected: set
     assert access.roles_from_claims(claims) == frozenset(expected)
 
 
+@pytest.mark.parametrize(
+    ("claims", "path", "expected"),
+    [
+        ({"realm_access": {"roles": ["analyste", "offline_access"]}}, "realm_access.roles", {"analyste"}),  # Keycloak
+        ({"resource_access": {"observatoire": {"roles": "dpo services"}}}, "resource_access.observatoire.roles", {"dpo", "services"}),
+        ({"https://ville.fr/roles": ["services"]}, "https://ville.fr/roles", {"services"}),  # a dotted claim name
+        ({"realm_access": ["analyste"]}, "realm_access.roles", set()),  # not an object: nothing
+        ({"realm_access": {}}, "realm_access.roles", set()),
+        ({"roles": ["analyste"]}, "realm_access.roles", set()),  # another claim grants nothing
+    ],
+)
+def test_roles_claim_may_be_a_dotted_path(claims: dict, path: str, expected: set[str]) -> None:
+    assert access.roles_from_claims(claims, path) == frozenset(expected)
+
+
+def test_dotted_roles_claim_from_the_environment_reaches_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.core.settings import load_identity
+
+    monkeypatch.setenv("OBSERVATOIRE_OIDC_ROLES_CLAIM", "realm_access.roles")
+    claim = load_identity().roles_claim
+    assert access.roles_from_claims({"realm_access": {"roles": ["exploitation"]}}, claim) == {"exploitation"}
+
+
 def test_every_use_case_is_readable_by_exactly_its_declared_roles() -> None:
     for uc in catalog.use_cases().values():
         for role in access.declared_roles():

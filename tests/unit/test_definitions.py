@@ -44,7 +44,7 @@ def test_names_the_cli_tests_and_ui_rely_on(lake_defs: tuple[Path, dg.Definition
         assert dg.AssetCheckKey(dg.AssetKey(["bronze", name]), "freshness") in graph.asset_check_keys
     for name in marts():
         assert dg.AssetCheckKey(dg.AssetKey(["marts", name]), "great_expectations_gate") in graph.asset_check_keys
-    assert {"refresh_marts", "check_freshness", "apply_retention_job"} <= jobs
+    assert {"refresh_marts", "check_freshness", "apply_retention_job", "apply_audit_retention"} <= jobs
     assert AUTOMATION_SENSOR in sensors and "bronze_updated" not in sensors
 
 
