@@ -114,5 +114,7 @@ select
     coalesce(velos.implique_velo, false) as implique_velo,
     coalesce(velos.nb_vehicules, 0) as nb_vehicules
 from accidents
-left join gravite using (accident_id)
-left join velos using (accident_id)
+left join gravite
+    on accidents.accident_id = gravite.accident_id
+left join velos
+    on accidents.accident_id = velos.accident_id

@@ -1,13 +1,6 @@
 -- One row per repaired street lamp and intervention, positioned at the quartier.
 with pannes as (
     select * from {{ source('bronze', 'eclairage_pannes') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -27,5 +20,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('pannes.longitude', 'pannes.latitude') }}
 from pannes
-left join quartiers
-    on st_contains(quartiers.geom, st_point(pannes.longitude, pannes.latitude))
+{{ quartier_join('pannes', 'longitude', 'latitude') }}

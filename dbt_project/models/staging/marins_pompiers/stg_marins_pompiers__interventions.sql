@@ -1,13 +1,6 @@
 -- One row per BMPM intervention, positioned at the quartier. Exact coordinates and address stop here.
 with interventions as (
     select * from {{ source('bronze', 'marins_pompiers_interventions') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -17,7 +10,7 @@ select
     interventions.arrivee_le,
     interventions.fin_le,
     interventions.jour,
-    extract(hour from timezone('Europe/Paris', interventions.appel_le))::integer as heure,
+    extract(hour from {{ paris_local('interventions.appel_le') }})::integer as heure,
     interventions.motif as code_motif,
     interventions.motif_libelle as motif,
     interventions.centre as centre_secours,
@@ -28,5 +21,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('interventions.longitude', 'interventions.latitude') }}
 from interventions
-left join quartiers
-    on st_contains(quartiers.geom, st_point(interventions.longitude, interventions.latitude))
+{{ quartier_join('interventions', 'longitude', 'latitude') }}
