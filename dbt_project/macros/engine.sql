@@ -156,3 +156,29 @@
 {% macro spark__cast(field, type) -%}
     cast({{ field }} as {{ 'string' if type | lower == 'varchar' else type }})
 {%- endmacro %}
+
+{# A decimal literal read as a double (Spark reads `3600.0` as a decimal and divides in decimals). #}
+{% macro double_literal(text) -%}
+    {{ (adapter.dispatch('double_literal') if adapter is defined else default__double_literal)(text) }}
+{%- endmacro %}
+
+{% macro default__double_literal(text) -%}
+    {{ text }}
+{%- endmacro %}
+
+{% macro spark__double_literal(text) -%}
+    {{ text }}D
+{%- endmacro %}
+
+{# Leading characters trimmed. Spark's two-argument ltrim takes them first (`ltrim(chars, text)`): a silent trap. #}
+{% macro ltrim_chars(text, chars) -%}
+    {{ (adapter.dispatch('ltrim_chars') if adapter is defined else default__ltrim_chars)(text, chars) }}
+{%- endmacro %}
+
+{% macro default__ltrim_chars(text, chars) -%}
+    ltrim({{ text }}, '{{ chars }}')
+{%- endmacro %}
+
+{% macro spark__ltrim_chars(text, chars) -%}
+    trim(leading '{{ chars }}' from {{ text }})
+{%- endmacro %}

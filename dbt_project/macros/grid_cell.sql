@@ -26,23 +26,23 @@
   so floor(x / 50) gives the same cell (tests/cluster/test_spark_models.py).
 #}
 {% macro spark__laea_coordinate(lon, lat, axis) -%}
-    {%- set e = 0.08181919104281579 -%}
+    {%- set e = "0.08181919104281579D" -%}
     {%- set sinphi = "sin(radians(" ~ lat ~ "))" -%}
     {%- set q -%}
-        (0.9933056199770992 * ({{ sinphi }} / (1 - pow({{ e }} * {{ sinphi }}, 2))
-        - ({{ 0.5 }} / {{ e }}) * ln((1 - {{ e }} * {{ sinphi }}) / (1 + {{ e }} * {{ sinphi }}))))
+        (0.9933056199770992D * ({{ sinphi }} / (1 - pow({{ e }} * {{ sinphi }}, 2))
+        - (0.5D / {{ e }}) * ln((1 - {{ e }} * {{ sinphi }}) / (1 + {{ e }} * {{ sinphi }}))))
     {%- endset -%}
-    {%- set sinb = "(" ~ q ~ " / 1.9955310874809387)" -%}
+    {%- set sinb = "(" ~ q ~ " / 1.9955310874809387D)" -%}
     {%- set cosb = "sqrt(1 - pow(" ~ sinb ~ ", 2))" -%}
     {%- set lam = "radians(" ~ lon ~ " - 10)" -%}
-    {%- set denominator = "1 + 0.7866706332158556 * " ~ sinb -%}
-    {%- set denominator = denominator ~ " + 0.6173729139148921 * " ~ cosb ~ " * cos(" ~ lam ~ ")" -%}
+    {%- set denominator = "1 + 0.7866706332158556D * " ~ sinb -%}
+    {%- set denominator = denominator ~ " + 0.6173729139148921D * " ~ cosb ~ " * cos(" ~ lam ~ ")" -%}
     {%- set b = "sqrt(2 / (" ~ denominator ~ "))" -%}
     {%- if axis == 'x' -%}
-        (6378137.0 * 0.9993070660721464 * {{ b }} * {{ cosb }} * sin({{ lam }}) + 4321000)
+        (6378137.0D * 0.9993070660721464D * {{ b }} * {{ cosb }} * sin({{ lam }}) + 4321000)
     {%- else -%}
-        (6378137.0 * 0.9984574087545122 * {{ b }}
-        * (0.6173729139148921 * {{ sinb }} - 0.7866706332158556 * {{ cosb }} * cos({{ lam }})) + 3210000)
+        (6378137.0D * 0.9984574087545122D * {{ b }}
+        * (0.6173729139148921D * {{ sinb }} - 0.7866706332158556D * {{ cosb }} * cos({{ lam }})) + 3210000)
     {%- endif -%}
 {%- endmacro %}
 

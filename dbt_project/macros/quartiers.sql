@@ -28,7 +28,9 @@ with anneaux as (
         code_quartier,
         polygone,
         anneau,
-        abs(sum(x1 * y2 - x2 * y1)) / 2 as surface_m2
+        -- Shoelace on coordinates relative to a point near Marseille: products of 4e6 m
+        -- coordinates would cancel away the last square metres.
+        abs(sum((x1 - 3950000) * (y2 - 2250000) - (x2 - 3950000) * (y1 - 2250000))) / 2 as surface_m2
     from {{ ref('stg_reference__quartiers_aretes') }}
     group by code_quartier, polygone, anneau
 ),

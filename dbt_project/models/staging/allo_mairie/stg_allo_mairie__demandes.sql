@@ -16,7 +16,8 @@ select
     demandes.statut as code_statut,
     demandes.statut_libelle as statut,
     demandes.cloture_le,
-    (date_diff('second', demandes.cree_le, demandes.cloture_le) / 3600.0)::double as delai_cloture_h,
+    (date_diff('second', demandes.cree_le, demandes.cloture_le) / {{ double_literal('3600.0') }})::double
+        as delai_cloture_h,
     quartiers.code_quartier,
     {{ laea_cell_columns('demandes.longitude', 'demandes.latitude') }}
 from demandes

@@ -15,7 +15,8 @@ select
     pannes.signale_le,
     pannes.repare_le,
     pannes.jour,
-    (date_diff('second', pannes.debut_panne, pannes.repare_le) / 3600.0)::double as duree_panne_h,
+    (date_diff('second', pannes.debut_panne, pannes.repare_le) / {{ double_literal('3600.0') }})::double
+        as duree_panne_h,
     pannes.technicien_pseudo,
     quartiers.code_quartier,
     {{ laea_cell_columns('pannes.longitude', 'pannes.latitude') }}

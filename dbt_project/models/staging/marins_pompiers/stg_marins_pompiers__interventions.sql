@@ -16,8 +16,10 @@ select
     interventions.centre as centre_secours,
     interventions.nb_victimes::integer as nb_victimes,
     interventions.nb_engins::integer as nb_engins,
-    (date_diff('second', interventions.appel_le, interventions.arrivee_le) / 60.0)::double as delai_arrivee_min,
-    (date_diff('second', interventions.appel_le, interventions.fin_le) / 60.0)::double as duree_min,
+    (date_diff('second', interventions.appel_le, interventions.arrivee_le) / {{ double_literal('60.0') }})::double
+        as delai_arrivee_min,
+    (date_diff('second', interventions.appel_le, interventions.fin_le) / {{ double_literal('60.0') }})::double
+        as duree_min,
     quartiers.code_quartier,
     {{ laea_cell_columns('interventions.longitude', 'interventions.latitude') }}
 from interventions

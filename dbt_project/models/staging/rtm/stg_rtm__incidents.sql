@@ -10,7 +10,7 @@ select
     incidents.fin_le,
     incidents.jour,
     extract(hour from {{ paris_local('incidents.debut_le') }})::integer as heure,
-    (date_diff('second', incidents.debut_le, incidents.fin_le) / 60.0)::double as duree_min,
+    (date_diff('second', incidents.debut_le, incidents.fin_le) / {{ double_literal('60.0') }})::double as duree_min,
     incidents.nature as code_nature,
     incidents.nature_libelle as nature,
     incidents.ligne as code_ligne,
