@@ -26,3 +26,13 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  Delta tables on Sail (OBSERVATOIRE_SPARK_FILE_FORMAT=delta): dbt-spark persists a contract's
+  not_null constraints with `alter table ... change column ... set not null`, which Sail 0.7.2
+  refuses ("unsupported ALTER TABLE operation"). The contract's columns and types are still
+  checked before the table is built, and the marts' not_null data tests still apply.
+#}
+{% macro spark__alter_column_set_constraints(relation, column_dict) -%}
+    {%- do log("Sail: not_null constraints of " ~ relation ~ " not persisted (left to the not_null tests)") -%}
+{%- endmacro %}

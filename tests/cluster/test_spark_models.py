@@ -1,4 +1,4 @@
-"""The same dbt models on DuckDB and on Spark (LakeSail over Spark Connect) give the same tables.
+"""The same dbt models on DuckDB and on Spark (LakeSail over Spark Connect, Delta tables) give the same tables.
 
 One tiny generated lake (every feed ingested, a few gate verdicts logged); ``dbt run`` on the
 default DuckDB target and on the ``spark`` target (dbt-spark ``session`` method, Sail started on
@@ -180,6 +180,9 @@ def test_every_relation_is_the_same_on_duckdb_and_spark(both_targets: BothTarget
                     if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
                         mismatches.append(f"{name}: first differing row\n  duckdb {a}\n  spark  {b}")
                         break
+        # The spark target writes Delta tables (dbt-spark `file_format: delta`, dbt_project.yml).
+        details = {row[0]: row[1] for row in spark.sql("describe table extended marts.incidents_quartier_jour").collect()}
     finally:
         spark.stop()
     assert not mismatches, "\n".join(mismatches)
+    assert details.get("Provider") == "delta", details
