@@ -47,12 +47,15 @@ class SailServer:
                 self.process.wait()
 
 
-def start_sail(mode: str = "local", timeout: float = 60.0) -> SailServer:
-    """Start ``sail spark server`` on a free loopback port and wait until it accepts connections."""
+def start_sail(mode: str = "local", environ: dict[str, str] | None = None, timeout: float = 60.0) -> SailServer:
+    """Start ``sail spark server`` on a free loopback port and wait until it accepts connections.
+
+    ``environ`` adds variables for the server process, e.g. ``s3_environ(...)`` for a lake on S3.
+    """
     sail = Path(sys.executable).parent / "sail"
     port = free_port()
     directory = Path(tempfile.mkdtemp(prefix="sail-"))
-    env = {**os.environ, "SAIL_MODE": mode, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+    env = {**os.environ, **(environ or {}), "SAIL_MODE": mode, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
     log = (directory / "server.log").open("wb")
     process = subprocess.Popen(
         [str(sail), "spark", "server", "--ip", "127.0.0.1", "--port", str(port), "--directory", str(directory)],
@@ -67,3 +70,16 @@ def start_sail(mode: str = "local", timeout: float = 60.0) -> SailServer:
         process.kill()
         raise
     return SailServer(port=port, session_id=str(uuid.uuid4()), process=process, directory=directory)
+
+
+def s3_environ(endpoint: str, access_key_id: str, secret_access_key: str, region: str = "us-east-1") -> dict[str, str]:
+    """What Sail's object store reads to reach an S3-compatible endpoint (path-style, plain HTTP allowed on loopback)."""
+    return {
+        "AWS_ENDPOINT": endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": access_key_id,
+        "AWS_SECRET_ACCESS_KEY": secret_access_key,
+        "AWS_REGION": region,
+        "AWS_ALLOW_HTTP": str(endpoint.startswith("http://")).lower(),
+        "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false",
+    }

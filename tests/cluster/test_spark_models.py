@@ -1,8 +1,10 @@
 """The same dbt models on DuckDB and on Spark (LakeSail over Spark Connect, Delta tables) give the same tables.
 
-One tiny generated lake (every feed ingested, a few gate verdicts logged); ``dbt run`` on the
-default DuckDB target and on the ``spark`` target (dbt-spark ``session`` method, Sail started on
-127.0.0.1 by ``infra/cluster/sail.py``); then every relation both targets built (staging,
+One tiny generated lake (every feed ingested, a few gate verdicts logged), twice: local (DuckDB's
+``local`` target) and on SeaweedFS S3 (the cluster profile, DuckDB's ``cluster`` target, Sail reading
+the same bronze Delta tables from the bucket). ``dbt run`` on DuckDB and on the ``spark`` target
+(dbt-spark ``session`` method, Sail started on 127.0.0.1 by ``infra/cluster/sail.py``, tables
+written as Delta); then every relation both targets built (staging,
 intermediate and all SQL marts) is read back from both engines and compared: same columns, same
 number of rows, same values, floats within ``FLOAT_TOLERANCE``. Staging holds the quartier of
 every point and its 50 m LAEA cell, so this also checks Spark's point-in-polygon and projection
@@ -16,6 +18,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +27,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from infra.cluster.sail import SailServer, start_sail
-from orchestration.core.settings import REPO_ROOT
-from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START
+from infra.cluster.sail import SailServer, s3_environ, start_sail
+from infra.cluster.seaweed import SeaweedS3
+from orchestration.core.settings import REPO_ROOT, Settings, load_settings
+from orchestration.factories.dbt import dbt_env
+from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
 
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 
@@ -54,15 +59,12 @@ def _dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-6000:]}"
 
 
-def _log_some_gate_verdicts(lake: Path) -> None:
+def _log_some_gate_verdicts(settings: Settings) -> None:
     """A few verdicts in meta/quality_gates, so the health marts have rows on both engines."""
     from orchestration.core.governance import log_gate_verdict
-    from orchestration.core.settings import load_settings
 
-    settings = load_settings(lake)
-    for minute, (mart, success) in enumerate(
-        [("incidents_quartier_jour", True), ("incidents_quartier_jour", False), ("sante_flux_jour", True)]
-    ):
+    verdicts = [("incidents_quartier_jour", True), ("incidents_quartier_jour", False), ("sante_flux_jour", True)]
+    for minute, (mart, success) in enumerate(verdicts):
         log_gate_verdict(
             settings,
             {
@@ -77,47 +79,71 @@ def _log_some_gate_verdicts(lake: Path) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def both_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BothTargets]:
-    """Build the tiny lake, run every model on DuckDB and on Spark."""
+def _simulate_and_ingest(root: Path) -> Settings:
+    """A few days of every feed, ingested into the lake the current profile selects, plus gate verdicts."""
     from infra.cluster.ingest_all import ingest_all
     from simulator import simulate
 
-    root = tmp_path_factory.mktemp("spark_lake")
     simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE)
+    ingest_all(str(root))
+    settings = load_settings(root)
+    _log_some_gate_verdicts(settings)
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _run_both(settings: Settings, duckdb_target: str, sail_environ: dict[str, str] | None = None) -> Iterator[BothTargets]:
+    """``dbt run`` on the DuckDB target, then on the spark target against a fresh Sail server."""
     env = {
         **os.environ,
-        "OBSERVATOIRE_LAKE": str(root),
-        "OBSERVATOIRE_BUILD_DB": str(root / "build" / "observatoire.duckdb"),
+        **dbt_env(settings),
         # Absolute: Sail resolves paths from its own working directory.
-        "OBSERVATOIRE_REFERENCE_DIR": str(REPO_ROOT / "reference"),
         "OBSERVATOIRE_SPARK_REFERENCE_DIR": str(DBT_PROJECT / "spark_reference"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT),
     }
-    env.pop("OBSERVATOIRE_TABLES", None)
+    _dbt(["run", "--target", duckdb_target], env, settings.lake / "dbt_duckdb")
+    sail = start_sail(environ=sail_environ)
+    try:
+        _dbt(["run", "--target", "spark", "--exclude", *NOT_ON_SPARK], {**env, **sail.environ()}, settings.lake / "dbt_spark")
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            schemas = dict(con.sql("select table_name, table_schema from information_schema.tables").fetchall())
+        schemas = {name: schema for name, schema in schemas.items() if name not in NOT_ON_SPARK}
+        yield BothTargets(settings.build_db, sail, schemas)
+    finally:
+        sail.stop()
+
+
+@pytest.fixture(scope="module")
+def local_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BothTargets]:
+    """The embedded profile's lake (local Delta tables): DuckDB's ``local`` target and Spark."""
+    root = tmp_path_factory.mktemp("spark_lake")
+    with _lake_environ(root):
+        settings = _simulate_and_ingest(root)
+    yield from _run_both(settings, "local")
+
+
+@pytest.fixture(scope="module")
+def s3_lake(object_store: SeaweedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BothTargets]:
+    """The cluster profile's lake (Delta tables on SeaweedFS S3): DuckDB's ``cluster`` target and Spark on S3."""
+    root = tmp_path_factory.mktemp("spark_s3_lake")
+    with cluster_environ(object_store, "spark"), _lake_environ(root):
+        settings = _simulate_and_ingest(root)
+        assert settings.object_store is not None
+        sail_s3 = s3_environ(object_store.endpoint, object_store.access_key, object_store.secret_key)
+        yield from _run_both(settings, "cluster", sail_s3)
+
+
+@contextmanager
+def _lake_environ(root: Path) -> Iterator[None]:
     saved = os.environ.get("OBSERVATOIRE_LAKE")
     os.environ["OBSERVATOIRE_LAKE"] = str(root)
     try:
-        ingest_all(str(root))
-        _log_some_gate_verdicts(root)
+        yield
     finally:
         if saved is None:
             os.environ.pop("OBSERVATOIRE_LAKE")
         else:
             os.environ["OBSERVATOIRE_LAKE"] = saved
-    (root / "build").mkdir(exist_ok=True)
-
-    _dbt(["run", "--target", "local"], env, root / "dbt_duckdb")
-    sail = start_sail()
-    try:
-        exclude = ["--exclude", *NOT_ON_SPARK]
-        _dbt(["run", "--target", "spark", *exclude], {**env, **sail.environ()}, root / "dbt_spark")
-        with duckdb.connect(str(root / "build" / "observatoire.duckdb"), read_only=True) as con:
-            schemas = dict(con.sql("select table_name, table_schema from information_schema.tables").fetchall())
-        schemas = {name: schema for name, schema in schemas.items() if name not in NOT_ON_SPARK}
-        yield BothTargets(root / "build" / "observatoire.duckdb", sail, schemas)
-    finally:
-        sail.stop()
 
 
 def _normalise(value: object) -> object:
@@ -150,8 +176,17 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def test_every_relation_is_the_same_on_duckdb_and_spark(both_targets: BothTargets) -> None:
-    """Every model both targets built, marts included: same columns, rows and values."""
+def test_every_relation_is_the_same_on_duckdb_and_spark(local_lake: BothTargets) -> None:
+    """Local lake: every model both targets built, marts included, has the same columns, rows and values."""
+    _assert_same_relations(local_lake)
+
+
+def test_every_relation_is_the_same_on_the_object_store_lake(s3_lake: BothTargets) -> None:
+    """Lake on S3 (SeaweedFS): DuckDB's cluster target and Spark reading the same bronze Delta tables agree."""
+    _assert_same_relations(s3_lake)
+
+
+def _assert_same_relations(both_targets: BothTargets) -> None:
     from pyspark.sql import SparkSession
 
     marts = {path.stem for path in (DBT_PROJECT / "models" / "marts").rglob("*.sql")}
