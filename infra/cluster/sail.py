@@ -9,6 +9,7 @@ Mode and parallelism come from Sail's own variables (``SAIL_MODE=local-cluster``
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +39,7 @@ class SailServer:
         return {"SPARK_REMOTE": self.remote}
 
     def stop(self) -> None:
+        """End the server's process group and delete its directory (warehouse tables, log)."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -45,6 +47,7 @@ class SailServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def start_sail(mode: str = "local", environ: dict[str, str] | None = None, timeout: float = 60.0) -> SailServer:
