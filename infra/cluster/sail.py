@@ -12,13 +12,23 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.cluster.ports import free_port, wait_for_port
+
+# The Spark side lives in a virtualenv of its own (infra/install-spark.sh): see pyproject's `spark` group.
+SPARK_VENV = Path(__file__).resolve().parents[2] / ".venv-spark"
+
+
+def spark_tool(name: str) -> Path:
+    """An executable of the Spark virtualenv (``sail``, ``dbt``, ``python``), or a clear error if it is not installed."""
+    path = SPARK_VENV / "bin" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `bash infra/install-spark.sh` (make test does).")
+    return path
 
 
 @dataclass
@@ -55,7 +65,7 @@ def start_sail(mode: str = "local", environ: dict[str, str] | None = None, timeo
 
     ``environ`` adds variables for the server process, e.g. ``s3_environ(...)`` for a lake on S3.
     """
-    sail = Path(sys.executable).parent / "sail"
+    sail = spark_tool("sail")
     port = free_port()
     directory = Path(tempfile.mkdtemp(prefix="sail-"))
     env = {**os.environ, **(environ or {}), "SAIL_MODE": mode, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}

@@ -13,6 +13,7 @@ every point and its 50 m LAEA cell, so this also checks Spark's point-in-polygon
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -25,9 +26,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from infra.cluster.sail import SailServer, s3_environ, start_sail
+from infra.cluster.sail import SailServer, s3_environ, spark_tool, start_sail
 from infra.cluster.seaweed import SeaweedS3
 from orchestration.core.settings import REPO_ROOT, Settings, load_settings
 from orchestration.factories.dbt import dbt_env
@@ -52,8 +54,9 @@ class BothTargets:
     schemas: dict[str, str]  # model name -> schema, for the models both targets built
 
 
-def _dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
-    dbt = Path(sys.executable).parent / "dbt"
+def _dbt(args: list[str], env: dict[str, str], target_path: Path, dbt: Path | None = None) -> None:
+    """dbt from .venv (DuckDB targets) or, given ``dbt``, from the Spark virtualenv."""
+    dbt = dbt or Path(sys.executable).parent / "dbt"
     command = [str(dbt), *args, "--target-path", str(target_path), "--log-path", str(target_path / "logs")]
     result = subprocess.run(command, cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-6000:]}"
@@ -104,7 +107,8 @@ def _run_both(settings: Settings, duckdb_target: str, sail_environ: dict[str, st
     _dbt(["run", "--target", duckdb_target], env, settings.lake / "dbt_duckdb")
     sail = start_sail(environ=sail_environ)
     try:
-        _dbt(["run", "--target", "spark", "--exclude", *NOT_ON_SPARK], {**env, **sail.environ()}, settings.lake / "dbt_spark")
+        spark_env = {**env, **sail.environ()}
+        _dbt(["run", "--target", "spark", "--exclude", *NOT_ON_SPARK], spark_env, settings.lake / "dbt_spark", spark_tool("dbt"))
         with duckdb.connect(str(settings.build_db), read_only=True) as con:
             schemas = dict(con.sql("select table_name, table_schema from information_schema.tables").fetchall())
         schemas = {name: schema for name, schema in schemas.items() if name not in NOT_ON_SPARK}
@@ -176,48 +180,57 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def test_every_relation_is_the_same_on_duckdb_and_spark(local_lake: BothTargets) -> None:
+def test_every_relation_is_the_same_on_duckdb_and_spark(local_lake: BothTargets, tmp_path: Path) -> None:
     """Local lake: every model both targets built, marts included, has the same columns, rows and values."""
-    _assert_same_relations(local_lake)
+    _assert_same_relations(local_lake, tmp_path)
 
 
-def test_every_relation_is_the_same_on_the_object_store_lake(s3_lake: BothTargets) -> None:
+def test_every_relation_is_the_same_on_the_object_store_lake(s3_lake: BothTargets, tmp_path: Path) -> None:
     """Lake on S3 (SeaweedFS): DuckDB's cluster target and Spark reading the same bronze Delta tables agree."""
-    _assert_same_relations(s3_lake)
+    _assert_same_relations(s3_lake, tmp_path)
 
 
-def _assert_same_relations(both_targets: BothTargets) -> None:
-    from pyspark.sql import SparkSession
+def _spark_tables(both_targets: BothTargets, out: Path) -> tuple[dict[str, pa.Table], dict[str, str | None]]:
+    """Every relation as the Spark target wrote it, read by the Spark virtualenv (infra/cluster/spark_export.py)."""
+    tables = [f"{schema}.{name}" for name, schema in sorted(both_targets.schemas.items())]
+    export = REPO_ROOT / "infra" / "cluster" / "spark_export.py"
+    result = subprocess.run(
+        [str(spark_tool("python")), str(export), both_targets.sail.remote, str(out), *tables],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, f"export from Spark failed:\n{result.stderr[-6000:]}"
+    providers = json.loads((out / "_providers.json").read_text())
+    return {t.split(".", 1)[1]: pq.read_table(out / f"{t}.parquet") for t in tables}, providers
 
+
+def _assert_same_relations(both_targets: BothTargets, out: Path) -> None:
     marts = {path.stem for path in (DBT_PROJECT / "models" / "marts").rglob("*.sql")}
     assert marts <= set(both_targets.schemas), f"marts not built on DuckDB: {marts - set(both_targets.schemas)}"
-    spark = SparkSession.builder.remote(both_targets.sail.remote).getOrCreate()
+    spark_tables, providers = _spark_tables(both_targets, out)
     mismatches: list[str] = []
-    try:
-        with duckdb.connect(str(both_targets.duckdb_path), read_only=True) as con:
-            con.sql("set extension_directory = '" + str(REPO_ROOT / ".duckdb_extensions") + "'")
-            con.sql("load delta; load spatial")
-            for name, schema in sorted(both_targets.schemas.items()):
-                skip = ENGINE_COLUMNS.get(name, ())
-                duck = con.sql(f"select * from {schema}.{name}").arrow()
-                if isinstance(duck, pa.RecordBatchReader):
-                    duck = duck.read_all()
-                spark_table = spark.table(f"{schema}.{name}").toArrow()
-                columns = [c for c in duck.column_names if c not in skip]
-                if sorted(columns) != sorted(c for c in spark_table.column_names if c not in skip):
-                    mismatches.append(f"{name}: columns {columns} vs {spark_table.column_names}")
-                    continue
-                left, right = _rows(duck, columns), _rows(spark_table, columns)
-                if len(left) != len(right):
-                    mismatches.append(f"{name}: {len(left)} rows on DuckDB, {len(right)} on Spark")
-                    continue
-                for a, b in zip(left, right, strict=True):
-                    if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
-                        mismatches.append(f"{name}: first differing row\n  duckdb {a}\n  spark  {b}")
-                        break
-        # The spark target writes Delta tables (dbt-spark `file_format: delta`, dbt_project.yml).
-        details = {row[0]: row[1] for row in spark.sql("describe table extended marts.incidents_quartier_jour").collect()}
-    finally:
-        spark.stop()
+    with duckdb.connect(str(both_targets.duckdb_path), read_only=True) as con:
+        con.sql("set extension_directory = '" + str(REPO_ROOT / ".duckdb_extensions") + "'")
+        con.sql("load delta; load spatial")
+        for name, schema in sorted(both_targets.schemas.items()):
+            skip = ENGINE_COLUMNS.get(name, ())
+            duck = con.sql(f"select * from {schema}.{name}").arrow()
+            if isinstance(duck, pa.RecordBatchReader):
+                duck = duck.read_all()
+            spark_table = spark_tables[name]
+            columns = [c for c in duck.column_names if c not in skip]
+            if sorted(columns) != sorted(c for c in spark_table.column_names if c not in skip):
+                mismatches.append(f"{name}: columns {columns} vs {spark_table.column_names}")
+                continue
+            left, right = _rows(duck, columns), _rows(spark_table, columns)
+            if len(left) != len(right):
+                mismatches.append(f"{name}: {len(left)} rows on DuckDB, {len(right)} on Spark")
+                continue
+            for a, b in zip(left, right, strict=True):
+                if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+                    mismatches.append(f"{name}: first differing row\n  duckdb {a}\n  spark  {b}")
+                    break
     assert not mismatches, "\n".join(mismatches)
-    assert details.get("Provider") == "delta", details
+    # The spark target writes Delta tables (dbt-spark `file_format: delta`, dbt_project.yml).
+    assert providers["marts.incidents_quartier_jour"] == "delta", providers
