@@ -14,6 +14,7 @@ demo: setup
 ## The whole test suite (unit, pipeline on a generated lake, apps in AppTest and Chromium).
 test: setup
 	@bash infra/install-browser.sh
+	@bash infra/install-spark.sh
 	@.venv/bin/pytest
 
 ## The quick loop (about a minute): lint, SQL style, the fast unit tests, definitions load, dbt parse.

@@ -2,16 +2,16 @@
 -- incidents, so the analytics count exposure only on covered days.
 select
     'police_mains_courantes' as source,
-    timezone('Europe/Paris', occurred_at)::date as jour_local,
+    {{ paris_local('occurred_at') }}::date as jour_local,
     count(*)::bigint as nb_lignes
 from {{ ref('stg_police__mains_courantes') }}
 where occurred_at is not null
-group by all
+group by {{ group_by_all(2) }}
 union all
 select
     'csu_evenements' as source,
-    timezone('Europe/Paris', detecte_le)::date as jour_local,
+    {{ paris_local('detecte_le') }}::date as jour_local,
     count(*)::bigint as nb_lignes
 from {{ ref('stg_csu__evenements') }}
 where detecte_le is not null
-group by all
+group by {{ group_by_all(2) }}

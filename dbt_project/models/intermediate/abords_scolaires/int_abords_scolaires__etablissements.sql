@@ -9,5 +9,5 @@ select
     etablissements.y_laea_50m
 from {{ ref('stg_etablissements_scolaires__etablissements') }} as etablissements
 inner join {{ ref('stg_reference__quartiers') }} as quartiers
-    using (code_quartier)
+    on etablissements.code_quartier = quartiers.code_quartier
 where etablissements.x_laea_50m is not null

@@ -22,7 +22,7 @@ incidents as (
         'police_mains_courantes' as source,
         incident_id,
         code_nature as code_categorie,
-        timezone('Europe/Paris', occurred_at) as local_ts,
+        {{ paris_local('occurred_at') }} as local_ts,
         x_laea_50m as x,
         y_laea_50m as y
     from {{ ref('stg_police__mains_courantes') }}
@@ -32,7 +32,7 @@ incidents as (
         'csu_evenements' as source,
         evenement_id as incident_id,
         code_type_evenement as code_categorie,
-        timezone('Europe/Paris', detecte_le) as local_ts,
+        {{ paris_local('detecte_le') }} as local_ts,
         x_laea_50m as x,
         y_laea_50m as y
     from {{ ref('stg_csu__evenements') }}

@@ -13,7 +13,7 @@ with chantiers as (
         x_laea_50m,
         y_laea_50m
     from {{ ref('int_espace_public__chantiers') }},
-        unnest(generate_series(debut::timestamp, fin::timestamp, interval 1 day)) as t (jour_actif)
+        {{ unnest_list(series('debut::timestamp', 'fin::timestamp', 'interval 1 day')) }} as t (jour_actif)
 ),
 
 marches as (
@@ -35,8 +35,8 @@ evenements_locaux as (
     select
         evenement_id,
         code_type_evenement,
-        timezone('Europe/Paris', debut) as debut_local,
-        timezone('Europe/Paris', fin) as fin_local,
+        {{ paris_local('debut') }} as debut_local,
+        {{ paris_local('fin') }} as fin_local,
         code_quartier,
         x_laea_50m,
         y_laea_50m
@@ -56,7 +56,7 @@ evenements as (
         x_laea_50m,
         y_laea_50m
     from evenements_locaux,
-        unnest(generate_series(date_trunc('day', debut_local), date_trunc('day', fin_local), interval 1 day))
+        {{ unnest_list(series("date_trunc('day', debut_local)", "date_trunc('day', fin_local)", 'interval 1 day')) }}
             as t (jour_actif)
 )
 

@@ -3,10 +3,10 @@ select
     'allo_mairie_demandes' as source,
     demande_id as plainte_id,
     code_thematique as code_categorie,
-    timezone('Europe/Paris', cree_le)::date as jour_local,
+    {{ paris_local('cree_le') }}::date as jour_local,
     (
-        extract(hour from timezone('Europe/Paris', cree_le)) * 60
-        + extract(minute from timezone('Europe/Paris', cree_le))
+        extract(hour from {{ paris_local('cree_le') }}) * 60
+        + extract(minute from {{ paris_local('cree_le') }})
     )::integer
         as minute_locale,
     x_laea_50m,
@@ -18,10 +18,10 @@ select
     'signalements_citoyens' as source,
     signalement_id as plainte_id,
     code_categorie,
-    timezone('Europe/Paris', cree_le)::date as jour_local,
+    {{ paris_local('cree_le') }}::date as jour_local,
     (
-        extract(hour from timezone('Europe/Paris', cree_le)) * 60
-        + extract(minute from timezone('Europe/Paris', cree_le))
+        extract(hour from {{ paris_local('cree_le') }}) * 60
+        + extract(minute from {{ paris_local('cree_le') }})
     )::integer
         as minute_locale,
     x_laea_50m,

@@ -6,4 +6,4 @@ select
     code_categorie,
     count(*)::bigint as nb_plaintes
 from {{ ref('int_espace_public__plaintes') }}
-group by all
+group by {{ group_by_all(3) }}

@@ -1,16 +1,26 @@
 -- Complaints within the search bound (300 m) of a market's place, whatever the day, with the
 -- local minute and the distance on 50 m cell centres; sessions say which days the market held.
 {% set bucket = 300 %}
-with lieux as (
-    -- A market's place is that of its latest session (markets do not move within a season).
+with seances as (
+    select
+        marche_id,
+        x_laea_50m,
+        y_laea_50m,
+        row_number() over (partition by marche_id order by jour desc) as rang_seance
+    from {{ ref('int_espace_public__seances') }}
+),
+
+lieux as (
+    -- A market's place is that of its latest session (markets do not move within a season); a
+    -- filter on the rank rather than `qualify`, which Spark does not have.
     select
         marche_id,
         x_laea_50m as x,
         y_laea_50m as y,
         floor(x_laea_50m / {{ bucket }})::bigint as bx,
         floor(y_laea_50m / {{ bucket }})::bigint as by
-    from {{ ref('int_espace_public__seances') }}
-    qualify row_number() over (partition by marche_id order by jour desc) = 1
+    from seances
+    where rang_seance = 1
 ),
 
 plaintes as (

@@ -9,7 +9,7 @@
 with faits as (
     select
         'police_mains_courantes' as source,
-        timezone('Europe/Paris', occurred_at) as horodatage_local,
+        {{ paris_local('occurred_at') }} as horodatage_local,
         x_laea_50m,
         y_laea_50m
     from {{ ref('stg_police__mains_courantes') }}
@@ -17,7 +17,7 @@ with faits as (
     union all
     select
         'marins_pompiers_interventions' as source,
-        timezone('Europe/Paris', appel_le) as horodatage_local,
+        {{ paris_local('appel_le') }} as horodatage_local,
         x_laea_50m,
         y_laea_50m
     from {{ ref('stg_marins_pompiers__interventions') }}
@@ -25,7 +25,7 @@ with faits as (
     union all
     select
         'csu_evenements' as source,
-        timezone('Europe/Paris', detecte_le) as horodatage_local,
+        {{ paris_local('detecte_le') }} as horodatage_local,
         x_laea_50m,
         y_laea_50m
     from {{ ref('stg_csu__evenements') }}
@@ -72,8 +72,8 @@ proches as (
 )
 
 select
-    code_lieu::varchar as code_lieu,
-    source::varchar as source,
+    code_lieu::{{ text_type() }} as code_lieu,
+    source::{{ text_type() }} as source,
     heure_locale::timestamp as heure_locale,
     -- Upper bound of the 50 m ring: 50 holds distances in [0, 50], 100 in ]50, 100]...
     (greatest(ceil(distance_m / 50), 1) * 50)::integer as distance_max_m,
@@ -81,4 +81,4 @@ select
     {{ rayon_couvert_m }}::integer as rayon_couvert_m
 from proches
 where distance_m <= {{ rayon_couvert_m }}
-group by all
+group by {{ group_by_all(4) }}

@@ -84,7 +84,7 @@ velos as (
     -- catv 01 bicycle, 80 e-bike (from 2017 on); codes may come unpadded from some layouts.
     select
         accident_id,
-        bool_or(ltrim(code_categorie_vehicule, '0') in ('1', '80')) as implique_velo,
+        bool_or({{ ltrim_chars('code_categorie_vehicule', '0') }} in ('1', '80')) as implique_velo,
         count(*)::integer as nb_vehicules
     from vehicules
     group by accident_id
@@ -114,5 +114,7 @@ select
     coalesce(velos.implique_velo, false) as implique_velo,
     coalesce(velos.nb_vehicules, 0) as nb_vehicules
 from accidents
-left join gravite using (accident_id)
-left join velos using (accident_id)
+left join gravite
+    on accidents.accident_id = gravite.accident_id
+left join velos
+    on accidents.accident_id = velos.accident_id

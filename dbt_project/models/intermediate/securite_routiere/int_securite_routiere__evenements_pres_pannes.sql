@@ -31,8 +31,8 @@ evenements as (
         'Police municipale' as source,
         code_nature as code,
         null as code_lum,
-        timezone('Europe/Paris', occurred_at)::date as date_locale,
-        extract(hour from timezone('Europe/Paris', occurred_at))::integer as heure_locale,
+        {{ paris_local('occurred_at') }}::date as date_locale,
+        extract(hour from {{ paris_local('occurred_at') }})::integer as heure_locale,
         x_laea_50m as x,
         y_laea_50m as y
     from {{ ref('stg_police__mains_courantes') }}
@@ -85,4 +85,4 @@ inner join evenements_seaux
 where
     sqrt(power(evenements_seaux.x - pannes.x_centre, 2) + power(evenements_seaux.y - pannes.y_centre, 2))
     <= {{ bucket }}
-group by all
+group by {{ group_by_all(7) }}

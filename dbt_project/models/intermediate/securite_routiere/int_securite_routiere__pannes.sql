@@ -17,8 +17,8 @@ select
     mode(pannes.code_quartier) as code_quartier,
     avg(pannes.x_laea_50m)::double as x_centre,
     avg(pannes.y_laea_50m)::double as y_centre,
-    timezone('Europe/Paris', min(pannes.debut_panne)) as debut_local,
-    timezone('Europe/Paris', max(pannes.repare_le)) as fin_local,
+    {{ paris_local('min(pannes.debut_panne)') }} as debut_local,
+    {{ paris_local('max(pannes.repare_le)') }} as fin_local,
     any_value(couverture.periode_debut) as periode_debut,
     any_value(couverture.periode_fin) as periode_fin
 from {{ ref('stg_eclairage__pannes') }} as pannes

@@ -27,12 +27,12 @@ with rows as (
 )
 
 select
-    flux::varchar as flux,
-    code_categorie::varchar as code_categorie,
-    categorie::varchar as categorie,
-    code_quartier::varchar as code_quartier,
+    flux::{{ text_type() }} as flux,
+    code_categorie::{{ text_type() }} as code_categorie,
+    categorie::{{ text_type() }} as categorie,
+    code_quartier::{{ text_type() }} as code_quartier,
     jour::date as jour,
     count(*)::bigint as nb
 from rows
 where code_quartier is not null and code_categorie is not null and jour is not null
-group by all
+group by {{ group_by_all(5) }}

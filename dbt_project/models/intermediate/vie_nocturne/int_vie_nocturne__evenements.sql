@@ -16,13 +16,13 @@ quartiers as (
 )
 
 select
-    evenements.evenement_id::varchar as evenement_id,
-    evenements.code_quartier::varchar as code_quartier_lieu,
-    quartiers.code_quartier::varchar as code_quartier,
+    evenements.evenement_id::{{ text_type() }} as evenement_id,
+    evenements.code_quartier::{{ text_type() }} as code_quartier_lieu,
+    quartiers.code_quartier::{{ text_type() }} as code_quartier,
     st_distance(quartiers.geom_laea, st_point(evenements.x_laea_50m, evenements.y_laea_50m))::double as distance_m,
-    evenements.code_type_evenement::varchar as code_type_evenement,
-    timezone('Europe/Paris', evenements.debut)::timestamp as debut_local,
-    timezone('Europe/Paris', evenements.fin)::timestamp as fin_local,
+    evenements.code_type_evenement::{{ text_type() }} as code_type_evenement,
+    {{ paris_local('evenements.debut') }}::timestamp as debut_local,
+    {{ paris_local('evenements.fin') }}::timestamp as fin_local,
     evenements.jauge_attendue::integer as jauge_attendue
 from evenements
 cross join quartiers

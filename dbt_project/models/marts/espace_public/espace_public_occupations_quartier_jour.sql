@@ -2,8 +2,8 @@
 -- restrict traffic or parking), held market sessions and planned events.
 select
     occupations.jour::date as jour,
-    occupations.code_quartier::varchar as code_quartier,
-    quartiers.nom_quartier::varchar as nom_quartier,
+    occupations.code_quartier::{{ text_type() }} as code_quartier,
+    quartiers.nom_quartier::{{ text_type() }} as nom_quartier,
     count(*) filter (where occupations.type_occupation = 'chantier')::bigint as nb_chantiers_actifs,
     count(*) filter (where occupations.type_occupation = 'chantier' and occupations.code_detail <> 'AUCUNE')::bigint
         as nb_chantiers_restrictifs,
@@ -11,5 +11,5 @@ select
     count(*) filter (where occupations.type_occupation = 'evenement')::bigint as nb_evenements
 from {{ ref('int_espace_public__occupations_jour') }} as occupations
 inner join {{ ref('stg_reference__quartiers') }} as quartiers
-    using (code_quartier)
-group by all
+    on occupations.code_quartier = quartiers.code_quartier
+group by {{ group_by_all(3) }}

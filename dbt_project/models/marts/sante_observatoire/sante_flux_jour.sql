@@ -1,6 +1,6 @@
 -- Per feed and delivery day: what arrived, what was rejected, what was quarantined.
 select
-    flux::varchar as flux,
+    flux::{{ text_type() }} as flux,
     jour_livraison::date as jour,
     count(*)::bigint as nb_livraisons,
     count(*) filter (where statut = 'rejected')::bigint as nb_rejets,
@@ -10,4 +10,4 @@ select
     (coalesce(sum(lignes_quarantaine), 0) / greatest(coalesce(sum(lignes_lues), 0), 1))::double as taux_quarantaine
 from {{ ref('stg_observatoire__livraisons') }}
 where jour_livraison is not null
-group by all
+group by {{ group_by_all(2) }}

@@ -7,18 +7,18 @@ with couverture as (
 )
 
 select
-    evenements.evenement_id::varchar as evenement_id,
-    evenements.code_type_evenement::varchar as code_type_evenement,
-    evenements.type_evenement::varchar as type_evenement,
-    evenements.code_lieu::varchar as code_lieu,
-    evenements.lieu::varchar as lieu,
-    evenements.code_quartier::varchar as code_quartier,
-    timezone('Europe/Paris', evenements.debut)::timestamp as debut_local,
-    timezone('Europe/Paris', evenements.fin)::timestamp as fin_local,
+    evenements.evenement_id::{{ text_type() }} as evenement_id,
+    evenements.code_type_evenement::{{ text_type() }} as code_type_evenement,
+    evenements.type_evenement::{{ text_type() }} as type_evenement,
+    evenements.code_lieu::{{ text_type() }} as code_lieu,
+    evenements.lieu::{{ text_type() }} as lieu,
+    evenements.code_quartier::{{ text_type() }} as code_quartier,
+    {{ paris_local('evenements.debut') }}::timestamp as debut_local,
+    {{ paris_local('evenements.fin') }}::timestamp as fin_local,
     evenements.jour_debut::date as jour_debut,
     evenements.jour_fin::date as jour_fin,
     evenements.jauge_attendue::integer as jauge_attendue,
-    evenements.code_statut::varchar as code_statut,
+    evenements.code_statut::{{ text_type() }} as code_statut,
     (evenements.jour_debut > couverture.dernier_jour_observe)::boolean as planifie,
     couverture.dernier_jour_observe::date as dernier_jour_observe
 from {{ ref('stg_evenements__evenements') }} as evenements

@@ -5,7 +5,7 @@ with quartiers as (
         code_quartier,
         nom_quartier,
         arrondissement,
-        st_area(st_transform(geom, 'EPSG:4326', 'EPSG:3035', always_xy := true)) / 1e6 as surface_km2
+        {{ laea_area_m2('geom') }} / 1e6 as surface_km2
     from {{ ref('stg_reference__quartiers') }}
 ),
 
@@ -31,14 +31,14 @@ comptes as (
         count(*) filter (where implique_velo) as nb_accidents_velo
     from accidents
     where code_quartier is not null
-    group by all
+    group by {{ group_by_all(2) }}
 )
 
 select
-    perimetres.perimetre::varchar as perimetre,
-    quartiers.code_quartier::varchar as code_quartier,
-    quartiers.nom_quartier::varchar as nom_quartier,
-    quartiers.arrondissement::varchar as arrondissement,
+    perimetres.perimetre::{{ text_type() }} as perimetre,
+    quartiers.code_quartier::{{ text_type() }} as code_quartier,
+    quartiers.nom_quartier::{{ text_type() }} as nom_quartier,
+    quartiers.arrondissement::{{ text_type() }} as arrondissement,
     quartiers.surface_km2::double as surface_km2,
     perimetres.nb_annees::integer as nb_annees,
     coalesce(comptes.nb_accidents, 0)::bigint as nb_accidents,

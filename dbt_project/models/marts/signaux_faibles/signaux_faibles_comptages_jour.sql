@@ -7,7 +7,7 @@ with counts as (
 select
     counts.jour,
     counts.code_quartier,
-    quartiers.nom_quartier::varchar as nom_quartier,
+    quartiers.nom_quartier::{{ text_type() }} as nom_quartier,
     counts.flux,
     counts.code_categorie,
     counts.categorie,
@@ -15,7 +15,7 @@ select
     coalesce(last_week.nb, 0)::bigint as nb_j_moins_7
 from counts
 inner join {{ ref('int_signaux_faibles__quartiers') }} as quartiers
-    using (code_quartier)
+    on counts.code_quartier = quartiers.code_quartier
 left join counts as last_week
     on counts.flux = last_week.flux
     and counts.code_categorie = last_week.code_categorie

@@ -5,11 +5,11 @@ select
     counts.heure,
     (case when counts.heure < 12 then counts.jour - interval 1 day else counts.jour end)::date as jour_nuit,
     counts.code_quartier,
-    quartiers.nom_quartier::varchar as nom_quartier,
+    quartiers.nom_quartier::{{ text_type() }} as nom_quartier,
     counts.flux,
     counts.code_categorie,
     counts.categorie,
     counts.nb_incidents
 from {{ ref('int_vie_nocturne__comptages_horaires') }} as counts
 inner join {{ ref('int_vie_nocturne__quartiers') }} as quartiers
-    using (code_quartier)
+    on counts.code_quartier = quartiers.code_quartier

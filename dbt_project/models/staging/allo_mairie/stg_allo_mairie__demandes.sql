@@ -2,20 +2,13 @@
 -- Exact coordinates and the (redacted) free-text description stop here.
 with demandes as (
     select * from {{ source('bronze', 'allo_mairie_demandes') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
     demandes.demande_id,
     demandes.cree_le,
     demandes.jour,
-    extract(hour from timezone('Europe/Paris', demandes.cree_le))::integer as heure,
+    extract(hour from {{ paris_local('demandes.cree_le') }})::integer as heure,
     demandes.thematique as code_thematique,
     demandes.thematique_libelle as thematique,
     demandes.canal as code_canal,
@@ -23,9 +16,9 @@ select
     demandes.statut as code_statut,
     demandes.statut_libelle as statut,
     demandes.cloture_le,
-    (date_diff('second', demandes.cree_le, demandes.cloture_le) / 3600.0)::double as delai_cloture_h,
+    (date_diff('second', demandes.cree_le, demandes.cloture_le) / {{ double_literal('3600.0') }})::double
+        as delai_cloture_h,
     quartiers.code_quartier,
     {{ laea_cell_columns('demandes.longitude', 'demandes.latitude') }}
 from demandes
-left join quartiers
-    on st_contains(quartiers.geom, st_point(demandes.longitude, demandes.latitude))
+{{ quartier_join('demandes', 'longitude', 'latitude') }}

@@ -6,7 +6,7 @@ with anciens as (
     select
         accident_id,
         try_cast(printf('%04d-%02d-%02d', 2000 + an, mois, jour_mois) as date) as date_accident,
-        (hrmn // 100)::integer as heure,
+        ({{ int_div('hrmn', 100) }})::integer as heure,
         (hrmn % 100)::integer as minute,
         left(dep, 2) || com as code_commune,
         lum,
@@ -56,13 +56,6 @@ accidents as (
     select * from anciens
     union all
     select * from recents
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -90,5 +83,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('accidents.lon_wgs84', 'accidents.lat_wgs84') }}
 from accidents
-left join quartiers
-    on st_contains(quartiers.geom, st_point(accidents.lon_wgs84, accidents.lat_wgs84))
+{{ quartier_join('accidents', 'lon_wgs84', 'lat_wgs84') }}

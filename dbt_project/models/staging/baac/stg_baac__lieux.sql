@@ -39,7 +39,7 @@ recents as (
         surf_libelle,
         infra,
         situ,
-        null::varchar as env1,
+        null::{{ text_type() }} as env1,
         vma::integer as vma,
         jour,
         '2019+' as format_source

@@ -5,7 +5,7 @@
 with anciens as (
     select
         accident_id,
-        null::varchar as vehicule_id,
+        null::{{ text_type() }} as vehicule_id,
         num_veh,
         case when place = '0' then '10' else place end as place,
         catu,

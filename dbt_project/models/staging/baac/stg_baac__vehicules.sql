@@ -3,7 +3,7 @@
 with anciens as (
     select
         accident_id,
-        null::varchar as vehicule_id,
+        null::{{ text_type() }} as vehicule_id,
         num_veh,
         senc,
         catv,
@@ -13,7 +13,7 @@ with anciens as (
         obsm_libelle,
         choc,
         manv,
-        null::varchar as motor,
+        null::{{ text_type() }} as motor,
         occutc::integer as occutc,
         jour,
         '2005-2018' as format_source

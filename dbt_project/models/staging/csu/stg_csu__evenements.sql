@@ -2,20 +2,13 @@
 -- Exact coordinates and the (redacted) operator comment stop here.
 with evenements as (
     select * from {{ source('bronze', 'csu_evenements') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
     evenements.evenement_id,
     evenements.detecte_le,
     evenements.jour,
-    extract(hour from timezone('Europe/Paris', evenements.detecte_le))::integer as heure,
+    extract(hour from {{ paris_local('evenements.detecte_le') }})::integer as heure,
     evenements.type_evenement as code_type_evenement,
     evenements.type_evenement_libelle as type_evenement,
     evenements.camera_id,
@@ -27,5 +20,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('evenements.longitude', 'evenements.latitude') }}
 from evenements
-left join quartiers
-    on st_contains(quartiers.geom, st_point(evenements.longitude, evenements.latitude))
+{{ quartier_join('evenements', 'longitude', 'latitude') }}

@@ -1,13 +1,6 @@
 -- One row per repaired street lamp and intervention, positioned at the quartier.
 with pannes as (
     select * from {{ source('bronze', 'eclairage_pannes') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -22,10 +15,10 @@ select
     pannes.signale_le,
     pannes.repare_le,
     pannes.jour,
-    (date_diff('second', pannes.debut_panne, pannes.repare_le) / 3600.0)::double as duree_panne_h,
+    (date_diff('second', pannes.debut_panne, pannes.repare_le) / {{ double_literal('3600.0') }})::double
+        as duree_panne_h,
     pannes.technicien_pseudo,
     quartiers.code_quartier,
     {{ laea_cell_columns('pannes.longitude', 'pannes.latitude') }}
 from pannes
-left join quartiers
-    on st_contains(quartiers.geom, st_point(pannes.longitude, pannes.latitude))
+{{ quartier_join('pannes', 'longitude', 'latitude') }}

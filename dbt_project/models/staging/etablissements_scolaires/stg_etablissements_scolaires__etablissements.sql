@@ -1,16 +1,17 @@
 -- One row per school (UAI), from the latest monthly snapshot of the Annuaire de l'éducation,
 -- positioned at the quartier and the 50 m cell. Exact coordinates stop here.
-with etablissements as (
-    -- Bronze keeps every monthly snapshot: the latest row of each school describes it today.
-    select * from {{ source('bronze', 'etablissements_scolaires') }}
-    qualify row_number() over (partition by uai order by date_instantane desc) = 1
+with instantanes as (
+    select
+        *,
+        row_number() over (partition by uai order by date_instantane desc) as rang_instantane
+    from {{ source('bronze', 'etablissements_scolaires') }}
 ),
 
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
+etablissements as (
+    -- Bronze keeps every monthly snapshot: the latest row of each school describes it today
+    -- (a filter on the rank rather than `qualify`, which Spark does not have).
+    select * from instantanes
+    where rang_instantane = 1
 )
 
 select
@@ -32,5 +33,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('etablissements.longitude', 'etablissements.latitude') }}
 from etablissements
-left join quartiers
-    on st_contains(quartiers.geom, st_point(etablissements.longitude, etablissements.latitude))
+{{ quartier_join('etablissements', 'longitude', 'latitude') }}

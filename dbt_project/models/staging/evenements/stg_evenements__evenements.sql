@@ -2,13 +2,6 @@
 -- Exact coordinates, free-text title and organiser stop here (the venue code identifies the place).
 with evenements as (
     select * from {{ source('bronze', 'evenements') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -20,14 +13,13 @@ select
     evenements.debut,
     evenements.fin,
     evenements.jour,
-    timezone('Europe/Paris', evenements.debut)::date as jour_debut,
-    timezone('Europe/Paris', evenements.fin)::date as jour_fin,
-    extract(hour from timezone('Europe/Paris', evenements.debut))::integer as heure_debut,
+    {{ paris_local('evenements.debut') }}::date as jour_debut,
+    {{ paris_local('evenements.fin') }}::date as jour_fin,
+    extract(hour from {{ paris_local('evenements.debut') }})::integer as heure_debut,
     evenements.jauge_attendue::integer as jauge_attendue,
     evenements.statut as code_statut,
     evenements.statut_libelle as statut,
     quartiers.code_quartier,
     {{ laea_cell_columns('evenements.longitude', 'evenements.latitude') }}
 from evenements
-left join quartiers
-    on st_contains(quartiers.geom, st_point(evenements.longitude, evenements.latitude))
+{{ quartier_join('evenements', 'longitude', 'latitude') }}

@@ -2,13 +2,6 @@
 -- Exact coordinates and the street/square name stop here.
 with seances as (
     select * from {{ source('bronze', 'marches') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -27,5 +20,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('seances.longitude', 'seances.latitude') }}
 from seances
-left join quartiers
-    on st_contains(quartiers.geom, st_point(seances.longitude, seances.latitude))
+{{ quartier_join('seances', 'longitude', 'latitude') }}

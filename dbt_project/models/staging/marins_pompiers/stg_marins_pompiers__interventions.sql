@@ -1,13 +1,6 @@
 -- One row per BMPM intervention, positioned at the quartier. Exact coordinates and address stop here.
 with interventions as (
     select * from {{ source('bronze', 'marins_pompiers_interventions') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -17,16 +10,17 @@ select
     interventions.arrivee_le,
     interventions.fin_le,
     interventions.jour,
-    extract(hour from timezone('Europe/Paris', interventions.appel_le))::integer as heure,
+    extract(hour from {{ paris_local('interventions.appel_le') }})::integer as heure,
     interventions.motif as code_motif,
     interventions.motif_libelle as motif,
     interventions.centre as centre_secours,
     interventions.nb_victimes::integer as nb_victimes,
     interventions.nb_engins::integer as nb_engins,
-    (date_diff('second', interventions.appel_le, interventions.arrivee_le) / 60.0)::double as delai_arrivee_min,
-    (date_diff('second', interventions.appel_le, interventions.fin_le) / 60.0)::double as duree_min,
+    (date_diff('second', interventions.appel_le, interventions.arrivee_le) / {{ double_literal('60.0') }})::double
+        as delai_arrivee_min,
+    (date_diff('second', interventions.appel_le, interventions.fin_le) / {{ double_literal('60.0') }})::double
+        as duree_min,
     quartiers.code_quartier,
     {{ laea_cell_columns('interventions.longitude', 'interventions.latitude') }}
 from interventions
-left join quartiers
-    on st_contains(quartiers.geom, st_point(interventions.longitude, interventions.latitude))
+{{ quartier_join('interventions', 'longitude', 'latitude') }}

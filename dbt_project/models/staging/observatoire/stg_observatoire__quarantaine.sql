@@ -3,7 +3,7 @@
 select
     feed as flux,
     source_file as fichier,
-    timezone('Europe/Paris', quarantined_at)::date as jour_quarantaine,
+    {{ paris_local('quarantined_at') }}::date as jour_quarantaine,
     trim(motif) as code_motif
 from {{ source('observatoire', 'quarantine_rows') }},
-    unnest(string_split(reason_codes, ',')) as motifs (motif)
+    {{ unnest_list(split_list('reason_codes', ',')) }} as motifs (motif)

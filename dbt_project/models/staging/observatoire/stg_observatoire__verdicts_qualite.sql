@@ -7,5 +7,5 @@ select
     rows::bigint as lignes,
     nullif(failed_expectations, '') as attentes_echouees,
     evaluated_at as evalue_le,
-    timezone('Europe/Paris', evaluated_at)::date as jour
+    {{ paris_local('evaluated_at') }}::date as jour
 from {{ source('observatoire', 'quality_gates') }}

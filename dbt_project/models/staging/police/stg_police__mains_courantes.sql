@@ -1,25 +1,17 @@
 -- One row per intervention, positioned at the quartier. Exact coordinates stop here.
 with incidents as (
     select * from {{ source('bronze', 'police_mains_courantes') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
     incidents.incident_id,
     incidents.occurred_at,
     incidents.jour,
-    extract(hour from timezone('Europe/Paris', incidents.occurred_at))::integer as heure,
+    extract(hour from {{ paris_local('incidents.occurred_at') }})::integer as heure,
     incidents.code_nature,
     incidents.code_nature_libelle as categorie,
     incidents.agent_pseudo,
     quartiers.code_quartier,
     {{ laea_cell_columns('incidents.longitude', 'incidents.latitude') }}
 from incidents
-left join quartiers
-    on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))
+{{ quartier_join('incidents', 'longitude', 'latitude') }}

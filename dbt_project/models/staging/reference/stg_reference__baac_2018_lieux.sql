@@ -1,6 +1,6 @@
 -- Real BAAC 2018 accident locations (original 2005-2018 layout), one row per accident.
 select
-    "Num_Acc"::varchar as accident_id,
+    {{ ident('Num_Acc') }}::{{ text_type() }} as accident_id,
     nullif(trim(catr), '') as code_categorie_route,
     nullif(trim(circ), '') as code_regime_circulation,
     try_cast(nbv as integer) as nb_voies,
@@ -10,7 +10,4 @@ select
     nullif(trim(surf), '') as code_surface,
     nullif(trim(infra), '') as code_infrastructure,
     nullif(trim(situ), '') as code_situation
-from read_csv(
-    '{{ var("reference_dir") }}/baac-2018-marseille/lieux-2018.csv',
-    header = true, all_varchar = true
-)
+from {{ reference_csv('baac-2018-marseille/lieux-2018.csv') }}

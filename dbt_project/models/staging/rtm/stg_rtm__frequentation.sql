@@ -10,6 +10,6 @@ select
     ligne_libelle as ligne,
     heure_debut,
     jour,
-    extract(hour from timezone('Europe/Paris', heure_debut))::integer as heure,
+    extract(hour from {{ paris_local('heure_debut') }})::integer as heure,
     nb_validations::integer as nb_validations
 from frequentation

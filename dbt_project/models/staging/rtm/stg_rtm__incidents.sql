@@ -2,13 +2,6 @@
 -- Exact coordinates and the (redacted) free-text comment stop here.
 with incidents as (
     select * from {{ source('bronze', 'rtm_incidents') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -16,8 +9,8 @@ select
     incidents.debut_le,
     incidents.fin_le,
     incidents.jour,
-    extract(hour from timezone('Europe/Paris', incidents.debut_le))::integer as heure,
-    (date_diff('second', incidents.debut_le, incidents.fin_le) / 60.0)::double as duree_min,
+    extract(hour from {{ paris_local('incidents.debut_le') }})::integer as heure,
+    (date_diff('second', incidents.debut_le, incidents.fin_le) / {{ double_literal('60.0') }})::double as duree_min,
     incidents.nature as code_nature,
     incidents.nature_libelle as nature,
     incidents.ligne as code_ligne,
@@ -29,5 +22,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('incidents.longitude', 'incidents.latitude') }}
 from incidents
-left join quartiers
-    on st_contains(quartiers.geom, st_point(incidents.longitude, incidents.latitude))
+{{ quartier_join('incidents', 'longitude', 'latitude') }}

@@ -2,20 +2,13 @@
 -- Exact phone position and the (redacted) free-text description stop here.
 with signalements as (
     select * from {{ source('bronze', 'signalements_citoyens') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
     signalements.signalement_id,
     signalements.cree_le,
     signalements.jour,
-    extract(hour from timezone('Europe/Paris', signalements.cree_le))::integer as heure,
+    extract(hour from {{ paris_local('signalements.cree_le') }})::integer as heure,
     signalements.categorie as code_categorie,
     signalements.categorie_libelle as categorie,
     signalements.precision_m::integer as precision_m,
@@ -26,5 +19,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('signalements.longitude', 'signalements.latitude') }}
 from signalements
-left join quartiers
-    on st_contains(quartiers.geom, st_point(signalements.longitude, signalements.latitude))
+{{ quartier_join('signalements', 'longitude', 'latitude') }}

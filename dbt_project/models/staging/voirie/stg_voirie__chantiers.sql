@@ -2,13 +2,6 @@
 -- Exact coordinates, address and applicant stop here.
 with chantiers as (
     select * from {{ source('bronze', 'voirie_chantiers') }}
-),
-
-quartiers as (
-    select
-        code_quartier,
-        geom
-    from {{ ref('stg_reference__quartiers') }}
 )
 
 select
@@ -27,5 +20,4 @@ select
     quartiers.code_quartier,
     {{ laea_cell_columns('chantiers.longitude', 'chantiers.latitude') }}
 from chantiers
-left join quartiers
-    on st_contains(quartiers.geom, st_point(chantiers.longitude, chantiers.latitude))
+{{ quartier_join('chantiers', 'longitude', 'latitude') }}
