@@ -39,17 +39,19 @@ def dbt_target_dir(settings: Settings) -> Path:
 
 
 def keep_parse_state(settings: Settings, invocation_target: Path) -> None:
-    """Keep a build's parse state for the next build of this lake (dagster-dbt copies it in), drop the rest.
+    """Keep a build's parse state for the next build of this lake (dagster-dbt copies it in).
 
-    The invocation's folder (manifest, run results, compiled SQL, logs: tens of MB) has been read
-    by the time the build's events are streamed; one folder per run would pile up in the lake.
+    Only the latest invocation's folder (manifest, run results, compiled SQL a warning points to,
+    logs: tens of MB) is kept: one folder per run would pile up in the lake.
     """
     state = invocation_target / PARTIAL_PARSE
     if state.exists():
         kept = dbt_target_dir(settings) / PARTIAL_PARSE
         shutil.copyfile(state, kept.with_suffix(".tmp"))
         kept.with_suffix(".tmp").replace(kept)
-    shutil.rmtree(invocation_target, ignore_errors=True)
+    for folder in dbt_target_dir(settings).iterdir():
+        if folder.is_dir() and folder != invocation_target:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
