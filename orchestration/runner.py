@@ -44,6 +44,7 @@ from orchestration.core.settings import Settings
 from orchestration.factories.automation import AUTOMATION_SENSOR
 from orchestration.factories.ingest import (
     INGEST_FEEDS_JOB,
+    INGESTED,
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
     bronze_key,
@@ -148,6 +149,8 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, 
 
 def _echo_outcome(outcome: RunOutcome, echo: Echo, assets: bool = True) -> None:
     for asset, meta in outcome.metadata.items() if assets else ():
+        if asset == INGESTED.to_user_string():
+            continue  # the automation marker, not a table
         echo(f"      {asset}: {_shown(meta)}")
     echo(f"    {outcome.job}: {'ok' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
     if not outcome.success:

@@ -158,8 +158,9 @@ def _ingest_all(lake: Path) -> tuple[Cost, list[tuple[str, int, float]]]:
                 instance=instance, tags=tags, run_config=QUIET_LOGS
             )
             rows = 0
-            for event in result.get_asset_materialization_events():
-                rows = int(event.event_specific_data.materialization.metadata["rows_read"].value)  # type: ignore[union-attr]
+            for event in result.get_asset_materialization_events():  # the feed's, and the ingest marker's
+                found = event.event_specific_data.materialization.metadata.get("rows_read")  # type: ignore[union-attr]
+                rows = int(found.value) if found is not None else rows
             per_feed.append((spec.name, rows, time.perf_counter() - started))
     return total, per_feed
 

@@ -7,7 +7,8 @@ without importing the validation engine (:mod:`quality.gate` produces them).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,32 @@ def load_latest(mart: str, quality_dir: Path) -> GateResult | None:
     if not path.exists():
         return None
     return GateResult(**json.loads(path.read_text(encoding="utf-8")))
+
+
+# Beside latest.json: on which rows and under which rules the latest verdict was reached.
+BASIS_FILE = "basis.json"
+
+
+def record_basis(result: GateResult, quality_dir: Path, rules: str) -> None:
+    """Note that ``result`` (just recorded) was reached under ``rules`` (a digest of the suite and its inputs)."""
+    basis = {"fingerprint": result.fingerprint, "rules": rules, "evaluated_at": result.evaluated_at}
+    path = quality_dir / result.mart / BASIS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(basis), encoding="utf-8")
+    tmp.replace(path)
+
+
+def reusable_verdict(mart: str, quality_dir: Path, frame_fingerprint: str, rules: str) -> GateResult | None:
+    """The latest verdict again, dated now, if it was reached on exactly these rows under these rules.
+
+    Validation is deterministic in (rows, rules): a mart rebuilt identical need not be validated
+    again. ``None`` (validate) unless latest.json and its basis agree with each other and with both.
+    """
+    latest = load_latest(mart, quality_dir)
+    path = quality_dir / mart / BASIS_FILE
+    if latest is None or not path.exists() or latest.fingerprint != frame_fingerprint:
+        return None
+    expected = {"fingerprint": frame_fingerprint, "rules": rules, "evaluated_at": latest.evaluated_at}
+    if json.loads(path.read_text(encoding="utf-8")) != expected:
+        return None
+    return replace(latest, evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"))

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,6 +23,35 @@ from orchestration.factories.resources import ObservatoireResource, dbt_executab
 # The lake's ledgers (meta/, quarantine/) are dbt sources Dagster never materialises: models
 # reading them have no upstream change to react to, so they are rebuilt after every ingest.
 LEDGER_SOURCE = "observatoire"
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def dbt_target_dir(settings: Settings) -> Path:
+    """Where dbt's invocations of this lake write their target folders, and keep their parse state.
+
+    dbt reuses a parse (``partial_parse.msgpack``) only under the same profile and environment:
+    the one of the project's ``dbt parse`` names another build database, so every ``dbt build``
+    parsed the whole project again. Kept per lake, the parse state matches the next build's.
+    """
+    return settings.build_db.parent / "dbt_target"
+
+
+def keep_parse_state(settings: Settings, invocation_target: Path) -> None:
+    """Keep a build's parse state for the next build of this lake (dagster-dbt copies it in).
+
+    Only the latest invocation's folder (manifest, run results, compiled SQL a warning points to,
+    logs: tens of MB) is kept: one folder per run would pile up in the lake.
+    """
+    state = invocation_target / PARTIAL_PARSE
+    if state.exists():
+        kept = dbt_target_dir(settings) / PARTIAL_PARSE
+        shutil.copyfile(state, kept.with_suffix(".tmp"))
+        kept.with_suffix(".tmp").replace(kept)
+    for folder in dbt_target_dir(settings).iterdir():
+        if folder.is_dir() and folder != invocation_target:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -144,7 +174,11 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
             ensure_tables(settings, spec)
         ensure_gate_log(settings)  # read by the observatory-health staging
         # dbt runs as a subprocess that inherits this environment (profile path, lake root).
-        with scoped_environ(dbt_env(settings)):
-            yield from dbt.cli(["build"], context=context).stream()
+        dbt_target_dir(settings).mkdir(parents=True, exist_ok=True)
+        # DBT_TARGET_PATH: dagster-dbt puts the invocation's target folder under it, seeded with the parse state.
+        with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
+            invocation = dbt.cli(["build"], context=context)
+            yield from invocation.stream()
+        keep_parse_state(settings, invocation.target_path)
 
     return dbt_models

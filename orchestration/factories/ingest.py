@@ -36,6 +36,25 @@ def bronze_key(spec: FeedSpec) -> dg.AssetKey:
     return dg.AssetKey(["bronze", spec.name])
 
 
+# One marker for "some feed was ingested": automation conditions ask this single key instead of
+# OR-ing every feed's ingest asset (one storage query per key and per downstream asset).
+INGESTED = dg.AssetKey(["ingest", "bronze_ingested"])
+
+
+def ingested_marker_spec(key: dg.AssetKey = INGESTED) -> dg.AssetSpec:
+    """The marker asset: materialised by every ingest run (never built by Dagster itself)."""
+    return dg.AssetSpec(
+        key,
+        group_name="ingest",
+        description="Marker materialised by every ingest of a feed: what downstream automation reacts to.",
+    )
+
+
+def mark_ingested(context: dg.AssetExecutionContext, feed: str, key: dg.AssetKey = INGESTED) -> None:
+    """Record the marker's materialisation from an ingest asset (one event, in the same run)."""
+    context.log_event(dg.AssetMaterialization(asset_key=key, metadata={"feed": feed}))
+
+
 def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     """Daily-partitioned ingest of ``spec``: a run over a day range ingests that range's deliveries."""
 
@@ -81,6 +100,7 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                     f"{result.rows_quarantined} quarantined {dict(result.reasons) or ''} {result.message}"
                 )
         table = lake.open_table(bronze_path(settings, spec))
+        mark_ingested(context, spec.name)
         return dg.MaterializeResult(
             metadata={
                 "deliveries_ingested": totals["ingested"],
@@ -169,10 +189,10 @@ def build_ingest_feeds_job(specs: Iterable[FeedSpec]) -> Any:
 
 
 def build_ingest_definitions(specs: Iterable[FeedSpec]) -> dg.Definitions:
-    """For each feed: its ingest asset, its ``ingest_<feed>`` job and its ``<feed>_landing`` sensor; ``ingest_feeds``."""
+    """For each feed: its ingest asset, its ``ingest_<feed>`` job and its ``<feed>_landing`` sensor; ``ingest_feeds``; the marker."""
     specs = list(specs)
     return dg.Definitions(
-        assets=[build_ingest_asset(spec) for spec in specs],
+        assets=[*(build_ingest_asset(spec) for spec in specs), ingested_marker_spec()],
         jobs=[*(build_ingest_job(spec) for spec in specs), build_ingest_feeds_job(specs)],
         sensors=[build_landing_sensor(spec) for spec in specs],
     )

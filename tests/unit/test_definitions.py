@@ -15,6 +15,7 @@ from orchestration.factories.automation import (
     rebuild_after_every_ingest,
     rebuild_on_upstream_change,
 )
+from orchestration.factories.ingest import INGESTED, ingested_marker_spec, mark_ingested
 from orchestration.runner import evaluate_in_own_thread
 
 
@@ -58,22 +59,45 @@ def test_everything_downstream_of_bronze_is_automated(lake_defs: tuple[Path, dg.
     assert all(graph.get(key).automation_condition is None for key in ingest)
 
 
+def test_automation_asks_one_ingest_marker_not_every_feed(lake_defs: tuple[Path, dg.Definitions]) -> None:
+    """Each condition queries the storage per key it names: one marker, not one key per feed."""
+    _, defs = lake_defs
+    graph = defs.resolve_asset_graph()
+    assert INGESTED in graph.get_all_asset_keys()
+    condition = graph.get(dg.AssetKey(["gold", next(n for n, s in marts().items() if s.published)])).automation_condition
+    named = {str(key) for key in _keys_named(condition)}
+    assert named == {str(INGESTED)}
+
+
+def _keys_named(condition: dg.AutomationCondition) -> list[dg.AssetKey]:
+    """Asset keys that ``asset_matches`` sub-conditions of ``condition`` point to."""
+    found = [condition.key] if isinstance(getattr(condition, "key", None), dg.AssetKey) else []
+    for child in condition.children:
+        found += _keys_named(child)
+    return found
+
+
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-10")
 
 
+MARKER = dg.AssetKey(["ingest", "test_ingested"])
+marker = ingested_marker_spec(MARKER)
+
+
 @dg.asset(key=["bronze", "feed"], partitions_def=DAILY)
-def bronze() -> None: ...
+def bronze(context) -> None:  # type: ignore[no-untyped-def]  # dagster refuses a string annotation
+    mark_ingested(context, "feed", MARKER)  # as every feed's ingest asset does
 
 
 @dg.asset(key=["bronze", "silent"], partitions_def=DAILY)
 def silent() -> None: ...  # a feed that never delivers
 
 
-@dg.asset(key=["marts", "silent_mart"], deps=[silent], automation_condition=rebuild_on_upstream_change([bronze.key, silent.key]))
+@dg.asset(key=["marts", "silent_mart"], deps=[silent], automation_condition=rebuild_on_upstream_change(MARKER))
 def silent_mart() -> None: ...
 
 
-@dg.asset(key=["marts", "mart"], deps=[bronze], automation_condition=rebuild_on_upstream_change([bronze.key]))
+@dg.asset(key=["marts", "mart"], deps=[bronze], automation_condition=rebuild_on_upstream_change(MARKER))
 def mart() -> None: ...
 
 
@@ -82,19 +106,19 @@ def gate() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-@dg.asset(key=["gold", "mart"], deps=[mart], automation_condition=rebuild_on_upstream_change([bronze.key]))
+@dg.asset(key=["gold", "mart"], deps=[mart], automation_condition=rebuild_on_upstream_change(MARKER))
 def gold() -> None: ...
 
 
-@dg.asset(key=["staging", "ledger"], automation_condition=rebuild_after_every_ingest([bronze.key]))
+@dg.asset(key=["staging", "ledger"], automation_condition=rebuild_after_every_ingest(MARKER))
 def ledger() -> None: ...
 
 
-@dg.asset(key=["staging", "reference"], automation_condition=rebuild_on_upstream_change([bronze.key]))
+@dg.asset(key=["staging", "reference"], automation_condition=rebuild_on_upstream_change(MARKER))
 def reference() -> None: ...
 
 
-@dg.asset(key=["intermediate", "by_area"], deps=[reference], automation_condition=rebuild_on_upstream_change([bronze.key]))
+@dg.asset(key=["intermediate", "by_area"], deps=[reference], automation_condition=rebuild_on_upstream_change(MARKER))
 def by_area() -> None: ...
 
 
@@ -109,7 +133,7 @@ def test_rebuild_only_after_new_bronze_data() -> None:
     """First evaluation: nothing; an ingest (most bronze days still missing): all, the marts of a feed
     that never delivered included; its own run: nothing; a later ingest: what reads its bronze or
     the ledgers, not what was built and reads only reference files or the silent feed."""
-    defs = dg.Definitions(assets=[bronze, silent, *DOWNSTREAM_ASSETS], asset_checks=[gate])
+    defs = dg.Definitions(assets=[bronze, silent, marker, *DOWNSTREAM_ASSETS], asset_checks=[gate])
     with dg.DagsterInstance.ephemeral() as instance:
         first = evaluate_in_own_thread(defs=defs, instance=instance)
         assert _requested(first) == set()  # like the daemon's first tick: serve starts no rebuild
