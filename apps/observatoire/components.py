@@ -14,7 +14,6 @@ tile-less background and always come with a legend naming the measure and its un
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
@@ -45,6 +44,7 @@ from apps.formatting import (
 from apps.observatoire.charts import MARSEILLE_VIEW, OFFLINE_MAP_STYLE, PALETTE, colour_for
 from orchestration.core.catalog import MartSpec
 from orchestration.core.catalog.mart_schema import MartColumn, code_labels, columns, spec
+from orchestration.core.geography import cell_centre, cell_polygon, parse_cell
 from orchestration.core.settings import REFERENCE_DIR
 
 QUARTIERS_CSV = REFERENCE_DIR / "quartiers-marseille.csv"
@@ -114,64 +114,6 @@ def quartier_label(code: object, with_arrondissement: bool = True) -> str:
         return str(code)
     name, arrondissement = found
     return f"{name} ({arrondissement_label(arrondissement)})" if with_arrondissement else name
-
-
-# EPSG:3035 (ETRS89-LAEA Europe) on the GRS80 ellipsoid: inverse projection of the INSEE grid.
-_A = 6378137.0
-_E2 = 0.0066943800229
-_E = math.sqrt(_E2)
-_LAT0, _LON0, _FE, _FN = math.radians(52.0), math.radians(10.0), 4321000.0, 3210000.0
-
-
-def _q(phi: float) -> float:
-    s = math.sin(phi)
-    return (1 - _E2) * (s / (1 - _E2 * s * s) - (1 / (2 * _E)) * math.log((1 - _E * s) / (1 + _E * s)))
-
-
-_QP = _q(math.pi / 2)
-_BETA0 = math.asin(_q(_LAT0) / _QP)
-_RQ = _A * math.sqrt(_QP / 2)
-_D = _A * math.cos(_LAT0) / (math.sqrt(1 - _E2 * math.sin(_LAT0) ** 2) * _RQ * math.cos(_BETA0))
-
-
-def laea_to_wgs84(easting: float, northing: float) -> tuple[float, float]:
-    """EPSG:3035 metres -> (latitude, longitude) in degrees (EPSG guidance note 7-2, 3.2.4)."""
-    x, y = easting - _FE, northing - _FN
-    rho = math.hypot(x / _D, _D * y)
-    if rho == 0:
-        return math.degrees(_LAT0), math.degrees(_LON0)
-    c = 2 * math.asin(rho / (2 * _RQ))
-    beta = math.asin(math.cos(c) * math.sin(_BETA0) + _D * y * math.sin(c) * math.cos(_BETA0) / rho)
-    lon = _LON0 + math.atan2(x * math.sin(c), _D * rho * math.cos(_BETA0) * math.cos(c) - _D * _D * y * math.sin(_BETA0) * math.sin(c))
-    e4, e6 = _E2 * _E2, _E2**3
-    lat = (
-        beta
-        + (_E2 / 3 + 31 * e4 / 180 + 517 * e6 / 5040) * math.sin(2 * beta)
-        + (23 * e4 / 360 + 251 * e6 / 3780) * math.sin(4 * beta)
-        + (761 * e6 / 45360) * math.sin(6 * beta)
-    )
-    return math.degrees(lat), math.degrees(lon)
-
-
-def parse_cell(cell_id: str) -> tuple[int, int, int]:
-    """``"CRS3035RES200mN2246200E3947000"`` -> (size in m, northing, easting) of its SW corner."""
-    text = str(cell_id)
-    size = int(text.split("RES", 1)[1].split("m", 1)[0])
-    northing, easting = text.split("mN", 1)[1].split("E", 1)
-    return size, int(northing), int(easting)
-
-
-def cell_polygon(cell_id: str) -> list[list[float]]:
-    """The cell's square as a [lon, lat] ring (for pydeck)."""
-    size, north, east = parse_cell(cell_id)
-    corners = [(east, north), (east + size, north), (east + size, north + size), (east, north + size)]
-    return [[lon, lat] for lat, lon in (laea_to_wgs84(e, n) for e, n in corners)]
-
-
-def cell_centre(cell_id: str) -> tuple[float, float]:
-    """(latitude, longitude) of the centre of an INSEE grid cell."""
-    size, north, east = parse_cell(cell_id)
-    return laea_to_wgs84(east + size / 2, north + size / 2)
 
 
 def cell_label(cell_id: str, quartier_code: object = None) -> str:

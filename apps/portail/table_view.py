@@ -16,9 +16,10 @@ import pydeck as pdk
 
 from apps.formatting import fr_int, fr_number, fr_period
 from apps.observatoire.charts import zones_deck
-from apps.observatoire.components import cell_label, cell_polygon, forest_frame, forest_plot, french
+from apps.observatoire.components import cell_label, forest_frame, forest_plot, french
 from apps.portail.dataset_view import PERIODICITY, class_breaks, colour_for
 from orchestration.core.catalog import OpenDataset
+from orchestration.core.geography import cell_polygon
 from orchestration.core.opendata.periods import period_column
 
 SECRET = "secret"
@@ -107,7 +108,7 @@ def cell_map(table: pd.DataFrame, count: str, unit: str) -> tuple[pdk.Deck, list
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [cell_polygon(str(row[CELL]))]},
+            "geometry": {"type": "Polygon", "coordinates": [cell_polygon(str(row[CELL]), closed=True)]},
             "properties": {
                 "nom": cell_label(str(row[CELL]), row.get("code_quartier")),
                 "valeur": SECRET if pd.isna(row[count]) else fr_int(int(row[count])),

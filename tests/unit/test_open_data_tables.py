@@ -29,13 +29,25 @@ def factor_rows(groups: dict[str, list[tuple[str, int, int]]]) -> pd.DataFrame:
     rows = []
     for factor, levels in groups.items():
         for level, count, reference in levels:
-            rows.append({
-                "perimetre": "BAAC 2018 réel", "facteur": factor, "modalite": level, "libelle_modalite": level,
-                "modalite_reference": "ref", "type_ratio": "rapport_de_comptes", "nb_evenements": count,
-                "nb_evenements_reference": reference, "exposition": None, "exposition_reference": None,
-                "unite_exposition": "aucune (comptes)", "ratio": count / reference, "ic_bas": 0.5 * count / reference,
-                "ic_haut": 1.5 * count / reference, "methode": "rapport des nombres d'accidents",
-            })
+            rows.append(
+                {
+                    "perimetre": "BAAC 2018 réel",
+                    "facteur": factor,
+                    "modalite": level,
+                    "libelle_modalite": level,
+                    "modalite_reference": "ref",
+                    "type_ratio": "rapport_de_comptes",
+                    "nb_evenements": count,
+                    "nb_evenements_reference": reference,
+                    "exposition": None,
+                    "exposition_reference": None,
+                    "unite_exposition": "aucune (comptes)",
+                    "ratio": count / reference,
+                    "ic_bas": 0.5 * count / reference,
+                    "ic_haut": 1.5 * count / reference,
+                    "methode": "rapport des nombres d'accidents",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -49,12 +61,14 @@ def test_every_table_dataset_names_only_declared_columns() -> None:
 
 def test_factor_table_masks_small_rows_and_a_partner_against_the_known_total() -> None:
     dataset = open_datasets()[FACTORS]
-    mart = factor_rows({
-        "eclairage": [("1", 50, 400), ("2", 3, 400), ("3", 40, 400)],  # one small row: a partner is masked too
-        "velo": [("1", 2, 400)],  # a single small row: the known total gives it away, withheld
-        "intersection": [("1", 50, 3), ("2", 60, 3)],  # small reference: every row masked
-        "meteo_declaree": [("1", 0, 300), ("2", 80, 300)],  # a zero is published
-    })
+    mart = factor_rows(
+        {
+            "eclairage": [("1", 50, 400), ("2", 3, 400), ("3", 40, 400)],  # one small row: a partner is masked too
+            "velo": [("1", 2, 400)],  # a single small row: the known total gives it away, withheld
+            "intersection": [("1", 50, 3), ("2", 60, 3)],  # small reference: every row masked
+            "meteo_declaree": [("1", 0, 300), ("2", 80, 300)],  # a zero is published
+        }
+    )
     table, disclosure, fields = tables.build_table_release(mart, dataset, K, None)
     shown = table.set_index(["facteur", "modalite"])
     assert shown.loc[("eclairage", "2"), "diffusion"] == MASKED and shown.loc[("eclairage", "3"), "diffusion"] == MASKED
@@ -164,8 +178,14 @@ def cell_marts(years: dict[int, int], seed: int = 5) -> tuple[pd.DataFrame, dict
         for q in range(3):
             for c in range(cells):
                 count = int(rng.poisson(9) if c % 4 == 0 else rng.poisson(1.5))
-                rows.append({"perimetre": f"BAAC simulé {year}", "carreau_200m": f"CRS3035RES200mN22{q}{c:02d}00E39000",
-                             "code_quartier": f"13208{q:02d}", "nb_accidents": count})
+                rows.append(
+                    {
+                        "perimetre": f"BAAC simulé {year}",
+                        "carreau_200m": f"CRS3035RES200mN22{q}{c:02d}00E39000",
+                        "code_quartier": f"13208{q:02d}",
+                        "nb_accidents": count,
+                    }
+                )
     cells_mart = pd.DataFrame(rows)
     totals = cells_mart.groupby(["perimetre", "code_quartier"], as_index=False)["nb_accidents"].sum()
     totals["nb_accidents"] += totals.index % 2  # one accident of a straddling cell counted in the next quartier
@@ -187,7 +207,7 @@ def test_cells_are_listed_only_where_neither_they_nor_their_quartier_remainder_i
     remainders = attacker_remainders(table, others["securite_routiere_accidents_quartier"])
     assert not ((remainders > 0) & (remainders < K)).any(), remainders
     own = mart.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum()
-    rest = (own.reindex(remainders.index) - table.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum())
+    rest = own.reindex(remainders.index) - table.groupby(["perimetre", "code_quartier"])["nb_accidents"].sum()
     assert not ((rest > 0) & (rest < K)).any()
     assert disclosure["rows_not_listed"] == len(mart) - len(table) and disclosure["audit"]["nests"] >= 1
 
@@ -234,3 +254,31 @@ def test_catalogue_and_register_are_assets_that_a_refused_release_cannot_skip() 
     events = assets[open_data_key(open_datasets()[EVENTS])]
     deps = {k.path[-1] for k in events.asset_deps[open_data_key(open_datasets()[EVENTS])]}
     assert deps == {"securite_evenements_prevision_heure", "securite_evenements_exces_heure"}  # joined mart read too
+
+
+def test_cells_geojson_has_one_closed_square_per_listed_cell_in_marseille(tmp_path: Path) -> None:
+    """The cells' GeoJSON: one feature per published row, a closed WGS 84 ring around Marseille, the row as properties."""
+    from orchestration.core.opendata.formats import write_geojson
+
+    dataset = open_datasets()[CELLS]
+    mart, others = cell_marts({2024: 12})
+    # Real Marseille cells (the synthetic ids above only need to be distinct): a 200 m grid walk.
+    ids = {
+        cell: f"CRS3035RES200mN{2240000 + 200 * (i // 20)}E{3940000 + 200 * (i % 20)}"
+        for i, cell in enumerate(mart["carreau_200m"].unique())
+    }
+    mart["carreau_200m"] = mart["carreau_200m"].map(ids)
+    table, _, _ = tables.build_table_release(mart, dataset, K, None, others=others)
+    path = tmp_path / "cells.geojson"
+    assert write_geojson(table, dataset, path)
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    assert len(features) == len(table) > 0
+    for feature, row in zip(features, table.to_dict(orient="records"), strict=True):
+        ring = feature["geometry"]["coordinates"][0]
+        assert feature["geometry"]["type"] == "Polygon" and len(ring) == 5 and ring[0] == ring[-1]
+        lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+        assert 4.9 < min(lons) < max(lons) < 5.8 and 42.9 < min(lats) < max(lats) < 43.7  # the Marseille area
+        # A 200 m square: about 0.0025 degrees of longitude and 0.0018 of latitude at 43° N.
+        assert 0.002 < max(lons) - min(lons) < 0.003 and 0.0015 < max(lats) - min(lats) < 0.0021
+        assert feature["properties"]["carreau_200m"] == row["carreau_200m"]
+        assert feature["properties"]["nb_accidents"] == row["nb_accidents"]

@@ -386,6 +386,9 @@ class OpenTable(Declaration):
         None, description="rows listed only where count >= k and their nest's remainder (total - listed rows) is 0 or >= k"
     )
     disclosure_rule: str = Field(min_length=1, description="why this rule protects the rows (French, published in the report)")
+    cell_column: str | None = Field(
+        None, description="a published column holding an INSEE grid cell id: the GeoJSON file has one square per row"
+    )
 
     @field_validator("disclosure_rule", mode="before")
     @classmethod

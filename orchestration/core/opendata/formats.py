@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 
 from orchestration.core.catalog import OpenDataset
 from orchestration.core.disclosure import MASKED, PUBLISHED
+from orchestration.core.geography import cell_polygon
 from orchestration.core.opendata.periods import PERIOD_COLUMNS, period_column
 from orchestration.core.opendata.zones import NAME_COLUMNS, ZONE_COLUMNS, geometry, zone_column
 
@@ -106,7 +108,10 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
 
 def write_geojson(table: pd.DataFrame, dataset: OpenDataset, path: Path) -> bool:
     """One feature per (zone, period): the zone's polygon, one property per category (null when
-    masked). ``False`` (nothing written) if the dataset is not zoned."""
+    masked); for a row table with a grid cell column, one square per row with the row as its
+    properties. ``False`` (nothing written) if the dataset is neither zoned nor gridded."""
+    if dataset.kind == "table" and dataset.table is not None and dataset.table.cell_column:
+        return _write_cells_geojson(table, dataset.table.cell_column, path)
     zone = zone_column(dataset.spatial_level)
     if not zone or zone not in table:
         return False
@@ -122,3 +127,19 @@ def write_geojson(table: pd.DataFrame, dataset: OpenDataset, path: Path) -> bool
     collection = {"type": "FeatureCollection", "features": features}
     path.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return True
+
+
+def _write_cells_geojson(table: pd.DataFrame, cell_column: str, path: Path) -> bool:
+    """One feature per row: the INSEE cell's square in WGS 84 (closed ring), the row as properties."""
+    features = []
+    for row in table.to_dict(orient="records"):
+        properties = {k: (None if _missing(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        ring = cell_polygon(str(row[cell_column]), closed=True)
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": properties})
+    collection = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":"), default=str), encoding="utf-8")
+    return True
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
