@@ -137,7 +137,8 @@ def test_declared_dataset_publishes_valid_files(tmp_path: Path, name: str) -> No
     assert disclosure["audit"]["passed"] and disclosure["version"] == package["version"]
     assert disclosure["register_entry"].endswith(f"#{next(u.name for u in use_cases().values() if dataset in u.open_data)}")
     geojson = folder / f"{name}.geojson"
-    if dataset.spatial_level == "commune":
+    gridded = dataset.table is not None and dataset.table.cell_column is not None
+    if dataset.spatial_level == "commune" and not gridded:
         assert not geojson.exists()
     else:
         features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
