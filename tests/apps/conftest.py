@@ -536,5 +536,3 @@ def open_page(browser: object) -> Iterator[Callable[..., OfflinePage]]:
     yield make
     for context in contexts:
         context.close()
-
-
