@@ -28,8 +28,8 @@ ENGLISH = {"True", "False", "true", "false", "None", "nan", "NaN", "NaT", "daily
 
 
 @pytest.fixture(scope="module")
-def lake(pipeline_lake) -> Path:
-    return Path(pipeline_lake.settings.lake)
+def lake(published_pipeline_lake: Path) -> Path:
+    return published_pipeline_lake
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -39,12 +38,9 @@ RAW_WORDS = ("True", "False", "None", "NaN", "nan", "NaT")
 
 
 @pytest.fixture(scope="module")
-def published_lake(request: pytest.FixtureRequest) -> Path:
-    """``$OBSERVATOIRE_TEST_PUBLISHED_LAKE`` or the real pipeline's lake."""
-    given = os.environ.get("OBSERVATOIRE_TEST_PUBLISHED_LAKE")
-    if given:
-        return Path(given)
-    return Path(request.getfixturevalue("pipeline_lake").settings.lake)
+def published_lake(published_pipeline_lake: Path) -> Path:
+    """The real pipeline's lake, or ``$OBSERVATOIRE_TEST_PUBLISHED_LAKE`` (tests/apps/conftest.py)."""
+    return published_pipeline_lake
 
 
 def charts(at: AppTest) -> dict[str, list[pd.DataFrame]]:
