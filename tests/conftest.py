@@ -3,7 +3,7 @@
 Lakes for tests (read before adding a pipeline test)
 ----------------------------------------------------
 Building a lake runs the real graph (simulate -> landing sensors -> ingest -> dbt -> gates ->
-publication): a minute or more each. So each distinct lake is built once per session and shared:
+publication): minutes of CPU each. So each distinct lake is built once per session and shared:
 
 * ``pipeline_lake`` -> :class:`PipelineLake`: three weeks of every feed, the simulator's default
   dirt and effects (``PIPELINE``).
@@ -20,13 +20,14 @@ adds or rewrites a delivery, resets cursors, starts a daemon) takes a copy, so t
 independent of each other and of their order.
 
 `make test` runs on both cores (pytest-xdist, ``-n 2 --dist loadgroup``; a plain ``pytest``
-runs serially as before). Grouping, done here at collection: a test that uses a shared lake
-(directly or through another fixture) runs in that lake's group, so one worker builds it and runs
-every test that reads it; every other test is grouped with its module, so module-scoped fixtures
-are built once. The groups that cost most go first (``COSTLY_FIRST``), so the two workers end
-close together. A lake is also built under a file lock in a folder both workers see, so a lake
-two groups need is still built once. While developing, ``OBSERVATOIRE_TEST_LAKES=<folder>`` keeps
-built lakes between sessions (see ``_shared_root``).
+runs serially as before). Grouping is done here at collection (``SHARED_GROUPS``): a test that
+uses a shared lake (directly or through another fixture) runs in that lake's group, so one worker
+builds it and runs every test that reads it; the tests of the cluster servers form one group too;
+every other test is grouped with its module, so module-scoped fixtures are built once. A new
+session fixture that is costly to build belongs in ``SHARED_GROUPS``. The costliest groups start
+first (``COSTLY_FIRST``), so the two workers end close together. A lake is built under a file lock
+in a folder both workers see, so a lake two groups need is still built once. While developing,
+``OBSERVATOIRE_TEST_LAKES=<folder>`` keeps built lakes between sessions (see ``_shared_root``).
 """
 
 from __future__ import annotations
@@ -233,11 +234,13 @@ def pipeline_lake_copy(pipeline_lake: PipelineLake, lake_copy: Callable[[Pipelin
 # Collection: the slow marker, and the groups of a parallel run
 # ----------------------------------------------------------------------------------------------
 
-# Fixtures that stand for a shared lake -> the xdist group of the tests that use them.
-LAKE_GROUPS = {
+# Session fixtures that are costly to build -> the xdist group of the tests that use them (first match).
+SHARED_GROUPS = {
     "effects_lake": "effects_lake",
     "pipeline_lake": "pipeline_lake",
     "published_pipeline_lake": "pipeline_lake",  # tests/apps/conftest.py: pipeline_lake, or a lake given by env
+    "object_store": "cluster",  # tests/cluster/conftest.py: SeaweedFS and PostgreSQL servers
+    "dagster_postgres": "cluster",
 }
 # Groups started first in a parallel run, longest first (measured with --durations), so that no
 # worker is left with a long group at the end while the other one idles.
@@ -245,14 +248,14 @@ COSTLY_FIRST = (
     "pipeline_lake",
     "effects_lake",
     "tests/pipeline/test_governance.py",
-    "tests/cluster/test_cluster_graph.py",
+    "cluster",
 )
 
 
 def _group(item: pytest.Item) -> str:
-    """The xdist group of a test: the shared lake it reads, else its module."""
+    """The xdist group of a test: the shared lake or servers it uses, else its module."""
     names = getattr(item, "fixturenames", ())
-    for fixture, group in LAKE_GROUPS.items():
+    for fixture, group in SHARED_GROUPS.items():
         if fixture in names:
             return group
     return item.nodeid.split("::", 1)[0]
