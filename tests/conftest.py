@@ -20,14 +20,13 @@ adds or rewrites a delivery, resets cursors, starts a daemon) takes a copy, so t
 independent of each other and of their order.
 
 `make test` runs on both cores (pytest-xdist, ``-n 2 --dist loadgroup``; a plain ``pytest``
-runs serially as before). Grouping is done here at collection (``SHARED_GROUPS``): a test that
-uses a shared lake (directly or through another fixture) runs in that lake's group, so one worker
-builds it and runs every test that reads it; the tests of the cluster servers form one group too;
-every other test is grouped with its module, so module-scoped fixtures are built once. A new
-session fixture that is costly to build belongs in ``SHARED_GROUPS``. The costliest groups start
-first (``COSTLY_FIRST``), so the two workers end close together. A lake is built under a file lock
-in a folder both workers see, so a lake two groups need is still built once. While developing,
-``OBSERVATOIRE_TEST_LAKES=<folder>`` keeps built lakes between sessions (see ``_shared_root``).
+runs serially as before). The tests that read one shared lake run in one group (``GROUPS``, by
+module), so one worker builds it and runs them; the cluster tests form one group too (one server
+of each kind); every other test is grouped with its module, so module-scoped fixtures are built
+once. A new module reading a shared lake belongs in ``GROUPS`` (collection warns otherwise). The
+costliest groups start first (``COSTLY_FIRST``), so the two workers end close together. A lake is
+built under a file lock in a folder both workers see, so a lake two groups read is built once.
+While developing, ``OBSERVATOIRE_TEST_LAKES=<folder>`` keeps built lakes between sessions.
 """
 
 from __future__ import annotations
@@ -234,43 +233,68 @@ def pipeline_lake_copy(pipeline_lake: PipelineLake, lake_copy: Callable[[Pipelin
 # Collection: the slow marker, and the groups of a parallel run
 # ----------------------------------------------------------------------------------------------
 
-# Session fixtures that are costly to build -> the xdist group of the tests that use them (first match).
-SHARED_GROUPS = {
-    "effects_lake": "effects_lake",
-    "pipeline_lake": "pipeline_lake",
-    "published_pipeline_lake": "pipeline_lake",  # tests/apps/conftest.py: pipeline_lake, or a lake given by env
-    "object_store": "cluster",  # tests/cluster/conftest.py: SeaweedFS and PostgreSQL servers
-    "dagster_postgres": "cluster",
+# Parallel runs: which tests run together in one worker (a nodeid prefix -> its group; first match).
+# The scheduler lives in the controller, which sees node ids only, so groups are named by module
+# here; ``pytest_collection_modifyitems`` warns about a test that reads a shared lake from a module
+# missing below (it still works: the lake is built once under a file lock, but a worker may wait).
+# The app tests reading the pipeline's lake form a group of their own: with the pipeline tests they
+# would be the longest chain of the session. The two groups share the one build (file lock).
+GROUPS = {
+    "tests/pipeline/test_truth_": "effects_lake",
+    "tests/pipeline/test_graph.py": "pipeline_lake",
+    "tests/pipeline/test_privacy_scan.py": "pipeline_lake",
+    "tests/pipeline/test_use_cases.py": "pipeline_lake",
+    "tests/pipeline/test_serve.py": "pipeline_lake",
+    "tests/apps/test_answer_pages_a.py": "pipeline_lake-apps",
+    "tests/apps/test_answer_pages_b.py": "pipeline_lake-apps",
+    "tests/apps/test_browser.py": "pipeline_lake-apps",
+    "tests/apps/test_browser_analyst.py": "pipeline_lake-apps",
+    "tests/apps/test_pages.py::test_every_use_case_page_renders_on_the_real_pipeline_output": "pipeline_lake-apps",
+    "tests/cluster/": "cluster",  # one SeaweedFS and one PostgreSQL for the session
 }
-# Groups started first in a parallel run, longest first (measured with --durations), so that no
-# worker is left with a long group at the end while the other one idles.
-COSTLY_FIRST = (
-    "pipeline_lake",
-    "effects_lake",
-    "tests/pipeline/test_governance.py",
-    "cluster",
-)
+# Session fixtures that stand for a shared lake: their readers belong in a group above.
+SHARED_LAKES = ("pipeline_lake", "effects_lake", "published_pipeline_lake")
+# Groups started first, longest first, so that no worker is left with a long group at the end while
+# the other idles; the apps group starts once the other worker is done with effects_lake, when the
+# pipeline's lake is built.
+COSTLY_FIRST = ("pipeline_lake", "effects_lake", "pipeline_lake-apps", "tests/pipeline/test_governance.py", "cluster")
 
 
-def _group(item: pytest.Item) -> str:
-    """The xdist group of a test: the shared lake or servers it uses, else its module."""
-    names = getattr(item, "fixturenames", ())
-    for fixture, group in SHARED_GROUPS.items():
-        if fixture in names:
+def xdist_group(nodeid: str) -> str:
+    """The group of a test in a parallel run: its entry in ``GROUPS``, else its module."""
+    for prefix, group in GROUPS.items():
+        if nodeid.startswith(prefix):
             return group
-    return item.nodeid.split("::", 1)[0]
+    return nodeid.split("::", 1)[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of ``xdist_group``: a whole group goes to one worker.
+
+    pytest-xdist's own loadgroup reads ``xdist_group`` marks through node ids that pytest 9.2 no
+    longer lets it rewrite, so the scheduler here groups the node ids itself.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the slow tests (``make check`` deselects them); group and order tests for xdist."""
+    """Mark the slow tests (``make check`` deselects them); in a parallel run, costliest groups first."""
     for item in items:
         if item.nodeid.startswith(SLOW_UNIT_TESTS) or "pipeline" in item.keywords:
             item.add_marker(pytest.mark.slow)
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return  # a serial run keeps the collection order
-    groups = {id(item): _group(item) for item in items}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
+        if set(SHARED_LAKES) & set(getattr(item, "fixturenames", ())) and xdist_group(item.nodeid) == item.nodeid.split("::", 1)[0]:
+            item.warn(pytest.PytestWarning("reads a shared lake but has no group in tests/conftest.py GROUPS: add its module there"))
     rank = {group: i for i, group in enumerate(COSTLY_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[id(item)], len(rank)))  # stable: module order kept inside
+    items.sort(key=lambda item: rank.get(xdist_group(item.nodeid), len(rank)))  # stable: module order kept inside
