@@ -198,13 +198,13 @@ def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Callable[[LakeSpec],
 
 @pytest.fixture(scope="session")
 def pipeline_lake(built_lake: Callable[[LakeSpec], PipelineLake]) -> PipelineLake:
-    """Three simulated weeks of every feed through the real graph (about a minute). Read-only."""
+    """Three simulated weeks of every feed through the real graph (about 230 CPU-s to build). Read-only."""
     return built_lake(PIPELINE)
 
 
 @pytest.fixture(scope="session")
 def effects_lake(built_lake: Callable[[LakeSpec], PipelineLake]) -> PipelineLake:
-    """The whole graph on four simulated months with non-default planted effects (about 3 min). Read-only."""
+    """The whole graph on four simulated months with non-default planted effects (minutes to build). Read-only."""
     return built_lake(EFFECTS)
 
 
