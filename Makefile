@@ -11,11 +11,14 @@ setup:
 demo: setup
 	@.venv/bin/observatoire demo
 
-## The whole test suite (unit, pipeline on a generated lake, apps in AppTest and Chromium).
+## The whole test suite (unit, pipeline on a generated lake, apps in AppTest and Chromium), on
+## TEST_WORKERS processes (pytest-xdist): each shared lake is built once and its tests run in one
+## worker, the costliest groups first (tests/conftest.py). `TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 2
 test: setup
 	@bash infra/install-browser.sh
 	@bash infra/install-spark.sh
-	@.venv/bin/pytest
+	@.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 
 ## The quick loop (about a minute): lint, SQL style, the fast unit tests, definitions load, dbt parse.
 ## The slow tests (tests/conftest.py: SLOW_UNIT_TESTS, and every pipeline test) stay in `make test`.

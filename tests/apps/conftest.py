@@ -2,9 +2,9 @@
 
 The apps are tested against the publication contract, not against the pipeline: this module
 writes, in a temporary directory, exactly what the publisher is specified to write (gold Delta
-mart + publication record, gate result, open-data folder). The real pipeline's
-``published_lake`` fixture (tests/conftest.py) is deliberately not used, so these tests run in
-seconds and keep pinning the contract the publisher must honour.
+mart + publication record, gate result, open-data folder), so these tests run in seconds and
+keep pinning the contract the publisher must honour. The tests that check pages against what
+the real pipeline published use ``published_pipeline_lake`` (below) instead.
 """
 
 from __future__ import annotations
@@ -333,6 +333,18 @@ def empty_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lake_empty") / "lake"
 
 
+@pytest.fixture(scope="session")
+def published_pipeline_lake(request: pytest.FixtureRequest) -> Path:
+    """The folder of a lake the real pipeline published: the session's ``pipeline_lake`` (three
+    simulated weeks, tests/conftest.py). While developing, point ``OBSERVATOIRE_TEST_PUBLISHED_LAKE``
+    (or ``OBSERVATOIRE_BROWSER_LAKE``) at a lake already built with ``observatoire run`` to skip
+    building it. Read-only, like every shared lake."""
+    for variable in ("OBSERVATOIRE_TEST_PUBLISHED_LAKE", "OBSERVATOIRE_BROWSER_LAKE"):
+        if given := os.environ.get(variable):
+            return Path(given)
+    return Path(request.getfixturevalue("pipeline_lake").settings.lake)
+
+
 @pytest.fixture
 def fresh_lake(tmp_path: Path) -> Path:
     """A published lake a single test may modify (new publications, unpublished versions)."""
@@ -536,5 +548,3 @@ def open_page(browser: object) -> Iterator[Callable[..., OfflinePage]]:
     yield make
     for context in contexts:
         context.close()
-
-

@@ -21,33 +21,15 @@ from streamlit.testing.v1 import AppTest
 from apps.formatting import fr_date, fr_int
 from apps.published import NO_DATA_MESSAGE
 from orchestration.core.catalog import feeds
+from tests.apps.answer_pages import published, run_page
 
-SCRIPT = Path(__file__).with_name("use_case_page_script.py")
-RUN_TIMEOUT = 120
 # English words and raw values that must never reach an analyst's table.
 ENGLISH = {"True", "False", "true", "false", "None", "nan", "NaN", "NaT", "daily", "weekly", "monthly", "yearly", "hourly"}
 
 
 @pytest.fixture(scope="module")
-def lake(pipeline_lake) -> Path:
-    return Path(pipeline_lake.settings.lake)
-
-
-def published(lake: Path, mart: str) -> pd.DataFrame:
-    """Independent oracle: the gold version named by the mart's publication record."""
-    from deltalake import DeltaTable
-
-    record = json.loads((lake / "gold" / "_publications" / f"{mart}.json").read_text(encoding="utf-8"))
-    return DeltaTable(str(lake / "gold" / mart), version=record["delta_version"]).to_pandas()
-
-
-def page(name: str, lake: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(lake))
-    monkeypatch.setenv("OBSERVATOIRE_TEST_USE_CASE", name)
-    at = AppTest.from_file(str(SCRIPT), default_timeout=RUN_TIMEOUT)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def lake(published_pipeline_lake: Path) -> Path:
+    return published_pipeline_lake
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -92,7 +74,7 @@ def test_weak_signals_show_the_newest_alerts_first(lake: Path, monkeypatch: pyte
     anomalies = published(lake, "signaux_faibles_anomalies")
     anomalies["jour"] = pd.to_datetime(anomalies["jour"])
     alerts = anomalies[anomalies["alerte"].astype(bool)].sort_values(["jour", "score"], ascending=[False, False], kind="stable")
-    at = page("signaux_faibles", lake, monkeypatch)
+    at = run_page(lake, "signaux_faibles", monkeypatch)
     shown = metrics(at)
     assert shown["Dernier jour analysé"] == fr_date(anomalies["jour"].max().date())
     if alerts.empty:
@@ -121,7 +103,7 @@ def test_weak_signals_show_the_newest_alerts_first(lake: Path, monkeypatch: pyte
 
 def test_road_safety_ranks_hotspots_with_intervals_and_never_mixes_perimeters(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hotspots = published(lake, "securite_routiere_points_chauds_quartier")
-    at = page("securite_routiere", lake, monkeypatch)
+    at = run_page(lake, "securite_routiere", monkeypatch)
     selector = at.selectbox(key="perimetre")
     assert "réel" in selector.value  # the real 2018 BAAC first
     for perimetre in [p for p in selector.options if p in set(hotspots["perimetre"])]:
@@ -139,7 +121,7 @@ def test_road_safety_ranks_hotspots_with_intervals_and_never_mixes_perimeters(la
 
 def test_road_safety_forest_plots_draw_the_factors_mart_rows_with_their_bounds(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     factors = published(lake, "securite_routiere_facteurs")
-    at = page("securite_routiere", lake, monkeypatch)
+    at = run_page(lake, "securite_routiere", monkeypatch)
     perimetre = at.selectbox(key="perimetre").value
     expected = factors[(factors["perimetre"] == perimetre) & factors["ratio"].notna()]
     drawn = []
@@ -171,7 +153,7 @@ def test_road_safety_forest_plots_draw_the_factors_mart_rows_with_their_bounds(l
 
 def test_road_safety_links_lighting_outages_to_night_events(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     outages = published(lake, "securite_routiere_pannes_eclairage")
-    at = page("securite_routiere", lake, monkeypatch)
+    at = run_page(lake, "securite_routiere", monkeypatch)
     text = "\n".join(m.value for m in at.markdown)
     for _, row in outages.iterrows():
         assert f"**{row['perimetre']}**" in text
@@ -188,7 +170,7 @@ def test_events_page_answers_for_the_next_planned_event(lake: Path, monkeypatch:
     calendar = published(lake, "securite_evenements_calendrier")
     staffing = published(lake, "securite_evenements_dispositif")
     forecast = published(lake, "securite_evenements_prevision_heure")
-    at = page("securite_evenements", lake, monkeypatch)
+    at = run_page(lake, "securite_evenements", monkeypatch)
     planned = calendar[calendar["planifie"].astype(bool) & (calendar["code_statut"] != "ANNULE")].sort_values("debut_local")
     if planned.empty:
         assert any("Aucun événement à venir" in i.value for i in at.info)
@@ -230,7 +212,7 @@ def test_health_page_has_freshness_volumes_reasons_and_a_gate_history_after_the_
     lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     days = published(lake, "sante_flux_jour")
-    at = page("sante_observatoire", lake, monkeypatch)
+    at = run_page(lake, "sante_observatoire", monkeypatch)
     shown = metrics(at)
     freshness = frame_with(at, "Flux", "Cadence", "Dernière période livrée", "Statut")
     assert len(freshness) == len(feeds())
@@ -253,6 +235,6 @@ def test_health_page_has_freshness_volumes_reasons_and_a_gate_history_after_the_
 
 @pytest.mark.parametrize("name", ["securite_evenements", "securite_routiere", "signaux_faibles", "sante_observatoire"])
 def test_answer_pages_on_an_empty_lake_say_there_is_no_data(name: str, empty_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = page(name, empty_lake, monkeypatch)
+    at = run_page(empty_lake, name, monkeypatch)
     assert any(NO_DATA_MESSAGE in i.value or "Aucun contrôle" in i.value for i in at.info)
     assert not at.get("vega_lite_chart") and not at.get("deck_gl_json_chart")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -28,9 +27,8 @@ from apps.formatting import fr_date, fr_hour, fr_int, fr_measure
 from apps.observatoire.answers import abords_scolaires, espace_public, vie_nocturne
 from apps.observatoire.components import interval_text, quartier_label
 from orchestration.core.catalog import use_cases
+from tests.apps.answer_pages import published, run_page
 
-SCRIPT = Path(__file__).with_name("use_case_page_script.py")
-RUN_TIMEOUT = 120
 RAW_WORDS = ("True", "False", "None", "NaN", "nan", "NaT")
 
 
@@ -40,29 +38,9 @@ RAW_WORDS = ("True", "False", "None", "NaN", "nan", "NaT")
 
 
 @pytest.fixture(scope="module")
-def published_lake(request: pytest.FixtureRequest) -> Path:
-    """``$OBSERVATOIRE_TEST_PUBLISHED_LAKE`` or the real pipeline's lake."""
-    given = os.environ.get("OBSERVATOIRE_TEST_PUBLISHED_LAKE")
-    if given:
-        return Path(given)
-    return Path(request.getfixturevalue("pipeline_lake").settings.lake)
-
-
-def gold(lake: Path, mart: str) -> pd.DataFrame:
-    """Independent oracle: the gold table at the version its publication record names."""
-    from deltalake import DeltaTable
-
-    record = json.loads((lake / "gold" / "_publications" / f"{mart}.json").read_text(encoding="utf-8"))
-    return DeltaTable(str(lake / "gold" / mart), version=record["delta_version"]).to_pandas()
-
-
-def run_page(lake: Path, use_case: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(lake))
-    monkeypatch.setenv("OBSERVATOIRE_TEST_USE_CASE", use_case)
-    at = AppTest.from_file(str(SCRIPT), default_timeout=RUN_TIMEOUT)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def published_lake(published_pipeline_lake: Path) -> Path:
+    """The real pipeline's lake, or ``$OBSERVATOIRE_TEST_PUBLISHED_LAKE`` (tests/apps/conftest.py)."""
+    return published_pipeline_lake
 
 
 def charts(at: AppTest) -> dict[str, list[pd.DataFrame]]:
@@ -122,7 +100,7 @@ def close(a: float, b: float) -> bool:
 
 def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(published_lake, "vie_nocturne", monkeypatch)
-    zones = gold(published_lake, "vie_nocturne_zones")
+    zones = published(published_lake, "vie_nocturne_zones")
     every = zones[(zones["type_nuit"] == "toutes") & (zones["nb_attendu"] > 0)]
     top = every.sort_values(["irr", "ic_bas"], ascending=False).iloc[0]
 
@@ -146,7 +124,7 @@ def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkey
     assert any(f"nuits du {fr_date(first)} au {fr_date(last)}" in c.value and "partielles" in c.value for c in at.caption)
 
     # The forest plot draws exactly the factors mart's rows (with an estimate), with their bounds.
-    factors = gold(published_lake, "vie_nocturne_facteurs").dropna(subset=["irr"]).reset_index(drop=True)
+    factors = published(published_lake, "vie_nocturne_facteurs").dropna(subset=["irr"]).reset_index(drop=True)
     drawn = chart_rows(at, "Effet des facteurs", "estimation")
     assert len(drawn) == len(factors)
     for (_, row), (_, point) in zip(factors.iterrows(), drawn.iterrows(), strict=True):
@@ -161,7 +139,7 @@ def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkey
     # hour with a ratio, a ratio of 0 included (drawn at a marked floor, see the test below).
     hours = chart_rows(at, quartier_label(top["code_quartier"]), "estimation")
     declared = use_cases()["vie_nocturne"].parameters.vie_nocturne.heures_nuit  # type: ignore[attr-defined]
-    profile = gold(published_lake, "vie_nocturne_profil_horaire")
+    profile = published(published_lake, "vie_nocturne_profil_horaire")
     drawable = set(profile[(profile["code_quartier"] == top["code_quartier"]) & (profile["nb_attendu"] > 0)]["heure"])
     assert list(hours["ligne"]) == [f"{h}\u00a0h" for h in declared if h in drawable]
     assert_french_and_legended(at)
@@ -170,7 +148,7 @@ def test_night_life_page_answers_where_when_and_why(published_lake: Path, monkey
 def test_an_hour_without_incident_appears_on_the_hourly_profile(published_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ratio of 0 has no place on a log scale: the hour is drawn at a labelled floor and named
     under the chart with the upper bound of its interval, never dropped (issue 11, left alone)."""
-    profile = gold(published_lake, "vie_nocturne_profil_horaire")
+    profile = published(published_lake, "vie_nocturne_profil_horaire")
     zeros = profile[(profile["nb_observe"] == 0) & (profile["nb_attendu"] > 0)]
     assert not zeros.empty, "the test lake should hold a quartier-hour with nothing observed"
     code = str(zeros.sort_values(["code_quartier", "heure"]).iloc[0]["code_quartier"])
@@ -238,7 +216,7 @@ def test_evening_hour_means_count_complete_nights_only() -> None:
 
 def test_school_page_answers_how_many_which_slot_and_where(published_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(published_lake, "abords_scolaires", monkeypatch)
-    effects = gold(published_lake, "abords_scolaires_effets")
+    effects = published(published_lake, "abords_scolaires_effets")
     reference = abords_scolaires.comparison(effects)
     head = abords_scolaires.headline(effects, reference)
     assert head is not None
@@ -255,7 +233,7 @@ def test_school_page_answers_how_many_which_slot_and_where(published_lake: Path,
     assert drawn.iloc[0]["ligne"].startswith("Tous niveaux · Tous créneaux")
     assert not any(re.search(r"\b(entree|mercredi_midi|college|lycee)\b", line) for line in drawn["ligne"])
 
-    quartiers = gold(published_lake, "abords_scolaires_quartiers")
+    quartiers = published(published_lake, "abords_scolaires_quartiers")
     ranking = abords_scolaires.quartier_ranking(quartiers)
     ranked, value = ranking.rows, ranking.value
     top = quartiers[(quartiers["nb_etablissements"] > 0) & (quartiers["nb_creneaux_classe"] > 0)].dropna(subset=[value])[value].max()
@@ -279,7 +257,7 @@ def test_school_page_answers_how_many_which_slot_and_where(published_lake: Path,
 
 def test_public_space_page_counts_conflicts_and_measures_complaints(published_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(published_lake, "espace_public", monkeypatch)
-    conflicts = gold(published_lake, "espace_public_conflits")
+    conflicts = published(published_lake, "espace_public_conflits")
     days = pd.to_datetime(conflicts["jour"]).dt.date
 
     # The day shown first, its conflicts counted one per row.
@@ -295,13 +273,13 @@ def test_public_space_page_counts_conflicts_and_measures_complaints(published_la
     for element in at.get("vega_lite_chart"):
         assert "distance_m" not in element.proto.spec
 
-    quartiers = gold(published_lake, "espace_public_quartiers")
+    quartiers = published(published_lake, "espace_public_quartiers")
     top = quartiers.sort_values(["nb_conflits", "nb_jours_avec_conflit"], ascending=False).iloc[0]
     listed = table_with(at, "Rang", "Quartier")
     assert listed.iloc[0]["Quartier"] == quartier_label(top["code_quartier"])
     assert listed.iloc[0].iloc[2] == fr_int(top["nb_conflits"])
 
-    effects = gold(published_lake, "espace_public_plaintes_effets").dropna(subset=["rapport_taux"])
+    effects = published(published_lake, "espace_public_plaintes_effets").dropna(subset=["rapport_taux"])
     drawn = chart_rows(at, "Plaintes pendant l'occupation", "estimation")
     assert sorted(zip(drawn["estimation"], drawn["bas"], drawn["haut"], strict=True)) == sorted(
         zip(effects["rapport_taux"], effects["ic_bas"], effects["ic_haut"], strict=True)

@@ -98,12 +98,9 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def analyst_lake(request: pytest.FixtureRequest) -> Path:
-    """The lake the pages are drawn from: ``$OBSERVATOIRE_BROWSER_LAKE`` or the real pipeline's."""
-    given = os.environ.get("OBSERVATOIRE_BROWSER_LAKE")
-    if given:
-        return Path(given)
-    return Path(request.getfixturevalue("pipeline_lake").settings.lake)
+def analyst_lake(published_pipeline_lake: Path) -> Path:
+    """The lake the pages are drawn from: the real pipeline's, or ``$OBSERVATOIRE_BROWSER_LAKE`` (tests/apps/conftest.py)."""
+    return published_pipeline_lake
 
 
 @pytest.fixture(scope="module")

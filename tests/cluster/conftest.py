@@ -1,7 +1,10 @@
-"""The cluster profile on loopback: SeaweedFS (S3) started by the project's own helper.
+"""The cluster profile on loopback: SeaweedFS (S3) and PostgreSQL started by the project's own helpers.
 
-One server for the session (ready in about 1.5 s); each test works under its own prefix, with the
-``OBSERVATOIRE_*`` variables of the cluster profile set only while it runs.
+One server of each for the session, started on first use: ``object_store`` (SeaweedFS, ready in
+about 1.5 s; each test works under its own prefix, with the ``OBSERVATOIRE_*`` variables of the
+cluster profile set only while it runs, see ``cluster_environ``) and ``dagster_postgres``
+(a PostgreSQL cluster for Dagster's storage). Under `make test` every test using them runs in
+one xdist group ("cluster", tests/conftest.py), so each server starts once per session.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import date
 
 import pytest
 
+from infra.cluster.postgres import LocalPostgres, start_postgres
 from infra.cluster.seaweed import SeaweedS3, start_seaweed
 
 # A tiny lake: CPU is shared, and the point is the plumbing, not the statistics.
@@ -26,6 +30,16 @@ CLUSTER_SCALE = 0.1
 def object_store() -> Iterator[SeaweedS3]:
     """SeaweedFS on 127.0.0.1 with a fresh bucket and credentials; stopped (data deleted) at the end."""
     server = start_seaweed()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dagster_postgres() -> Iterator[LocalPostgres]:
+    """Debian PostgreSQL on a free 127.0.0.1 port in a temporary directory, deleted afterwards."""
+    server = start_postgres()
     try:
         yield server
     finally:

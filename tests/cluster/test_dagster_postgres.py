@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from infra.cluster.parallel_ingest import run_parallel_ingest
-from infra.cluster.postgres import LocalPostgres, start_postgres
+from infra.cluster.postgres import LocalPostgres
 from infra.cluster.seaweed import SeaweedS3
 from orchestration.core import lake
 from orchestration.core.catalog import feeds
@@ -22,16 +21,6 @@ from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CL
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 
 PARALLEL_FEEDS = ("police_mains_courantes", "csu_evenements")
-
-
-@pytest.fixture(scope="session")
-def dagster_postgres() -> Iterator[LocalPostgres]:
-    """Debian PostgreSQL on a free 127.0.0.1 port in a temporary directory, deleted afterwards."""
-    server = start_postgres()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_two_feeds_ingest_in_parallel_with_runs_stored_in_postgres(

@@ -16,7 +16,7 @@ from orchestration.core.catalog import feed, feeds, open_datasets
 from orchestration.core.ingestion import bronze_path, ledger_path, quarantine_rows_path, rejected_deliveries_path
 from orchestration.core.publishing import gold_path, publication_manifest_path
 from simulator import simulate
-from tests.conftest import SIM_DAYS, PipelineLake, run_pipeline
+from tests.conftest import SIM_DAYS, SIM_START, PipelineLake, run_pipeline
 
 pytestmark = pytest.mark.pipeline
 SPEC = feed("police_mains_courantes")
@@ -142,7 +142,7 @@ def test_mart_gold_and_open_data_agree(pipeline_lake: PipelineLake) -> None:
             assert not ((values > 0) & (values < settings.k_min)).any(), (dataset.dataset, column)
 
 
-def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
+def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from orchestration.core.settings import load_settings
     from orchestration.definitions import defs
     from orchestration.runner import prepare_instance
@@ -152,9 +152,7 @@ def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
     instance = prepare_instance(settings)
     definitions = defs()
     sensor = definitions.get_sensor_def(f"{SPEC.name}_landing")
-    import os
-
-    os.environ["OBSERVATOIRE_LAKE"] = str(tmp_path)
+    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(tmp_path))  # for this test only, not the rest of the session
     context = dg.build_sensor_context(instance=instance, definitions=definitions, resources=dict(definitions.resources))
     data = sensor.evaluate_tick(context)
     (request,) = data.run_requests
@@ -165,8 +163,8 @@ def test_sensor_requests_the_day_range_of_new_files(tmp_path: Path) -> None:
     assert again.run_requests[0].run_key == request.run_key
 
 
-def test_rerun_and_redelivery_change_nothing(pipeline_lake: PipelineLake) -> None:
-    settings = pipeline_lake.settings
+def test_rerun_and_redelivery_change_nothing(pipeline_lake_copy: PipelineLake) -> None:
+    settings = pipeline_lake_copy.settings
     before = table_versions(settings)
     assert run_pipeline(settings.lake).runs == []  # nothing pending
     # The partner sends yesterday's file again (same bytes, new mtime) under the same name.
@@ -189,25 +187,20 @@ def _flood_file(day: date, rows: int) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
+def test_failing_gate_blocks_publication(pipeline_lake_copy: PipelineLake) -> None:
     from orchestration.cli import main
 
-    start = date(2026, 5, 4)
-    simulate(tmp_path / "landing", start=start, days=2, seed=3, scale=0.3, feeds=[SPEC.name])
-    assert run_pipeline(tmp_path).success
-    from orchestration.core.settings import load_settings
-
-    settings = load_settings(tmp_path)
+    settings = pipeline_lake_copy.settings  # three published weeks, the pipeline's run succeeded
     gold_before = lake.open_table(gold_path(settings, MART)).version()
     manifest_before = publication_manifest_path(settings, MART).read_bytes()
     export = settings.open_data / DATASET / "latest" / f"{DATASET}.csv"
-    export_before = export.read_bytes() if export.exists() else None  # no week closed yet
+    export_before = export.read_bytes() if export.exists() else None
 
     # A replayed export: 400 valid, distinct rows in one cell. Ingestion accepts them (each row
     # is valid), the gate's plausibility bound must stop them before publication.
-    flood_day = start + timedelta(days=2)
+    flood_day = SIM_START + timedelta(days=SIM_DAYS)  # the day after the last delivery
     (settings.landing / SPEC.name / SPEC.file_name(flood_day)).write_bytes(_flood_file(flood_day, 400).encode("latin-1"))
-    assert main(["run", "--lake", str(tmp_path)]) == 1
+    assert main(["run", "--lake", str(settings.lake)]) == 1
 
     latest = json.loads((settings.quality / MART / "latest.json").read_text())
     assert latest["success"] is False
@@ -219,11 +212,10 @@ def test_failing_gate_blocks_publication(tmp_path: Path) -> None:
     assert (bronze["jour"] == flood_day).sum() == 400  # the data is kept, just not published
 
 
-def test_cli_backfill_is_idempotent(pipeline_lake: PipelineLake, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_backfill_is_idempotent(pipeline_lake_copy: PipelineLake, capsys: pytest.CaptureFixture[str]) -> None:
     from orchestration.cli import main
-    from tests.conftest import SIM_START
 
-    settings = pipeline_lake.settings
+    settings = pipeline_lake_copy.settings
     before = table_versions(settings)
     last = SIM_START + timedelta(days=SIM_DAYS - 1)
     assert main(["backfill", SPEC.name, "--from", str(SIM_START), "--to", str(last), "--lake", str(settings.lake)]) == 0

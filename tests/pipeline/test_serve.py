@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -42,9 +41,8 @@ def _runs(dagster_home: Path) -> int:
         return instance.get_runs_count()
 
 
-def test_serve_starts_no_rebuild_and_sigterm_stops_every_child(pipeline_lake: PipelineLake, tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    shutil.copytree(pipeline_lake.settings.lake, lake)  # the daemon must not touch the shared lake
+def test_serve_starts_no_rebuild_and_sigterm_stops_every_child(pipeline_lake_copy: PipelineLake, tmp_path: Path) -> None:
+    lake = pipeline_lake_copy.settings.lake  # a copy: the daemon must not touch the shared lake
     home = lake / ".dagster"
     runs_before = _runs(home)
     out = (tmp_path / "serve.out").open("wb")
