@@ -113,8 +113,10 @@ def render_dataset(declared: OpenDataset) -> None:
     note("« secret » : case masquée au titre du secret statistique (effectif trop faible ou masquage secondaire).")
 
     if release.fields:
-        st.subheader("Description des champs")
-        st.table(fields_table(release.fields), hide_index=True)
+        # Folded, as on the dataset's own page: on a phone a wide schema table would be a
+        # scrollable region that keyboards cannot reach (axe: scrollable-region-focusable).
+        with st.expander("Description des champs"):
+            st.table(fields_table(release.fields), hide_index=True)
 
     sources = package.get("sources") or []
     if sources:

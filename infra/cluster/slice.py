@@ -18,6 +18,7 @@ from infra.cluster.ingest_all import ingest_all
 from orchestration.core.catalog import use_cases
 from orchestration.core.settings import Settings
 from orchestration.definitions import build_definitions
+from orchestration.factories.publication import CATALOGUE_KEY, REGISTER_KEY
 from orchestration.runner import QUIET_LOGS, prepare_instance
 
 USE_CASE = "tranquillite_publique"
@@ -33,11 +34,12 @@ class SliceResult:
 
 
 def published_outputs(use_case: str) -> list[dg.AssetKey]:
-    """The gold marts, open-data datasets and model card of ``use_case``."""
+    """The gold marts, open-data datasets and model card of ``use_case``, and the DCAT catalogue
+    and register (their own assets, rebuilt after any release, with no dependency edge)."""
     spec = use_cases()[use_case]
     keys = [dg.AssetKey(["gold", m.name]) for m in spec.marts if m.published]
     keys += [dg.AssetKey(["open_data", d.dataset.replace("-", "_")]) for d in spec.open_data]
-    return [*keys, dg.AssetKey(["model_cards", use_case])]
+    return [*keys, dg.AssetKey(["model_cards", use_case]), CATALOGUE_KEY, REGISTER_KEY]
 
 
 def slice_selection(defs: dg.Definitions, use_case: str) -> list[dg.AssetKey]:

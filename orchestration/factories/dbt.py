@@ -41,8 +41,11 @@ def dbt_target_dir(settings: Settings) -> Path:
 def keep_parse_state(settings: Settings, invocation_target: Path) -> None:
     """Keep a build's parse state for the next build of this lake (dagster-dbt copies it in).
 
-    Only the latest invocation's folder (manifest, run results, compiled SQL a warning points to,
-    logs: tens of MB) is kept: one folder per run would pile up in the lake.
+    The invocation folders themselves (manifest, run results, compiled SQL, logs: tens of MB) are
+    removed, the current one included: they would pile up in the lake, and the lake's text files
+    outside the restricted layers are what the privacy scan reads (a dbt test id's hash such as
+    ``...format_source.0977625024`` has the shape of a phone number). Dagster's event log keeps
+    what each dbt node did.
     """
     state = invocation_target / PARTIAL_PARSE
     if state.exists():
@@ -50,7 +53,7 @@ def keep_parse_state(settings: Settings, invocation_target: Path) -> None:
         shutil.copyfile(state, kept.with_suffix(".tmp"))
         kept.with_suffix(".tmp").replace(kept)
     for folder in dbt_target_dir(settings).iterdir():
-        if folder.is_dir() and folder != invocation_target:
+        if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -178,7 +181,9 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
         # DBT_TARGET_PATH: dagster-dbt puts the invocation's target folder under it, seeded with the parse state.
         with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
             invocation = dbt.cli(["build"], context=context)
-            yield from invocation.stream()
-        keep_parse_state(settings, invocation.target_path)
+            try:
+                yield from invocation.stream()
+            finally:  # a failed build leaves no invocation folder behind either
+                keep_parse_state(settings, invocation.target_path)
 
     return dbt_models
