@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.cluster.ports import free_port, wait_for_port
+from infra.cluster.processes import stop_process_group
 
 # The Spark side lives in a virtualenv of its own (infra/install-spark.sh): see pyproject's `spark` group.
 SPARK_VENV = Path(__file__).resolve().parents[2] / ".venv-spark"
@@ -50,13 +50,7 @@ class SailServer:
 
     def stop(self) -> None:
         """End the server's process group and delete its directory (warehouse tables, log)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

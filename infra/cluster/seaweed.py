@@ -7,10 +7,8 @@ are generated at start (nothing to keep secret in git). Ready in about 1.5 s.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.cluster.ports import free_port, wait_for_port
+from infra.cluster.processes import stop_process_group
 
 BUCKET = "observatoire"
 
@@ -56,13 +55,7 @@ class SeaweedS3:
 
     def stop(self) -> None:
         """Terminate the server (its process group) and delete its data."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
