@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from apps.published import overview_use_case
 from orchestration.core import audit
@@ -166,7 +167,8 @@ def published_home_rows(app: SignInApp) -> list[dict]:
 def test_citizen_without_sign_in_sees_only_the_portal(signin_app: SignInApp, page: object) -> None:
     assert open_url(page, signin_app.url) == PORTAIL  # "/" is the portal for whoever is not signed in
     assert listed_pages(page) <= PUBLIC_PAGES
-    assert page.get_by_role("button", name="Se connecter").count() >= 1  # type: ignore[attr-defined]
+    # Waits for the button (count() would not): the signed-out app may still be drawing it.
+    expect(page.get_by_role("button", name="Se connecter").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     # Analyst URLs serve nothing but a refusal; the portal's own URL still works.
     for path in ("observatoire", HEALTH, AUDIT_PAGE[0]):
         assert open_url(page, f"{signin_app.url}/{path}") == "Accès refusé", path
@@ -198,7 +200,8 @@ def test_analyst_signs_in_sees_exactly_their_pages_and_signs_out(signin_app: Sig
     page.wait_for_url(f"{signin_app.url}/**", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     idle(page)
     assert listed_pages(page) <= PUBLIC_PAGES
-    assert page.get_by_role("button", name="Se connecter").count() >= 1  # type: ignore[attr-defined]
+    # Waits for the button (count() would not): the signed-out app may still be drawing it.
+    expect(page.get_by_role("button", name="Se connecter").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     before = len(signin_app.audit_rows("analyste"))
     assert open_url(page, f"{signin_app.url}/observatoire") == "Accès refusé"
     assert len(signin_app.audit_rows("analyste")) == before  # signed out: no longer anyone to trace
