@@ -73,6 +73,6 @@
     {%- if config.get('options') is none and config.get('file_format') == 'delta' and spark_warehouse() %}
     options (overwriteschema 'true')
     {%- else -%}
-        {{ dbt_spark.spark__options_clause() }}
+        {{ dbt.spark__options_clause() }}
     {%- endif %}
 {%- endmacro %}
