@@ -110,3 +110,107 @@ left join (
 ) as quartiers
     on {{ points }}.{{ lon }} = quartiers.lon and {{ points }}.{{ lat }} = quartiers.lat
 {%- endmacro %}
+
+{#
+  The distance in LAEA metres (EPSG:3035) from every distinct point (x, y) of `points` to each
+  quartier within `max_m` of it: rows (x, y, code_quartier, distance_m), 0 when the point is in
+  the quartier. `points` is a relation alias; `x` and `y` are its LAEA columns in metres.
+#}
+{% macro quartier_distances(points, x, y, max_m) -%}
+    {%- set implementation = adapter.dispatch('quartier_distances') if adapter is defined
+        else default__quartier_distances -%}
+    {{ implementation(points, x, y, max_m) }}
+{%- endmacro %}
+
+{% macro default__quartier_distances(points, x, y, max_m) -%}
+select
+    points.x,
+    points.y,
+    quartiers.code_quartier,
+    st_distance(quartiers.geom_laea, st_point(points.x, points.y)) as distance_m
+from (
+    select distinct
+        {{ x }} as x,
+        {{ y }} as y
+    from {{ points }}
+    where {{ x }} is not null and {{ y }} is not null
+) as points
+cross join (
+    select
+        code_quartier,
+        st_transform(geom, 'EPSG:4326', 'EPSG:3035', always_xy := true) as geom_laea
+    from {{ ref('stg_reference__quartiers') }}
+) as quartiers
+where st_distance(quartiers.geom_laea, st_point(points.x, points.y)) <= {{ max_m }}
+{%- endmacro %}
+
+{#
+  Spark: planar distance to the quartier's edges (the projected vertex rows of
+  stg_reference__quartiers_aretes), the minimum over the edges of the distance to the segment, and 0
+  when the point is inside (odd number of ray crossings towards +x, holes and multipolygons
+  included). Only quartiers whose bounding box is within `max_m` are measured: the polygon is at
+  least as far as its box. No correlated subquery (Sail refuses them): a join and a group by.
+#}
+{% macro spark__quartier_distances(points, x, y, max_m) -%}
+    {%- set dx = "(aretes.x2 - aretes.x1)" -%}
+    {%- set dy = "(aretes.y2 - aretes.y1)" -%}
+    {#- Position of the point's projection on the segment, clamped to its ends (0 for a zero-length edge). -#}
+    {%- set t -%}
+        coalesce(greatest(0D, least(1D,
+            ((points.x - aretes.x1) * {{ dx }} + (points.y - aretes.y1) * {{ dy }})
+            / nullif({{ dx }} * {{ dx }} + {{ dy }} * {{ dy }}, 0D)
+        )), 0D)
+    {%- endset -%}
+select
+    x,
+    y,
+    code_quartier,
+    distance_m
+from (
+    select
+        x,
+        y,
+        code_quartier,
+        case when sum(traverse) % 2 = 1 then 0D else sqrt(min(distance2)) end as distance_m
+    from (
+        select
+            points.x,
+            points.y,
+            aretes.code_quartier,
+            case
+                when
+                    (aretes.y1 > points.y) <> (aretes.y2 > points.y)
+                    and points.x
+                    < aretes.x1 + (points.y - aretes.y1) * {{ dx }} / nullif({{ dy }}, 0D)
+                    then 1
+                else 0
+            end as traverse,
+            pow(points.x - (aretes.x1 + {{ t }} * {{ dx }}), 2)
+            + pow(points.y - (aretes.y1 + {{ t }} * {{ dy }}), 2) as distance2
+        from (
+            select distinct
+                {{ x }}::double as x,
+                {{ y }}::double as y
+            from {{ points }}
+            where {{ x }} is not null and {{ y }} is not null
+        ) as points
+        inner join (
+            select
+                code_quartier,
+                min(least(x1, x2)) as x_min,
+                max(greatest(x1, x2)) as x_max,
+                min(least(y1, y2)) as y_min,
+                max(greatest(y1, y2)) as y_max
+            from {{ ref('stg_reference__quartiers_aretes') }}
+            group by code_quartier
+        ) as boites
+            on
+                points.x between boites.x_min - {{ max_m }} and boites.x_max + {{ max_m }}
+                and points.y between boites.y_min - {{ max_m }} and boites.y_max + {{ max_m }}
+        inner join {{ ref('stg_reference__quartiers_aretes') }} as aretes
+            on boites.code_quartier = aretes.code_quartier
+    ) as mesures
+    group by x, y, code_quartier
+) as distances
+where distance_m <= {{ max_m }}
+{%- endmacro %}

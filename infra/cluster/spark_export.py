@@ -3,7 +3,8 @@
 The comparison test (tests/cluster/test_spark_models.py) runs in ``.venv``, where pyspark is not
 installed on purpose (pyproject's ``spark`` group); it asks this script, run by
 ``.venv-spark/bin/python``, to read each relation from the Sail server and write it as
-``<out>/<schema>.<name>.parquet``, plus ``<out>/_providers.json`` (each table's storage provider).
+``<out>/<schema>.<name>.parquet``, plus ``<out>/_details.json`` (each table's storage provider and
+location).
 Only pyspark and pyarrow are imported here.
 
 Usage: python spark_export.py <spark remote> <out dir> <schema.name> [<schema.name> ...]
@@ -24,12 +25,12 @@ def main(remote: str, out: Path, tables: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # No spark.stop() at the end: it would end the server-side session that dbt's runs share.
     spark = SparkSession.builder.remote(remote).getOrCreate()
-    providers: dict[str, str | None] = {}
+    details: dict[str, dict[str, str | None]] = {}
     for table in tables:
         pq.write_table(spark.table(table).toArrow(), out / f"{table}.parquet")
-        details = {row[0]: row[1] for row in spark.sql(f"describe table extended {table}").collect()}
-        providers[table] = details.get("Provider")
-    (out / "_providers.json").write_text(json.dumps(providers, indent=1))
+        described = {row[0]: row[1] for row in spark.sql(f"describe table extended {table}").collect()}
+        details[table] = {"provider": described.get("Provider"), "location": described.get("Location")}
+    (out / "_details.json").write_text(json.dumps(details, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,17 @@
 
 One tiny generated lake (every feed ingested, a few gate verdicts logged), twice: local (DuckDB's
 ``local`` target) and on SeaweedFS S3 (the cluster profile, DuckDB's ``cluster`` target, Sail reading
-the same bronze Delta tables from the bucket). ``dbt run`` on DuckDB and on the ``spark`` target
-(dbt-spark ``session`` method, Sail started on 127.0.0.1 by ``infra/cluster/sail.py``, tables
-written as Delta); then every relation both targets built (staging,
-intermediate and all SQL marts) is read back from both engines and compared: same columns, same
-number of rows, same values, floats within ``FLOAT_TOLERANCE``. Staging holds the quartier of
-every point and its 50 m LAEA cell, so this also checks Spark's point-in-polygon and projection
-(macros/quartiers.sql, macros/grid_cell.sql) against DuckDB's spatial extension on every point.
+the same bronze Delta tables from the bucket and writing its own Delta tables under
+``<lake>/spark/`` in the bucket). ``dbt build`` (models, unit tests and data tests) on DuckDB and on
+the ``spark`` target (dbt-spark ``session`` method, Sail started on 127.0.0.1 by
+``infra/cluster/sail.py``, tables written as Delta); then
+- every relation both targets built (staging, intermediate and all SQL marts: every model) is read
+  back from both engines and compared: same columns, same number of rows, same values, floats
+  within ``FLOAT_TOLERANCE``. Staging holds the quartier of every point and its 50 m LAEA cell, so
+  this also checks Spark's point-in-polygon and projection (macros/quartiers.sql,
+  macros/grid_cell.sql) against DuckDB's spatial extension on every point, and
+  ``int_vie_nocturne__evenements`` checks Spark's point-to-polygon distances against ``st_distance``;
+- both engines ran the same data and unit tests with the same outcome (status and failing rows).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import pytest
 
 from infra.cluster.sail import SailServer, s3_environ, spark_tool, start_sail
 from infra.cluster.seaweed import SeaweedS3
+from orchestration.core import lake
 from orchestration.core.settings import REPO_ROOT, Settings, load_settings
 from orchestration.factories.dbt import dbt_env
 from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
@@ -41,25 +46,34 @@ DBT_PROJECT = REPO_ROOT / "dbt_project"
 # Floats may differ in their last bits between engines (sums in another order, sin/log of another
 # libm): equal within 1e-9 relative or 1e-6 absolute. Everything else must be exactly equal.
 FLOAT_TOLERANCE = {"rel": 1e-9, "abs": 1e-6}
-# Models that do not run on Spark yet (docs/scaling.md): polygon-to-point distances (st_distance).
-NOT_ON_SPARK = ("int_vie_nocturne__evenements",)
 # Columns that are not data on both engines: DuckDB's quartier geometry (Spark keeps its measures).
 ENGINE_COLUMNS = {"stg_reference__quartiers": ("geom",)}
+# The quartier edges as rows, Spark's stand-in for spatial functions (models/staging/reference/spark/).
+SPARK_ONLY = {path.stem for path in (DBT_PROJECT / "models" / "staging" / "reference" / "spark").glob("*.sql")}
+
+
+# What a test node's outcome is made of: its status (pass, warn...) and its number of failing rows.
+Outcome = tuple[str, int | None]
 
 
 @dataclass
 class BothTargets:
-    duckdb_path: Path
+    settings: Settings  # the lake's
     sail: SailServer
     schemas: dict[str, str]  # model name -> schema, for the models both targets built
+    duckdb_tests: dict[str, Outcome]  # unique id of every data/unit test -> outcome on DuckDB
+    spark_tests: dict[str, Outcome]  # the same on Spark
+    spark_warehouse: str | None  # where the spark target writes its tables, if not Sail's own directory
 
 
-def _dbt(args: list[str], env: dict[str, str], target_path: Path, dbt: Path | None = None) -> None:
-    """dbt from .venv (DuckDB targets) or, given ``dbt``, from the Spark virtualenv."""
+def _dbt(args: list[str], env: dict[str, str], target_path: Path, dbt: Path | None = None) -> dict[str, Outcome]:
+    """dbt from .venv (DuckDB targets) or, given ``dbt``, from the Spark virtualenv; the tests' outcomes."""
     dbt = dbt or Path(sys.executable).parent / "dbt"
     command = [str(dbt), *args, "--target-path", str(target_path), "--log-path", str(target_path / "logs")]
-    result = subprocess.run(command, cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-6000:]}"
+    results = json.loads((target_path / "run_results.json").read_text())["results"]
+    return {r["unique_id"]: (r["status"], r["failures"]) for r in results if r["unique_id"].startswith(("test.", "unit_test."))}
 
 
 def _log_some_gate_verdicts(settings: Settings) -> None:
@@ -95,8 +109,10 @@ def _simulate_and_ingest(root: Path) -> Settings:
     return settings
 
 
-def _run_both(settings: Settings, duckdb_target: str, sail_environ: dict[str, str] | None = None) -> Iterator[BothTargets]:
-    """``dbt run`` on the DuckDB target, then on the spark target against a fresh Sail server."""
+def _run_both(
+    settings: Settings, duckdb_target: str, sail_environ: dict[str, str] | None = None, spark_warehouse: str | None = None
+) -> Iterator[BothTargets]:
+    """``dbt build`` on the DuckDB target, then on the spark target against a fresh Sail server."""
     env = {
         **os.environ,
         **dbt_env(settings),
@@ -104,15 +120,14 @@ def _run_both(settings: Settings, duckdb_target: str, sail_environ: dict[str, st
         "OBSERVATOIRE_SPARK_REFERENCE_DIR": str(DBT_PROJECT / "spark_reference"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT),
     }
-    _dbt(["run", "--target", duckdb_target], env, settings.lake / "dbt_duckdb")
+    duckdb_tests = _dbt(["build", "--target", duckdb_target], env, settings.lake / "dbt_duckdb")
     sail = start_sail(environ=sail_environ)
     try:
         spark_env = {**env, **sail.environ()}
-        _dbt(["run", "--target", "spark", "--exclude", *NOT_ON_SPARK], spark_env, settings.lake / "dbt_spark", spark_tool("dbt"))
+        spark_tests = _dbt(["build", "--target", "spark"], spark_env, settings.lake / "dbt_spark", spark_tool("dbt"))
         with duckdb.connect(str(settings.build_db), read_only=True) as con:
             schemas = dict(con.sql("select table_name, table_schema from information_schema.tables").fetchall())
-        schemas = {name: schema for name, schema in schemas.items() if name not in NOT_ON_SPARK}
-        yield BothTargets(settings.build_db, sail, schemas)
+        yield BothTargets(settings, sail, schemas, duckdb_tests, spark_tests, spark_warehouse)
     finally:
         sail.stop()
 
@@ -134,7 +149,8 @@ def s3_lake(object_store: SeaweedS3, tmp_path_factory: pytest.TempPathFactory) -
         settings = _simulate_and_ingest(root)
         assert settings.object_store is not None
         sail_s3 = s3_environ(object_store.endpoint, object_store.access_key, object_store.secret_key)
-        yield from _run_both(settings, "cluster", sail_s3)
+        # The spark target writes under the lake's tables when they are in an object store (macros/spark_sources.sql).
+        yield from _run_both(settings, "cluster", sail_s3, lake.location(settings.lake).uri + "/spark")
 
 
 @contextmanager
@@ -186,11 +202,35 @@ def test_every_relation_is_the_same_on_duckdb_and_spark(local_lake: BothTargets,
 
 
 def test_every_relation_is_the_same_on_the_object_store_lake(s3_lake: BothTargets, tmp_path: Path) -> None:
-    """Lake on S3 (SeaweedFS): DuckDB's cluster target and Spark reading the same bronze Delta tables agree."""
-    _assert_same_relations(s3_lake, tmp_path)
+    """Lake on S3 (SeaweedFS): DuckDB's cluster target and Spark reading the same bronze Delta tables agree,
+    and Spark's tables are Delta tables in the bucket (readable by delta-rs there), none in Sail's directory."""
+    spark_tables, details = _assert_same_relations(s3_lake, tmp_path)
+    settings = s3_lake.settings
+    for table, spark_table in spark_tables.items():
+        schema = s3_lake.schemas[table]
+        assert details[f"{schema}.{table}"]["location"] == f"{s3_lake.spark_warehouse}/{schema}/{table}", details
+        in_bucket = lake.read(settings.lake / "spark" / schema / table)
+        assert in_bucket.num_rows == spark_table.num_rows, table
+    assert not (settings.lake / "spark").exists()
+    assert not list((s3_lake.sail.directory / "spark-warehouse").glob("*")), "tables left in Sail's own warehouse"
 
 
-def _spark_tables(both_targets: BothTargets, out: Path) -> tuple[dict[str, pa.Table], dict[str, str | None]]:
+@pytest.mark.parametrize("lake_fixture", ["local_lake", "s3_lake"])
+def test_both_engines_pass_the_same_data_tests(lake_fixture: str, request: pytest.FixtureRequest) -> None:
+    """``dbt build`` ran the same data and unit tests on DuckDB and on Spark, with the same outcomes."""
+    both_targets: BothTargets = request.getfixturevalue(lake_fixture)
+    assert len(both_targets.duckdb_tests) > 400, "dbt build ran no tests?"
+    assert both_targets.spark_tests.keys() == both_targets.duckdb_tests.keys()
+    different = {
+        test: (outcome, both_targets.spark_tests[test])
+        for test, outcome in both_targets.duckdb_tests.items()
+        if outcome != both_targets.spark_tests[test]
+    }
+    assert not different, f"(DuckDB, Spark) outcomes differ: {different}"
+    assert {status for status, _ in both_targets.duckdb_tests.values()} <= {"pass", "warn"}
+
+
+def _spark_tables(both_targets: BothTargets, out: Path) -> tuple[dict[str, pa.Table], dict[str, dict[str, str | None]]]:
     """Every relation as the Spark target wrote it, read by the Spark virtualenv (infra/cluster/spark_export.py)."""
     tables = [f"{schema}.{name}" for name, schema in sorted(both_targets.schemas.items())]
     export = REPO_ROOT / "infra" / "cluster" / "spark_export.py"
@@ -201,16 +241,17 @@ def _spark_tables(both_targets: BothTargets, out: Path) -> tuple[dict[str, pa.Ta
         timeout=900,
     )
     assert result.returncode == 0, f"export from Spark failed:\n{result.stderr[-6000:]}"
-    providers = json.loads((out / "_providers.json").read_text())
-    return {t.split(".", 1)[1]: pq.read_table(out / f"{t}.parquet") for t in tables}, providers
+    details = json.loads((out / "_details.json").read_text())
+    return {t.split(".", 1)[1]: pq.read_table(out / f"{t}.parquet") for t in tables}, details
 
 
-def _assert_same_relations(both_targets: BothTargets, out: Path) -> None:
-    marts = {path.stem for path in (DBT_PROJECT / "models" / "marts").rglob("*.sql")}
-    assert marts <= set(both_targets.schemas), f"marts not built on DuckDB: {marts - set(both_targets.schemas)}"
-    spark_tables, providers = _spark_tables(both_targets, out)
+def _assert_same_relations(both_targets: BothTargets, out: Path) -> tuple[dict[str, pa.Table], dict[str, dict[str, str | None]]]:
+    """Every relation DuckDB built equals Spark's; Spark's tables and their details (provider, location)."""
+    sql_models = {path.stem for path in (DBT_PROJECT / "models").rglob("*.sql")} - SPARK_ONLY
+    assert sql_models == set(both_targets.schemas), f"models not built on DuckDB: {sql_models - set(both_targets.schemas)}"
+    spark_tables, details = _spark_tables(both_targets, out)
     mismatches: list[str] = []
-    with duckdb.connect(str(both_targets.duckdb_path), read_only=True) as con:
+    with duckdb.connect(str(both_targets.settings.build_db), read_only=True) as con:
         con.sql("set extension_directory = '" + str(REPO_ROOT / ".duckdb_extensions") + "'")
         con.sql("load delta; load spatial")
         for name, schema in sorted(both_targets.schemas.items()):
@@ -233,4 +274,5 @@ def _assert_same_relations(both_targets: BothTargets, out: Path) -> None:
                     break
     assert not mismatches, "\n".join(mismatches)
     # The spark target writes Delta tables (dbt-spark `file_format: delta`, dbt_project.yml).
-    assert providers["marts.incidents_quartier_jour"] == "delta", providers
+    assert {d["provider"] for d in details.values()} == {"delta"}, details
+    return spark_tables, details
