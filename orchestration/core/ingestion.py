@@ -289,13 +289,14 @@ def quarantine_records(
     if failures:
         bad = raw.loc[sorted(failures)]
         treated = apply_treatments(bad[[c.name for c in spec.columns]], spec, key)
-        for index, row in zip(bad.index, treated.to_dict("records"), strict=True):
+        lineage = zip(bad["_source_file"].tolist(), bad["_source_checksum"].tolist(), bad[LINE_COLUMN].tolist(), strict=True)
+        for index, row, (source_file, source_checksum, line) in zip(bad.index, treated.to_dict("records"), lineage, strict=True):
             reasons = failures[int(index)]
             records.append(
                 {
-                    "source_file": bad.at[index, "_source_file"],
-                    "source_checksum": bad.at[index, "_source_checksum"],
-                    "line_number": int(bad.at[index, LINE_COLUMN]),
+                    "source_file": source_file,
+                    "source_checksum": source_checksum,
+                    "line_number": int(line),
                     "reason_codes": ",".join(sorted({code for code, _ in reasons})),
                     "reasons": "; ".join(detail for _, detail in reasons),
                     "record": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()}, ensure_ascii=False),
@@ -459,11 +460,8 @@ def prepare_batch(
             continue
         beyond = outside_perimeter(delivery.frame, spec)
         outside[path.name] = int(beyond.sum())
-        frame = delivery.frame[~beyond.to_numpy()]  # out-of-perimeter rows are not kept anywhere
-        frames.append(frame.assign(
-            _source_file=path.name, _source_checksum=checksum, _delivery_date=spec.delivery_date(path.name),
-            _provenance=spec.provenance(path.name),
-        ))
+        # Out-of-perimeter rows are not kept anywhere.
+        frames.append(delivery.frame[~beyond.to_numpy()] if outside[path.name] else delivery.frame)
         malformed += [(path.name, checksum, line, reason) for line, reason in delivery.malformed.items()]
         parsed.append((path, checksum, delivery.extra_columns))
     refused = {r.file_name: r for r in batch.results if r.status == "rejected"}
@@ -480,6 +478,13 @@ def prepare_batch(
     if not parsed:
         return batch
     raw = pd.concat(frames, ignore_index=True)
+    # Per-row lineage, set once for the batch (a column per file and per call costs more than the rows).
+    sizes = [len(frame) for frame in frames]
+    names = [path.name for path, _, _ in parsed]
+    raw["_source_file"] = pd.array(np.repeat(names, sizes), dtype="str")
+    raw["_source_checksum"] = pd.array(np.repeat([checksum for _, checksum, _ in parsed], sizes), dtype="str")
+    raw["_delivery_date"] = np.repeat(np.array([spec.delivery_date(name) for name in names], dtype=object), sizes)
+    raw["_provenance"] = pd.array(np.repeat([spec.provenance(name) for name in names], sizes), dtype="str")
     typed = parse_types(raw, spec)
     try:
         failures = validate(typed, raw, spec, within="_source_file")
