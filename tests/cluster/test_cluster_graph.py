@@ -26,9 +26,10 @@ from infra.cluster.seaweed import SeaweedS3
 from infra.cluster.whole_graph import GraphResult, run_whole_graph
 from orchestration.core import lake
 from orchestration.core.catalog import feeds, use_cases
-from orchestration.core.ingestion import bronze_path, ledger_path
+from orchestration.core.ingestion import bronze_path, landing_files, ledger_path
 from orchestration.core.publishing import gold_path, read_manifest
 from orchestration.core.settings import REPO_ROOT, Settings, load_settings
+from orchestration.factories.ingest import bronze_key
 from orchestration.runner import prepare_instance
 from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
 
@@ -67,11 +68,15 @@ def cluster_lake(
 def test_whole_graph_runs_with_every_table_in_the_object_store_and_runs_in_postgres(cluster_lake: ClusterLake) -> None:
     result = cluster_lake.result
     assert result.success, result.failure
-    # Every asset of the code location was materialised (ingest, dbt, analytics, gold, open data, governance).
-    assert result.executable and result.materialised == result.executable, sorted(
-        k.to_user_string() for k in result.executable - result.materialised
-    )
     settings = cluster_lake.settings
+    # Every asset of the code location was materialised (ingest, dbt, analytics, gold, open data,
+    # governance), but the ingest of feeds with nothing delivered (the historical BAAC dumps are
+    # not simulated for a few days).
+    undelivered = {bronze_key(spec) for spec in feeds().values() if not landing_files(settings, spec)}
+    assert len(result.executable) > 100
+    assert result.materialised == result.executable - undelivered, sorted(
+        k.to_user_string() for k in result.executable ^ result.materialised
+    )
     assert settings.profile == "cluster"
     with prepare_instance(settings) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
