@@ -1,10 +1,10 @@
-"""One use case end to end on the cluster profile (Delta tables on SeaweedFS S3), on a tiny lake.
+"""The whole graph on the cluster profile (Delta tables on SeaweedFS S3, Dagster on PostgreSQL), on a tiny lake.
 
-Every feed is ingested, then everything upstream of ``tranquillite_publique``'s publications is
-built in one run: dbt (the staging, intermediate and marts it reads), the blocking gate, gold,
-open data and the model card (infra/cluster/slice.py). The whole graph runs the same code but
-takes over 15 minutes on this shared 2-core machine, so the default suite runs this slice. Then the failure that matters on a cluster: an ingest worker killed mid-run and run again must
-leave exactly what an uninterrupted run leaves (nothing lost, nothing doubled).
+Every asset of the code location, exactly as ``observatoire run`` builds them (infra/cluster/whole_graph.py):
+landing sensors and ingest, then declarative automation runs dbt, the analytics, the blocking
+gates, gold, open data, model cards and governance; the runs and their events are stored in
+PostgreSQL. Then the failure that matters on a cluster: an ingest worker killed mid-run and run
+again must leave exactly what an uninterrupted run leaves (nothing lost, nothing doubled).
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from infra.cluster.postgres import LocalPostgres
 from infra.cluster.seaweed import SeaweedS3
-from infra.cluster.slice import USE_CASE, SliceResult, run_slice
+from infra.cluster.whole_graph import GraphResult, run_whole_graph
 from orchestration.core import lake
 from orchestration.core.catalog import feeds, use_cases
-from orchestration.core.ingestion import bronze_path, ledger_path
+from orchestration.core.ingestion import bronze_path, landing_files, ledger_path
 from orchestration.core.publishing import gold_path, read_manifest
 from orchestration.core.settings import REPO_ROOT, Settings, load_settings
+from orchestration.factories.ingest import bronze_key
+from orchestration.runner import prepare_instance
 from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
 
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
@@ -36,37 +39,61 @@ pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 @dataclass
 class ClusterLake:
     settings: Settings
-    result: SliceResult
+    result: GraphResult
     env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def cluster_lake(object_store: SeaweedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterLake]:
-    """Simulate a few days of every feed, ingest them all and build one use case, tables on S3."""
+def cluster_lake(
+    object_store: SeaweedS3, dagster_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClusterLake]:
+    """Simulate a few days of every feed and run the whole graph: tables on S3, Dagster on PostgreSQL."""
     from simulator import simulate
 
     root = tmp_path_factory.mktemp("cluster_lake")
     simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE)
-    with cluster_environ(object_store, "graph") as env:
-        settings = load_settings(root)
-        yield ClusterLake(settings, run_slice(settings), env)
+    saved = os.environ.get("OBSERVATOIRE_DAGSTER_PG_URL")
+    os.environ["OBSERVATOIRE_DAGSTER_PG_URL"] = dagster_postgres.url
+    try:
+        with cluster_environ(object_store, "graph") as env:
+            settings = load_settings(root)
+            yield ClusterLake(settings, run_whole_graph(settings), env)
+    finally:
+        if saved is None:
+            os.environ.pop("OBSERVATOIRE_DAGSTER_PG_URL", None)
+        else:
+            os.environ["OBSERVATOIRE_DAGSTER_PG_URL"] = saved
 
 
-def test_use_case_runs_end_to_end_with_every_table_in_the_object_store(cluster_lake: ClusterLake) -> None:
-    assert cluster_lake.result.success, cluster_lake.result.failure
+def test_whole_graph_runs_with_every_table_in_the_object_store_and_runs_in_postgres(cluster_lake: ClusterLake) -> None:
+    result = cluster_lake.result
+    assert result.success, result.failure
     settings = cluster_lake.settings
+    # Every asset of the code location was materialised (ingest, dbt, analytics, gold, open data,
+    # governance), but the ingest of feeds with nothing delivered (the historical BAAC dumps are
+    # not simulated for a few days).
+    undelivered = {bronze_key(spec) for spec in feeds().values() if not landing_files(settings, spec)}
+    assert len(result.executable) > 100
+    assert result.materialised == result.executable - undelivered, sorted(
+        k.to_user_string() for k in result.executable ^ result.materialised
+    )
     assert settings.profile == "cluster"
+    with prepare_instance(settings) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert instance.get_runs_count() >= 2  # ingest and automation runs, stored in PostgreSQL
+    assert not (settings.dagster_home / "history").exists()  # nothing of Dagster's storage in SQLite files
     # No Delta table on the local disk: bronze, quarantine, ledgers and gold are all in the bucket.
     assert not list(settings.lake.rglob("_delta_log"))
     assert lake.location(ledger_path(settings)).uri.startswith("s3://")
     assert lake.read(ledger_path(settings)).num_rows > 0
-    published = [m for m in use_cases()[USE_CASE].marts if m.published]
+    published = [m for spec in use_cases().values() for m in spec.marts if m.published]
     assert published
     for mart in published:
         manifest = read_manifest(settings, mart.name)
         assert manifest is not None, mart.name
         assert lake.location(gold_path(settings, mart.name)).uri.startswith("s3://")
-        assert 0 < lake.read(gold_path(settings, mart.name)).num_rows == manifest["rows"], mart.name
+        assert lake.read(gold_path(settings, mart.name)).num_rows == manifest["rows"], mart.name
     assert (settings.open_data / "catalogue.ttl").exists() or any(settings.open_data.rglob("datapackage.json"))
 
 
