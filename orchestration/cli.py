@@ -20,7 +20,6 @@ import contextlib
 import os
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -246,6 +245,8 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def _wait_http(url: str, timeout: float) -> bool:
+    import urllib.request  # only serve needs it: not imported by `run`'s fast path
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
