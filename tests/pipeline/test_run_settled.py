@@ -65,7 +65,7 @@ def test_run_skips_nothing_that_a_full_check_would_do(pipeline_lake_copy: Pipeli
     # A new delivery (undated: rejected, but ingested all the same): the full path does the work.
     (settings.landing / spec.name / "livraison_sans_date.txt").write_text("pas un export\n", encoding="utf-8")
     out = _run(lake, capsys)
-    assert "changed since the last full check: landing" in out and "ingest_feeds" in out and "succeeded" in out, out
+    assert "changed since the last full check: landing" in out and "run(s) succeeded" in out, out  # ingest + rebuild
     assert not settled.stamp_path(settings).exists()
     out = _run(lake, capsys)
     assert "full check (no full check since the last change)" in out and "run: nothing pending" in out, out
