@@ -57,9 +57,11 @@ def test_run_skips_nothing_that_a_full_check_would_do(pipeline_lake_copy: Pipeli
     out = _run(lake, capsys)
     assert "changed since the last full check: landing" in out and "run: nothing pending" in out, out
 
-    gold_table = sorted(p for p in settings.gold.iterdir() if p.is_dir())[0]
+    gold_table = sorted(p for p in settings.gold.iterdir() if p.is_dir() and not p.name.startswith("_"))[0]
     shutil.rmtree(gold_table)
     out = _run(lake, capsys)
+    # The full path it falls to rebuilds nothing either: automation follows Dagster's records, not
+    # the files (`observatoire refresh` rebuilds a deleted table). The shortcut only must not hide it.
     assert "changed since the last full check: lake" in out, out
 
     # A new delivery (undated: rejected, but ingested all the same): the full path does the work.
