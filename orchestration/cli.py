@@ -2,6 +2,7 @@
 
     observatoire simulate --start 2026-01-01 --days 30 --seed 42 --scale 1 [--effects FILE]
     observatoire run                 # materialise everything pending, in-process, no server
+    observatoire run --full          # the same, without the shortcut taken when nothing changed
     observatoire serve               # Dagster UI + apps on 127.0.0.1
     observatoire demo                # simulate + run + serve
     observatoire backfill police_mains_courantes --from 2026-01-01 --to 2026-01-31
@@ -19,7 +20,6 @@ import contextlib
 import os
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -30,6 +30,8 @@ from orchestration.core.settings import REPO_ROOT, ConfigurationError, Settings,
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from orchestration.core import settled
 
 QUIET_ENV = {
     "DO_NOT_TRACK": "1",
@@ -59,9 +61,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _definitions(settings: Settings) -> dg.Definitions:
-    """The code location with its resources bound to this lake (heavy import: dbt manifest)."""
+    """The code location with its resources bound to this lake (heavy import: dbt manifest).
+
+    Every command that builds it may change the lake: the next ``run`` checks in full.
+    """
+    from orchestration.core.settled import forget
     from orchestration.definitions import build_definitions
 
+    forget(settings)
     return build_definitions(settings.lake)
 
 
@@ -83,6 +90,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _say(f"run: lake {settings.lake} (env {settings.env})")
     started = time.perf_counter()
+    from orchestration.core import settled
+
+    if not getattr(args, "full", False):
+        verdict = settled.check(settings)
+        if verdict.settled and verdict.stamp is not None:
+            _say_settled(verdict.stamp, verdict.reason, time.perf_counter() - started)
+            return 0
+        _say(f"  full check ({verdict.reason})")
+    settled.forget(settings)  # removed before anything runs: a run that fails or finds work leaves none
+    before = settled.current_state(settings)
     from orchestration.runner import run_pending
 
     log_dir = settings.lake / "logs"
@@ -93,7 +110,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = run_pending(settings, _definitions(settings), echo=lambda line: (print(line, file=sys.__stdout__, flush=True), print(line, file=log)))
     elapsed = time.perf_counter() - started
     if not summary.runs:
-        _say(f"run: nothing pending ({elapsed:.1f} s)")
+        stamp = settled.record(settings, before, summary.freshness) if summary.settled else None
+        why = (
+            "the next run decides in a fraction of a second while nothing changes"
+            if stamp
+            else "the next run checks in full again: " + (", ".join(summary.time_dependent[:3]) or "the lake changed meanwhile")
+        )
+        _say(f"run: nothing pending ({elapsed:.1f} s; {why})")
     elif summary.success:
         _say(f"run: {len(summary.runs)} run(s) succeeded in {elapsed:.1f} s (details: {log_path})")
     else:
@@ -101,6 +124,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"run: FAILED ({', '.join(failed)}) after {elapsed:.1f} s; nothing failing was published. Details: {log_path}")
         return 1
     return 0
+
+
+def _say_settled(stamp: settled.Stamp, reason: str, elapsed: float) -> None:
+    """The fast path's report: nothing pending, why that is known, and why it took no time."""
+    checked = stamp.checked_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    for line in stamp.freshness:
+        _say(f"  {line} (at the full check of {checked})")
+    _say(
+        f"run: nothing pending ({elapsed:.1f} s): {reason} ({checked}), which found nothing to do; "
+        "decided without starting Dagster. `observatoire run --full` checks everything anyway."
+    )
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -130,7 +164,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from orchestration.core.catalog import feeds
     from orchestration.core.governance import apply_retention
+    from orchestration.core.settled import forget
 
+    forget(settings)  # the lake changes: the next run checks in full
     for spec in feeds().values():
         report = apply_retention(settings, spec)
         _say(
@@ -209,6 +245,8 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def _wait_http(url: str, timeout: float) -> bool:
+    import urllib.request  # only serve needs it: not imported by `run`'s fast path
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -351,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--api-port", type=int, default=None, help="API port (default: OBSERVATOIRE_API_PORT or 8502)")
 
     simulation_flags(add("simulate", cmd_simulate, "write simulated partner drops into landing/"), 30)
-    add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
+    run = add("run", cmd_run, "materialise everything pending (ingest, dbt, gate, publish), no server")
+    run.add_argument("--full", action="store_true", help="check everything with Dagster even if nothing changed since the last check")
     serve_flags(add("serve", cmd_serve, "serve the Dagster UI and the apps on 127.0.0.1"))
     backfill = add("backfill", cmd_backfill, "re-run a feed's ingestion over a day range (idempotent)")
     backfill.add_argument("feed", help="feed name, as declared in orchestration/core/catalog/feeds/")

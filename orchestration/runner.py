@@ -41,6 +41,7 @@ import dagster as dg
 from orchestration.core.catalog import feeds
 from orchestration.core.dagster_instance import write_instance_yaml
 from orchestration.core.settings import Settings
+from orchestration.core.settled import FreshnessSeen
 from orchestration.factories.automation import AUTOMATION_SENSOR
 from orchestration.factories.ingest import (
     INGEST_FEEDS_JOB,
@@ -80,10 +81,18 @@ class RunOutcome:
 @dataclass
 class RunSummary:
     runs: list[RunOutcome] = field(default_factory=list)
+    freshness: list[FreshnessSeen] = field(default_factory=list)  # every feed's verdict, as printed
+    freshness_ok: bool = False  # the freshness job ran (its checks may be red: a late feed is no failure)
+    time_dependent: list[str] = field(default_factory=list)  # automation that could become due by time alone
 
     @property
     def success(self) -> bool:
         return all(r.success for r in self.runs)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing was pending and nothing can become due by time alone (the fast path's premise)."""
+        return not self.runs and self.freshness_ok and not self.time_dependent
 
 
 def _shown(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -197,17 +206,83 @@ def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print) ->
         _initialise_automation(defs, instance)
         _run_landing_sensors(defs, instance, echo, summary)
         _run_automation(defs, instance, echo, summary)
-        _report_freshness(defs, instance, echo)
+        _report_freshness(defs, instance, echo, summary)
+        if not summary.runs:
+            summary.time_dependent = time_dependent_automation(defs)
         return summary
 
 
-def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo) -> None:
+def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
     """Evaluate every feed's freshness check (as the schedule does) and print the verdicts."""
     result = defs.resolve_job_def("check_freshness").execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+    summary.freshness_ok = result.success
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
-            echo(f"  freshness: {check.description}")  # type: ignore[union-attr]
+            line = f"freshness: {check.description}"  # type: ignore[union-attr]
+            echo(f"  {line}")
+            meta = {k: v.value for k, v in check.metadata.items()}  # type: ignore[union-attr]
+            summary.freshness.append(
+                FreshnessSeen(line, bool(check.passed), float(meta.get("age_hours", -1.0)), float(meta.get("sla_hours", -1.0)))  # type: ignore[union-attr]
+            )
+
+
+# The automation conditions that depend only on the asset graph's records, never on the clock.
+# A condition of another kind (a cron tick, a time window, a newly added one) disables the CLI's
+# fast path until it is reviewed here: the settled stamp cannot see time pass.
+TIME_FREE_CONDITIONS = frozenset(
+    {
+        "AndAutomationCondition",
+        "OrAutomationCondition",
+        "NotAutomationCondition",
+        "SinceCondition",
+        "AnyDepsCondition",
+        "AllDepsCondition",
+        "AnyDownstreamConditionsCondition",
+        "EntityMatchesCondition",
+        "MissingAutomationCondition",
+        "NewlyMissingCondition",
+        "NewlyUpdatedCondition",
+        "NewlyRequestedCondition",
+        "NewlyTrueCondition",
+        "LatestRunExecutedWithRootTargetCondition",
+        "RunInProgressAutomationCondition",
+        "BackfillInProgressAutomationCondition",
+        "InitialEvaluationCondition",
+        "WillBeRequestedCondition",
+        "ExecutionFailedAutomationCondition",
+        "CheckResultCondition",
+        "CodeVersionChangedCondition",
+    }
+)
+
+
+def _conditions(condition: dg.AutomationCondition) -> list[dg.AutomationCondition]:
+    found, stack = [], [condition]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+def time_dependent_automation(defs: dg.Definitions) -> list[str]:
+    """What in the automated assets could become due by time alone (empty: nothing can).
+
+    A time-partitioned asset (a new partition each day) or a condition outside
+    :data:`TIME_FREE_CONDITIONS` (a cron tick, a time window, one not reviewed yet).
+    """
+    graph = defs.resolve_asset_graph()
+    found: list[str] = []
+    for key in sorted(_automation_sensor(defs).asset_selection.resolve(graph)):
+        node = graph.get(key)
+        if node.partitions_def is not None:
+            found.append(f"{key.to_user_string()} is partitioned")
+        condition = node.automation_condition
+        for part in _conditions(condition) if condition is not None else []:
+            if type(part).__name__ not in TIME_FREE_CONDITIONS:
+                found.append(f"{key.to_user_string()}: {type(part).__name__}")
+    return found
 
 
 def _landing_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
