@@ -245,6 +245,7 @@ GROUPS = {
     "tests/pipeline/test_privacy_scan.py": "pipeline_lake",
     "tests/pipeline/test_use_cases.py": "pipeline_lake",
     "tests/pipeline/test_serve.py": "pipeline_lake",
+    "tests/pipeline/test_run_settled.py": "pipeline_lake",
     "tests/apps/test_answer_pages_a.py": "pipeline_lake-apps",
     "tests/apps/test_answer_pages_b.py": "pipeline_lake-apps",
     "tests/apps/test_browser.py": "pipeline_lake-apps",
