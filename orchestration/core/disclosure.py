@@ -331,8 +331,12 @@ def protect(
     protection_interval: int,
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
     published_labels: dict[str, str] | None = None,
+    forced: Iterable[tuple[Any, ...]] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Suppress, then audit as an attacker and mask more until every masked cell is protected.
+
+    ``forced``: keys (group columns..., category) masked from the start as secondary (the joint
+    audit of sibling series asks for them); the secondary pass and the audit then run as usual.
 
     ``published_labels`` maps the internal status to what the file shows (default: every mask
     shows as :data:`MASKED`); the audit reasons on the published labels, as an attacker would.
@@ -348,6 +352,10 @@ def protect(
     status[(counts > 0) & (counts < k)] = PRIMARY
     is_total = table[category_column] == total_label
     key_columns = [*group_columns, category_column]
+    forced = set(forced)
+    if forced:
+        keys = table[key_columns].itertuples(index=False, name=None)
+        status[[key in forced and state == PUBLISHED for key, state in zip(keys, status, strict=True)]] = SECONDARY
     rounds = 0
     while True:
         if total_label is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from orchestration.core.catalog import OpenDataset, feed, marts
 from orchestration.core.disclosure import (
     TIME_CONSISTENCY,
     DisclosureError,
+    DisclosureReport,
     check_publishable,
     earlier_knowledge,
     margins_with_one_mask,
@@ -34,12 +36,19 @@ from orchestration.core.disclosure import (
 )
 from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases, tables
+from orchestration.core.opendata import siblings as siblings_module
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
+from orchestration.core.opendata.joint_audit import joint_intervals
 from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
 from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
 from orchestration.core.settings import Settings
 from orchestration.core.verdicts import GateResult
 
+JOINT_ATTACKER = (
+    "cases publiées et marges de toutes les diffusions de ce jeu et de ses jeux frères (mêmes effectifs, "
+    "autres périodes : un mois et les semaines ISO qu'il recoupe sont des sommes des mêmes jours), "
+    "cases masquées non nulles"
+)
 FORMAT_VERSION = "2.0.0"  # of the file layout and columns, not of the data (that is the folder name)
 
 
@@ -166,11 +175,14 @@ def build_open_dataset(
     as_of: date | None = None,
     previous: pd.DataFrame | None = None,
     earlier: list[pd.DataFrame] | None = None,
+    siblings: Sequence[tuple[OpenDataset, list[pd.DataFrame]]] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, Any]]]:
     """The release table, its disclosure report and its Table Schema fields.
 
     ``previous`` is the latest published table (its periods are copied verbatim); ``earlier``
-    every earlier release (for the attacker's audit). Raises :class:`DisclosureError`.
+    every earlier release (for the attacker's audit); ``siblings`` every release of each sibling
+    dataset (same cells over other periods: audited jointly, :func:`_joint_protect`).
+    Raises :class:`DisclosureError`.
     """
     cells, groups = generalise(mart, dataset, as_of)
     period = period_column(dataset.temporal_level)
@@ -179,14 +191,21 @@ def build_open_dataset(
     frozen_periods = set(frozen[period]) if len(frozen) else set()
     fresh = cells[~cells[period].isin(frozen_periods)]
     knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column)
-    protected, report = protect(
-        fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
-        dataset.protection_interval, knowledge,
-    )
-    protected = _ordered(protected, dataset, groups)
-    table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
-    table[dataset.output_count_column] = table[dataset.output_count_column].astype("Int64")
-    table = _ordered(table, dataset, groups)
+
+    def release(forced: set[tuple[Any, ...]]) -> Release:
+        protected, report = protect(
+            fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
+            dataset.protection_interval, knowledge, forced=forced,
+        )
+        protected = _ordered(protected, dataset, groups)
+        table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
+        table[dataset.output_count_column] = table[dataset.output_count_column].astype("Int64")
+        return _ordered(table, dataset, groups), protected, report
+
+    table, protected, report = release(set())
+    joint: dict[str, Any] | None = None
+    if siblings:
+        table, protected, report, joint = _joint_protect(dataset, earlier or [], siblings, release, (table, protected, report))
     # Whole-release checks, on what is written, frozen periods included.
     check_publishable(table, dataset.output_count_column, k)
     if dataset.total_label is not None and margins_with_one_mask(table, groups, dataset.output_count_column):
@@ -207,8 +226,76 @@ def build_open_dataset(
         "frozen": sorted(frozen_periods),
     }
     disclosure["late_changes_not_published"] = late
+    if joint is not None:
+        disclosure["joint_audit"] = joint
     example = table.iloc[0].to_dict() if len(table) else None
     return table, disclosure, table_schema(dataset, k, example)["fields"]
+
+
+Release = tuple[pd.DataFrame, pd.DataFrame, DisclosureReport]
+
+
+def _joint_protect(
+    dataset: OpenDataset,
+    earlier: list[pd.DataFrame],
+    siblings: Sequence[tuple[OpenDataset, list[pd.DataFrame]]],
+    release: Callable[[set[tuple[Any, ...]]], Release],
+    first: Release,
+) -> tuple[pd.DataFrame, pd.DataFrame, DisclosureReport, dict[str, Any]]:
+    """Audit the candidate jointly with its siblings' releases; mask more of its new cells until it passes.
+
+    Only the candidate's new periods are ever masked further (earlier releases are never revised),
+    so the pattern of a published period never changes. A masked cell that was already narrow
+    before this release (a leak of earlier releases, which cannot be undone) is reported, not
+    blocking; a narrow cell the candidate creates and cannot hide refuses the release.
+    """
+    interval = max(dataset.protection_interval, *(d.protection_interval for d, _ in siblings))
+    others = [siblings_module.series(d, tables) for d, tables in siblings]
+    table, protected, report = first
+    new_spans = [period_bounds(str(p), dataset.temporal_level) for p in protected[period_column(dataset.temporal_level)].unique()]
+    forced: set[tuple[Any, ...]] = set()
+    historic: pd.DataFrame | None = None
+    rounds = 0
+    while True:
+        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table])], new_spans)
+        narrow = result.narrow(interval)
+        if len(narrow) and historic is None:
+            # The same blocks without the candidate's new periods: what was already narrow before it.
+            historic = joint_intervals([*others, siblings_module.series(dataset, earlier)], result.blocks).narrow(interval)
+        if len(narrow) and historic is not None and len(historic):
+            known = set(historic[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None))
+            narrow = narrow[[k not in known for k in narrow[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)]]
+        if narrow.empty:
+            break
+        extra = siblings_module.extra_mask(narrow, protected, dataset, result.blocks) - forced
+        if not extra:
+            worst = narrow.iloc[0]
+            raise DisclosureError(
+                f"{dataset.dataset}: joint attacker's audit with {', '.join(d.dataset for d, _ in siblings)} failed: "
+                f"{len(narrow)} masked cell(s) recoverable within less than {interval} by combining the series "
+                f"(e.g. {worst['dataset']} {worst['zone']} {worst['period']} {worst['category']}: "
+                f"[{worst['borne_basse']}, {worst['borne_haute']}]); no new cell left to mask, refusing to publish"
+            )
+        forced |= extra
+        rounds += 1
+        table, protected, report = release(forced)
+    summary = result.summary(interval)
+    return (
+        table,
+        protected,
+        report,
+        {
+            "siblings": [d.dataset for d, _ in siblings],
+            "passed": True,
+            "attacker": JOINT_ATTACKER,
+            "solver": "programme linéaire (HiGHS), bornes arrondies aux entiers vers l'intérieur",
+            "protection_interval": interval,
+            **summary,
+            "extra_masked_cells": len(forced),
+            "extra_masking_rounds": rounds,
+            "earlier_narrow_cells_not_revisable": 0 if historic is None else len(historic),
+        },
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -242,13 +329,33 @@ def _schema(dataset: OpenDataset, k: int, fields: list[dict[str, Any]]) -> dict[
 
 
 def publish_open_dataset(
-    settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult, others: dict[str, pd.DataFrame] | None = None
+    settings: Settings,
+    dataset: OpenDataset,
+    mart: pd.DataFrame,
+    gate: GateResult,
+    others: dict[str, pd.DataFrame] | None = None,
+    siblings: Sequence[OpenDataset] | None = None,
 ) -> dict[str, Any]:
     """Publish a new version of ``dataset`` if a period closed since the last one; returns its package.
 
     Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
     or when a disclosure check fails (:class:`DisclosureError` propagates: the release is refused).
+    ``siblings`` (default: found from the declarations) are audited jointly with the release; the
+    releases of one sibling group are serialised so each is audited against the other's last one.
     """
+    siblings = list(siblings) if siblings is not None else siblings_module.siblings_of(dataset)
+    with siblings_module.group_lock(settings.open_data, dataset, siblings):
+        return _publish(settings, dataset, mart, gate, others, siblings)
+
+
+def _publish(
+    settings: Settings,
+    dataset: OpenDataset,
+    mart: pd.DataFrame,
+    gate: GateResult,
+    others: dict[str, pd.DataFrame] | None,
+    siblings: list[OpenDataset],
+) -> dict[str, Any]:
     name = dataset.dataset
     folder = releases.dataset_folder(settings.open_data, name)
     as_of = data_as_of(mart, dataset)
@@ -269,7 +376,8 @@ def publish_open_dataset(
     if dataset.kind == "table":
         table, disclosure, fields = tables.build_table_release(mart, dataset, settings.k_min, as_of, previous, earlier, others)
     else:
-        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier)
+        sibling_releases = [(d, releases.earlier_releases(settings.open_data, d.dataset)) for d in siblings]
+        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier, sibling_releases)
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     source_feeds = list(marts()[dataset.from_mart].source_feeds)
