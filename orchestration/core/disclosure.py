@@ -17,7 +17,11 @@ Rules (declared per dataset in the use-case registry, k from settings):
   earlier release of the same dataset) is computed by linear programming (min and max of the cell
   subject to those constraints). It must be at least ``protection_interval`` wide; where it is not,
   one more cell of the group is masked and the audit runs again. A release that still fails is
-  refused (:class:`DisclosureError`): nothing is published.
+  refused (:class:`DisclosureError`): nothing is published;
+* **joint audit of sibling series** (:mod:`orchestration.core.opendata.joint_audit`): when one
+  mart's counts are published over two period grids (months and ISO weeks), the same audit runs
+  over both series at once, on day-range atoms, and the candidate's new cells are masked further
+  (or the release refused) until no masked cell of either can be narrowed by differencing them.
 
 The report of what was masked and of the audit is published with the data (``disclosure.json``).
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from orchestration.core.disclosure import attacker_intervals, protect
 from orchestration.core.opendata import releases
 from orchestration.core.opendata.joint_audit import Series, joint_intervals, time_blocks
 from orchestration.core.opendata.periods import period_bounds, period_column, period_labels
-from orchestration.core.opendata.publish import publish_open_dataset
+from orchestration.core.opendata.publish import feed_categories, publish_open_dataset
 from orchestration.core.opendata.siblings import series, sibling_groups, siblings_of
 from orchestration.core.settings import load_settings
 from orchestration.core.verdicts import GateResult
@@ -124,17 +126,38 @@ def gate(mart: str) -> GateResult:
     return GateResult(mart=mart, suite="s", success=True, evaluated_at="2024-04-01T00:00:00+00:00", statistics={}, fingerprint="f")
 
 
-def synthetic_counts_mart(dataset_name: str, start: date, days: int, seed: int = 11) -> pd.DataFrame:
-    """Sparse small counts per quartier, day and category of a counts dataset's mart (many below k)."""
+def synthetic_counts_mart(dataset_name: str, start: date, days: int, seed: int = 11, rates: tuple[float, ...] = (2.0, 1.0, 0.3)) -> pd.DataFrame:
+    """Sparse small counts per quartier and day for a counts dataset's mart, built from its declaration.
+
+    Columns: its day column, quartier and arrondissement, its breakdown (two values) if any, and
+    either its category and count columns or one column per declared measure, at one daily rate per
+    category (or measure): weekly counts of the rarest fall below k, monthly ones mostly do not.
+    The first ``days`` days of one fixed 120-day history: later releases see the same earlier days.
+    """
     d = open_datasets()[dataset_name]
+    cut, days = days, 120
     rng = np.random.default_rng(seed)
     quartiers = ["1320101", "1320102", "1320201"]
-    categories = ["Rixe et violences sur la voie publique", "Tapage et nuisances sonores", "Vols et tentatives de vol"]
-    rows = [
-        (start + timedelta(days=i), q, q[:5], c, int(n))
-        for i in range(days) for q in quartiers for c in categories if (n := rng.poisson(0.8))
-    ]
-    return pd.DataFrame(rows, columns=[d.date_column, "code_quartier", "arrondissement", d.category_column, d.count_column])
+    breakdowns = ["a", "b"] if d.breakdown_column else [None]
+    frames = []
+    for category, rate in zip([None] if d.measures else feed_categories(d), rates, strict=False):
+        for value in breakdowns:
+            for q in quartiers:
+                frame = pd.DataFrame({d.date_column: [start + timedelta(days=i) for i in range(days)], "code_quartier": q, "arrondissement": q[:5]})
+                if d.breakdown_column:
+                    frame[d.breakdown_column] = value
+                if d.measures:
+                    for column, measure_rate in zip(d.measures.values(), [*rates, *rates], strict=False):
+                        frame[column] = rng.poisson(measure_rate, size=days)
+                else:
+                    frame[d.category_column] = category
+                    frame[d.count_column or "_n"] = rng.poisson(rate, size=days)
+                    frame = frame[frame[d.count_column or "_n"] > 0]
+                    if d.count_column is None:  # one row per fact
+                        frame = frame.loc[frame.index.repeat(frame.pop("_n"))]
+                frames.append(frame)
+    mart = pd.concat(frames, ignore_index=True)
+    return mart[mart[d.date_column] < start + timedelta(days=cut)].reset_index(drop=True)
 
 
 def published_series(settings, names: list[str]) -> list[Series]:
@@ -177,17 +200,47 @@ def test_every_declared_sibling_pair_is_audited_jointly_by_the_publication_path(
         assert narrow.empty, narrow.to_string()
 
 
-def test_the_naive_path_leaks_on_the_same_releases(tmp_path: Path) -> None:
-    """Without the joint audit (siblings=[]), the same interleaved releases let an attacker pin cells."""
+def planted_mart(days: int) -> pd.DataFrame:
+    """:func:`daily`'s pattern (W05 of 2024 quiet in one category) as the police mart of one quartier."""
+    monthly = open_datasets()[MONTHLY]
+    names = dict(zip(["x", "y", "z"], feed_categories(monthly), strict=False))
+    frame = daily(date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=days - 1))
+    frame = frame[frame["n"] > 0]
+    return pd.DataFrame({
+        monthly.date_column: frame["jour"], "code_quartier": "1320101", "arrondissement": "13201",
+        monthly.category_column: frame["categorie"].map(names), monthly.count_column: frame["n"],
+    })
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_interleaved_releases_leak_without_the_joint_audit_and_not_with_it(tmp_path: Path, joint: bool) -> None:
+    """Weekly and monthly releases on 21 Jan, 4 Feb, 3 Mar, 31 Mar and 7 Apr 2024 of one planted history.
+
+    Each series alone passes its own audit; together, without the joint audit, W05's masked count is
+    pinned (1 January - 31 March is an aligned run). With it, the monthly release of March masks
+    more of its new cells, and nothing is pinned; earlier releases are untouched.
+    """
     settings = load_settings(tmp_path, require_key=False)
-    datasets = [open_datasets()[MONTHLY], open_datasets()[WEEKLY]]
+    datasets = [open_datasets()[WEEKLY], open_datasets()[MONTHLY]]
     for days in (21, 35, 63, 91, 98):
-        mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), days)
         for d in datasets:
-            package = publish_open_dataset(settings, d, mart, gate(d.from_mart), siblings=[])
-            assert "joint_audit" not in package["disclosure"]
-    narrow = joint_intervals(published_series(settings, [MONTHLY, WEEKLY])).narrow(PROTECTION)
-    assert len(narrow) > 0
+            package = publish_open_dataset(settings, d, planted_mart(days), gate(d.from_mart), siblings=None if joint else [])
+            if not package.get("unchanged"):
+                assert ("joint_audit" in package["disclosure"]) == joint
+    final = joint_intervals(published_series(settings, [MONTHLY, WEEKLY]), integer=True)
+    narrow = final.narrow(PROTECTION)
+    if not joint:
+        assert set(narrow["period"]) == {"2024-W05"} and narrow["borne_basse"].eq(narrow["borne_haute"]).all()
+        return
+    assert narrow.empty and len(final.intervals) > 2
+    latest = json.loads((settings.open_data / MONTHLY / "latest" / "disclosure.json").read_text(encoding="utf-8"))
+    assert latest["version"] == "2024-03" and latest["joint_audit"]["extra_masked_cells"] >= 1
+    assert latest["joint_audit"]["narrow_cells"] == 0 and latest["joint_audit"]["blocks"] == [["2024-01-01", "2024-03-31"]]
+    # The weeks, published before, are what they were: the monthly release took the extra masks.
+    weeks = [releases.read_release(v, WEEKLY) for v in releases.versions(settings.open_data / WEEKLY)]
+    for old, new in itertools.pairwise(weeks):
+        merged = old.merge(new, on=["arrondissement", "semaine", "categorie"], suffixes=("_old", "_new"))
+        assert merged["nb_interventions_old"].equals(merged["nb_interventions_new"])
 
 
 def test_a_release_that_cannot_hide_what_a_sibling_gives_away_is_refused() -> None:
@@ -198,7 +251,7 @@ def test_a_release_that_cannot_hide_what_a_sibling_gives_away_is_refused() -> No
 
     weekly, monthly = open_datasets()[WEEKLY], open_datasets()[MONTHLY]
     mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), 91)
-    thefts = (mart["categorie"] == "Vols et tentatives de vol") & (mart["arrondissement"] == "13201") & (mart["jour"] >= date(2024, 3, 1))
+    thefts = (mart["categorie"] == feed_categories(monthly)[0]) & (mart["arrondissement"] == "13201") & (mart["jour"] >= date(2024, 3, 1))
     mart = pd.concat([mart[~thefts], mart[thefts].head(2).assign(nb_incidents=1)], ignore_index=True)
     january_february, _, _ = build_open_dataset(mart[mart["jour"] < date(2024, 3, 1)], monthly, K, siblings=[])
     cells, groups = generalise(mart, weekly)
@@ -222,3 +275,22 @@ def test_the_report_names_siblings_and_the_narrowest_interval(tmp_path: Path) ->
     assert joint["min_interval_width"] is None or joint["min_interval_width"] >= PROTECTION
     assert joint["narrow_cells"] == 0
     assert period_column("month") == "mois"
+
+
+def test_the_publication_asset_lets_the_declarations_name_the_siblings() -> None:
+    """The Dagster asset publishes through :func:`publish_open_dataset` without overriding its siblings."""
+    source = (Path(__file__).parents[2] / "orchestration" / "factories" / "publication.py").read_text(encoding="utf-8")
+    calls = [line for line in source.splitlines() if "publish_open_dataset(" in line and "import" not in line]
+    assert calls and not any("siblings" in line for line in calls)
+
+
+def test_late_data_is_reconciled_by_the_smallest_revision() -> None:
+    """Weeks released before a late row reached February: the series disagree by one; the audit still runs."""
+    days = daily(date(2024, 1, 1), date(2024, 3, 31))
+    weeks = naive_release(days, "week")
+    late = days.copy()
+    late.loc[(late["jour"] == date(2024, 2, 20)) & (late["categorie"] == "z"), "n"] += 1  # arrived after W08 was out
+    months = naive_release(late, "month")
+    joint = joint_intervals([as_series("w", "week", weeks), as_series("m", "month", months)])
+    assert joint.revision == pytest.approx(2.0)  # one in February's z, one in its total
+    assert interval(joint.intervals, "2024-W05", "x") == (2.0, 2.0)  # the leak is still found

@@ -14,7 +14,10 @@ The joint audit reasons as that attacker, per zone:
   included) equals the sum of its atoms; a published total (``total_label``) sums every category;
 * **inequalities**: a masked cell is at least 1 (zeros are always published); a value published
   for an open period (legacy releases) is a lower bound;
-* for each masked cell, ``min`` and ``max`` of its sum by linear programming (scipy's HiGHS).
+* for each masked cell, ``min`` and ``max`` of its sum by linear programming (scipy's HiGHS);
+* series released on different days may disagree (late rows reach the later release only, a
+  published period is never revised): the attacker then assumes the smallest total revision
+  that reconciles them (an elastic programme, :func:`_elastic`).
 
 The LP relaxation is solved, then rounded inwards (counts are integers: every integer solution
 lies in ``[ceil(min), floor(max)]``). An integer attacker can only do as well or better, so
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack, identity, vstack
 
 from orchestration.core.disclosure import DisclosureError
 from orchestration.core.opendata.periods import period_bounds
@@ -75,6 +78,7 @@ class JointResult:
     intervals: pd.DataFrame  # dataset, zone, period, category, start, end, borne_basse, borne_haute
     blocks: list[tuple[date, date]] = field(default_factory=list)
     programmes: int = 0
+    revision: float = 0.0  # least total revision that reconciles the series (late data), 0 when they agree
 
     def narrow(self, protection_interval: float) -> pd.DataFrame:
         """The audited cells an attacker can pin within less than ``protection_interval``."""
@@ -105,6 +109,7 @@ class JointResult:
             "unbounded_cells": int(np.isinf(widths.to_numpy()).sum()),
             "narrowest": narrowest,
             "narrow_cells": int((widths < protection_interval).sum()),
+            "late_data_revision_assumed": self.revision,
         }
 
 
@@ -168,8 +173,12 @@ def time_blocks(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
 # One (zone, block) programme
 
 
-def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: bool) -> float | None:
-    """``min c.x`` over the attacker's constraints; ``None`` when unbounded below."""
+def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0) -> float | None:
+    """``min c.x`` over the attacker's constraints, ``x >= 0``; ``None`` when unbounded below.
+
+    ``integer``: how many leading variables are integers (0: the LP relaxation).
+    """
+    integrality = np.r_[np.ones(integer), np.zeros(len(c) - integer)] if integer else None
     res = linprog(
         c,
         A_eq=a_eq if b_eq.size else None,
@@ -178,7 +187,7 @@ def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarr
         b_ub=b_ub if b_ub.size else None,
         bounds=(0, None),
         method="highs",
-        integrality=np.ones(len(c)) if integer else None,
+        integrality=integrality,
     )
     if res.status == 3:
         return None
@@ -187,8 +196,31 @@ def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarr
     return float(res.fun)
 
 
-def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int]:
-    """Interval of each masked cell in one (zone, block); ``cells`` has start, end, category, value, low, masked."""
+def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[Any, Any, np.ndarray, float]:
+    """The published equalities, with the smallest total revision that makes them consistent.
+
+    Series released on different days may disagree (late data: a published period is never
+    revised, the sibling released later counts the late rows). An attacker then assumes the
+    smallest revisions: ``A x + s+ - s- = b`` with ``sum(s) <= s*``, ``s*`` the least total revision
+    (0 when the releases agree: the programme is then the plain one). Returns the extended
+    matrices (revision variables after ``x``) and ``s*``.
+    """
+    n, m = a_eq.shape[1], a_eq.shape[0]
+    eye = identity(m, format="csr")
+    a_eq2 = hstack([a_eq, eye, -eye], format="csr")
+    a_ub2 = hstack([a_ub, csr_matrix((a_ub.shape[0], 2 * m))], format="csr")
+    least = _solve(np.r_[np.zeros(n), np.ones(2 * m)], a_eq2, b_eq, a_ub2, b_ub) or 0.0
+    if least <= _TOLERANCE:
+        return a_eq, a_ub, b_ub, 0.0
+    budget = vstack([a_ub2, csr_matrix(np.r_[np.zeros(n), np.ones(2 * m)].reshape(1, -1))], format="csr")
+    return a_eq2, budget, np.r_[b_ub, least + _TOLERANCE * max(1.0, least)], least
+
+
+def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int, float]:
+    """Interval of each masked cell in one (zone, block), the programmes solved and the revision assumed.
+
+    ``cells`` has start, end, category, value (published for a closed period), low, masked.
+    """
     bounds = sorted({*cells["start"], *(cells["end"] + ONE_DAY)})
     n_atoms, n_cat = len(bounds) - 1, len(categories)
     position = {c: i for i, c in enumerate(categories)}
@@ -200,26 +232,29 @@ def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str
             for cat in cats:
                 rows.append(r)
                 cols.append(atom * n_cat + cat)
-    matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), n_atoms * n_cat))
+    n = n_atoms * n_cat
+    matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), n))
     known = cells["value"].notna().to_numpy()
     bounded = (~known) & (cells["low"].to_numpy() > 0)
     a_eq, b_eq = matrix[known], cells["value"].to_numpy()[known]
     a_ub, b_ub = -matrix[bounded], -cells["low"].to_numpy()[bounded]
-    out, programmes = [], 0
+    a_eq, a_ub, b_ub, revision = _elastic(a_eq, b_eq, a_ub, b_ub)
+    extra = a_eq.shape[1] - n
+    out, programmes = [], 1
     for r in np.flatnonzero(cells["masked"].to_numpy()):
-        objective = matrix[r].toarray().ravel()
-        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, False)
-        high = _solve(-objective, a_eq, b_eq, a_ub, b_ub, False)
+        objective = np.r_[matrix[r].toarray().ravel(), np.zeros(extra)]
+        low = _solve(objective, a_eq, b_eq, a_ub, b_ub)
+        high = _solve(-objective, a_eq, b_eq, a_ub, b_ub)
         programmes += 2
         low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
         high = math.inf if high is None else math.floor(-high + _TOLERANCE)
         if integer and math.isfinite(high) and high > low:
             # The LP relaxation may be wider than what an integer attacker attains: check it.
-            low = max(low, math.ceil(_solve(objective, a_eq, b_eq, a_ub, b_ub, True) - _TOLERANCE))
-            high = min(high, math.floor(-_solve(-objective, a_eq, b_eq, a_ub, b_ub, True) + _TOLERANCE))
+            low = max(low, math.ceil(_solve(objective, a_eq, b_eq, a_ub, b_ub, n) - _TOLERANCE))
+            high = min(high, math.floor(-_solve(-objective, a_eq, b_eq, a_ub, b_ub, n) + _TOLERANCE))
             programmes += 2
         out.append((float(low), float(high)))
-    return out, programmes
+    return out, programmes, revision
 
 
 def joint_intervals(
@@ -252,15 +287,16 @@ def joint_intervals(
     categories = sorted(set(facts["category"]) - totals)
     results: list[dict[str, Any]] = []
     audited_blocks: set[int] = set()
-    programmes = 0
+    programmes, revised = 0, 0.0
     for (_zone, block), cells in facts[facts["block"].isin(wanted)].groupby(["zone", "block"], sort=True):
         if cells["dataset"].nunique() < 2 or not cells["masked"].any():
             continue  # one series alone: its own audit already covers the block exactly
         cells = cells.reset_index(drop=True)
-        found, solved = _block_intervals(cells, categories, totals, integer)
+        found, solved, revision = _block_intervals(cells, categories, totals, integer)
         programmes += solved
+        revised += revision
         audited_blocks.add(block)
         masked = cells[cells["masked"]]
         for (_, cell), (low, high) in zip(masked.iterrows(), found, strict=True):
             results.append({c: cell[c] for c in columns[:6]} | {"borne_basse": low, "borne_haute": high})
-    return JointResult(pd.DataFrame(results, columns=columns), [blocks[b] for b in sorted(audited_blocks)], programmes)
+    return JointResult(pd.DataFrame(results, columns=columns), [blocks[b] for b in sorted(audited_blocks)], programmes, revised)
