@@ -217,9 +217,10 @@ def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[
 
 
 def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int, float]:
-    """Interval of each masked cell in one (zone, block), the programmes solved and the revision assumed.
+    """Interval of each audited cell in one (zone, block), the programmes solved and the revision assumed.
 
-    ``cells`` has start, end, category, value (published for a closed period), low, masked.
+    ``cells`` has start, end, category, value (published for a closed period), low, and ``audit``
+    (the masked cells whose interval is wanted).
     """
     bounds = sorted({*cells["start"], *(cells["end"] + ONE_DAY)})
     n_atoms, n_cat = len(bounds) - 1, len(categories)
@@ -238,14 +239,17 @@ def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str
     bounded = (~known) & (cells["low"].to_numpy() > 0)
     a_eq, b_eq = matrix[known], cells["value"].to_numpy()[known]
     a_ub, b_ub = -matrix[bounded], -cells["low"].to_numpy()[bounded]
+    # An atom in no published equality is unbounded above: a cell holding one has no finite maximum.
+    free = np.asarray(abs(a_eq).sum(axis=0)).ravel() == 0
     a_eq, a_ub, b_ub, revision = _elastic(a_eq, b_eq, a_ub, b_ub)
     extra = a_eq.shape[1] - n
     out, programmes = [], 1
-    for r in np.flatnonzero(cells["masked"].to_numpy()):
-        objective = np.r_[matrix[r].toarray().ravel(), np.zeros(extra)]
+    for r in np.flatnonzero(cells["audit"].to_numpy()):
+        atoms = matrix[r].toarray().ravel()
+        objective = np.r_[atoms, np.zeros(extra)]
         low = _solve(objective, a_eq, b_eq, a_ub, b_ub)
-        high = _solve(-objective, a_eq, b_eq, a_ub, b_ub)
-        programmes += 2
+        high = None if (free & (atoms > 0)).any() else _solve(-objective, a_eq, b_eq, a_ub, b_ub)
+        programmes += 1 if high is None else 2
         low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
         high = math.inf if high is None else math.floor(-high + _TOLERANCE)
         if integer and math.isfinite(high) and high > low:
@@ -261,6 +265,7 @@ def joint_intervals(
     series: Sequence[Series],
     within: Sequence[tuple[date, date]] | None = None,
     integer: bool = False,
+    only: set[tuple[str, str, str, str]] | None = None,
 ) -> JointResult:
     """For each masked cell of every series, the interval an attacker derives from all of them.
 
@@ -268,6 +273,8 @@ def joint_intervals(
     new periods: the other blocks are unchanged since they were last audited).
     ``integer``: re-solve with integrality (MIP) every cell whose rounded LP interval is finite and
     not a point, keeping the narrower answer (an integer attacker can only be closer than the LP).
+    ``only``: audit just these masked cells (dataset, zone, period, category); the others still
+    constrain the attacker.
     """
     facts = _facts(series)
     columns = ["dataset", "zone", "period", "category", "start", "end", "borne_basse", "borne_haute"]
@@ -285,18 +292,22 @@ def joint_intervals(
     if within is not None:
         wanted = {b for b, (a, z) in enumerate(blocks) if any(a <= end and start <= z for start, end in within)}
     categories = sorted(set(facts["category"]) - totals)
+    facts["audit"] = facts["masked"]
+    if only is not None:
+        keys = facts[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)
+        facts["audit"] = facts["masked"] & np.array([key in only for key in keys], dtype=bool)
     results: list[dict[str, Any]] = []
     audited_blocks: set[int] = set()
     programmes, revised = 0, 0.0
     for (_zone, block), cells in facts[facts["block"].isin(wanted)].groupby(["zone", "block"], sort=True):
-        if cells["dataset"].nunique() < 2 or not cells["masked"].any():
+        if cells["dataset"].nunique() < 2 or not cells["audit"].any():
             continue  # one series alone: its own audit already covers the block exactly
         cells = cells.reset_index(drop=True)
         found, solved, revision = _block_intervals(cells, categories, totals, integer)
         programmes += solved
         revised += revision
         audited_blocks.add(block)
-        masked = cells[cells["masked"]]
+        masked = cells[cells["audit"]]
         for (_, cell), (low, high) in zip(masked.iterrows(), found, strict=True):
             results.append({c: cell[c] for c in columns[:6]} | {"borne_basse": low, "borne_haute": high})
     return JointResult(pd.DataFrame(results, columns=columns), [blocks[b] for b in sorted(audited_blocks)], programmes, revised)

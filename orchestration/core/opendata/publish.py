@@ -38,7 +38,7 @@ from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases, tables
 from orchestration.core.opendata import siblings as siblings_module
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
-from orchestration.core.opendata.joint_audit import joint_intervals
+from orchestration.core.opendata.joint_audit import JointResult, joint_intervals
 from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
 from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
 from orchestration.core.settings import Settings
@@ -248,23 +248,36 @@ def _joint_protect(
     so the pattern of a published period never changes. A masked cell that was already narrow
     before this release (a leak of earlier releases, which cannot be undone) is reported, not
     blocking; a narrow cell the candidate creates and cannot hide refuses the release.
+
+    Each round keeps every mask of the previous one and adds some: the attacker's constraints only
+    loosen, so a cell that passed stays passed, and later rounds re-audit only the cells that were
+    narrow and the newly masked ones.
     """
     interval = max(dataset.protection_interval, *(d.protection_interval for d, _ in siblings))
     others = [siblings_module.series(d, tables) for d, tables in siblings]
     table, protected, report = first
-    new_spans = [period_bounds(str(p), dataset.temporal_level) for p in protected[period_column(dataset.temporal_level)].unique()]
+    period = period_column(dataset.temporal_level)
+    new_spans = [period_bounds(str(p), dataset.temporal_level) for p in protected[period].unique()]
+    key_columns = ["dataset", "zone", "period", "category"]
     forced: set[tuple[Any, ...]] = set()
-    historic: pd.DataFrame | None = None
-    rounds = 0
+    historic: set[tuple[Any, ...]] | None = None
+    only: set[tuple[str, str, str, str]] | None = None
+    audited: dict[tuple[Any, ...], dict[str, Any]] = {}
+    blocks: set[tuple[date, date]] = set()
+    programmes, revision, rounds = 0, 0.0, 0
     while True:
-        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table])], new_spans)
+        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table])], new_spans, only=only)
+        programmes += result.programmes
+        revision = max(revision, result.revision)
+        blocks |= set(result.blocks)
+        audited.update({tuple(r[c] for c in key_columns): r for r in result.intervals.to_dict("records")})
         narrow = result.narrow(interval)
         if len(narrow) and historic is None:
             # The same blocks without the candidate's new periods: what was already narrow before it.
-            historic = joint_intervals([*others, siblings_module.series(dataset, earlier)], result.blocks).narrow(interval)
-        if len(narrow) and historic is not None and len(historic):
-            known = set(historic[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None))
-            narrow = narrow[[k not in known for k in narrow[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)]]
+            before = joint_intervals([*others, siblings_module.series(dataset, earlier)], result.blocks).narrow(interval)
+            historic = set(before[key_columns].itertuples(index=False, name=None))
+        if len(narrow) and historic:
+            narrow = narrow[[k not in historic for k in narrow[key_columns].itertuples(index=False, name=None)]]
         if narrow.empty:
             break
         extra = siblings_module.extra_mask(narrow, protected, dataset, result.blocks) - forced
@@ -276,10 +289,15 @@ def _joint_protect(
                 f"(e.g. {worst['dataset']} {worst['zone']} {worst['period']} {worst['category']}: "
                 f"[{worst['borne_basse']}, {worst['borne_haute']}]); no new cell left to mask, refusing to publish"
             )
-        forced |= extra
+        masked_before = _masked_cells(protected, dataset)
+        forced |= extra | masked_before
         rounds += 1
         table, protected, report = release(forced)
-    summary = result.summary(interval)
+        only = set(narrow[key_columns].itertuples(index=False, name=None)) | {
+            _joint_key(dataset, key) for key in _masked_cells(protected, dataset) - masked_before
+        }
+    intervals = pd.DataFrame(list(audited.values()), columns=result.intervals.columns)
+    summary = JointResult(intervals, sorted(blocks), programmes, revision).summary(interval)
     return (
         table,
         protected,
@@ -291,11 +309,30 @@ def _joint_protect(
             "solver": "programme linéaire (HiGHS), bornes arrondies aux entiers vers l'intérieur",
             "protection_interval": interval,
             **summary,
-            "extra_masked_cells": len(forced),
+            "extra_masked_cells": len(_masked_cells(protected, dataset) - _masked_cells(first[1], dataset)),
             "extra_masking_rounds": rounds,
-            "earlier_narrow_cells_not_revisable": 0 if historic is None else len(historic),
+            "earlier_narrow_cells_not_revisable": len(historic or ()),
         },
     )
+
+
+def _cell_columns(dataset: OpenDataset) -> list[str]:
+    """The columns naming a cell, as :func:`generalise` and :func:`disclosure.protect` order them."""
+    zone, breakdown = zone_column(dataset.spatial_level), dataset.breakdown_column
+    return [c for c in (zone, period_column(dataset.temporal_level), breakdown) if c] + [dataset.category_column]
+
+
+def _masked_cells(protected: pd.DataFrame, dataset: OpenDataset) -> set[tuple[Any, ...]]:
+    """Keys of the masked cells of a protected table."""
+    masked = protected[protected[dataset.output_count_column].isna()]
+    return set(masked[_cell_columns(dataset)].itertuples(index=False, name=None))
+
+
+def _joint_key(dataset: OpenDataset, key: tuple[Any, ...]) -> tuple[str, str, str, str]:
+    """A cell key of ``dataset`` as the joint audit names it: (dataset, zone[|breakdown], period, category)."""
+    cell = dict(zip(_cell_columns(dataset), key, strict=True))
+    zone = "|".join(str(cell[c]) for c in siblings_module.zone_columns(dataset))
+    return dataset.dataset, zone, str(cell[period_column(dataset.temporal_level)]), str(cell[dataset.category_column])
 
 
 def _sha256(path: Path) -> str:
