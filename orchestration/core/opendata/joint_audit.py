@@ -117,15 +117,17 @@ class JointResult:
 # Facts: what every release of every series tells
 
 
-def _facts(series: Sequence[Series]) -> pd.DataFrame:
+def _facts(series: Sequence[Series], keep: dict[str, set[str]]) -> pd.DataFrame:
     """One row per (dataset, zone, period, category): value known, lower bound, masked now.
 
     ``value`` is the published value of a closed period (NaN if never published as such), ``low``
     the best lower bound (1 for a masked cell), ``masked`` whether the current state masks it.
+    Only the periods in ``keep`` (dataset -> period labels) are read.
     """
     frames = []
     for s in series:
-        for position, table in enumerate(s.tables):
+        for position, whole in enumerate(s.tables):
+            table = whole[whole[s.period_column].astype(str).isin(keep.get(s.dataset, set()))]
             closed = table["periode_close"].astype(bool) if "periode_close" in table else pd.Series(True, index=table.index)
             frames.append(
                 pd.DataFrame(
@@ -276,21 +278,32 @@ def joint_intervals(
     ``only``: audit just these masked cells (dataset, zone, period, category); the others still
     constrain the attacker.
     """
-    facts = _facts(series)
     columns = ["dataset", "zone", "period", "category", "start", "end", "borne_basse", "borne_haute"]
-    if facts.empty:
-        return JointResult(pd.DataFrame(columns=columns))
-    levels = {s.dataset: s.level for s in series}
     totals = {s.total_label for s in series if s.total_label is not None}
-    spans = {(d, p): period_bounds(p, levels[d]) for d, p in facts[["dataset", "period"]].drop_duplicates().itertuples(index=False)}
-    facts["start"] = [spans[(d, p)][0] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
-    facts["end"] = [spans[(d, p)][1] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    # Blocks first, from the period labels alone: only the wanted blocks' rows are read further.
+    spans = {
+        (s.dataset, str(p)): period_bounds(str(p), s.level)
+        for s in series
+        for p in set().union(*(set(t[s.period_column].dropna().astype(str)) for t in s.tables))
+    }
     blocks = time_blocks(set(spans.values()))
     starts = [a for a, _ in blocks]
-    facts["block"] = [bisect.bisect_right(starts, s) - 1 for s in facts["start"]]
+    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans.items()}
     wanted = set(range(len(blocks)))
     if within is not None:
         wanted = {b for b, (a, z) in enumerate(blocks) if any(a <= end and start <= z for start, end in within)}
+    # A block where one series alone has cells adds nothing to that series' own audit.
+    shared = {b for b in wanted if len({d for (d, _), block in block_of.items() if block == b}) > 1}
+    keep: dict[str, set[str]] = {}
+    for (d, p), block in block_of.items():
+        if block in shared:
+            keep.setdefault(d, set()).add(p)
+    facts = _facts(series, keep) if keep else pd.DataFrame()
+    if facts.empty:
+        return JointResult(pd.DataFrame(columns=columns))
+    facts["start"] = [spans[(d, p)][0] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    facts["end"] = [spans[(d, p)][1] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    facts["block"] = [block_of[(d, p)] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
     categories = sorted(set(facts["category"]) - totals)
     facts["audit"] = facts["masked"]
     if only is not None:

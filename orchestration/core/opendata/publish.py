@@ -381,7 +381,7 @@ def publish_open_dataset(
     releases of one sibling group are serialised so each is audited against the other's last one.
     """
     siblings = list(siblings) if siblings is not None else siblings_module.siblings_of(dataset)
-    with siblings_module.group_lock(settings.open_data, dataset, siblings):
+    with siblings_module.group_lock(settings.build_db.parent / "locks", dataset, siblings):
         return _publish(settings, dataset, mart, gate, others, siblings)
 
 

@@ -74,14 +74,17 @@ def series(dataset: OpenDataset, tables: Sequence[pd.DataFrame]) -> Series:
 
 
 @contextmanager
-def group_lock(open_data: Path, dataset: OpenDataset, siblings: Sequence[OpenDataset]) -> Iterator[None]:
-    """Serialise the releases of one sibling group: each must be audited against the other's last one."""
+def group_lock(folder: Path, dataset: OpenDataset, siblings: Sequence[OpenDataset]) -> Iterator[None]:
+    """Serialise the releases of one sibling group: each must be audited against the other's last one.
+
+    ``folder`` holds the lock files: a build folder, never the published ``open_data`` tree.
+    """
     if not siblings:
         yield
         return
     names = sorted([dataset.dataset, *(s.dataset for s in siblings)])
-    open_data.mkdir(parents=True, exist_ok=True)
-    path = open_data / f".joint-{hashlib.sha256('|'.join(names).encode()).hexdigest()[:16]}.lock"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"open-data-joint-{hashlib.sha256('|'.join(names).encode()).hexdigest()[:16]}.lock"
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
