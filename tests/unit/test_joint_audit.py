@@ -116,6 +116,15 @@ def test_blocks_split_at_a_monday_that_is_a_first() -> None:
     assert second.blocks == [(date(2024, 4, 1), date(2024, 6, 30))] and set(second.intervals["period"]) == {"2024-W16"}
 
 
+def test_an_earlier_release_outside_the_shared_block_is_ignored() -> None:
+    """A first weekly release of 2023 weeks only: nothing of it in the 2024 block, the audit still runs."""
+    days = daily(date(2024, 1, 1), date(2024, 3, 31))
+    weeks, months = naive_release(days, "week"), naive_release(days, "month")
+    old = naive_release(daily(date(2023, 12, 25), date(2023, 12, 31), quiet_week=None), "week")
+    joint = joint_intervals([as_series("w", "week", old, weeks), as_series("m", "month", months)], within=[period_bounds("2024-03", "month")])
+    assert interval(joint.intervals, "2024-W05", "x") == (2.0, 2.0)
+
+
 # --- the publication path -------------------------------------------------------------------------
 
 MONTHLY = "interventions-police-municipale-arrondissement-mois"

@@ -128,12 +128,14 @@ def _facts(series: Sequence[Series], keep: dict[str, set[str]]) -> pd.DataFrame:
     for s in series:
         for position, whole in enumerate(s.tables):
             table = whole[whole[s.period_column].astype(str).isin(keep.get(s.dataset, set()))]
+            if table.empty:  # an earlier release with nothing in the audited blocks
+                continue
             closed = table["periode_close"].astype(bool) if "periode_close" in table else pd.Series(True, index=table.index)
             frames.append(
                 pd.DataFrame(
                     {
                         "dataset": s.dataset,
-                        "zone": table[list(s.zone_columns)].astype(str).agg("|".join, axis=1) if s.zone_columns else "",
+                        "zone": _zone_labels(table, s.zone_columns),
                         "period": table[s.period_column].astype(str),
                         "category": table[s.category_column].astype(str),
                         "count": pd.to_numeric(table[s.count_column], errors="coerce").astype("float64"),
@@ -154,6 +156,16 @@ def _facts(series: Sequence[Series], keep: dict[str, set[str]]) -> pd.DataFrame:
     # A cell masked now but published (closed) in an earlier release is known: not "masked" any more.
     facts.loc[facts["value"].notna(), "masked"] = False
     return facts
+
+
+def _zone_labels(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | str:
+    """Each row's zone (and breakdown) as one label, ``zone|breakdown``; ``""`` for city-wide series."""
+    if not columns:
+        return ""
+    labels = table[columns[0]].astype(str)
+    for column in columns[1:]:
+        labels = labels + "|" + table[column].astype(str)
+    return labels
 
 
 def time_blocks(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
