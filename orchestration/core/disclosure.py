@@ -17,7 +17,11 @@ Rules (declared per dataset in the use-case registry, k from settings):
   earlier release of the same dataset) is computed by linear programming (min and max of the cell
   subject to those constraints). It must be at least ``protection_interval`` wide; where it is not,
   one more cell of the group is masked and the audit runs again. A release that still fails is
-  refused (:class:`DisclosureError`): nothing is published.
+  refused (:class:`DisclosureError`): nothing is published;
+* **joint audit of sibling series** (:mod:`orchestration.core.opendata.joint_audit`): when one
+  mart's counts are published over two period grids (months and ISO weeks), the same audit runs
+  over both series at once, on day-range atoms, and the candidate's new cells are masked further
+  (or the release refused) until no masked cell of either can be narrowed by differencing them.
 
 The report of what was masked and of the audit is published with the data (``disclosure.json``).
 """
@@ -331,8 +335,12 @@ def protect(
     protection_interval: int,
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
     published_labels: dict[str, str] | None = None,
+    forced: Iterable[tuple[Any, ...]] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Suppress, then audit as an attacker and mask more until every masked cell is protected.
+
+    ``forced``: keys (group columns..., category) masked from the start as secondary (the joint
+    audit of sibling series asks for them); the secondary pass and the audit then run as usual.
 
     ``published_labels`` maps the internal status to what the file shows (default: every mask
     shows as :data:`MASKED`); the audit reasons on the published labels, as an attacker would.
@@ -348,6 +356,10 @@ def protect(
     status[(counts > 0) & (counts < k)] = PRIMARY
     is_total = table[category_column] == total_label
     key_columns = [*group_columns, category_column]
+    forced = set(forced)
+    if forced:
+        keys = table[key_columns].itertuples(index=False, name=None)
+        status[[key in forced and state == PUBLISHED for key, state in zip(keys, status, strict=True)]] = SECONDARY
     rounds = 0
     while True:
         if total_label is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from orchestration.core.catalog import OpenDataset, feed, marts
 from orchestration.core.disclosure import (
     TIME_CONSISTENCY,
     DisclosureError,
+    DisclosureReport,
     check_publishable,
     earlier_knowledge,
     margins_with_one_mask,
@@ -34,12 +36,19 @@ from orchestration.core.disclosure import (
 )
 from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases, tables
+from orchestration.core.opendata import siblings as siblings_module
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
+from orchestration.core.opendata.joint_audit import JointResult, joint_intervals
 from orchestration.core.opendata.periods import is_closed, period_bounds, period_column, period_labels
 from orchestration.core.opendata.zones import NAME_COLUMNS, quartiers, zone_column, zone_names
 from orchestration.core.settings import Settings
 from orchestration.core.verdicts import GateResult
 
+JOINT_ATTACKER = (
+    "cases publiées et marges de toutes les diffusions de ce jeu et de ses jeux frères (mêmes effectifs, "
+    "autres périodes : un mois et les semaines ISO qu'il recoupe sont des sommes des mêmes jours), "
+    "cases masquées non nulles"
+)
 FORMAT_VERSION = "2.0.0"  # of the file layout and columns, not of the data (that is the folder name)
 
 
@@ -166,11 +175,14 @@ def build_open_dataset(
     as_of: date | None = None,
     previous: pd.DataFrame | None = None,
     earlier: list[pd.DataFrame] | None = None,
+    siblings: Sequence[tuple[OpenDataset, list[pd.DataFrame]]] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, Any]]]:
     """The release table, its disclosure report and its Table Schema fields.
 
     ``previous`` is the latest published table (its periods are copied verbatim); ``earlier``
-    every earlier release (for the attacker's audit). Raises :class:`DisclosureError`.
+    every earlier release (for the attacker's audit); ``siblings`` every release of each sibling
+    dataset (same cells over other periods: audited jointly, :func:`_joint_protect`).
+    Raises :class:`DisclosureError`.
     """
     cells, groups = generalise(mart, dataset, as_of)
     period = period_column(dataset.temporal_level)
@@ -179,14 +191,21 @@ def build_open_dataset(
     frozen_periods = set(frozen[period]) if len(frozen) else set()
     fresh = cells[~cells[period].isin(frozen_periods)]
     knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column)
-    protected, report = protect(
-        fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
-        dataset.protection_interval, knowledge,
-    )
-    protected = _ordered(protected, dataset, groups)
-    table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
-    table[dataset.output_count_column] = table[dataset.output_count_column].astype("Int64")
-    table = _ordered(table, dataset, groups)
+
+    def release(forced: set[tuple[Any, ...]]) -> Release:
+        protected, report = protect(
+            fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
+            dataset.protection_interval, knowledge, forced=forced,
+        )
+        protected = _ordered(protected, dataset, groups)
+        table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
+        table[dataset.output_count_column] = table[dataset.output_count_column].astype("Int64")
+        return _ordered(table, dataset, groups), protected, report
+
+    table, protected, report = release(set())
+    joint: dict[str, Any] | None = None
+    if siblings:
+        table, protected, report, joint = _joint_protect(dataset, earlier or [], siblings, release, (table, protected, report))
     # Whole-release checks, on what is written, frozen periods included.
     check_publishable(table, dataset.output_count_column, k)
     if dataset.total_label is not None and margins_with_one_mask(table, groups, dataset.output_count_column):
@@ -207,8 +226,113 @@ def build_open_dataset(
         "frozen": sorted(frozen_periods),
     }
     disclosure["late_changes_not_published"] = late
+    if joint is not None:
+        disclosure["joint_audit"] = joint
     example = table.iloc[0].to_dict() if len(table) else None
     return table, disclosure, table_schema(dataset, k, example)["fields"]
+
+
+Release = tuple[pd.DataFrame, pd.DataFrame, DisclosureReport]
+
+
+def _joint_protect(
+    dataset: OpenDataset,
+    earlier: list[pd.DataFrame],
+    siblings: Sequence[tuple[OpenDataset, list[pd.DataFrame]]],
+    release: Callable[[set[tuple[Any, ...]]], Release],
+    first: Release,
+) -> tuple[pd.DataFrame, pd.DataFrame, DisclosureReport, dict[str, Any]]:
+    """Audit the candidate jointly with its siblings' releases; mask more of its new cells until it passes.
+
+    Only the candidate's new periods are ever masked further (earlier releases are never revised),
+    so the pattern of a published period never changes. A masked cell that was already narrow
+    before this release (a leak of earlier releases, which cannot be undone) is reported, not
+    blocking; a narrow cell the candidate creates and cannot hide refuses the release.
+
+    Each round keeps every mask of the previous one and adds some: the attacker's constraints only
+    loosen, so a cell that passed stays passed, and later rounds re-audit only the cells that were
+    narrow and the newly masked ones.
+    """
+    interval = max(dataset.protection_interval, *(d.protection_interval for d, _ in siblings))
+    others = [siblings_module.series(d, tables) for d, tables in siblings]
+    table, protected, report = first
+    period = period_column(dataset.temporal_level)
+    new_spans = [period_bounds(str(p), dataset.temporal_level) for p in protected[period].unique()]
+    key_columns = ["dataset", "zone", "period", "category"]
+    forced: set[tuple[Any, ...]] = set()
+    historic: set[tuple[Any, ...]] | None = None
+    only: set[tuple[str, str, str, str]] | None = None
+    audited: dict[tuple[Any, ...], dict[str, Any]] = {}
+    blocks: set[tuple[date, date]] = set()
+    programmes, revision, rounds = 0, 0.0, 0
+    while True:
+        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table])], new_spans, only=only)
+        programmes += result.programmes
+        revision = max(revision, result.revision)
+        blocks |= set(result.blocks)
+        audited.update({tuple(r[c] for c in key_columns): r for r in result.intervals.to_dict("records")})
+        narrow = result.narrow(interval)
+        if len(narrow) and historic is None:
+            # The same blocks without the candidate's new periods: what was already narrow before it.
+            before = joint_intervals([*others, siblings_module.series(dataset, earlier)], result.blocks).narrow(interval)
+            historic = set(before[key_columns].itertuples(index=False, name=None))
+        if len(narrow) and historic:
+            narrow = narrow[[k not in historic for k in narrow[key_columns].itertuples(index=False, name=None)]]
+        if narrow.empty:
+            break
+        extra = siblings_module.extra_mask(narrow, protected, dataset, result.blocks) - forced
+        if not extra:
+            worst = narrow.iloc[0]
+            raise DisclosureError(
+                f"{dataset.dataset}: joint attacker's audit with {', '.join(d.dataset for d, _ in siblings)} failed: "
+                f"{len(narrow)} masked cell(s) recoverable within less than {interval} by combining the series "
+                f"(e.g. {worst['dataset']} {worst['zone']} {worst['period']} {worst['category']}: "
+                f"[{worst['borne_basse']}, {worst['borne_haute']}]); no new cell left to mask, refusing to publish"
+            )
+        masked_before = _masked_cells(protected, dataset)
+        forced |= extra | masked_before
+        rounds += 1
+        table, protected, report = release(forced)
+        only = set(narrow[key_columns].itertuples(index=False, name=None)) | {
+            _joint_key(dataset, key) for key in _masked_cells(protected, dataset) - masked_before
+        }
+    intervals = pd.DataFrame(list(audited.values()), columns=result.intervals.columns)
+    summary = JointResult(intervals, sorted(blocks), programmes, revision).summary(interval)
+    return (
+        table,
+        protected,
+        report,
+        {
+            "siblings": [d.dataset for d, _ in siblings],
+            "passed": True,
+            "attacker": JOINT_ATTACKER,
+            "solver": "programme linéaire (HiGHS), bornes arrondies aux entiers vers l'intérieur",
+            "protection_interval": interval,
+            **summary,
+            "extra_masked_cells": len(_masked_cells(protected, dataset) - _masked_cells(first[1], dataset)),
+            "extra_masking_rounds": rounds,
+            "earlier_narrow_cells_not_revisable": len(historic or ()),
+        },
+    )
+
+
+def _cell_columns(dataset: OpenDataset) -> list[str]:
+    """The columns naming a cell, as :func:`generalise` and :func:`disclosure.protect` order them."""
+    zone, breakdown = zone_column(dataset.spatial_level), dataset.breakdown_column
+    return [c for c in (zone, period_column(dataset.temporal_level), breakdown) if c] + [dataset.category_column]
+
+
+def _masked_cells(protected: pd.DataFrame, dataset: OpenDataset) -> set[tuple[Any, ...]]:
+    """Keys of the masked cells of a protected table."""
+    masked = protected[protected[dataset.output_count_column].isna()]
+    return set(masked[_cell_columns(dataset)].itertuples(index=False, name=None))
+
+
+def _joint_key(dataset: OpenDataset, key: tuple[Any, ...]) -> tuple[str, str, str, str]:
+    """A cell key of ``dataset`` as the joint audit names it: (dataset, zone[|breakdown], period, category)."""
+    cell = dict(zip(_cell_columns(dataset), key, strict=True))
+    zone = "|".join(str(cell[c]) for c in siblings_module.zone_columns(dataset))
+    return dataset.dataset, zone, str(cell[period_column(dataset.temporal_level)]), str(cell[dataset.category_column])
 
 
 def _sha256(path: Path) -> str:
@@ -242,13 +366,33 @@ def _schema(dataset: OpenDataset, k: int, fields: list[dict[str, Any]]) -> dict[
 
 
 def publish_open_dataset(
-    settings: Settings, dataset: OpenDataset, mart: pd.DataFrame, gate: GateResult, others: dict[str, pd.DataFrame] | None = None
+    settings: Settings,
+    dataset: OpenDataset,
+    mart: pd.DataFrame,
+    gate: GateResult,
+    others: dict[str, pd.DataFrame] | None = None,
+    siblings: Sequence[OpenDataset] | None = None,
 ) -> dict[str, Any]:
     """Publish a new version of ``dataset`` if a period closed since the last one; returns its package.
 
     Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
     or when a disclosure check fails (:class:`DisclosureError` propagates: the release is refused).
+    ``siblings`` (default: found from the declarations) are audited jointly with the release; the
+    releases of one sibling group are serialised so each is audited against the other's last one.
     """
+    siblings = list(siblings) if siblings is not None else siblings_module.siblings_of(dataset)
+    with siblings_module.group_lock(settings.build_db.parent / "locks", dataset, siblings):
+        return _publish(settings, dataset, mart, gate, others, siblings)
+
+
+def _publish(
+    settings: Settings,
+    dataset: OpenDataset,
+    mart: pd.DataFrame,
+    gate: GateResult,
+    others: dict[str, pd.DataFrame] | None,
+    siblings: list[OpenDataset],
+) -> dict[str, Any]:
     name = dataset.dataset
     folder = releases.dataset_folder(settings.open_data, name)
     as_of = data_as_of(mart, dataset)
@@ -269,7 +413,8 @@ def publish_open_dataset(
     if dataset.kind == "table":
         table, disclosure, fields = tables.build_table_release(mart, dataset, settings.k_min, as_of, previous, earlier, others)
     else:
-        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier)
+        sibling_releases = [(d, releases.earlier_releases(settings.open_data, d.dataset)) for d in siblings]
+        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier, sibling_releases)
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     source_feeds = list(marts()[dataset.from_mart].source_feeds)

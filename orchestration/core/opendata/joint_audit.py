@@ -1,0 +1,338 @@
+"""The attacker's audit across sibling series: one mart's counts published over two period grids.
+
+A month and the ISO weeks it contains are sums of the same days. When ``interventions ... par mois``
+and ``... par semaine`` are both published, an attacker can difference them: over a run of months
+that starts on a Monday and ends on a Sunday (1 January - 31 March 2024 = weeks 1-13), the months
+of a category add up to its weeks, so one masked week (or month) is recovered exactly when the rest
+is published; elsewhere it is bounded by the straddling weeks' counts, small where masking happens.
+
+The joint audit reasons as that attacker, per zone:
+
+* **atoms**: the day ranges cut by every published period boundary (ISO week ∩ calendar month)
+  × category; unknown, non-negative;
+* **equalities**: each published cell of any sibling series (every release, the candidate
+  included) equals the sum of its atoms; a published total (``total_label``) sums every category;
+* **inequalities**: a masked cell is at least 1 (zeros are always published); a value published
+  for an open period (legacy releases) is a lower bound;
+* for each masked cell, ``min`` and ``max`` of its sum by linear programming (scipy's HiGHS);
+* series released on different days may disagree (late rows reach the later release only, a
+  published period is never revised): the attacker then assumes the smallest total revision
+  that reconciles them (an elastic programme, :func:`_elastic`).
+
+The LP relaxation is solved, then rounded inwards (counts are integers: every integer solution
+lies in ``[ceil(min), floor(max)]``). An integer attacker can only do as well or better, so
+``integer=True`` re-solves the cells whose rounded interval is finite with integrality (MIP) and
+keeps the narrower answer.
+
+**Exact decomposition**: periods that overlap share atoms; a date that starts a period of every
+series and ends none of them (for weeks and months: a Monday that is the 1st) cuts the time line
+into independent blocks. Each (zone, block) is its own small programme; a block where only one
+series has cells adds nothing to that series' own audit and is skipped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+from orchestration.core.disclosure import DisclosureError
+from orchestration.core.opendata.periods import period_bounds
+
+ONE_DAY = timedelta(days=1)
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Series:
+    """One open dataset's published tables, in the joint audit's terms.
+
+    ``tables`` are every release, oldest first, the candidate last: the last one is the current
+    state (its masked cells are audited); all of them constrain the attacker. A table holds the
+    zone, period, category and count columns, and optionally ``periode_close`` (False: its values
+    are lower bounds, for legacy releases of open periods).
+    """
+
+    dataset: str
+    level: str
+    period_column: str
+    zone_columns: tuple[str, ...]  # the zone, and a breakdown if any: cells of different values share no atom
+    category_column: str
+    count_column: str
+    total_label: str | None
+    tables: tuple[pd.DataFrame, ...]
+
+
+@dataclass(frozen=True)
+class JointResult:
+    """Every audited masked cell with its interval, and the blocks the audit solved."""
+
+    intervals: pd.DataFrame  # dataset, zone, period, category, start, end, borne_basse, borne_haute
+    blocks: list[tuple[date, date]] = field(default_factory=list)
+    programmes: int = 0
+    revision: float = 0.0  # least total revision that reconciles the series (late data), 0 when they agree
+
+    def narrow(self, protection_interval: float) -> pd.DataFrame:
+        """The audited cells an attacker can pin within less than ``protection_interval``."""
+        widths = self.intervals["borne_haute"] - self.intervals["borne_basse"]
+        return self.intervals[widths < protection_interval]
+
+    def summary(self, protection_interval: float) -> dict[str, Any]:
+        """The figures the disclosure report publishes."""
+        widths = (self.intervals["borne_haute"] - self.intervals["borne_basse"]).astype("float64")
+        finite = widths[np.isfinite(widths)]
+        narrowest = None
+        if len(finite):
+            row = self.intervals.loc[finite.idxmin()]
+            narrowest = {
+                "dataset": row["dataset"],
+                "zone": row["zone"],
+                "period": row["period"],
+                "category": row["category"],
+                "low": float(row["borne_basse"]),
+                "high": float(row["borne_haute"]),
+                "width": float(finite.min()),
+            }
+        return {
+            "cells_audited": len(self.intervals),
+            "blocks": [[str(a), str(b)] for a, b in self.blocks],
+            "programmes": self.programmes,
+            "min_interval_width": float(finite.min()) if len(finite) else None,
+            "unbounded_cells": int(np.isinf(widths.to_numpy()).sum()),
+            "narrowest": narrowest,
+            "narrow_cells": int((widths < protection_interval).sum()),
+            "late_data_revision_assumed": self.revision,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts: what every release of every series tells
+
+
+def _facts(series: Sequence[Series], keep: dict[str, set[str]]) -> pd.DataFrame:
+    """One row per (dataset, zone, period, category): value known, lower bound, masked now.
+
+    ``value`` is the published value of a closed period (NaN if never published as such), ``low``
+    the best lower bound (1 for a masked cell), ``masked`` whether the current state masks it.
+    Only the periods in ``keep`` (dataset -> period labels) are read.
+    """
+    frames = []
+    for s in series:
+        for position, whole in enumerate(s.tables):
+            table = whole[whole[s.period_column].astype(str).isin(keep.get(s.dataset, set()))]
+            if table.empty:  # an earlier release with nothing in the audited blocks
+                continue
+            closed = table["periode_close"].astype(bool) if "periode_close" in table else pd.Series(True, index=table.index)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "dataset": s.dataset,
+                        "zone": _zone_labels(table, s.zone_columns),
+                        "period": table[s.period_column].astype(str),
+                        "category": table[s.category_column].astype(str),
+                        "count": pd.to_numeric(table[s.count_column], errors="coerce").astype("float64"),
+                        "closed": closed.to_numpy(),
+                        "current": position == len(s.tables) - 1,
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=["dataset", "zone", "period", "category", "value", "low", "masked"])
+    rows = pd.concat(frames, ignore_index=True)
+    rows["value"] = rows["count"].where(rows["closed"])
+    rows["low"] = rows["count"].where(~rows["closed"], np.nan).fillna(0.0)
+    rows.loc[rows["count"].isna(), "low"] = 1.0
+    rows["masked"] = rows["count"].isna() & rows["current"]
+    key = ["dataset", "zone", "period", "category"]
+    facts = rows.groupby(key, sort=False).agg(value=("value", "max"), low=("low", "max"), masked=("masked", "any")).reset_index()
+    # A cell masked now but published (closed) in an earlier release is known: not "masked" any more.
+    facts.loc[facts["value"].notna(), "masked"] = False
+    return facts
+
+
+def _zone_labels(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | str:
+    """Each row's zone (and breakdown) as one label, ``zone|breakdown``; ``""`` for city-wide series."""
+    if not columns:
+        return ""
+    labels = table[columns[0]].astype(str)
+    for column in columns[1:]:
+        labels = labels + "|" + table[column].astype(str)
+    return labels
+
+
+def time_blocks(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Connected runs of overlapping day spans (inclusive ends), in order: the exact decomposition.
+
+    Two periods that share no day share no atom; a run ends where no period straddles the next
+    day, e.g. weeks and months split at a Monday that is a 1st (1 April 2024, 1 July 2024).
+    """
+    blocks: list[list[date]] = []
+    for start, end in sorted(spans):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], end)
+        else:
+            blocks.append([start, end])
+    return [(a, b) for a, b in blocks]
+
+
+# ---------------------------------------------------------------------------------------------
+# One (zone, block) programme
+
+
+def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0) -> float | None:
+    """``min c.x`` over the attacker's constraints, ``x >= 0``; ``None`` when unbounded below.
+
+    ``integer``: how many leading variables are integers (0: the LP relaxation).
+    """
+    integrality = np.r_[np.ones(integer), np.zeros(len(c) - integer)] if integer else None
+    res = linprog(
+        c,
+        A_eq=a_eq if b_eq.size else None,
+        b_eq=b_eq if b_eq.size else None,
+        A_ub=a_ub if b_ub.size else None,
+        b_ub=b_ub if b_ub.size else None,
+        bounds=(0, None),
+        method="highs",
+        integrality=integrality,
+    )
+    if res.status == 3:
+        return None
+    if res.status != 0:
+        raise DisclosureError(f"joint attacker's audit: the published constraints are inconsistent ({res.message})")
+    return float(res.fun)
+
+
+def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[Any, Any, np.ndarray, float]:
+    """The published equalities, with the smallest total revision that makes them consistent.
+
+    Series released on different days may disagree (late data: a published period is never
+    revised, the sibling released later counts the late rows). An attacker then assumes the
+    smallest revisions: ``A x + s+ - s- = b`` with ``sum(s) <= s*``, ``s*`` the least total revision
+    (0 when the releases agree: the programme is then the plain one). Returns the extended
+    matrices (revision variables after ``x``) and ``s*``.
+    """
+    n, m = a_eq.shape[1], a_eq.shape[0]
+    eye = identity(m, format="csr")
+    a_eq2 = hstack([a_eq, eye, -eye], format="csr")
+    a_ub2 = hstack([a_ub, csr_matrix((a_ub.shape[0], 2 * m))], format="csr")
+    least = _solve(np.r_[np.zeros(n), np.ones(2 * m)], a_eq2, b_eq, a_ub2, b_ub) or 0.0
+    if least <= _TOLERANCE:
+        return a_eq, a_ub, b_ub, 0.0
+    budget = vstack([a_ub2, csr_matrix(np.r_[np.zeros(n), np.ones(2 * m)].reshape(1, -1))], format="csr")
+    return a_eq2, budget, np.r_[b_ub, least + _TOLERANCE * max(1.0, least)], least
+
+
+def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int, float]:
+    """Interval of each audited cell in one (zone, block), the programmes solved and the revision assumed.
+
+    ``cells`` has start, end, category, value (published for a closed period), low, and ``audit``
+    (the masked cells whose interval is wanted).
+    """
+    bounds = sorted({*cells["start"], *(cells["end"] + ONE_DAY)})
+    n_atoms, n_cat = len(bounds) - 1, len(categories)
+    position = {c: i for i, c in enumerate(categories)}
+    rows, cols = [], []
+    for r, (start, end, category) in enumerate(zip(cells["start"], cells["end"], cells["category"], strict=True)):
+        first, last = bisect.bisect_left(bounds, start), bisect.bisect_left(bounds, end + ONE_DAY)
+        cats = range(n_cat) if category in totals else [position[category]]
+        for atom in range(first, last):
+            for cat in cats:
+                rows.append(r)
+                cols.append(atom * n_cat + cat)
+    n = n_atoms * n_cat
+    matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), n))
+    known = cells["value"].notna().to_numpy()
+    bounded = (~known) & (cells["low"].to_numpy() > 0)
+    a_eq, b_eq = matrix[known], cells["value"].to_numpy()[known]
+    a_ub, b_ub = -matrix[bounded], -cells["low"].to_numpy()[bounded]
+    # An atom in no published equality is unbounded above: a cell holding one has no finite maximum.
+    free = np.asarray(abs(a_eq).sum(axis=0)).ravel() == 0
+    a_eq, a_ub, b_ub, revision = _elastic(a_eq, b_eq, a_ub, b_ub)
+    extra = a_eq.shape[1] - n
+    out, programmes = [], 1
+    for r in np.flatnonzero(cells["audit"].to_numpy()):
+        atoms = matrix[r].toarray().ravel()
+        objective = np.r_[atoms, np.zeros(extra)]
+        low = _solve(objective, a_eq, b_eq, a_ub, b_ub)
+        high = None if (free & (atoms > 0)).any() else _solve(-objective, a_eq, b_eq, a_ub, b_ub)
+        programmes += 1 if high is None else 2
+        low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
+        high = math.inf if high is None else math.floor(-high + _TOLERANCE)
+        if integer and math.isfinite(high) and high > low:
+            # The LP relaxation may be wider than what an integer attacker attains: check it.
+            low = max(low, math.ceil(_solve(objective, a_eq, b_eq, a_ub, b_ub, n) - _TOLERANCE))
+            high = min(high, math.floor(-_solve(-objective, a_eq, b_eq, a_ub, b_ub, n) + _TOLERANCE))
+            programmes += 2
+        out.append((float(low), float(high)))
+    return out, programmes, revision
+
+
+def joint_intervals(
+    series: Sequence[Series],
+    within: Sequence[tuple[date, date]] | None = None,
+    integer: bool = False,
+    only: set[tuple[str, str, str, str]] | None = None,
+) -> JointResult:
+    """For each masked cell of every series, the interval an attacker derives from all of them.
+
+    ``within`` (day spans) restricts the audit to the blocks overlapping one of them (a release's
+    new periods: the other blocks are unchanged since they were last audited).
+    ``integer``: re-solve with integrality (MIP) every cell whose rounded LP interval is finite and
+    not a point, keeping the narrower answer (an integer attacker can only be closer than the LP).
+    ``only``: audit just these masked cells (dataset, zone, period, category); the others still
+    constrain the attacker.
+    """
+    columns = ["dataset", "zone", "period", "category", "start", "end", "borne_basse", "borne_haute"]
+    totals = {s.total_label for s in series if s.total_label is not None}
+    # Blocks first, from the period labels alone: only the wanted blocks' rows are read further.
+    spans = {
+        (s.dataset, str(p)): period_bounds(str(p), s.level)
+        for s in series
+        for p in set().union(*(set(t[s.period_column].dropna().astype(str)) for t in s.tables))
+    }
+    blocks = time_blocks(set(spans.values()))
+    starts = [a for a, _ in blocks]
+    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans.items()}
+    wanted = set(range(len(blocks)))
+    if within is not None:
+        wanted = {b for b, (a, z) in enumerate(blocks) if any(a <= end and start <= z for start, end in within)}
+    # A block where one series alone has cells adds nothing to that series' own audit.
+    shared = {b for b in wanted if len({d for (d, _), block in block_of.items() if block == b}) > 1}
+    keep: dict[str, set[str]] = {}
+    for (d, p), block in block_of.items():
+        if block in shared:
+            keep.setdefault(d, set()).add(p)
+    facts = _facts(series, keep) if keep else pd.DataFrame()
+    if facts.empty:
+        return JointResult(pd.DataFrame(columns=columns))
+    facts["start"] = [spans[(d, p)][0] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    facts["end"] = [spans[(d, p)][1] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    facts["block"] = [block_of[(d, p)] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
+    categories = sorted(set(facts["category"]) - totals)
+    facts["audit"] = facts["masked"]
+    if only is not None:
+        keys = facts[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)
+        facts["audit"] = facts["masked"] & np.array([key in only for key in keys], dtype=bool)
+    results: list[dict[str, Any]] = []
+    audited_blocks: set[int] = set()
+    programmes, revised = 0, 0.0
+    for (_zone, block), cells in facts[facts["block"].isin(wanted)].groupby(["zone", "block"], sort=True):
+        if cells["dataset"].nunique() < 2 or not cells["audit"].any():
+            continue  # one series alone: its own audit already covers the block exactly
+        cells = cells.reset_index(drop=True)
+        found, solved, revision = _block_intervals(cells, categories, totals, integer)
+        programmes += solved
+        revised += revision
+        audited_blocks.add(block)
+        masked = cells[cells["audit"]]
+        for (_, cell), (low, high) in zip(masked.iterrows(), found, strict=True):
+            results.append({c: cell[c] for c in columns[:6]} | {"borne_basse": low, "borne_haute": high})
+    return JointResult(pd.DataFrame(results, columns=columns), [blocks[b] for b in sorted(audited_blocks)], programmes, revised)
