@@ -8,6 +8,7 @@ in GE 1.24, see stack notes).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from datetime import UTC, datetime
@@ -18,7 +19,10 @@ import pandas as pd
 from orchestration.core.verdicts import GateResult, fingerprint
 
 
-def _quiet_context() -> Any:
+@functools.cache
+def _context() -> Any:
+    """One ephemeral Great Expectations context per process, shared by every gate (creating one costs
+    more than validating a small mart), with progress bars and INFO logging off."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -28,28 +32,31 @@ def _quiet_context() -> Any:
     return context
 
 
+@functools.cache
+def _batch_definition(mart: str) -> Any:
+    """The mart's whole-dataframe batch definition in the shared context (made once per process)."""
+    source = _context().data_sources.add_or_update_pandas(name=f"{mart}_source")
+    return source.add_dataframe_asset(name=mart).add_batch_definition_whole_dataframe(f"{mart}_batch")
+
+
 def validate_mart(mart: str, frame: pd.DataFrame) -> GateResult:
     """Run the mart's generic expectations, then ``quality.suites.<mart>``, on ``frame``; summarise the outcome.
 
     The generic part (column set, not-null, grain, type families) comes from the mart's declared
-    columns (:mod:`quality.generic`); the suite module holds only the mart's domain rules.
+    columns (:mod:`quality.generic`); the suite module holds only the mart's domain rules. The suite
+    is assembled in memory and validated on the batch directly: nothing is written to the context's
+    stores (the verdict is kept by :mod:`orchestration.core.verdicts`).
     """
     import great_expectations as gx
 
     from quality.generic import generic_expectations  # imports GE (~3 s): only when a gate runs
 
     suite_module = importlib.import_module(f"quality.suites.{mart}")
-    context = _quiet_context()
-    source = context.data_sources.add_pandas(name=f"{mart}_source")
-    asset = source.add_dataframe_asset(name=mart)
-    batch_definition = asset.add_batch_definition_whole_dataframe(f"{mart}_batch")
-    suite = context.suites.add(gx.ExpectationSuite(name=mart))
+    batch = _batch_definition(mart).get_batch(batch_parameters={"dataframe": frame})
+    suite = gx.ExpectationSuite(name=mart)
     for expectation in [*generic_expectations(mart), *suite_module.expectations()]:
-        suite.add_expectation(expectation)
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{mart}_gate", data=batch_definition, suite=suite)
-    )
-    outcome = validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+        suite.add_expectation(expectation)  # an unsaved suite: no store write per expectation
+    outcome = batch.validate(suite, result_format="SUMMARY")
     failed = []
     for result in outcome.results:
         if result.success:

@@ -30,7 +30,7 @@ def resolve(reference: str) -> Compute:
 
 def read_relations(build_db: Path, relations: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """``schema.model`` relations from the build database, keyed by model name (read-only)."""
-    con = duck.connect(build_db, read_only=True)
+    con = duck.connect(build_db, read_only=True, extensions=())  # dbt models of plain types: no spatial to load
     try:
         # Through Arrow so DATE stays a date; order by all so the output does not depend on scan order.
         return {rel.split(".")[-1]: con.sql(f"select * from {rel} order by all").to_arrow_table().to_pandas() for rel in relations}
@@ -40,7 +40,7 @@ def read_relations(build_db: Path, relations: tuple[str, ...]) -> dict[str, pd.D
 
 def write_mart(build_db: Path, name: str, frame: pd.DataFrame) -> int:
     """Replace ``marts.<name>`` in the build database with ``frame``; returns its row count."""
-    con = duck.connect(build_db)
+    con = duck.connect(build_db, extensions=())
     try:
         con.execute("create schema if not exists marts")
         con.register("_mart_frame", _declared_arrow(name, frame))

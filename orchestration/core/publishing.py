@@ -31,7 +31,7 @@ def publication_manifest_path(settings: Settings, mart: str) -> Path:
 
 def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
     """A mart from the build database, read-only, in a stable order (gate and publisher share it)."""
-    con = duck.connect(settings.build_db, read_only=True)
+    con = duck.connect(settings.build_db, read_only=True, extensions=())  # marts: plain types only
     try:
         # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).
         return con.sql(f"select * from marts.{mart} order by all").to_arrow_table().to_pandas()

@@ -1,10 +1,14 @@
 """The dbt project as Dagster assets: translator (keys, groups, automation), manifest, ``dbt build``."""
 
 import contextlib
+import functools
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +61,44 @@ def keep_parse_state(settings: Settings, invocation_target: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# Beside the parse state: the digest of the project under which the dbt unit tests last passed.
+UNIT_TESTS_PASSED = "unit_tests_passed.json"
+# What a dbt unit test's outcome depends on: the SQL and YAML of the project, and the engines.
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "tests", "seeds")
+ENGINES = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+@functools.cache
+def project_digest() -> str:
+    """Digest of every file of the dbt project a unit test can depend on, and of the engines' versions."""
+    digest = hashlib.sha256(" ".join(metadata.version(e) for e in ENGINES).encode())
+    for source in PROJECT_SOURCES:
+        root = DBT_PROJECT_DIR / source
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def unit_tests_passed(settings: Settings) -> bool:
+    """Whether every dbt unit test already passed on this lake under the current project and engines.
+
+    Unit tests check a model's SQL on fixed fixture rows, not the data: their outcome only changes
+    with the project's files or the engines. A daily build skips them once they passed (a ninth of
+    a new day's dbt build); a model or macro change runs them again until a full build passes.
+    """
+    path = dbt_target_dir(settings) / UNIT_TESTS_PASSED
+    return path.exists() and json.loads(path.read_text(encoding="utf-8")).get("project") == project_digest()
+
+
+def record_unit_tests_passed(settings: Settings) -> None:
+    """Note that a build of the whole project, unit tests included, passed under the current digest."""
+    path = dbt_target_dir(settings) / UNIT_TESTS_PASSED
+    path.with_suffix(".tmp").write_text(json.dumps({"project": project_digest()}), encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment the dbt profile and sources read (see dbt_project/profiles.yml)."""
     return {
@@ -67,6 +109,9 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "OBSERVATOIRE_REFERENCE_DIR": str(REFERENCE_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
+        # No debug log file: it went to the invocation folder, removed after the build (keep_parse_state),
+        # and writing it was a sixth of dbt's CPU. Dagster's event log keeps what each node did.
+        "DBT_LOG_LEVEL_FILE": "none",
     }
 
 
@@ -179,11 +224,16 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
         # dbt runs as a subprocess that inherits this environment (profile path, lake root).
         dbt_target_dir(settings).mkdir(parents=True, exist_ok=True)
         # DBT_TARGET_PATH: dagster-dbt puts the invocation's target folder under it, seeded with the parse state.
+        skip_unit_tests = unit_tests_passed(settings)
+        whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
+        args = ["build", *(["--exclude-resource-type", "unit_test"] if skip_unit_tests else [])]
         with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
-            invocation = dbt.cli(["build"], context=context)
+            invocation = dbt.cli(args, context=context)
             try:
-                yield from invocation.stream()
+                yield from invocation.stream()  # raises if any node failed
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
+        if whole_project and not skip_unit_tests:
+            record_unit_tests_passed(settings)
 
     return dbt_models

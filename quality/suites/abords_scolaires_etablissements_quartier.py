@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import great_expectations as gx
 
@@ -12,6 +13,7 @@ from orchestration.core.geography import QUARTIERS_GEOJSON
 MAX_SCHOOLS_PER_QUARTIER_LEVEL = 60
 
 
+@cache  # the reference file is read once per process, not once per gate
 def _quartier_codes() -> list[str]:
     with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
         return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import great_expectations as gx
 
@@ -10,6 +11,7 @@ from orchestration.core.catalog import feed
 from orchestration.core.geography import QUARTIERS_GEOJSON
 
 
+@cache  # the reference file is read once per process, not once per gate
 def quartier_codes() -> list[str]:
     with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
         return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])

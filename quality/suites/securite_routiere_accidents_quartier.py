@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import great_expectations as gx
 
@@ -13,6 +14,7 @@ MAX_ACCIDENTS_PER_QUARTIER_YEAR = 400
 PERIMETRE_REGEX = r"^BAAC (2018 réel|simulé \d{4})$"
 
 
+@cache  # the reference file is read once per process, not once per gate
 def quartier_codes() -> list[str]:
     """The 111 quartier codes of the reference geography."""
     with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
