@@ -2,7 +2,6 @@
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.core import lake
 from orchestration.core.catalog import feeds
+from orchestration.core.digests import files_digest
 from orchestration.core.duck import ensure_extensions
 from orchestration.core.governance import ensure_gate_log
 from orchestration.core.ingestion import ensure_tables
@@ -71,14 +71,8 @@ ENGINES = ("dbt-core", "dbt-duckdb", "duckdb")
 @functools.cache
 def project_digest() -> str:
     """Digest of every file of the dbt project a unit test can depend on, and of the engines' versions."""
-    digest = hashlib.sha256(" ".join(metadata.version(e) for e in ENGINES).encode())
-    for source in PROJECT_SOURCES:
-        root = DBT_PROJECT_DIR / source
-        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-            if path.is_file():
-                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    roots = [DBT_PROJECT_DIR / source for source in PROJECT_SOURCES]
+    return files_digest(roots, DBT_PROJECT_DIR, [metadata.version(e) for e in ENGINES])
 
 
 def unit_tests_passed(settings: Settings) -> bool:

@@ -7,11 +7,11 @@ verdict for the exact fingerprint of the rows it publishes.
 """
 
 import functools
-import hashlib
 from importlib import metadata
 
 import dagster as dg
 
+from orchestration.core.digests import files_digest
 from orchestration.core.governance import log_gate_verdict
 from orchestration.core.publishing import read_mart
 from orchestration.core.settings import REFERENCE_DIR, REPO_ROOT
@@ -26,14 +26,8 @@ RULE_SOURCES = ("quality", "orchestration/core/catalog", "orchestration/core/mar
 @functools.cache
 def rules_digest() -> str:
     """Digest of every file a gate's verdict may depend on, and of the Great Expectations version."""
-    digest = hashlib.sha256(metadata.version("great_expectations").encode())
     roots = [REPO_ROOT / source for source in RULE_SOURCES] + [REFERENCE_DIR]
-    for root in roots:
-        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.is_dir() else [root]
-        for path in files:
-            digest.update(str(path.relative_to(REPO_ROOT)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return files_digest(roots, REPO_ROOT, [metadata.version("great_expectations")])
 
 
 def _validate(mart: str, frame: object) -> GateResult:
