@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.core import catalog
+from orchestration.core import catalog, lake
 from orchestration.core.catalog.mart_schema import MartColumn, table_schema
 from orchestration.core.opendata import releases
 from orchestration.core.opendata.zones import zone_column
@@ -178,6 +178,22 @@ def _stamp(path: str) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
+def _version_readable(table_path: Path, commit: Path, version: int) -> bool:
+    """Whether ``version`` of the gold table can still be read (not purged by log clean-up).
+
+    On the local disk its commit file says so with one ``stat``. In the object store (cluster
+    profile) there is no cheap ``stat``: the version's log is opened once, when the snapshot is
+    built (a commit there is written once, put-if-absent, and never rewritten).
+    """
+    if lake.location(table_path).is_local:
+        return commit.is_file()
+    try:
+        lake.table(table_path, version)
+    except Exception:  # the log of that version is gone (deltalake raises several types)
+        return False
+    return True
+
+
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
@@ -235,7 +251,7 @@ class Published:
         spec = catalog.marts()[mart]
         record = _read_json(self.settings.gold / "_publications" / f"{mart}.json")
         table_path = self.settings.gold / mart
-        if record is None or not (table_path / "_delta_log").is_dir():
+        if record is None or not lake.table_exists(table_path):  # local, or the bucket (cluster profile)
             raise NotFound(f"{mart} n'est pas encore publié")
         published = int(record["delta_version"])
         chosen = published
@@ -245,7 +261,7 @@ class Published:
                 raise ValueError(f"version {version!r} inconnue : versions publiées de 0 à {published}")
             chosen = int(version)
         commit = table_path / "_delta_log" / f"{chosen:020d}.json"
-        if not commit.is_file():
+        if not _version_readable(table_path, commit, chosen):
             raise NotFound(f"la version {chosen} de {mart} n'est plus disponible (purgée)")
         columns = tuple(self._mart_column(c) for c in spec.columns)
         uc = catalog.use_cases()[spec.use_case]
@@ -374,9 +390,7 @@ class Published:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         if snapshot.kind == "mart":
-            from deltalake import DeltaTable
-
-            table = DeltaTable(str(snapshot.table_path), version=int(snapshot.version)).to_pyarrow_table()
+            table = lake.table(snapshot.table_path, int(snapshot.version)).to_pyarrow_table()
         else:
             import pyarrow.parquet as pq
 

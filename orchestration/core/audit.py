@@ -112,10 +112,7 @@ def append_public_counts(path: Path, counted_from: datetime, counted_to: datetim
     ]
     if not rows:
         return 0
-    from deltalake import write_deltalake
-
-    table = pa.Table.from_pylist(rows, schema=PUBLIC_READS_SCHEMA)
-    lake.with_commit_retry(lambda: write_deltalake(str(path), table, mode="append"))
+    lake.append(path, pa.Table.from_pylist(rows, schema=PUBLIC_READS_SCHEMA))  # local or the bucket
     return len(rows)
 
 
@@ -145,7 +142,8 @@ def apply_retention(audit_path: Path, days: int | None = None, now: datetime | N
             removed[path.name] = 0
             continue
         predicate = f"{column} < '{cutoff.strftime('%Y-%m-%dT%H:%M:%S')}Z'"  # a computed timestamp, no user input
-        metrics = lake.with_commit_retry(lambda p=path, q=predicate: lake.DeltaTable(str(p)).delete(q))
+        # Through lake.py, so the audit tables are found where the profile keeps them (object store).
+        metrics = lake.delete(path, predicate)
         removed[path.name] = int(metrics.get("num_deleted_rows", 0))
-        lake.DeltaTable(str(path)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+        lake.vacuum_all(path)
     return removed

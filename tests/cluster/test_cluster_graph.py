@@ -150,3 +150,38 @@ def test_ingest_worker_killed_mid_run_then_rerun_loses_and_doubles_nothing(
     key = ["feed", "file_name", "checksum"]
     assert not ledger.duplicated(key).any()
     assert sorted(map(tuple, ledger[key].to_numpy())) == sorted(map(tuple, reference_ledger[key].to_numpy()))
+
+
+def test_the_api_serves_gold_from_the_object_store(cluster_lake: ClusterLake) -> None:
+    """The read-only API reads each published mart where the profile keeps it (the bucket), at its published version."""
+    from apps.api.resources import Published
+
+    settings = cluster_lake.settings
+    published = Published(settings)
+    served = published.published_marts()
+    assert served
+    for mart in served:
+        snapshot = published.mart_snapshot(mart)
+        manifest = read_manifest(settings, mart)
+        assert manifest is not None
+        assert snapshot.metadata["delta_version"] == manifest["delta_version"], mart
+        assert published.table(snapshot).table.num_rows == manifest["rows"], mart
+
+
+def test_audit_trail_and_its_retention_live_in_the_object_store(cluster_lake: ClusterLake) -> None:
+    """Authenticated reads and public counts are appended in the bucket, and retention deletes them there."""
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.core import audit
+    from orchestration.core.access import Principal
+
+    path = cluster_lake.settings.audit
+    principal = Principal(kind="user", subject="pseudonyme-test", roles=frozenset({"analyste"}))
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    assert audit.append(path, [audit.AuditEvent(principal, "api", "incidents_quartier_jour", 3, read_at=old)]) == 1
+    assert audit.append_public_counts(audit.public_reads_path(path), old, old + timedelta(hours=1), {("d", "csv"): 2}) == 1
+    assert lake.location(path).uri.startswith("s3://")
+    assert not list(cluster_lake.settings.lake.rglob("_delta_log"))  # nothing fell back to the local disk
+    removed = audit.apply_retention(path, days=30, now=datetime(2021, 1, 1, tzinfo=UTC))
+    assert removed == {path.name: 1, audit.public_reads_path(path).name: 1}
+    assert audit.read(path).num_rows == 0
