@@ -29,6 +29,7 @@ from orchestration.core.disclosure import (
     TIME_CONSISTENCY,
     DisclosureError,
     DisclosureReport,
+    ZoneMargin,
     check_publishable,
     earlier_knowledge,
     margins_with_one_mask,
@@ -168,6 +169,14 @@ def _ordered(table: pd.DataFrame, dataset: OpenDataset, groups: list[str]) -> pd
     return table.drop(columns="_total_last").reset_index(drop=True)
 
 
+def zone_margin(dataset: OpenDataset) -> ZoneMargin | None:
+    """The dataset's declared sum over zones known elsewhere (``known_margins``), if any."""
+    for margin in dataset.known_margins:
+        if margin.over == "zone":
+            return ZoneMargin(zone_column(dataset.spatial_level), frozenset(margin.categories) or None, margin.reason)
+    return None
+
+
 def build_open_dataset(
     mart: pd.DataFrame,
     dataset: OpenDataset,
@@ -190,12 +199,14 @@ def build_open_dataset(
     frozen = previous.drop(columns=["periode_close"], errors="ignore") if previous is not None else cells.iloc[0:0]
     frozen_periods = set(frozen[period]) if len(frozen) else set()
     fresh = cells[~cells[period].isin(frozen_periods)]
-    knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column)
+    margin = zone_margin(dataset)
+    # A dataset with a known zone margin may mask a zero (its masked cells are bounded below by 0).
+    knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column, 0.0 if margin else 1.0)
 
     def release(forced: set[tuple[Any, ...]]) -> Release:
         protected, report = protect(
             fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
-            dataset.protection_interval, knowledge, forced=forced,
+            dataset.protection_interval, knowledge, forced=forced, zone_margin=margin,
         )
         protected = _ordered(protected, dataset, groups)
         table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
