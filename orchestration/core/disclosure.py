@@ -91,8 +91,8 @@ class DisclosureReport:
 
 
 ZONE_MARGIN_METHOD = (
-    " Le total sur toutes les zones de chaque période et catégorie est connu par ailleurs (voir "
-    "« known_margins ») : c'est aussi une marge. Une période et catégorie n'ont donc jamais une seule "
+    " Le total sur toutes les zones de chaque période et catégorie est connu par ailleurs : c'est "
+    "aussi une marge. Une période et catégorie n'ont donc jamais une seule "
     "zone masquée (la plus petite zone publiée non nulle est masquée aussi, à égalité le plus petit "
     "code), et l'audit compte ce total parmi ce que sait l'attaquant. Quand aucune zone publiée non "
     "nulle ne peut protéger les cases masquées, toute la période et catégorie est masquée, zones "
@@ -693,7 +693,7 @@ def protect(
     if zone_margin is not None and zone_totals is not None and zone_groups is not None:
         masked = status != PUBLISHED
         extra = {
-            "method": METHOD + ZONE_MARGIN_METHOD,
+            "method": f"{METHOD}{ZONE_MARGIN_METHOD} Ce total connu : {zone_margin.reason}",
             "known_margins": [{
                 "over": "zone",
                 "zone_column": zone_margin.zone_column,

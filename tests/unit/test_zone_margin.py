@@ -234,7 +234,7 @@ def test_the_accidents_release_reports_and_applies_its_zone_margin(tmp_path: Pat
     disclosure = json.loads((folder / "disclosure.json").read_text(encoding="utf-8"))
     assert disclosure == json.loads(json.dumps(package["disclosure"], default=str))
     (margin,) = disclosure["known_margins"]
-    assert margin["over"] == "zone" and "ONISR" in margin["reason"]
+    assert margin["over"] == "zone" and "ONISR" in margin["reason"] and "ONISR" in disclosure["method"]
     # 2025: every accident 1 partner; serious 0 (two masked, wide enough); night withheld whole (110 zeros); bicycles none.
     assert margin["cells_masked_for_margin"] == 1 + 110 and margin["groups_withheld"] == 1
     assert disclosure["primary_suppressed"] == 1 + 2 + 1 and disclosure["secondary_suppressed"] == 111
