@@ -20,6 +20,7 @@ from orchestration.core.catalog.models import OpenDataset
 from orchestration.core.disclosure import DisclosureError, ZoneMargin, attacker_intervals, audit_release, protect
 from orchestration.core.opendata import releases
 from orchestration.core.opendata.publish import publish_open_dataset, zone_margin
+from orchestration.core.opendata.siblings import siblings_of
 from orchestration.core.opendata.zones import quartiers
 from orchestration.core.settings import load_settings
 from orchestration.core.verdicts import GateResult
@@ -190,6 +191,8 @@ def test_every_open_dataset_declares_its_known_zone_margin_or_is_reviewed() -> N
     assert set(open_datasets()) - declared == set(REVIEWED_WITHOUT_ZONE_MARGIN), "a new open dataset: review its zone margins"
     for name in declared:
         assert zone_margin(open_datasets()[name]) is not None
+        # The joint audit of sibling series (other period grids) does not know zone margins yet.
+        assert not siblings_of(open_datasets()[name]), f"{name}: a zone margin on a dataset with siblings is not audited jointly"
 
 
 def test_a_zone_margin_needs_several_zones() -> None:
