@@ -228,9 +228,11 @@ def test_the_accidents_release_reports_and_applies_its_zone_margin(tmp_path: Pat
     settings = load_settings(tmp_path, require_key=False)
     gate = GateResult(mart=dataset.from_mart, suite=dataset.from_mart, success=True, evaluated_at="2026-01-01T00:00:00+00:00", statistics={}, fingerprint="x")
     mart = accidents_mart()
+    publish_open_dataset(settings, dataset, mart[mart["perimetre"] == "BAAC 2024"], gate)  # 2024 first, then frozen
     started = time.process_time()
     package = publish_open_dataset(settings, dataset, mart, gate)
     cpu = time.process_time() - started
+    assert package["version"] == "2025" and package["disclosure"]["periods"]["frozen"] == ["2024"]
     folder = settings.open_data / ACCIDENTS / "latest"
     report = validate(folder / "datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
@@ -238,6 +240,7 @@ def test_the_accidents_release_reports_and_applies_its_zone_margin(tmp_path: Pat
     assert disclosure == json.loads(json.dumps(package["disclosure"], default=str))
     (margin,) = disclosure["known_margins"]
     assert margin["over"] == "zone" and "ONISR" in margin["reason"] and "ONISR" in disclosure["method"]
+    assert margin["frozen_groups_with_one_mask_not_revisable"] == 0
     # 2025: every accident 1 partner; serious 0 (two masked, wide enough); night withheld whole (110 zeros); bicycles none.
     assert margin["cells_masked_for_margin"] == 1 + 110 and margin["groups_withheld"] == 1
     assert disclosure["primary_suppressed"] == 1 + 2 + 1 and disclosure["secondary_suppressed"] == 111

@@ -34,6 +34,7 @@ from orchestration.core.disclosure import (
     earlier_knowledge,
     margins_with_one_mask,
     protect,
+    zone_margins_with_one_mask,
 )
 from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases, tables
@@ -200,7 +201,7 @@ def build_open_dataset(
     frozen_periods = set(frozen[period]) if len(frozen) else set()
     fresh = cells[~cells[period].isin(frozen_periods)]
     margin = zone_margin(dataset)
-    # A dataset with a known zone margin may mask a zero (its masked cells are bounded below by 0).
+    # A zone margin's withheld groups mask their zeros too: an earlier release's masks are bounded below by 0.
     knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column, 0.0 if margin else 1.0)
 
     def release(forced: set[tuple[Any, ...]]) -> Release:
@@ -239,6 +240,10 @@ def build_open_dataset(
     disclosure["late_changes_not_published"] = late
     if joint is not None:
         disclosure["joint_audit"] = joint
+    if margin is not None and len(frozen):
+        # Periods published before the margin was declared are never revised: say if one still leaks.
+        lonely = zone_margins_with_one_mask(frozen, margin, groups, dataset.category_column, dataset.output_count_column)
+        disclosure["known_margins"][0]["frozen_groups_with_one_mask_not_revisable"] = lonely
     example = table.iloc[0].to_dict() if len(table) else None
     return table, disclosure, table_schema(dataset, k, example)["fields"]
 
