@@ -18,6 +18,13 @@ Rules (declared per dataset in the use-case registry, k from settings):
   subject to those constraints). It must be at least ``protection_interval`` wide; where it is not,
   one more cell of the group is masked and the audit runs again. A release that still fails is
   refused (:class:`DisclosureError`): nothing is published;
+* **known margins over zones** (``known_margins`` of a dataset, :class:`ZoneMargin`): where the sum
+  of a (period, category) over every zone is public elsewhere (e.g. the city's yearly accident count),
+  it is a margin too: secondary suppression across zones (never exactly one masked zone in such a
+  group; the partner is the group's smallest published non-zero cell, ties by zone code; when there
+  is none, the whole group is masked, zeros included, and its cells are bounded below by 0), iterated
+  with the within-(zone, period) margin until stable, and an equality in the attacker's audit. A
+  cell can never be hidden better than the public sum itself: its required width is at most that sum;
 * **joint audit of sibling series** (:mod:`orchestration.core.opendata.joint_audit`): when one
   mart's counts are published over two period grids (months and ISO weeks), the same audit runs
   over both series at once, on day-range atoms, and the candidate's new cells are masked further
@@ -74,9 +81,54 @@ class DisclosureReport:
     secondary_suppressed: int
     protection_interval: int | None = None
     audit: dict[str, Any] = field(default_factory=dict)
+    known_margins: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        if self.known_margins is None:  # no declared margin: the report keeps its former shape
+            del out["known_margins"]
+        return out
+
+
+ZONE_MARGIN_METHOD = (
+    " Le total sur toutes les zones de chaque période et catégorie est connu par ailleurs : c'est "
+    "aussi une marge. Une période et catégorie n'ont donc jamais une seule "
+    "zone masquée (la plus petite zone publiée non nulle est masquée aussi, à égalité le plus petit "
+    "code), et l'audit compte ce total parmi ce que sait l'attaquant. Quand aucune zone publiée non "
+    "nulle ne peut protéger les cases masquées, toute la période et catégorie est masquée, zones "
+    "nulles comprises : elle ne dit alors rien de plus que le total connu."
+)
+ZONE_MARGIN_ATTACKER = "totaux sur les zones connus par ailleurs"
+
+
+@dataclass(frozen=True)
+class ZoneMargin:
+    """Sums over zones an attacker knows from elsewhere (a dataset's declared ``known_margins``).
+
+    For each (period, breakdown..., category) in ``categories`` (``None``: every category, the total
+    included), the sum of the cells over every value of ``zone_column`` is known.
+    """
+
+    zone_column: str
+    categories: frozenset[str] | None = None
+    reason: str = ""
+
+    def key_columns(self, group_columns: Sequence[str], category_column: str) -> list[str]:
+        """The columns naming one margin group: every cell key column but the zone."""
+        return [c for c in group_columns if c != self.zone_column] + [category_column]
+
+    def members(self, table: pd.DataFrame, category_column: str) -> pd.Series:
+        """Which rows of ``table`` the margin sums (boolean)."""
+        if self.categories is None:
+            return pd.Series(True, index=table.index)
+        return table[category_column].isin(self.categories)
+
+    def totals(self, table: pd.DataFrame, counts: pd.Series, group_columns: Sequence[str], category_column: str) -> dict[tuple[Any, ...], float]:
+        """The known sums (from the true counts), by margin group key."""
+        keys = self.key_columns(group_columns, category_column)
+        inside = self.members(table, category_column)
+        sums = counts[inside].groupby([table.loc[inside, c] for c in keys], sort=False).sum()
+        return {(key if isinstance(key, tuple) else (key,)): float(value) for key, value in sums.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,6 +168,83 @@ def _secondary_pass(table: pd.DataFrame, status: pd.Series, counts: pd.Series, g
             changed |= _mask_partner(table, status, counts, group_columns, is_total, index)
 
 
+def _zone_groups(table: pd.DataFrame, zone_margin: ZoneMargin, group_columns: list[str], category_column: str) -> pd.Series:
+    """Each row's zone-margin group number (-1: the row is not summed by the margin)."""
+    keys = zone_margin.key_columns(group_columns, category_column)
+    numbers = table.groupby(keys, sort=False, dropna=False).ngroup()
+    return numbers.where(zone_margin.members(table, category_column), -1)
+
+
+def _mask_zone_partner(
+    table: pd.DataFrame, status: pd.Series, counts: pd.Series, zone_groups: pd.Series, zone_column: str, index: Any
+) -> list[Any]:
+    """Mask more zones in the zone-margin group of ``index``; returns the rows masked (none: nothing left).
+
+    The group's smallest published non-zero cell, ties broken by zone code (deterministic). When no
+    published cell is non-zero, no partner can hide the masked ones (the public sum minus zeros is
+    theirs): the whole group is withheld, zeros included, so that it tells no more than that sum.
+    """
+    in_group = table.index[(zone_groups == zone_groups[index]) & (status == PUBLISHED)]
+    candidates = in_group[counts[in_group] > 0]
+    if not len(candidates):
+        status[in_group] = SECONDARY
+        return list(in_group)
+    order = pd.DataFrame({"n": counts[candidates], "zone": table.loc[candidates, zone_column].astype(str)})
+    chosen = order.sort_values(["n", "zone"], kind="stable").index[0]
+    status[chosen] = SECONDARY
+    return [chosen]
+
+
+def _zone_secondary_pass(table: pd.DataFrame, status: pd.Series, counts: pd.Series, zone_groups: pd.Series, zone_column: str) -> set[Any]:
+    """No zone-margin group may hide exactly one cell; returns the rows masked for it."""
+    added: set[Any] = set()
+    changed = True
+    while changed:
+        changed = False
+        masked = (status != PUBLISHED) & (zone_groups >= 0)
+        per_group = masked.groupby(zone_groups, sort=False).transform("sum")
+        for index in table.index[(per_group == 1) & masked]:
+            chosen = _mask_zone_partner(table, status, counts, zone_groups, zone_column, index)
+            if not chosen:
+                raise DisclosureError("a zone margin group has a single zone: its masked cell is the known total; refusing to publish")
+            added.update(chosen)
+            changed = True
+    return added
+
+
+def _secondary_until_stable(
+    table: pd.DataFrame, status: pd.Series, counts: pd.Series, group_columns: list[str], is_total: pd.Series,
+    total_label: str | None, zone_groups: pd.Series, zone_column: str,
+) -> set[Any]:
+    """Both margins (within each (zone, period) group, and across zones) until neither masks more."""
+    by_zone: set[Any] = set()
+    while True:
+        before = int((status != PUBLISHED).sum())
+        if total_label is not None:
+            _secondary_pass(table, status, counts, group_columns, is_total)
+        by_zone |= _zone_secondary_pass(table, status, counts, zone_groups, zone_column)
+        if int((status != PUBLISHED).sum()) == before:
+            return by_zone
+
+
+def withheld_cells(table: pd.DataFrame, zone_margin: ZoneMargin, group_columns: list[str], category_column: str, count_column: str) -> pd.Series:
+    """Cells of a zone-margin group masked whole (boolean): they may be zero, the attacker knows only the group's sum."""
+    groups = _zone_groups(table, zone_margin, group_columns, category_column)
+    masked = table[count_column].isna()
+    whole = masked.groupby(groups, sort=False).transform("all")
+    return whole & (groups >= 0)
+
+
+def zone_margins_with_one_mask(
+    table: pd.DataFrame, zone_margin: ZoneMargin, group_columns: list[str], category_column: str, count_column: str
+) -> int:
+    """How many known zone-margin groups hide exactly one cell (must be 0; re-checked on the final table)."""
+    groups = _zone_groups(table, zone_margin, group_columns, category_column)
+    masked = table[count_column].isna() & (groups >= 0)
+    per_group = masked.groupby(groups, sort=False).sum()
+    return int((per_group.drop(index=-1, errors="ignore") == 1).sum())
+
+
 def suppress(
     cells: pd.DataFrame,
     group_columns: list[str],
@@ -123,19 +252,24 @@ def suppress(
     count_column: str,
     total_label: str | None,
     k: int,
+    zone_margin: ZoneMargin | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Add group totals and mask small cells; returns (table, report).
 
     ``cells`` holds one row per (group..., category) with an integer count, zeros included.
     The result has the count as nullable ``Int64`` (null when masked) and a ``diffusion`` column
-    (:data:`PUBLISHED`, :data:`PRIMARY` or :data:`SECONDARY`).
+    (:data:`PUBLISHED`, :data:`PRIMARY` or :data:`SECONDARY`). ``zone_margin``: sums over zones
+    known elsewhere, protected as margins too (secondary suppression across zones).
     """
     table = _with_totals(cells, group_columns, category_column, count_column, total_label)
     counts = table[count_column].astype("int64")
     status = pd.Series(PUBLISHED, index=table.index, dtype="str")
     status[(counts > 0) & (counts < k)] = PRIMARY
     is_total = table[category_column] == total_label
-    if total_label is not None:
+    if zone_margin is not None:
+        zone_groups = _zone_groups(table, zone_margin, group_columns, category_column)
+        _secondary_until_stable(table, status, counts, group_columns, is_total, total_label, zone_groups, zone_margin.zone_column)
+    elif total_label is not None:
         _secondary_pass(table, status, counts, group_columns, is_total)
     return _finish(table, counts, status, count_column, k)
 
@@ -201,14 +335,15 @@ def bounds_for_label(label: str, is_total: bool, k: int) -> tuple[float, float]:
 
 
 def earlier_knowledge(
-    releases: Iterable[pd.DataFrame], key_columns: list[str], count_column: str
+    releases: Iterable[pd.DataFrame], key_columns: list[str], count_column: str, masked_low: float = 1.0
 ) -> dict[tuple[Any, ...], tuple[float, float]]:
     """Bounds on cells learnt from earlier releases of the same dataset.
 
     Each release frame has the key columns, the (nullable) count and a boolean ``periode_close``:
     a value published for a closed period is the cell's value; for an open period (releases made
     before closed-period publication) it is a lower bound, counts only growing as data arrives.
-    A masked cell is non-zero. Bounds from several releases are intersected.
+    A masked cell is non-zero (``masked_low=0`` for a dataset with a known zone margin, whose masked
+    cells may be zero). Bounds from several releases are intersected.
     """
     known: dict[tuple[Any, ...], tuple[float, float]] = {}
     for release in releases:
@@ -217,7 +352,7 @@ def earlier_knowledge(
             release[key_columns].itertuples(index=False, name=None), release[count_column], closed, strict=True
         ):
             if pd.isna(value):
-                low, high = 1.0, math.inf
+                low, high = masked_low, math.inf
             elif bool(is_closed):
                 low = high = float(value)
             else:
@@ -276,8 +411,14 @@ def attacker_intervals(
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
     label_column: str = "diffusion",
     solver: str = "auto",
+    zone_margin: ZoneMargin | None = None,
+    zone_totals: dict[tuple[Any, ...], float] | None = None,
 ) -> pd.DataFrame:
     """For each masked cell of ``table`` (as published), the interval an attacker can derive.
+
+    With ``zone_margin``, the attacker also knows ``zone_totals`` (the sum over zones of each
+    (period, breakdown..., category) group, by :meth:`ZoneMargin.key_columns` key): those equalities
+    link the groups of one period, solved by :func:`_intervals_with_zone_margin`.
 
     Constraints: in every group, the categories sum to the total (the published margin); published
     cells are known; masked cells are bounded by their published label (:func:`bounds_for_label`)
@@ -288,6 +429,10 @@ def attacker_intervals(
     has a single margin (the case today) and linprog otherwise.
     """
     earlier = earlier or {}
+    if zone_margin is not None:
+        return _intervals_with_zone_margin(
+            table, group_columns, category_column, count_column, total_label, k, earlier, label_column, solver, zone_margin, zone_totals or {}
+        )
     key_columns = [*group_columns, category_column]
     rows: list[dict[str, Any]] = []
     for _, group in table.groupby(group_columns, sort=False, dropna=False):
@@ -325,6 +470,121 @@ def attacker_intervals(
     return pd.DataFrame(rows, columns=[*key_columns, "borne_basse", "borne_haute"])
 
 
+Equation = tuple[dict[int, float], float]  # {variable: coefficient}, right-hand side
+
+
+def _margin_equations(
+    table: pd.DataFrame, group_columns: list[str], category_column: str, count_column: str, total_label: str | None,
+    position: dict[Any, int], zone_margin: ZoneMargin, zone_totals: dict[tuple[Any, ...], float],
+) -> list[Equation]:
+    """Every published or known margin that involves a masked cell, published cells on the right."""
+    values = table[count_column]
+    equations: list[Equation] = []
+    if total_label is not None:  # within each (zone, period) group: categories - total = 0
+        for _, group in table.groupby(group_columns, sort=False, dropna=False):
+            if not (group[category_column] == total_label).any():
+                continue
+            coefficients: dict[int, float] = {}
+            rhs = 0.0
+            for index, category in group[category_column].items():
+                sign = -1.0 if category == total_label else 1.0
+                if index in position:
+                    coefficients[position[index]] = sign
+                else:
+                    rhs -= sign * float(values[index])
+            if coefficients:
+                equations.append((coefficients, rhs))
+    inside = zone_margin.members(table, category_column)
+    keys = zone_margin.key_columns(group_columns, category_column)
+    for key, group in table[inside].groupby(keys, sort=False, dropna=False):
+        known = zone_totals.get(key if isinstance(key, tuple) else (key,))
+        masked = [position[index] for index in group.index if index in position]
+        if known is None or not masked:
+            continue
+        equations.append((dict.fromkeys(masked, 1.0), known - float(values[group.index].dropna().sum())))
+    return equations
+
+
+def _components(n: int, equations: list[Equation]) -> list[list[int]]:
+    """Variables linked by shared equations (union-find), each component an independent programme."""
+    parent = list(range(n))
+
+    def root(j: int) -> int:
+        while parent[j] != j:
+            parent[j] = parent[parent[j]]
+            j = parent[j]
+        return j
+
+    for coefficients, _ in equations:
+        first, *rest = coefficients
+        for j in rest:
+            parent[root(j)] = root(first)
+    members: dict[int, list[int]] = {}
+    for j in range(n):
+        members.setdefault(root(j), []).append(j)
+    return list(members.values())
+
+
+def _intervals_with_zone_margin(
+    table: pd.DataFrame, group_columns: list[str], category_column: str, count_column: str, total_label: str | None, k: int,
+    earlier: dict[tuple[Any, ...], tuple[float, float]], label_column: str, solver: str,
+    zone_margin: ZoneMargin, zone_totals: dict[tuple[Any, ...], float],
+) -> pd.DataFrame:
+    """:func:`attacker_intervals` with the known zone sums: one programme per set of linked masked cells.
+
+    A cell of a zone-margin group masked whole (withheld, zeros included) is bounded below by 0.
+    """
+    key_columns = [*group_columns, category_column]
+    variables = list(table.index[table[count_column].isna()])
+    if not variables:
+        return pd.DataFrame(columns=[*key_columns, "borne_basse", "borne_haute"])
+    withheld = withheld_cells(table, zone_margin, group_columns, category_column, count_column)
+    position = {index: j for j, index in enumerate(variables)}
+    keys = list(table.loc[variables, key_columns].itertuples(index=False, name=None))
+    bounds = []
+    for index, key in zip(variables, keys, strict=True):
+        low, high = bounds_for_label(str(table.at[index, label_column]), table.at[index, category_column] == total_label, k)
+        if withheld[index]:
+            low = 0.0
+        e_low, e_high = earlier.get(key, (0.0, math.inf))
+        bounds.append((max(low, e_low), min(high, e_high)))
+    equations = _margin_equations(table, group_columns, category_column, count_column, total_label, position, zone_margin, zone_totals)
+    intervals: dict[int, Interval] = {}
+    for component in _components(len(variables), equations):
+        local = {j: i for i, j in enumerate(component)}
+        rows = [(c, rhs) for c, rhs in equations if next(iter(c)) in local]
+        a_eq = np.zeros((len(rows), len(component)))
+        for r, (coefficients, _) in enumerate(rows):
+            for j, value in coefficients.items():
+                a_eq[r, local[j]] = value
+        b_eq = np.array([rhs for _, rhs in rows])
+        sub_bounds = [bounds[j] for j in component]
+        for j in component:
+            if solver == "auto" and len(rows) <= 1:
+                intervals[j] = _single_margin_range(a_eq, b_eq, sub_bounds, local[j])
+            else:
+                intervals[j] = _solve_range(a_eq, b_eq, sub_bounds, local[j])
+    out = pd.DataFrame(keys, columns=key_columns)
+    out["borne_basse"] = [intervals[j].low for j in range(len(variables))]
+    out["borne_haute"] = [intervals[j].high for j in range(len(variables))]
+    return out
+
+
+def required_widths(
+    intervals: pd.DataFrame, protection_interval: int, zone_margin: ZoneMargin | None,
+    zone_totals: dict[tuple[Any, ...], float] | None, group_columns: list[str], category_column: str,
+) -> pd.Series:
+    """The width each masked cell's interval must reach: the protection interval, or less where the
+    public zone sum itself is smaller (no release can hide a cell better than [0, that sum])."""
+    required = pd.Series(float(protection_interval), index=intervals.index)
+    if zone_margin is None or not zone_totals or intervals.empty:
+        return required
+    keys = intervals[zone_margin.key_columns(group_columns, category_column)].itertuples(index=False, name=None)
+    inside = zone_margin.members(intervals, category_column)
+    known = pd.Series([zone_totals.get(key, math.inf) for key in keys], index=intervals.index)
+    return required.where(~inside, np.minimum(required, known))
+
+
 def protect(
     cells: pd.DataFrame,
     group_columns: list[str],
@@ -336,11 +596,15 @@ def protect(
     earlier: dict[tuple[Any, ...], tuple[float, float]] | None = None,
     published_labels: dict[str, str] | None = None,
     forced: Iterable[tuple[Any, ...]] = (),
+    zone_margin: ZoneMargin | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Suppress, then audit as an attacker and mask more until every masked cell is protected.
 
     ``forced``: keys (group columns..., category) masked from the start as secondary (the joint
     audit of sibling series asks for them); the secondary pass and the audit then run as usual.
+    ``zone_margin``: sums over zones the attacker knows (computed here from ``cells``): secondary
+    suppression across zones, iterated with the within-group margin, and equalities in the audit;
+    the report lists the margin and the cells masked for it (``known_margins``).
 
     ``published_labels`` maps the internal status to what the file shows (default: every mask
     shows as :data:`MASKED`); the audit reasons on the published labels, as an attacker would.
@@ -360,22 +624,43 @@ def protect(
     if forced:
         keys = table[key_columns].itertuples(index=False, name=None)
         status[[key in forced and state == PUBLISHED for key, state in zip(keys, status, strict=True)]] = SECONDARY
+    zone_groups = _zone_groups(table, zone_margin, group_columns, category_column) if zone_margin else None
+    zone_totals = zone_margin.totals(table, counts, group_columns, category_column) if zone_margin else None
+    by_zone: set[Any] = set()
     rounds = 0
     while True:
-        if total_label is not None:
+        if zone_margin is not None and zone_groups is not None:
+            by_zone |= _secondary_until_stable(table, status, counts, group_columns, is_total, total_label, zone_groups, zone_margin.zone_column)
+        elif total_label is not None:
             _secondary_pass(table, status, counts, group_columns, is_total)
         shown = table.copy()
         shown[count_column] = counts.astype("Int64").mask(status != PUBLISHED)
         shown["diffusion"] = status.map(labels)
-        intervals = attacker_intervals(shown, group_columns, category_column, count_column, total_label, k, earlier)
-        narrow = intervals[intervals["borne_haute"] - intervals["borne_basse"] < protection_interval]
+        intervals = attacker_intervals(
+            shown, group_columns, category_column, count_column, total_label, k, earlier, zone_margin=zone_margin, zone_totals=zone_totals
+        )
+        if zone_margin is None:
+            narrow = intervals[intervals["borne_haute"] - intervals["borne_basse"] < protection_interval]
+        else:
+            required = required_widths(intervals, protection_interval, zone_margin, zone_totals, group_columns, category_column)
+            narrow = intervals[intervals["borne_haute"] - intervals["borne_basse"] < required]
         if narrow.empty:
             break
         rounds += 1
         keys = set(narrow[key_columns].itertuples(index=False, name=None))
         fixable = False
+        widened: set[int] = set()  # one more zone per narrow zone group and round
         for index in table.index[[tuple(r) in keys for r in table[key_columns].itertuples(index=False, name=None)]]:
-            fixable |= _mask_partner(table, status, counts, group_columns, is_total, index)
+            if zone_margin is None or zone_groups is None:
+                fixable |= _mask_partner(table, status, counts, group_columns, is_total, index)
+                continue
+            if total_label is not None:
+                fixable |= _mask_partner(table, status, counts, group_columns, is_total, index)
+            if zone_groups[index] >= 0 and zone_groups[index] not in widened:
+                widened.add(int(zone_groups[index]))
+                chosen = _mask_zone_partner(table, status, counts, zone_groups, zone_margin.zone_column, index)
+                by_zone.update(chosen)
+                fixable |= bool(chosen)
         if not fixable:
             worst = narrow.iloc[0]
             raise DisclosureError(
@@ -387,11 +672,16 @@ def protect(
     lonely = margins_with_one_mask(out, group_columns, count_column) if total_label is not None else 0
     if lonely:
         raise DisclosureError(f"{lonely} published margin(s) hide exactly one cell: refusing to publish")
+    if zone_margin is not None and zone_margins_with_one_mask(out, zone_margin, group_columns, category_column, count_column):
+        raise DisclosureError("a known zone margin hides exactly one cell: refusing to publish")
     check_publishable(out, count_column, k)
     widths = (intervals["borne_haute"] - intervals["borne_basse"]).astype("float64")
+    attacker = "cases publiées, marges (totaux de groupe), cases masquées non nulles, diffusions antérieures"
+    if zone_margin is not None:
+        attacker = f"cases publiées, marges (totaux de groupe), {ZONE_MARGIN_ATTACKER}, cases masquées, diffusions antérieures"
     audit = {
         "passed": True,
-        "attacker": "cases publiées, marges (totaux de groupe), cases masquées non nulles, diffusions antérieures",
+        "attacker": attacker,
         "masked_cells": len(intervals),
         # null when there is no masked cell or every masked cell is unbounded above
         "min_interval_width": float(widths.min()) if len(widths) and np.isfinite(widths.min()) else None,
@@ -399,7 +689,27 @@ def protect(
         "extra_masking_rounds": rounds,
         "earlier_cells_known": len(earlier or {}),
     }
-    report = DisclosureReport(**{**asdict(report), "protection_interval": protection_interval, "audit": audit})
+    extra: dict[str, Any] = {}
+    if zone_margin is not None and zone_totals is not None and zone_groups is not None:
+        masked = status != PUBLISHED
+        extra = {
+            "method": f"{METHOD}{ZONE_MARGIN_METHOD} Ce total connu : {zone_margin.reason}",
+            "known_margins": [{
+                "over": "zone",
+                "zone_column": zone_margin.zone_column,
+                "categories": sorted(zone_margin.categories) if zone_margin.categories is not None else "toutes",
+                "reason": zone_margin.reason,
+                "groups": len(zone_totals),
+                "groups_with_masked_cells": int(zone_groups[masked & (zone_groups >= 0)].nunique()),
+                "cells_masked_for_margin": len(by_zone),
+                "zero_cells_masked": int((masked & (counts == 0)).sum()),
+                "groups_withheld": int(zone_groups[withheld_cells(out, zone_margin, group_columns, category_column, count_column)].nunique()),
+                "cells_capped_by_known_total": int((required_widths(
+                    intervals, protection_interval, zone_margin, zone_totals, group_columns, category_column
+                ) < protection_interval).sum()),
+            }],
+        }
+    report = DisclosureReport(**{**asdict(report), "protection_interval": protection_interval, "audit": audit, **extra})
     return out, report
 
 
@@ -412,12 +722,19 @@ def audit_release(
     k: int,
     protection_interval: int,
     earlier_releases: Sequence[pd.DataFrame] = (),
+    zone_margin: ZoneMargin | None = None,
+    zone_totals: dict[tuple[Any, ...], float] | None = None,
 ) -> pd.DataFrame:
     """Re-audit a published table against earlier releases; returns the cells that fail.
 
     Used by tests and by anyone checking a lake: an empty result means no masked cell can be
-    narrowed below the protection interval from everything published.
+    narrowed below the protection interval from everything published. With ``zone_margin``, the
+    attacker also knows ``zone_totals`` (the public sums over zones, which the table does not hold).
     """
-    earlier = earlier_knowledge(earlier_releases, [*group_columns, category_column], count_column)
-    intervals = attacker_intervals(table, group_columns, category_column, count_column, total_label, k, earlier)
-    return intervals[intervals["borne_haute"] - intervals["borne_basse"] < protection_interval]
+    masked_low = 0.0 if zone_margin is not None else 1.0
+    earlier = earlier_knowledge(earlier_releases, [*group_columns, category_column], count_column, masked_low)
+    intervals = attacker_intervals(
+        table, group_columns, category_column, count_column, total_label, k, earlier, zone_margin=zone_margin, zone_totals=zone_totals
+    )
+    required = required_widths(intervals, protection_interval, zone_margin, zone_totals, group_columns, category_column)
+    return intervals[intervals["borne_haute"] - intervals["borne_basse"] < required]

@@ -317,6 +317,14 @@ class OpenDataset(Declaration):
     # of counts. Its rule: a row whose count is small is masked (``masked_columns`` blanked), see opendata/tables.py.
     kind: Literal["counts", "table"] = Field("counts", description="counts: zone x period x category grid; table: the mart's rows")
     table: OpenTable | None = Field(None, description="the row table's columns and disclosure rule (kind: table)")
+    # --- Known margins (disclosure control over zones, core/disclosure.py ZoneMargin) ---------------
+    # Sums an attacker knows from elsewhere (e.g. the city's yearly total of each measure, published
+    # by another dataset or a national file): audited as equalities, with secondary suppression across
+    # zones. Every open dataset either declares them or is reviewed in tests/unit/test_zone_margin.py.
+    known_margins: tuple[KnownMargin, ...] = Field(
+        (), description="sums over zones an attacker knows from elsewhere, per (period, category); see KnownMargin"
+    )
+    # --- end of known margins ------------------------------------------------------------------------
 
     @field_validator("description", mode="before")
     @classmethod
@@ -328,6 +336,38 @@ class OpenDataset(Declaration):
         if (self.kind == "table") != (self.table is not None):
             raise ValueError(f"open dataset {self.dataset!r}: `table:` is declared with, and only with, kind: table")
         return self
+
+    @model_validator(mode="after")
+    def _known_margins_span_zones(self) -> OpenDataset:
+        if self.known_margins and (self.kind != "counts" or self.spatial_level == "commune"):
+            raise ValueError(f"open dataset {self.dataset!r}: known_margins need a zone x period grid of counts (several zones)")
+        if len({m.over for m in self.known_margins}) != len(self.known_margins):
+            raise ValueError(f"open dataset {self.dataset!r}: one known margin per `over`")
+        labels = set(self.measures or self.categories) | ({self.total_label} if self.total_label else set())
+        for margin in self.known_margins:
+            unknown = sorted(set(margin.categories) - labels) if self.measures or self.categories else []
+            if unknown:
+                raise ValueError(f"open dataset {self.dataset!r}: known margin names unknown categories {unknown}")
+        return self
+
+
+class KnownMargin(Declaration):
+    """A sum over zones an attacker knows from outside the dataset (``known_margins`` of an open dataset).
+
+    ``over: zone``: for each period (and breakdown value) and each listed category, the sum of the
+    cells over every zone is public (e.g. the city's yearly count of road accidents). A single masked
+    zone would then be that sum minus the published zones: the disclosure control treats it as a
+    published margin (secondary suppression across zones, and an equality in the attacker's audit).
+    """
+
+    over: Literal["zone"] = Field(description="the dimension summed over (zone: every zone of the grid)")
+    categories: tuple[str, ...] = Field((), description="the categories whose zone sum is known (empty: every category)")
+    reason: str = Field(min_length=1, description="where an attacker reads the sum (French, published in the report)")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _strip_reason(cls, value: Any) -> Any:
+        return _stripped(value)
 
 
 class OpenJoin(Declaration):

@@ -29,10 +29,12 @@ from orchestration.core.disclosure import (
     TIME_CONSISTENCY,
     DisclosureError,
     DisclosureReport,
+    ZoneMargin,
     check_publishable,
     earlier_knowledge,
     margins_with_one_mask,
     protect,
+    zone_margins_with_one_mask,
 )
 from orchestration.core.geography import ATTRIBUTION
 from orchestration.core.opendata import releases, tables
@@ -168,6 +170,14 @@ def _ordered(table: pd.DataFrame, dataset: OpenDataset, groups: list[str]) -> pd
     return table.drop(columns="_total_last").reset_index(drop=True)
 
 
+def zone_margin(dataset: OpenDataset) -> ZoneMargin | None:
+    """The dataset's declared sum over zones known elsewhere (``known_margins``), if any."""
+    for margin in dataset.known_margins:
+        if margin.over == "zone":
+            return ZoneMargin(zone_column(dataset.spatial_level), frozenset(margin.categories) or None, margin.reason)
+    return None
+
+
 def build_open_dataset(
     mart: pd.DataFrame,
     dataset: OpenDataset,
@@ -190,12 +200,14 @@ def build_open_dataset(
     frozen = previous.drop(columns=["periode_close"], errors="ignore") if previous is not None else cells.iloc[0:0]
     frozen_periods = set(frozen[period]) if len(frozen) else set()
     fresh = cells[~cells[period].isin(frozen_periods)]
-    knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column)
+    margin = zone_margin(dataset)
+    # A zone margin's withheld groups mask their zeros too: an earlier release's masks are bounded below by 0.
+    knowledge = earlier_knowledge(earlier or [], key, dataset.output_count_column, 0.0 if margin else 1.0)
 
     def release(forced: set[tuple[Any, ...]]) -> Release:
         protected, report = protect(
             fresh, groups, dataset.category_column, dataset.output_count_column, dataset.total_label, k,
-            dataset.protection_interval, knowledge, forced=forced,
+            dataset.protection_interval, knowledge, forced=forced, zone_margin=margin,
         )
         protected = _ordered(protected, dataset, groups)
         table = pd.concat([frozen[protected.columns], protected], ignore_index=True) if len(frozen) else protected
@@ -228,6 +240,10 @@ def build_open_dataset(
     disclosure["late_changes_not_published"] = late
     if joint is not None:
         disclosure["joint_audit"] = joint
+    if margin is not None and len(frozen):
+        # Periods published before the margin was declared are never revised: say if one still leaks.
+        lonely = zone_margins_with_one_mask(frozen, margin, groups, dataset.category_column, dataset.output_count_column)
+        disclosure["known_margins"][0]["frozen_groups_with_one_mask_not_revisable"] = lonely
     example = table.iloc[0].to_dict() if len(table) else None
     return table, disclosure, table_schema(dataset, k, example)["fields"]
 
