@@ -155,27 +155,27 @@ REVIEWED_WITHOUT_ZONE_MARGIN = {
         "elsewhere (and they describe works, markets and events, no person)."
     ),
     "evenements-publics-arrondissement-mois": (
-        "no other dataset publishes the city-wide monthly count of events by type; events are public happenings, "
-        "not persons."
+        "no other dataset publishes the city-wide monthly count of events by type; events are public happenings, not persons."
     ),
     "evenements-publics-faits-attendus-observes-jour": "kind: table (one row per event and day), no zone grid and no total.",
     "interventions-police-municipale-arrondissement-mois": (
-        "the city-wide police count is public only by delivery week (sante-observatoire-quarantaine-par-flux-semaine, "
-        "the freshness table); a month is a sum of weeks only on aligned runs. OPEN: not modelled (the joint audit of "
-        "months and weeks does not include zone margins)."
+        "no city-wide police count is published: per feed, the health datasets publish deliveries and a quarantine "
+        "rate rounded to the percent, never the feed's lines (test_no_feed_line_count_is_published)."
     ),
     "interventions-police-municipale-arrondissement-semaine": (
-        "OPEN: the police feed's weekly rows written are public per feed (sante-observatoire-quarantaine-par-flux-"
-        "semaine, the freshness table); a daily delivery holds that day's events, so the sum over arrondissements of "
-        "'Toutes natures' is known up to rows without a quartier and duplicates. Not declared yet: a zone group of "
-        "totals cannot be withheld whole while each zone's categories are published (its zeros would be recovered "
-        "through their own total), so a declaration could refuse a release; a total row is masked only when an "
-        "arrondissement-week has no published non-zero category."
+        "no city-wide police count is published: a daily delivery holds that day's events, so a feed's weekly lines "
+        "would be the sum over arrondissements of 'Toutes natures'; the health datasets therefore publish per feed "
+        "only deliveries and a quarantine rate rounded to the percent (test_no_feed_line_count_is_published)."
     ),
-    "sante-observatoire-fraicheur-quarantaine-flux-semaine": "kind: table, commune level, unmasked technical metadata.",
-    "sante-observatoire-lignes-flux-semaine": "commune level: one zone, whose sum over zones is the cell itself (technical metadata).",
+    "sante-observatoire-fraicheur-quarantaine-flux-semaine": (
+        "kind: table, commune level, unmasked technical metadata: deliveries and a rounded rate, no line count."
+    ),
+    "sante-observatoire-lignes-flux-semaine": (
+        "commune level: one zone, whose sum over zones is the cell itself (technical metadata); lines of all "
+        "feeds together, no feed's own total."
+    ),
     "sante-observatoire-quarantaine-par-flux-semaine": (
-        "commune level: one zone; per-feed figures published unmasked by the freshness table (technical metadata)."
+        "commune level: one zone; per feed, deliveries only (no line count: test_no_feed_line_count_is_published)."
     ),
     "vie-nocturne-faits-de-nuit-arrondissement-mois": (
         "the city-wide monthly count of night facts by category is published nowhere else (feed counts are all hours, "
@@ -211,10 +211,16 @@ def accidents_mart() -> pd.DataFrame:
     rows = []
     for year in (2024, 2025):
         for i, code in enumerate(codes):
-            rows.append({
-                "perimetre": f"BAAC {year}", "code_quartier": code,
-                "nb_accidents": 20 + i % 7, "nb_accidents_graves": 12, "nb_accidents_nuit": 0, "nb_accidents_velo": 15,
-            })
+            rows.append(
+                {
+                    "perimetre": f"BAAC {year}",
+                    "code_quartier": code,
+                    "nb_accidents": 20 + i % 7,
+                    "nb_accidents_graves": 12,
+                    "nb_accidents_nuit": 0,
+                    "nb_accidents_velo": 15,
+                }
+            )
     mart = pd.DataFrame(rows)
     y25 = mart["perimetre"] == "BAAC 2025"
     mart.loc[y25 & (mart["code_quartier"] == codes[5]), "nb_accidents"] = 4
@@ -226,7 +232,14 @@ def accidents_mart() -> pd.DataFrame:
 def test_the_accidents_release_reports_and_applies_its_zone_margin(tmp_path: Path) -> None:
     dataset = open_datasets()[ACCIDENTS]
     settings = load_settings(tmp_path, require_key=False)
-    gate = GateResult(mart=dataset.from_mart, suite=dataset.from_mart, success=True, evaluated_at="2026-01-01T00:00:00+00:00", statistics={}, fingerprint="x")
+    gate = GateResult(
+        mart=dataset.from_mart,
+        suite=dataset.from_mart,
+        success=True,
+        evaluated_at="2026-01-01T00:00:00+00:00",
+        statistics={},
+        fingerprint="x",
+    )
     mart = accidents_mart()
     publish_open_dataset(settings, dataset, mart[mart["perimetre"] == "BAAC 2024"], gate)  # 2024 first, then frozen
     started = time.process_time()
@@ -248,17 +261,50 @@ def test_the_accidents_release_reports_and_applies_its_zone_margin(tmp_path: Pat
     table = releases.read_release(folder.resolve(), ACCIDENTS)
     year = table[table["annee"] == "2025"]
     assert year.groupby("type_accident")["nb_accidents"].apply(lambda s: int(s.isna().sum())).to_dict() == {
-        "Accidents de nuit": 111, "Accidents graves": 2, "Accidents impliquant un vélo": 0, "Tous accidents corporels": 2,
+        "Accidents de nuit": 111,
+        "Accidents graves": 2,
+        "Accidents impliquant un vélo": 0,
+        "Tous accidents corporels": 2,
     }
     assert table[table["annee"] == "2024"]["nb_accidents"].notna().all()
     # Re-audited from the published file and the public city totals: nothing narrower than the protection interval.
-    cells = mart.melt(id_vars=["perimetre", "code_quartier"], value_vars=list(dataset.measures.values()), var_name="colonne", value_name="n")
+    cells = mart.melt(
+        id_vars=["perimetre", "code_quartier"], value_vars=list(dataset.measures.values()), var_name="colonne", value_name="n"
+    )
     cells["annee"] = cells["perimetre"].str[-4:]
     cells["type_accident"] = cells["colonne"].map({v: k for k, v in dataset.measures.items()})
     known = {key: float(v) for key, v in cells.groupby(["annee", "type_accident"])["n"].sum().items()}
     failing = audit_release(
-        table, ["code_quartier", "annee"], "type_accident", "nb_accidents", None, 11, dataset.protection_interval,
-        zone_margin=zone_margin(dataset), zone_totals=known,
+        table,
+        ["code_quartier", "annee"],
+        "type_accident",
+        "nb_accidents",
+        None,
+        11,
+        dataset.protection_interval,
+        zone_margin=zone_margin(dataset),
+        zone_totals=known,
     )
     assert failing.empty, failing
     assert cpu < 30  # the audit of 888 cells is cheap (closed form per (year, measure))
+
+
+def test_no_feed_line_count_is_published() -> None:
+    """A feed's weekly lines are the city total of what other datasets publish by zone: never per feed.
+
+    Lines of one feed per week would be a known zone margin of the police datasets (a daily delivery
+    holds that day's events). Per feed, the health datasets publish deliveries and a quarantine rate
+    rounded to the percent, which cannot be turned back into its counts.
+    """
+    lines = {"lignes_lues", "lignes_ecrites", "lignes_quarantaine"}
+    for name, dataset in open_datasets().items():
+        per_feed = dataset.breakdown_column == "flux" or dataset.category_column == "flux"
+        if not per_feed:
+            continue
+        published = set((dataset.measures or {}).values()) | ({dataset.count_column} - {None})
+        if dataset.table is not None:
+            published |= set(dataset.table.columns)
+            for rate, (numerator, denominator) in dataset.table.rates.items():
+                if rate in dataset.table.columns and {numerator, denominator} & lines:
+                    assert dataset.table.rate_decimals <= 2, f"{name}: {rate} to more than the percent gives its counts back"
+        assert not published & lines, f"{name} publishes a feed's line counts: {sorted(published & lines)}"

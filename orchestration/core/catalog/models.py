@@ -414,6 +414,9 @@ class OpenTable(Declaration):
     rates: dict[str, tuple[str, str]] = Field(
         default_factory=dict, description="derived column -> (numerator, denominator), computed after aggregation"
     )
+    # A rate to many decimals beside its published numerator gives the denominator back (n = q / r):
+    # fewer decimals when the counts behind it must stay unknown.
+    rate_decimals: int = Field(6, ge=0, le=6, description="decimals of the published rates")
     row_pattern: dict[str, str] = Field(default_factory=dict, description="column -> regex a published row's value matches")
     min_count_columns: tuple[str, ...] = Field(
         (), description="a row where one of these counts is between 1 and k-1 is masked (empty: no count, no masking)"

@@ -128,7 +128,7 @@ def source_rows(mart: pd.DataFrame, dataset: OpenDataset, others: dict[str, pd.D
             frame[column] = pd.to_numeric(frame[column]).round(3)
     for column, (numerator, denominator) in spec.rates.items():
         denominators = frame[denominator].astype("float64")
-        frame[column] = (frame[numerator].astype("float64") / denominators.where(denominators > 0)).round(6)
+        frame[column] = (frame[numerator].astype("float64") / denominators.where(denominators > 0)).round(spec.rate_decimals)
     return frame.reset_index(drop=True)
 
 
