@@ -24,6 +24,15 @@ lies in ``[ceil(min), floor(max)]``). An integer attacker can only do as well or
 ``integer=True`` re-solves the cells whose rounded interval is finite with integrality (MIP) and
 keeps the narrower answer.
 
+**Datasets of different marts** (:mod:`overlap`): two datasets may count some of the same source
+rows, filtered and dated differently (police interventions by calendar day, all hours; night-life
+facts of the police's night categories at night hours, an hour before noon dated to the previous
+evening). Each series then carries a :class:`Counting`: the atoms are refined to zone x category
+(a partner code shared by both) x calendar day x hour class (hours that every series counts alike,
+e.g. 22-23 h, 0-4 h, the other hours), and a cell dated ``d`` sums the classes it counts on calendar
+day ``d + offset``. Without a counting (siblings of one mart) a series has one class, offset 0,
+and its labels are the atoms: the programme is the one above.
+
 **Exact decomposition**: periods that overlap share atoms; a date that starts a period of every
 series and ends none of them (for weeks and months: a Monday that is the 1st) cuts the time line
 into independent blocks. Each (zone, block) is its own small programme; a block where only one
@@ -52,6 +61,25 @@ _TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
+class Counting:
+    """How a series' cells sum the common atoms of datasets of different marts.
+
+    ``pieces``: (hour class, day offset): a cell dated ``d`` counts that class's rows of calendar day
+    ``d + offset``. ``atoms``: category label -> the atom categories it sums (the total label: every
+    atom category of the series). ``classes`` names each hour class's hours, for the report.
+    """
+
+    pieces: tuple[tuple[str, int], ...]
+    atoms: dict[str, tuple[str, ...]]
+    classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def extent(self) -> tuple[int, int]:
+        """The smallest and largest day offset: a cell's calendar days reach this far."""
+        offsets = [o for _, o in self.pieces]
+        return min(offsets), max(offsets)
+
+
+@dataclass(frozen=True)
 class Series:
     """One open dataset's published tables, in the joint audit's terms.
 
@@ -69,6 +97,7 @@ class Series:
     count_column: str
     total_label: str | None
     tables: tuple[pd.DataFrame, ...]
+    counting: Counting | None = None  # None: one hour class, calendar days, labels are the atoms (siblings)
 
 
 @dataclass(frozen=True)
@@ -230,24 +259,25 @@ def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[
     return a_eq2, budget, np.r_[b_ub, least + _TOLERANCE * max(1.0, least)], least
 
 
-def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int, float]:
+def _block_intervals(cells: pd.DataFrame, integer: bool) -> tuple[list[tuple[float, float]], int, float]:
     """Interval of each audited cell in one (zone, block), the programmes solved and the revision assumed.
 
-    ``cells`` has start, end, category, value (published for a closed period), low, and ``audit``
-    (the masked cells whose interval is wanted).
+    ``cells`` has ``pieces`` (calendar day ranges with their hour class), ``atoms`` (the atom
+    categories it sums), value (published for a closed period), low, and ``audit`` (the masked
+    cells whose interval is wanted). Variables are the atoms some cell sums: (day segment, hour
+    class, atom category), the segments cut at every piece's start and end.
     """
-    bounds = sorted({*cells["start"], *(cells["end"] + ONE_DAY)})
-    n_atoms, n_cat = len(bounds) - 1, len(categories)
-    position = {c: i for i, c in enumerate(categories)}
+    bounds = sorted({day for pieces in cells["pieces"] for start, end, _ in pieces for day in (start, end + ONE_DAY)})
+    variables: dict[tuple[int, str, str], int] = {}
     rows, cols = [], []
-    for r, (start, end, category) in enumerate(zip(cells["start"], cells["end"], cells["category"], strict=True)):
-        first, last = bisect.bisect_left(bounds, start), bisect.bisect_left(bounds, end + ONE_DAY)
-        cats = range(n_cat) if category in totals else [position[category]]
-        for atom in range(first, last):
-            for cat in cats:
-                rows.append(r)
-                cols.append(atom * n_cat + cat)
-    n = n_atoms * n_cat
+    for r, (pieces, atoms) in enumerate(zip(cells["pieces"], cells["atoms"], strict=True)):
+        for start, end, hour_class in pieces:
+            first, last = bisect.bisect_left(bounds, start), bisect.bisect_left(bounds, end + ONE_DAY)
+            for segment in range(first, last):
+                for atom in atoms:
+                    rows.append(r)
+                    cols.append(variables.setdefault((segment, hour_class, atom), len(variables)))
+    n = len(variables)
     matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), n))
     known = cells["value"].notna().to_numpy()
     bounded = (~known) & (cells["low"].to_numpy() > 0)
@@ -275,6 +305,27 @@ def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str
     return out, programmes, revision
 
 
+def _cell_shapes(facts: pd.DataFrame, series: Sequence[Series], totals: set[str]) -> tuple[list[Any], list[Any]]:
+    """Each fact's calendar pieces (start, end, hour class) and the atom categories it sums.
+
+    A series without a :class:`Counting` is one class on its own days, its labels the atoms, a
+    total every label (as siblings of one mart publish them).
+    """
+    by_name = {s.dataset: s for s in series}
+    plain = sorted(set(facts["category"]) - totals)
+    pieces, atoms = [], []
+    for dataset, category, start, end in zip(facts["dataset"], facts["category"], facts["start"], facts["end"], strict=True):
+        counting = by_name[dataset].counting
+        if counting is None:
+            pieces.append(((start, end, ""),))
+            atoms.append(tuple(plain) if category in totals else (category,))
+            continue
+        shift = [(start + o * ONE_DAY, end + o * ONE_DAY, hour_class) for hour_class, o in counting.pieces]
+        pieces.append(tuple(shift))
+        atoms.append(counting.atoms.get(category, (f"{dataset}:{category}",)))
+    return pieces, atoms
+
+
 def joint_intervals(
     series: Sequence[Series],
     within: Sequence[tuple[date, date]] | None = None,
@@ -298,9 +349,12 @@ def joint_intervals(
         for s in series
         for p in set().union(*(set(t[s.period_column].dropna().astype(str)) for t in s.tables))
     }
-    blocks = time_blocks(set(spans.values()))
+    # The calendar days a cell reaches (an evening-dated night reaches the next morning): the blocks.
+    reach = {s.dataset: s.counting.extent() if s.counting else (0, 0) for s in series}
+    blocks = time_blocks({(a + reach[d][0] * ONE_DAY, z + reach[d][1] * ONE_DAY) for (d, _), (a, z) in spans.items()})
+    spans_reached = {(d, p): (a + reach[d][0] * ONE_DAY, z + reach[d][1] * ONE_DAY) for (d, p), (a, z) in spans.items()}
     starts = [a for a, _ in blocks]
-    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans.items()}
+    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans_reached.items()}
     wanted = set(range(len(blocks)))
     if within is not None:
         wanted = {b for b, (a, z) in enumerate(blocks) if any(a <= end and start <= z for start, end in within)}
@@ -316,7 +370,7 @@ def joint_intervals(
     facts["start"] = [spans[(d, p)][0] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
     facts["end"] = [spans[(d, p)][1] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
     facts["block"] = [block_of[(d, p)] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
-    categories = sorted(set(facts["category"]) - totals)
+    facts["pieces"], facts["atoms"] = _cell_shapes(facts, series, totals)
     facts["audit"] = facts["masked"]
     if only is not None:
         keys = facts[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)
@@ -328,7 +382,7 @@ def joint_intervals(
         if cells["dataset"].nunique() < 2 or not cells["audit"].any():
             continue  # one series alone: its own audit already covers the block exactly
         cells = cells.reset_index(drop=True)
-        found, solved, revision = _block_intervals(cells, categories, totals, integer)
+        found, solved, revision = _block_intervals(cells, integer)
         programmes += solved
         revised += revision
         audited_blocks.add(block)
