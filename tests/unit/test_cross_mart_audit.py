@@ -148,3 +148,18 @@ def test_police_and_night_series_leak_without_the_cross_mart_audit_and_not_with_
         return
     assert len(final.intervals) > 0, "the scenario must mask cells the datasets share"
     assert narrow.empty, narrow.to_string()
+
+
+def test_the_portal_says_which_datasets_the_release_was_audited_with() -> None:
+    """One French sentence from the report: siblings and datasets of other marts, by their declared titles."""
+    from apps.portail.dataset_view import joint_audit_sentence, masking_explanation
+
+    night = open_datasets()[NIGHT]
+    report = {"joint_audit": {"siblings": [], "cross_mart": [MONTHLY, WEEKLY], "protection_interval": 3, "extra_masked_cells": 2}}
+    sentence = joint_audit_sentence(report)
+    assert sentence is not None and f"« {open_datasets()[MONTHLY].title} » et « {open_datasets()[WEEKLY].title} »" in sentence
+    assert "à moins de 4 valeurs possibles près (2 cases ont été masquées en plus pour cela)." in sentence
+    assert sentence in masking_explanation({**report, "k_min": 11, "cells": 10}, night)
+    police = joint_audit_sentence({"joint_audit": {"siblings": [WEEKLY], "cross_mart": [NIGHT], "protection_interval": 3}})
+    assert "d'autres périodes" in police and open_datasets()[NIGHT].title in police
+    assert joint_audit_sentence({}) is None
