@@ -163,3 +163,21 @@ def test_the_portal_says_which_datasets_the_release_was_audited_with() -> None:
     police = joint_audit_sentence({"joint_audit": {"siblings": [WEEKLY], "cross_mart": [NIGHT], "protection_interval": 3}})
     assert "d'autres périodes" in police and open_datasets()[NIGHT].title in police
     assert joint_audit_sentence({}) is None
+
+
+def test_every_row_scope_reads_declared_parameters_and_mart_columns() -> None:
+    """``rows:`` names parameters its use case declares and columns its mart declares; ``audited_with`` names datasets of other marts."""
+    from orchestration.core.catalog import marts
+
+    datasets = open_datasets()
+    for d in datasets.values():
+        for other in d.audited_with:
+            assert other in datasets and datasets[other].from_mart != d.from_mart, (d.dataset, other)
+        if d.rows is None:
+            continue
+        found = overlap.scope(d)  # raises on an undeclared parameter
+        assert set(found.feeds) <= set(marts()[d.from_mart].source_feeds), d.dataset
+        columns = {c.name for c in marts()[d.from_mart].columns}
+        assert {c for c in (d.rows.hour_column, d.rows.feed_column, d.rows.code_column) if c} <= columns, d.dataset
+        if found.codes is not None:
+            assert set(found.codes) <= set(found.feeds) and all(found.codes.values()), d.dataset

@@ -216,10 +216,13 @@ def time_blocks(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
 # One (zone, block) programme
 
 
-def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0) -> float | None:
+def _solve(
+    c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0, points: list[np.ndarray] | None = None
+) -> float | None:
     """``min c.x`` over the attacker's constraints, ``x >= 0``; ``None`` when unbounded below.
 
-    ``integer``: how many leading variables are integers (0: the LP relaxation).
+    ``integer``: how many leading variables are integers (0: the LP relaxation). ``points``: the
+    optimum found is appended (a feasible point, for :func:`_certified`).
     """
     integrality = np.r_[np.ones(integer), np.zeros(len(c) - integer)] if integer else None
     res = linprog(
@@ -236,7 +239,27 @@ def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarr
         return None
     if res.status != 0:
         raise DisclosureError(f"joint attacker's audit: the published constraints are inconsistent ({res.message})")
+    if points is not None and res.x is not None:
+        points.append(np.asarray(res.x))
     return float(res.fun)
+
+
+def _certified(objective: np.ndarray, points: list[np.ndarray], unbounded: bool, width: float | None) -> tuple[float, float] | None:
+    """An interval the attacker's one contains, if feasible points already prove it at least ``width`` wide.
+
+    Every optimum solved in a (zone, block) is a point satisfying all its constraints, so the cell's
+    values at those points lie in the attacker's interval: ``[min, max]`` of them is inside it (the
+    LP relaxation's, rounded inwards to integers). When that inner interval is already as wide as
+    the protection interval the cell is not narrow and its two programmes are skipped: the reported
+    bounds are then that inner interval (the attacker's is at least as wide). Only for the LP
+    relaxation (``width`` is None otherwise): fractional points prove nothing about an integer attacker.
+    """
+    if width is None or not points:
+        return None
+    values = np.vstack(points) @ objective
+    low = math.ceil(float(values.min()) - _TOLERANCE)
+    high = math.inf if unbounded else math.floor(float(values.max()) + _TOLERANCE)
+    return (float(low), float(high)) if high - low >= width else None
 
 
 def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[Any, Any, np.ndarray, float]:
@@ -259,7 +282,7 @@ def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[
     return a_eq2, budget, np.r_[b_ub, least + _TOLERANCE * max(1.0, least)], least
 
 
-def _block_intervals(cells: pd.DataFrame, integer: bool) -> tuple[list[tuple[float, float]], int, float]:
+def _block_intervals(cells: pd.DataFrame, integer: bool, width: float | None = None) -> tuple[list[tuple[float, float]], int, float]:
     """Interval of each audited cell in one (zone, block), the programmes solved and the revision assumed.
 
     ``cells`` has ``pieces`` (calendar day ranges with their hour class), ``atoms`` (the atom
@@ -288,11 +311,17 @@ def _block_intervals(cells: pd.DataFrame, integer: bool) -> tuple[list[tuple[flo
     a_eq, a_ub, b_ub, revision = _elastic(a_eq, b_eq, a_ub, b_ub)
     extra = a_eq.shape[1] - n
     out, programmes = [], 1
+    points: list[np.ndarray] = []  # optima found so far: feasible points of this programme
     for r in np.flatnonzero(cells["audit"].to_numpy()):
         atoms = matrix[r].toarray().ravel()
         objective = np.r_[atoms, np.zeros(extra)]
-        low = _solve(objective, a_eq, b_eq, a_ub, b_ub)
-        high = None if (free & (atoms > 0)).any() else _solve(-objective, a_eq, b_eq, a_ub, b_ub)
+        unbounded = bool((free & (atoms > 0)).any())
+        known = _certified(objective, points, unbounded, None if integer else width)
+        if known is not None:
+            out.append(known)
+            continue
+        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, points=points)
+        high = None if unbounded else _solve(-objective, a_eq, b_eq, a_ub, b_ub, points=points)
         programmes += 1 if high is None else 2
         low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
         high = math.inf if high is None else math.floor(-high + _TOLERANCE)
@@ -331,6 +360,7 @@ def joint_intervals(
     within: Sequence[tuple[date, date]] | None = None,
     integer: bool = False,
     only: set[tuple[str, str, str, str]] | None = None,
+    protection_interval: float | None = None,
 ) -> JointResult:
     """For each masked cell of every series, the interval an attacker derives from all of them.
 
@@ -340,6 +370,9 @@ def joint_intervals(
     not a point, keeping the narrower answer (an integer attacker can only be closer than the LP).
     ``only``: audit just these masked cells (dataset, zone, period, category); the others still
     constrain the attacker.
+    ``protection_interval``: skip the programmes of a cell that feasible points already show at
+    least this wide (:func:`_certified`; its bounds are then an inner interval). None: exact bounds
+    for every cell.
     """
     columns = ["dataset", "zone", "period", "category", "start", "end", "borne_basse", "borne_haute"]
     totals = {s.total_label for s in series if s.total_label is not None}
@@ -382,7 +415,7 @@ def joint_intervals(
         if cells["dataset"].nunique() < 2 or not cells["audit"].any():
             continue  # one series alone: its own audit already covers the block exactly
         cells = cells.reset_index(drop=True)
-        found, solved, revision = _block_intervals(cells, integer)
+        found, solved, revision = _block_intervals(cells, integer, protection_interval)
         programmes += solved
         revised += revision
         audited_blocks.add(block)

@@ -278,7 +278,11 @@ def _joint_protect(
     blocks: set[tuple[date, date]] = set()
     programmes, revision, rounds = 0, 0.0, 0
     while True:
-        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table], mine)], new_spans, only=only)
+        # Cells proven wide by feasible points skip their programmes (cross-mart groups: one block spans the history).
+        result = joint_intervals(
+            [*others, siblings_module.series(dataset, [*earlier, table], mine)], new_spans, only=only,
+            protection_interval=interval if mine is not None else None,
+        )
         programmes += result.programmes
         revision = max(revision, result.revision)
         blocks |= set(result.blocks)
