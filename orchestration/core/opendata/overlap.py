@@ -15,9 +15,17 @@ Two facts are declared once, on the open datasets (``rows:`` and ``audited_with:
   category (feed:code) x calendar day x hour class, an hour class being hours every dataset of
   the group counts alike (e.g. 22-23 h; 0-4 h, dated to the evening before by the night dataset;
   the other hours, counted by the police only).
+  A row filter rather than a dedicated mart: the mart must keep every hour and category (the
+  night-life analytics read the daytime level of each quartier from it), and the filter reads the
+  parameters the analytics read, where a SQL copy would restate them.
 * ``audited_with`` names the datasets of other marts a dataset overlaps: the relation is made
   symmetric here, and with the siblings (:mod:`siblings`) forms the *joint group* whose releases
   are all audited together and serialised by one lock.
+
+Why audit rather than partition the rows (e.g. police datasets without night-life rows): nested
+subsets still leak. Any two published cells whose row sets nest leave a sliver (their difference)
+that is itself a count, small where masking happens; only the joint programme bounds what every
+combination of slivers gives. And the police series must stay what they are (every intervention).
 """
 
 from __future__ import annotations

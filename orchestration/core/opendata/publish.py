@@ -7,6 +7,8 @@ Open data is derived from the *published* gold table, never from the build datab
 2. copies verbatim every period an earlier release already published (a published cell is never
    revised), and protects only the newly closed periods (:func:`disclosure.protect`), auditing
    them against every earlier release kept in the lake;
+   a dataset of a *joint group* (same mart on another period grid, :mod:`siblings`; another mart
+   counting some of the same rows, :mod:`overlap`) is audited against every release of the group;
 3. re-checks the whole table (no visible small count, no margin hiding a single cell) and writes
    ``<dataset>/<version>/`` (CSV, Parquet, GeoJSON, Table Schema, datapackage, disclosure report)
    before pointing ``latest`` at it. Any failed check raises :class:`DisclosureError`: nothing

@@ -6,6 +6,8 @@ mart, day column, count (column or measures), zone level, category column and la
 label and breakdown. Every release of either is audited jointly (:mod:`joint_audit`) against
 everything published by both, and extra cells of the candidate are masked until no masked cell of
 either can be narrowed below its protection interval (the earlier releases are never revised).
+Datasets of other marts that count some of the same rows join the group by declaration
+(``audited_with``, :mod:`overlap`); the lock below serialises the whole group.
 """
 
 from __future__ import annotations
