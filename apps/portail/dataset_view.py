@@ -17,7 +17,7 @@ import pydeck as pdk
 
 from apps.formatting import fr_int, fr_period
 from apps.observatoire.charts import PALETTE, zones_deck
-from orchestration.core.catalog import OpenDataset
+from orchestration.core.catalog import OpenDataset, open_datasets
 from orchestration.core.dcat import catalogue_facts
 from orchestration.core.opendata.periods import PERIODICITY, period_column
 from orchestration.core.opendata.zones import NAME_COLUMNS, geometry, zone_column
@@ -175,6 +175,9 @@ def masking_explanation(disclosure: dict[str, Any], dataset: OpenDataset) -> lis
         if rounds:
             text += f" Il a fallu {rounds} tour{'s' if rounds > 1 else ''} de masquage supplémentaire pour y arriver."
         sentences.append(text)
+    joint = joint_audit_sentence(disclosure)
+    if joint:
+        sentences.append(joint)
     if disclosure.get("time_consistency"):
         sentences.append(str(disclosure["time_consistency"]))
     late = int(disclosure.get("late_changes_not_published", 0) or 0)
@@ -185,6 +188,39 @@ def masking_explanation(disclosure: dict[str, Any], dataset: OpenDataset) -> lis
             "faits arrivés entre deux publications)."
         )
     return sentences
+
+
+def joint_audit_sentence(disclosure: dict[str, Any]) -> str | None:
+    """One sentence on the joint attacker's audit, when the release had one (``joint_audit`` of its report).
+
+    The other datasets are named by their declared titles: the same period grid cut otherwise
+    (siblings of one mart) and the datasets of other marts that count some of the same rows.
+    """
+    joint = disclosure.get("joint_audit")
+    if not joint:
+        return None
+    titles = {name: d.title for name, d in open_datasets().items()}
+    siblings = [f"« {titles.get(n, n)} »" for n in joint.get("siblings", [])]
+    others = [f"« {titles.get(n, n)} »" for n in joint.get("cross_mart", [])]
+    parts = []
+    if siblings:
+        parts.append(f"{_list(siblings)} (les mêmes faits sur d'autres périodes)")
+    if others:
+        parts.append(f"{_list(others)} (qui comptent une partie des mêmes faits, à d'autres heures ou autrement datés)")
+    extra = int(joint.get("extra_masked_cells", 0) or 0)
+    text = (
+        f"Cette publication a aussi été auditée avec toutes les versions de {' et de '.join(parts)} : "
+        f"en les combinant, aucune case masquée ne peut être cernée à moins de {int(joint.get('protection_interval', 0)) + 1} "
+        "valeurs possibles près"
+    )
+    if extra:
+        text += f" ({fr_int(extra)} {_plural(extra, 'case a été masquée', 'cases ont été masquées')} en plus pour cela)"
+    return text + "."
+
+
+def _list(items: list[str]) -> str:
+    """« a », « b » et « c »."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} et {items[-1]}"
 
 
 def register_anchor(disclosure: dict[str, Any]) -> str | None:

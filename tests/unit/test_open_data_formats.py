@@ -97,6 +97,7 @@ def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
                     row.update({column: int(rng.poisson(4)) for column in dataset.measures.values()})
                 else:
                     row[dataset.category_column] = category
+                    row.update(scoped_columns(dataset, category, d))
                     if dataset.count_column:
                         row[dataset.count_column] = int(rng.poisson(2))
                 if dataset.as_of_column:
@@ -106,6 +107,22 @@ def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
     if dataset.source_periods_closed:  # a label naming its year, like BAAC "perimetre"
         frame[dataset.date_column] = frame[dataset.date_column].map(lambda v: f"BAAC {v.year}")
     return frame
+
+
+def scoped_columns(dataset: OpenDataset, category: str, n: int) -> dict[str, object]:
+    """The columns a dataset's declared row filter reads (``rows:``), with values it counts: a night hour, a declared code."""
+    from orchestration.core.opendata import overlap
+
+    rows, out = dataset.rows, {}
+    if rows is None:
+        return out
+    found = overlap.scope(dataset)
+    if rows.hour_column:
+        hours = sorted(found.hours) if found.hours is not None else [12]
+        out[rows.hour_column] = hours[n % len(hours)]
+    if rows.feed_column and rows.code_column:
+        out[rows.feed_column], out[rows.code_column] = overlap.code_labels(dataset)[category][0]
+    return out
 
 
 def gate(mart: str) -> GateResult:

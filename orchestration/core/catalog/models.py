@@ -286,7 +286,49 @@ class FeedSpec(Declaration):
         return re.sub(r"\(\?P<date>[^)]*\)", stamp, self.delivery.file_pattern).replace("\\", "")
 
 
-class OpenDataset(Declaration):
+# --- Which source rows an open dataset's cells count (row filter + the cross-mart joint audit) ------
+
+
+class OpenRows(Declaration):
+    """Which source rows a ``kind: counts`` open dataset counts, and how it dates them.
+
+    Read twice, so the fact lives here once: :func:`opendata.publish.generalise` filters the mart's
+    rows with it, and the joint attacker's audit (:mod:`opendata.overlap`) cuts the common atoms of
+    two datasets of different marts from it. ``hours`` and ``codes`` name declared parameters of the
+    use case (dotted paths, e.g. ``vie_nocturne.heures_nuit``), never restate them.
+    """
+
+    feeds: tuple[str, ...] = Field((), description="feeds counted (default: every source feed of the mart)")
+    hours: str | None = Field(None, description="parameter: local hours counted (None: every hour)")
+    hour_column: str | None = Field(None, description="the mart's local-hour column the hours filter reads")
+    codes: str | None = Field(None, description="parameter: feed -> partner category codes counted (None: every code)")
+    feed_column: str | None = Field(None, description="the mart's feed column the codes filter reads")
+    code_column: str | None = Field(None, description="the mart's partner-code column the codes filter reads")
+    day_starts_at: int = Field(
+        0, ge=0, le=23, description="the date column dates an hour before this one to the previous day (12: the evening a night belongs to)"
+    )
+
+    @model_validator(mode="after")
+    def _filters_name_their_columns(self) -> OpenRows:
+        if self.hours and not self.hour_column:
+            raise ValueError("rows.hours needs rows.hour_column")
+        if self.codes and not (self.feed_column and self.code_column):
+            raise ValueError("rows.codes needs rows.feed_column and rows.code_column")
+        return self
+
+
+class OpenDatasetRows(Declaration):
+    """The fields of :class:`OpenDataset` about the source rows its cells count (one block)."""
+
+    rows: OpenRows | None = Field(None, description="row filter and dating; None: every row of the mart, dated by calendar day")
+    audited_with: tuple[str, ...] = Field(
+        (),
+        description="open datasets of OTHER marts whose cells count some of the same source rows: every release of "
+        "either is audited jointly with all of them (symmetric: declared on one side)",
+    )
+
+
+class OpenDataset(OpenDatasetRows):
     """A dataset published on the open-data portal from one mart (``open_data:`` of a use case)."""
 
     dataset: str

@@ -24,6 +24,15 @@ lies in ``[ceil(min), floor(max)]``). An integer attacker can only do as well or
 ``integer=True`` re-solves the cells whose rounded interval is finite with integrality (MIP) and
 keeps the narrower answer.
 
+**Datasets of different marts** (:mod:`overlap`): two datasets may count some of the same source
+rows, filtered and dated differently (police interventions by calendar day, all hours; night-life
+facts of the police's night categories at night hours, an hour before noon dated to the previous
+evening). Each series then carries a :class:`Counting`: the atoms are refined to zone x category
+(a partner code shared by both) x calendar day x hour class (hours that every series counts alike,
+e.g. 22-23 h, 0-4 h, the other hours), and a cell dated ``d`` sums the classes it counts on calendar
+day ``d + offset``. Without a counting (siblings of one mart) a series has one class, offset 0,
+and its labels are the atoms: the programme is the one above.
+
 **Exact decomposition**: periods that overlap share atoms; a date that starts a period of every
 series and ends none of them (for weeks and months: a Monday that is the 1st) cuts the time line
 into independent blocks. Each (zone, block) is its own small programme; a block where only one
@@ -52,6 +61,25 @@ _TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
+class Counting:
+    """How a series' cells sum the common atoms of datasets of different marts.
+
+    ``pieces``: (hour class, day offset): a cell dated ``d`` counts that class's rows of calendar day
+    ``d + offset``. ``atoms``: category label -> the atom categories it sums (the total label: every
+    atom category of the series). ``classes`` names each hour class's hours, for the report.
+    """
+
+    pieces: tuple[tuple[str, int], ...]
+    atoms: dict[str, tuple[str, ...]]
+    classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def extent(self) -> tuple[int, int]:
+        """The smallest and largest day offset: a cell's calendar days reach this far."""
+        offsets = [o for _, o in self.pieces]
+        return min(offsets), max(offsets)
+
+
+@dataclass(frozen=True)
 class Series:
     """One open dataset's published tables, in the joint audit's terms.
 
@@ -69,6 +97,7 @@ class Series:
     count_column: str
     total_label: str | None
     tables: tuple[pd.DataFrame, ...]
+    counting: Counting | None = None  # None: one hour class, calendar days, labels are the atoms (siblings)
 
 
 @dataclass(frozen=True)
@@ -187,10 +216,13 @@ def time_blocks(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
 # One (zone, block) programme
 
 
-def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0) -> float | None:
+def _solve(
+    c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray, integer: int = 0, points: list[np.ndarray] | None = None
+) -> float | None:
     """``min c.x`` over the attacker's constraints, ``x >= 0``; ``None`` when unbounded below.
 
-    ``integer``: how many leading variables are integers (0: the LP relaxation).
+    ``integer``: how many leading variables are integers (0: the LP relaxation). ``points``: the
+    optimum found is appended (a feasible point, for :func:`_certified`).
     """
     integrality = np.r_[np.ones(integer), np.zeros(len(c) - integer)] if integer else None
     res = linprog(
@@ -207,7 +239,27 @@ def _solve(c: np.ndarray, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarr
         return None
     if res.status != 0:
         raise DisclosureError(f"joint attacker's audit: the published constraints are inconsistent ({res.message})")
+    if points is not None and res.x is not None:
+        points.append(np.asarray(res.x))
     return float(res.fun)
+
+
+def _certified(objective: np.ndarray, points: list[np.ndarray], unbounded: bool, width: float | None) -> tuple[float, float] | None:
+    """An interval the attacker's one contains, if feasible points already prove it at least ``width`` wide.
+
+    Every optimum solved in a (zone, block) is a point satisfying all its constraints, so the cell's
+    values at those points lie in the attacker's interval: ``[min, max]`` of them is inside it (the
+    LP relaxation's, rounded inwards to integers). When that inner interval is already as wide as
+    the protection interval the cell is not narrow and its two programmes are skipped: the reported
+    bounds are then that inner interval (the attacker's is at least as wide). Only for the LP
+    relaxation (``width`` is None otherwise): fractional points prove nothing about an integer attacker.
+    """
+    if width is None or not points:
+        return None
+    values = np.vstack(points) @ objective
+    low = math.ceil(float(values.min()) - _TOLERANCE)
+    high = math.inf if unbounded else math.floor(float(values.max()) + _TOLERANCE)
+    return (float(low), float(high)) if high - low >= width else None
 
 
 def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[Any, Any, np.ndarray, float]:
@@ -230,24 +282,25 @@ def _elastic(a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> tuple[
     return a_eq2, budget, np.r_[b_ub, least + _TOLERANCE * max(1.0, least)], least
 
 
-def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str], integer: bool) -> tuple[list[tuple[float, float]], int, float]:
+def _block_intervals(cells: pd.DataFrame, integer: bool, width: float | None = None) -> tuple[list[tuple[float, float]], int, float]:
     """Interval of each audited cell in one (zone, block), the programmes solved and the revision assumed.
 
-    ``cells`` has start, end, category, value (published for a closed period), low, and ``audit``
-    (the masked cells whose interval is wanted).
+    ``cells`` has ``pieces`` (calendar day ranges with their hour class), ``atoms`` (the atom
+    categories it sums), value (published for a closed period), low, and ``audit`` (the masked
+    cells whose interval is wanted). Variables are the atoms some cell sums: (day segment, hour
+    class, atom category), the segments cut at every piece's start and end.
     """
-    bounds = sorted({*cells["start"], *(cells["end"] + ONE_DAY)})
-    n_atoms, n_cat = len(bounds) - 1, len(categories)
-    position = {c: i for i, c in enumerate(categories)}
+    bounds = sorted({day for pieces in cells["pieces"] for start, end, _ in pieces for day in (start, end + ONE_DAY)})
+    variables: dict[tuple[int, str, str], int] = {}
     rows, cols = [], []
-    for r, (start, end, category) in enumerate(zip(cells["start"], cells["end"], cells["category"], strict=True)):
-        first, last = bisect.bisect_left(bounds, start), bisect.bisect_left(bounds, end + ONE_DAY)
-        cats = range(n_cat) if category in totals else [position[category]]
-        for atom in range(first, last):
-            for cat in cats:
-                rows.append(r)
-                cols.append(atom * n_cat + cat)
-    n = n_atoms * n_cat
+    for r, (pieces, atoms) in enumerate(zip(cells["pieces"], cells["atoms"], strict=True)):
+        for start, end, hour_class in pieces:
+            first, last = bisect.bisect_left(bounds, start), bisect.bisect_left(bounds, end + ONE_DAY)
+            for segment in range(first, last):
+                for atom in atoms:
+                    rows.append(r)
+                    cols.append(variables.setdefault((segment, hour_class, atom), len(variables)))
+    n = len(variables)
     matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), n))
     known = cells["value"].notna().to_numpy()
     bounded = (~known) & (cells["low"].to_numpy() > 0)
@@ -258,11 +311,17 @@ def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str
     a_eq, a_ub, b_ub, revision = _elastic(a_eq, b_eq, a_ub, b_ub)
     extra = a_eq.shape[1] - n
     out, programmes = [], 1
+    points: list[np.ndarray] = []  # optima found so far: feasible points of this programme
     for r in np.flatnonzero(cells["audit"].to_numpy()):
         atoms = matrix[r].toarray().ravel()
         objective = np.r_[atoms, np.zeros(extra)]
-        low = _solve(objective, a_eq, b_eq, a_ub, b_ub)
-        high = None if (free & (atoms > 0)).any() else _solve(-objective, a_eq, b_eq, a_ub, b_ub)
+        unbounded = bool((free & (atoms > 0)).any())
+        known = _certified(objective, points, unbounded, None if integer else width)
+        if known is not None:
+            out.append(known)
+            continue
+        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, points=points)
+        high = None if unbounded else _solve(-objective, a_eq, b_eq, a_ub, b_ub, points=points)
         programmes += 1 if high is None else 2
         low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
         high = math.inf if high is None else math.floor(-high + _TOLERANCE)
@@ -275,11 +334,33 @@ def _block_intervals(cells: pd.DataFrame, categories: list[str], totals: set[str
     return out, programmes, revision
 
 
+def _cell_shapes(facts: pd.DataFrame, series: Sequence[Series], totals: set[str]) -> tuple[list[Any], list[Any]]:
+    """Each fact's calendar pieces (start, end, hour class) and the atom categories it sums.
+
+    A series without a :class:`Counting` is one class on its own days, its labels the atoms, a
+    total every label (as siblings of one mart publish them).
+    """
+    by_name = {s.dataset: s for s in series}
+    plain = sorted(set(facts["category"]) - totals)
+    pieces, atoms = [], []
+    for dataset, category, start, end in zip(facts["dataset"], facts["category"], facts["start"], facts["end"], strict=True):
+        counting = by_name[dataset].counting
+        if counting is None:
+            pieces.append(((start, end, ""),))
+            atoms.append(tuple(plain) if category in totals else (category,))
+            continue
+        shift = [(start + o * ONE_DAY, end + o * ONE_DAY, hour_class) for hour_class, o in counting.pieces]
+        pieces.append(tuple(shift))
+        atoms.append(counting.atoms.get(category, (f"{dataset}:{category}",)))
+    return pieces, atoms
+
+
 def joint_intervals(
     series: Sequence[Series],
     within: Sequence[tuple[date, date]] | None = None,
     integer: bool = False,
     only: set[tuple[str, str, str, str]] | None = None,
+    protection_interval: float | None = None,
 ) -> JointResult:
     """For each masked cell of every series, the interval an attacker derives from all of them.
 
@@ -289,6 +370,9 @@ def joint_intervals(
     not a point, keeping the narrower answer (an integer attacker can only be closer than the LP).
     ``only``: audit just these masked cells (dataset, zone, period, category); the others still
     constrain the attacker.
+    ``protection_interval``: skip the programmes of a cell that feasible points already show at
+    least this wide (:func:`_certified`; its bounds are then an inner interval). None: exact bounds
+    for every cell.
     """
     columns = ["dataset", "zone", "period", "category", "start", "end", "borne_basse", "borne_haute"]
     totals = {s.total_label for s in series if s.total_label is not None}
@@ -298,9 +382,12 @@ def joint_intervals(
         for s in series
         for p in set().union(*(set(t[s.period_column].dropna().astype(str)) for t in s.tables))
     }
-    blocks = time_blocks(set(spans.values()))
+    # The calendar days a cell reaches (an evening-dated night reaches the next morning): the blocks.
+    reach = {s.dataset: s.counting.extent() if s.counting else (0, 0) for s in series}
+    blocks = time_blocks({(a + reach[d][0] * ONE_DAY, z + reach[d][1] * ONE_DAY) for (d, _), (a, z) in spans.items()})
+    spans_reached = {(d, p): (a + reach[d][0] * ONE_DAY, z + reach[d][1] * ONE_DAY) for (d, p), (a, z) in spans.items()}
     starts = [a for a, _ in blocks]
-    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans.items()}
+    block_of = {key: bisect.bisect_right(starts, span[0]) - 1 for key, span in spans_reached.items()}
     wanted = set(range(len(blocks)))
     if within is not None:
         wanted = {b for b, (a, z) in enumerate(blocks) if any(a <= end and start <= z for start, end in within)}
@@ -316,7 +403,7 @@ def joint_intervals(
     facts["start"] = [spans[(d, p)][0] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
     facts["end"] = [spans[(d, p)][1] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
     facts["block"] = [block_of[(d, p)] for d, p in zip(facts["dataset"], facts["period"], strict=True)]
-    categories = sorted(set(facts["category"]) - totals)
+    facts["pieces"], facts["atoms"] = _cell_shapes(facts, series, totals)
     facts["audit"] = facts["masked"]
     if only is not None:
         keys = facts[["dataset", "zone", "period", "category"]].itertuples(index=False, name=None)
@@ -328,7 +415,7 @@ def joint_intervals(
         if cells["dataset"].nunique() < 2 or not cells["audit"].any():
             continue  # one series alone: its own audit already covers the block exactly
         cells = cells.reset_index(drop=True)
-        found, solved, revision = _block_intervals(cells, categories, totals, integer)
+        found, solved, revision = _block_intervals(cells, integer, protection_interval)
         programmes += solved
         revised += revision
         audited_blocks.add(block)

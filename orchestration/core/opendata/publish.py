@@ -7,6 +7,8 @@ Open data is derived from the *published* gold table, never from the build datab
 2. copies verbatim every period an earlier release already published (a published cell is never
    revised), and protects only the newly closed periods (:func:`disclosure.protect`), auditing
    them against every earlier release kept in the lake;
+   a dataset of a *joint group* (same mart on another period grid, :mod:`siblings`; another mart
+   counting some of the same rows, :mod:`overlap`) is audited against every release of the group;
 3. re-checks the whole table (no visible small count, no margin hiding a single cell) and writes
    ``<dataset>/<version>/`` (CSV, Parquet, GeoJSON, Table Schema, datapackage, disclosure report)
    before pointing ``latest`` at it. Any failed check raises :class:`DisclosureError`: nothing
@@ -37,7 +39,7 @@ from orchestration.core.disclosure import (
     zone_margins_with_one_mask,
 )
 from orchestration.core.geography import ATTRIBUTION
-from orchestration.core.opendata import releases, tables
+from orchestration.core.opendata import overlap, releases, tables
 from orchestration.core.opendata import siblings as siblings_module
 from orchestration.core.opendata.formats import MEDIA_TYPES, table_schema, write_csv, write_geojson, write_parquet
 from orchestration.core.opendata.joint_audit import JointResult, joint_intervals
@@ -51,6 +53,12 @@ JOINT_ATTACKER = (
     "autres périodes : un mois et les semaines ISO qu'il recoupe sont des sommes des mêmes jours), "
     "cases masquées non nulles"
 )
+CROSS_MART_ATTACKER = (
+    "cases publiées et marges de toutes les diffusions de ce jeu et des jeux d'autres magasins qui comptent "
+    "une partie des mêmes lignes (mêmes flux et catégories, autres heures ou autre datation : une heure avant "
+    "midi rattachée à la soirée de la veille), sur les atomes communs zone x catégorie x jour x classe "
+    "d'heures ; cases masquées non nulles"
+)
 FORMAT_VERSION = "2.0.0"  # of the file layout and columns, not of the data (that is the folder name)
 
 
@@ -60,6 +68,8 @@ def feed_categories(dataset: OpenDataset) -> list[str]:
         return list(dataset.measures)
     if dataset.categories:
         return list(dataset.categories)
+    if dataset.rows is not None and dataset.rows.codes:
+        return sorted(overlap.code_labels(dataset))  # only the codes it counts
     labels: set[str] = set()
     for name in marts()[dataset.from_mart].source_feeds:
         for col in feed(name).columns:
@@ -140,7 +150,8 @@ def generalise(mart: pd.DataFrame, dataset: OpenDataset, as_of: date | None = No
     zone = zone_column(dataset.spatial_level)
     period = period_column(dataset.temporal_level)
     as_of = as_of or data_as_of(mart, dataset)
-    frame = _long(mart, dataset)
+    # Only the rows the dataset says it counts (declared hours and codes; all rows without ``rows``).
+    frame = _long(mart[overlap.row_mask(mart, dataset)] if dataset.rows is not None else mart, dataset)
     if zone and zone not in frame and dataset.spatial_level == "arrondissement":
         frame[zone] = frame["code_quartier"].map(lambda code: quartiers().get(str(code), (None, None))[1])
     frame[period] = period_labels(frame[dataset.date_column], dataset.temporal_level) if len(frame) else pd.Series(dtype=str)
@@ -270,7 +281,10 @@ def _joint_protect(
     narrow and the newly masked ones.
     """
     interval = max(dataset.protection_interval, *(d.protection_interval for d, _ in siblings))
-    others = [siblings_module.series(d, tables) for d, tables in siblings]
+    # Datasets of other marts: every series is cut in the atoms common to the group (overlap.py).
+    counted = overlap.countings([dataset, *(d for d, _ in siblings)])
+    others = [siblings_module.series(d, tables, counted[d.dataset]) for d, tables in siblings]
+    mine = counted[dataset.dataset]
     table, protected, report = first
     period = period_column(dataset.temporal_level)
     new_spans = [period_bounds(str(p), dataset.temporal_level) for p in protected[period].unique()]
@@ -282,7 +296,11 @@ def _joint_protect(
     blocks: set[tuple[date, date]] = set()
     programmes, revision, rounds = 0, 0.0, 0
     while True:
-        result = joint_intervals([*others, siblings_module.series(dataset, [*earlier, table])], new_spans, only=only)
+        # Cells proven wide by feasible points skip their programmes (cross-mart groups: one block spans the history).
+        result = joint_intervals(
+            [*others, siblings_module.series(dataset, [*earlier, table], mine)], new_spans, only=only,
+            protection_interval=interval if mine is not None else None,
+        )
         programmes += result.programmes
         revision = max(revision, result.revision)
         blocks |= set(result.blocks)
@@ -290,7 +308,7 @@ def _joint_protect(
         narrow = result.narrow(interval)
         if len(narrow) and historic is None:
             # The same blocks without the candidate's new periods: what was already narrow before it.
-            before = joint_intervals([*others, siblings_module.series(dataset, earlier)], result.blocks).narrow(interval)
+            before = joint_intervals([*others, siblings_module.series(dataset, earlier, mine)], result.blocks).narrow(interval)
             historic = set(before[key_columns].itertuples(index=False, name=None))
         if len(narrow) and historic:
             narrow = narrow[[k not in historic for k in narrow[key_columns].itertuples(index=False, name=None)]]
@@ -319,9 +337,10 @@ def _joint_protect(
         protected,
         report,
         {
-            "siblings": [d.dataset for d, _ in siblings],
+            "siblings": [d.dataset for d, _ in siblings if d.from_mart == dataset.from_mart],
+            **_cross_mart_report(dataset, [d for d, _ in siblings], mine),
             "passed": True,
-            "attacker": JOINT_ATTACKER,
+            "attacker": JOINT_ATTACKER if mine is None else CROSS_MART_ATTACKER,
             "solver": "programme linéaire (HiGHS), bornes arrondies aux entiers vers l'intérieur",
             "protection_interval": interval,
             **summary,
@@ -330,6 +349,14 @@ def _joint_protect(
             "earlier_narrow_cells_not_revisable": len(historic or ()),
         },
     )
+
+
+def _cross_mart_report(dataset: OpenDataset, group: list[OpenDataset], counting: Any) -> dict[str, Any]:
+    """The datasets of other marts audited with this one and the hour classes of the common atoms (if any)."""
+    others = overlap.cross_mart(dataset, group)
+    if not others:
+        return {}
+    return {"cross_mart": others, "hour_classes": {name: list(hours) for name, hours in counting.classes.items()} if counting else {}}
 
 
 def _cell_columns(dataset: OpenDataset) -> list[str]:
@@ -393,10 +420,12 @@ def publish_open_dataset(
 
     Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
     or when a disclosure check fails (:class:`DisclosureError` propagates: the release is refused).
-    ``siblings`` (default: found from the declarations) are audited jointly with the release; the
-    releases of one sibling group are serialised so each is audited against the other's last one.
+    ``siblings`` (default: the joint group found from the declarations: siblings of the same mart and
+    datasets of other marts counting the same rows, :func:`overlap.joint_group`) are audited jointly
+    with the release; the releases of one group are serialised so each is audited against the
+    others' last ones.
     """
-    siblings = list(siblings) if siblings is not None else siblings_module.siblings_of(dataset)
+    siblings = list(siblings) if siblings is not None else overlap.joint_group(dataset)
     with siblings_module.group_lock(settings.build_db.parent / "locks", dataset, siblings):
         return _publish(settings, dataset, mart, gate, others, siblings)
 
@@ -413,6 +442,9 @@ def _publish(
     folder = releases.dataset_folder(settings.open_data, name)
     as_of = data_as_of(mart, dataset)
     delivered = feeds_as_of(settings, dataset)
+    if delivered and dataset.rows is not None and dataset.rows.day_starts_at:
+        # Evening dating: a day is covered once the next calendar day's small hours are delivered.
+        delivered -= timedelta(days=1)
     if as_of and delivered:
         as_of = min(as_of, delivered)
     periods = _release_periods(mart, dataset, as_of, others)

@@ -6,6 +6,8 @@ mart, day column, count (column or measures), zone level, category column and la
 label and breakdown. Every release of either is audited jointly (:mod:`joint_audit`) against
 everything published by both, and extra cells of the candidate are masked until no masked cell of
 either can be narrowed below its protection interval (the earlier releases are never revised).
+Datasets of other marts that count some of the same rows join the group by declaration
+(``audited_with``, :mod:`overlap`); the lock below serialises the whole group.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from orchestration.core.catalog import OpenDataset, open_datasets
-from orchestration.core.opendata.joint_audit import Series
+from orchestration.core.opendata.joint_audit import Counting, Series
 from orchestration.core.opendata.periods import period_bounds, period_column
 from orchestration.core.opendata.zones import zone_column
 
@@ -39,6 +41,7 @@ def signature(dataset: OpenDataset) -> tuple[Any, ...] | None:
         tuple(dataset.categories),
         dataset.total_label,
         dataset.breakdown_column,
+        dataset.rows,  # the same rows: a dataset filtered otherwise is audited as another mart's (overlap.py)
     )
 
 
@@ -59,8 +62,11 @@ def siblings_of(dataset: OpenDataset, datasets: Sequence[OpenDataset] | None = N
     return [d for d in pool if key is not None and d.dataset != dataset.dataset and signature(d) == key]
 
 
-def series(dataset: OpenDataset, tables: Sequence[pd.DataFrame]) -> Series:
-    """``dataset``'s releases (oldest first, current state last) in the joint audit's terms."""
+def series(dataset: OpenDataset, tables: Sequence[pd.DataFrame], counting: Counting | None = None) -> Series:
+    """``dataset``'s releases (oldest first, current state last) in the joint audit's terms.
+
+    ``counting``: how its cells sum the atoms shared with datasets of other marts (:func:`overlap.countings`).
+    """
     return Series(
         dataset=dataset.dataset,
         level=dataset.temporal_level,
@@ -70,12 +76,14 @@ def series(dataset: OpenDataset, tables: Sequence[pd.DataFrame]) -> Series:
         count_column=dataset.output_count_column,
         total_label=dataset.total_label,
         tables=tuple(tables),
+        counting=counting,
     )
 
 
 @contextmanager
 def group_lock(folder: Path, dataset: OpenDataset, siblings: Sequence[OpenDataset]) -> Iterator[None]:
-    """Serialise the releases of one sibling group: each must be audited against the other's last one.
+    """Serialise the releases of one joint group (siblings and datasets of other marts counting the
+    same rows, :func:`overlap.joint_group`): each must be audited against the others' last ones.
 
     ``folder`` holds the lock files: a build folder, never the published ``open_data`` tree.
     """
