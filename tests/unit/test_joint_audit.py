@@ -311,11 +311,11 @@ def test_late_data_is_reconciled_by_the_smallest_revision() -> None:
 # below until it is audited jointly or reviewed here; a pair audited jointly must leave this list.
 SANTE = ("sante-observatoire-lignes-flux-semaine", "sante-observatoire-quarantaine-par-flux-semaine", "sante-observatoire-fraicheur-quarantaine-flux-semaine")
 LEDGER_VS_FACTS = (
-    "the health datasets count file lines per feed and delivery week, city-wide (technical metadata, published "
-    "unmasked by sante-observatoire-fraicheur-quarantaine-flux-semaine by declaration). Lines are dated by delivery, "
-    "include unlocated and quarantined rows and are not split by zone or category, so they are at most an approximate "
-    "city-wide margin of the other dataset's rows, never a sum of its cells: no masked cell is pinned. Residual, said "
-    "plainly: a feed's weekly lines bound the sum over arrondissements of that feed's weekly total, loosely."
+    "the health datasets count file lines city-wide, all feeds together (sante-observatoire-lignes-flux-semaine); per "
+    "feed they publish only deliveries and a quarantine rate rounded to the percent, never a feed's lines "
+    "(test_zone_margin.py::test_no_feed_line_count_is_published), since a daily delivery holds that day's events and a "
+    "feed's weekly lines would be the city total of its zone datasets. All-feed lines are dated by delivery and mix "
+    "22 feeds, quarantined and unlocated rows: not a sum of the other dataset's cells, no masked cell is pinned."
 )
 EVENTS_COUNT_EVENTS = (
     "evenements-publics-arrondissement-mois counts rows of the evenements feed only (the police, fire-brigade and CSU "
@@ -343,15 +343,14 @@ OBSERVED_AROUND_EVENTS = (
 )
 REVIEWED_PAIRS: dict[tuple[str, str], str] = {
     ("sante-observatoire-lignes-flux-semaine", "sante-observatoire-quarantaine-par-flux-semaine"):
-        "same weeks; the city-wide lines are the sum over feeds of the per-feed lines, so a single masked "
-        "feed cell is their difference. Not audited jointly: the per-feed figures are published unmasked "
-        "anyway by sante-observatoire-fraicheur-quarantaine-flux-semaine (declared: technical metadata "
-        "on file deliveries, no person).",
+        "same weeks, different measures: lines of all feeds together against deliveries per feed (no line count per "
+        "feed is published): no cell of one is a sum of cells of the other.",
     ("sante-observatoire-fraicheur-quarantaine-flux-semaine", "sante-observatoire-lignes-flux-semaine"):
-        "the table's per-feed weekly sums add up to the city-wide lines; both unmasked by design (technical metadata).",
+        "the table publishes per feed deliveries, days covered and a rounded rate, no line count: nothing adds up to "
+        "the city-wide lines (technical metadata).",
     ("sante-observatoire-fraicheur-quarantaine-flux-semaine", "sante-observatoire-quarantaine-par-flux-semaine"):
-        "the table publishes, unmasked by declaration, the per-feed weekly sums the counts dataset masks below k "
-        "(technical metadata, no person): the masks there protect nothing.",
+        "the table publishes, unmasked by declaration, the per-feed weekly deliveries the counts dataset masks below k "
+        "(technical metadata on file deliveries, no person): the masks there protect nothing, and nothing about people.",
     ("abords-scolaires-incidents-arrondissement-annee", "interventions-police-municipale-arrondissement-mois"): SCHOOL_VS_POLICE,
     ("abords-scolaires-incidents-arrondissement-annee", "interventions-police-municipale-arrondissement-semaine"): SCHOOL_VS_POLICE,
     ("abords-scolaires-incidents-arrondissement-annee", "vie-nocturne-faits-de-nuit-arrondissement-mois"): SCHOOL_VS_NIGHT,
