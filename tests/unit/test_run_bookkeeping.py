@@ -1,13 +1,16 @@
-"""Less bookkeeping per run: dbt tests surfaced as Dagster asset checks only on marts."""
+"""Less bookkeeping per run: dbt tests surfaced as checks only on marts, an event log kept open."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
 
-from orchestration.core.settings import DBT_PROJECT_DIR
+from orchestration.core.settings import DBT_PROJECT_DIR, load_settings
 from orchestration.factories.dbt import SURFACED_LAYER, without_unsurfaced_tests
+from orchestration.factories.event_log import KeptOpenSqliteEventLogStorage
+from orchestration.runner import prepare_instance
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +80,27 @@ def test_unsurfaced_test_results_are_counted_not_stored() -> None:
     assert ("error", "dbt test unique_x_id: fail") in logged
     assert ("warning", "dbt test accepted_x_code: warn") in logged
     assert logged[-1] == ("info", "dbt tests of staging and intermediate models: {'pass': 2, 'fail': 1, 'warn': 1}")
+
+
+@dg.asset
+def chatty(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    for i in range(20):
+        context.log.info(f"line {i}")
+    return dg.MaterializeResult(metadata={"rows": 20})
+
+
+def test_the_cli_event_log_keeps_its_files_open_and_serve_reads_them(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "lake")
+    with prepare_instance(settings) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, KeptOpenSqliteEventLogStorage)
+        result = dg.materialize([chatty], instance=instance)
+        assert result.success
+        assert set(storage._engines) >= {"index", result.run_id}  # one engine per file, reused by every event
+        stored = len(instance.all_logs(result.run_id))
+    # Dagster's own class (serve, the webserver) reads the same files.
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as plain:
+        assert type(plain.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert len(plain.all_logs(result.run_id)) == stored > 20
+        latest = plain.get_latest_materialization_event(dg.AssetKey("chatty"))
+        assert latest is not None and latest.run_id == result.run_id
