@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -232,6 +233,27 @@ def _metadata_text(event: dg.AssetObservation, key: str) -> str:
     return "" if value is None else str(getattr(value, "value", value))
 
 
+# dagster-dbt warns once per unsurfaced test result (a stored log event each, 418 on a new day):
+# on the logger of get_dagster_logger(), dropped by this message prefix while a build streams.
+DAGSTER_BUILTIN_LOGGER = "dagster.builtin"
+UNSURFACED_TEST_WARNING = "Logging an `AssetObservation` instead of an `AssetCheckResult`"
+
+
+def _not_unsurfaced_test_warning(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(UNSURFACED_TEST_WARNING)
+
+
+@contextlib.contextmanager
+def unsurfaced_test_warnings_dropped() -> Iterator[None]:
+    """While dbt's events stream: drop dagster-dbt's warning for each test that is not an asset check."""
+    logger = logging.getLogger(DAGSTER_BUILTIN_LOGGER)
+    logger.addFilter(_not_unsurfaced_test_warning)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_unsurfaced_test_warning)
+
+
 def without_unsurfaced_tests(events: Iterable[Any], context: dg.AssetExecutionContext) -> Iterator[Any]:
     """dagster-dbt's events, less the observations of tests that are not asset checks (one line for them all).
 
@@ -275,7 +297,8 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
         with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
             invocation = dbt.cli(args, context=context)
             try:
-                yield from without_unsurfaced_tests(invocation.stream(), context)  # raises if any node failed
+                with unsurfaced_test_warnings_dropped():
+                    yield from without_unsurfaced_tests(invocation.stream(), context)  # raises if any node failed
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
         if whole_project and not skip_unit_tests:

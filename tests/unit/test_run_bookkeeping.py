@@ -1,6 +1,7 @@
 """Less bookkeeping per run: dbt tests surfaced as checks only on marts, an event log kept open."""
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,13 @@ import dagster as dg
 import pytest
 
 from orchestration.core.settings import DBT_PROJECT_DIR, load_settings
-from orchestration.factories.dbt import SURFACED_LAYER, without_unsurfaced_tests
+from orchestration.factories.dbt import (
+    DAGSTER_BUILTIN_LOGGER,
+    SURFACED_LAYER,
+    UNSURFACED_TEST_WARNING,
+    unsurfaced_test_warnings_dropped,
+    without_unsurfaced_tests,
+)
 from orchestration.factories.event_log import KeptOpenSqliteEventLogStorage
 from orchestration.runner import prepare_instance
 
@@ -104,3 +111,12 @@ def test_the_cli_event_log_keeps_its_files_open_and_serve_reads_them(tmp_path: P
         assert len(plain.all_logs(result.run_id)) == stored > 20
         latest = plain.get_latest_materialization_event(dg.AssetKey("chatty"))
         assert latest is not None and latest.run_id == result.run_id
+
+
+def test_dagster_dbt_warning_per_unsurfaced_test_is_dropped_while_dbt_streams(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger(DAGSTER_BUILTIN_LOGGER)
+    with caplog.at_level(logging.INFO, logger=DAGSTER_BUILTIN_LOGGER), unsurfaced_test_warnings_dropped():
+        logger.warning(f"{UNSURFACED_TEST_WARNING} for dbt test `not_null_x_id`.")
+        logger.info("Running dbt command: `dbt build`")
+    logger.warning(f"{UNSURFACED_TEST_WARNING} after the build")  # the filter is gone
+    assert [r.getMessage() for r in caplog.records] == ["Running dbt command: `dbt build`"]
