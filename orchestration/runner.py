@@ -37,12 +37,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import yaml
 
 from orchestration.core.catalog import feeds
-from orchestration.core.dagster_instance import write_instance_yaml
+from orchestration.core.dagster_instance import instance_yaml, write_instance_yaml
 from orchestration.core.settings import Settings
 from orchestration.core.settled import FreshnessSeen
 from orchestration.factories.automation import AUTOMATION_SENSOR
+from orchestration.factories.event_log import EVENT_LOG_CLASS, EVENT_LOG_MODULE
 from orchestration.factories.ingest import (
     INGEST_FEEDS_JOB,
     INGESTED,
@@ -100,13 +102,31 @@ def _shown(metadata: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if k not in _NOISY_METADATA and isinstance(v, int | float | str)}
 
 
+# The CLI's own instance file beside ``dagster.yaml``: the same storage, its event log kept open.
+CLI_INSTANCE_FILE = "cli.yaml"
+
+
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
-    """A persistent Dagster instance in ``<lake>/.dagster`` (shared with ``serve``), telemetry off."""
+    """A persistent Dagster instance in ``<lake>/.dagster`` (shared with ``serve``), telemetry off.
+
+    On SQLite (not on a cluster's PostgreSQL), the CLI reads and writes the same files through
+    an event log storage that keeps its connections open (``orchestration.factories.event_log``):
+    a run stores thousands of events, and Dagster's class opens, syncs and closes a file per event.
+    """
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     write_instance_yaml(settings, home)  # the profile's storage: SQLite here, PostgreSQL on a cluster
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    return dg.DagsterInstance.from_config(str(home))
+    if settings.dagster_pg_url:
+        return dg.DagsterInstance.from_config(str(home))
+    config = yaml.safe_load(instance_yaml(settings))
+    config["event_log_storage"] = {
+        "module": EVENT_LOG_MODULE,
+        "class": EVENT_LOG_CLASS,
+        "config": {"base_dir": str(home / "history" / "runs")},  # Dagster's default place for them
+    }
+    (home / CLI_INSTANCE_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return dg.DagsterInstance.from_config(str(home), CLI_INSTANCE_FILE)
 
 
 def _get_cursor(instance: dg.DagsterInstance, key: str) -> str | None:

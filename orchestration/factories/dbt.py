@@ -3,10 +3,12 @@
 import contextlib
 import functools
 import json
+import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -145,7 +147,12 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"), *DBT_PROJECT_DIR.glob("macros/**/*"), *DBT_PROJECT_DIR.glob("tests/**/*")]
+    sources = [
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *DBT_PROJECT_DIR.glob("models/**/*"),
+        *DBT_PROJECT_DIR.glob("macros/**/*"),
+        *DBT_PROJECT_DIR.glob("tests/**/*"),
+    ]
     return any(p.stat().st_mtime > built for p in sources if p.is_file())
 
 
@@ -199,8 +206,74 @@ class ObservatoireTranslator(DagsterDbtTranslator):
             return None
         return automation_condition_for(dbt_resource_props)
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        """Only the tests of marts are Dagster asset checks; those of staging and intermediate models run unsurfaced.
+
+        A test of a staging or intermediate model blocks in dbt itself (``dbt build`` skips the
+        model's children and fails the step, so nothing downstream in Dagster runs): as an asset
+        check it blocked nothing more, but cost two events (planned, evaluated) in the instance's
+        storage, 2 x 446 per run. The tests of marts stay checks, blocking what the mart feeds.
+        """
+        if asset_spec.key.path[0] != SURFACED_LAYER:
+            return None
+        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+
+
+# The layer whose dbt tests are surfaced as Dagster asset checks (see get_asset_check_spec).
+SURFACED_LAYER = "marts"
+
 
 TRANSLATOR = ObservatoireTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _metadata_text(event: dg.AssetObservation, key: str) -> str:
+    value = event.metadata.get(key)
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+# dagster-dbt warns once per unsurfaced test result (a stored log event each, 418 on a new day):
+# on the logger of get_dagster_logger(), dropped by this message prefix while a build streams.
+DAGSTER_BUILTIN_LOGGER = "dagster.builtin"
+UNSURFACED_TEST_WARNING = "Logging an `AssetObservation` instead of an `AssetCheckResult`"
+
+
+def _not_unsurfaced_test_warning(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(UNSURFACED_TEST_WARNING)
+
+
+@contextlib.contextmanager
+def unsurfaced_test_warnings_dropped() -> Iterator[None]:
+    """While dbt's events stream: drop dagster-dbt's warning for each test that is not an asset check."""
+    logger = logging.getLogger(DAGSTER_BUILTIN_LOGGER)
+    logger.addFilter(_not_unsurfaced_test_warning)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_unsurfaced_test_warning)
+
+
+def without_unsurfaced_tests(events: Iterable[Any], context: dg.AssetExecutionContext) -> Iterator[Any]:
+    """dagster-dbt's events, less the observations of tests that are not asset checks (one line for them all).
+
+    dagster-dbt reports such a test as one observation per model it reads: events in storage
+    that nobody reads. A failed or warning test is still logged by name; a failed one also fails
+    the step (dbt exits non-zero), so nothing downstream runs.
+    """
+    statuses: dict[str, str] = {}
+    for event in events:
+        unique_id = _metadata_text(event, "unique_id") if isinstance(event, dg.AssetObservation) else ""
+        if not unique_id.startswith("test."):
+            yield event
+            continue
+        status = _metadata_text(event, "status") or "unknown"
+        if unique_id not in statuses and status not in ("pass", "success"):
+            level = context.log.warning if status == "warn" else context.log.error
+            level(f"dbt test {unique_id.rsplit('.', 2)[-2]}: {status}")
+        statuses[unique_id] = status
+    if statuses:
+        context.log.info(f"dbt tests of staging and intermediate models: {dict(Counter(statuses.values()))}")
 
 
 def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
@@ -224,7 +297,8 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
         with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
             invocation = dbt.cli(args, context=context)
             try:
-                yield from invocation.stream()  # raises if any node failed
+                with unsurfaced_test_warnings_dropped():
+                    yield from without_unsurfaced_tests(invocation.stream(), context)  # raises if any node failed
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
         if whole_project and not skip_unit_tests:

@@ -11,6 +11,10 @@ from orchestration.core.settings import REPO_ROOT
 
 PACKAGES = ["orchestration", "quality", "simulator", "apps", "infra", "tests"]
 PRIVATE_DAGSTER = re.compile(r"^\s*(from|import)\s+dagster(_\w+)?\._", re.MULTILINE)
+# The one reviewed exception: Dagster has no public SQLite event-log class to extend. The CLI's
+# storage that keeps its files open (orchestration/factories/event_log.py) subclasses it, pinned
+# by tests/unit/test_run_bookkeeping.py (same files readable by Dagster's own class).
+ALLOWED_PRIVATE = {"orchestration/factories/event_log.py"}
 
 
 def test_import_contracts_are_kept() -> None:
@@ -27,6 +31,7 @@ def test_no_private_dagster_import() -> None:
         f"{path.relative_to(REPO_ROOT)}:{text[: m.start()].count(chr(10)) + 1}"
         for package in PACKAGES
         for path in sorted((REPO_ROOT / package).rglob("*.py"))
+        if str(path.relative_to(REPO_ROOT)) not in ALLOWED_PRIVATE
         for text in [path.read_text(encoding="utf-8")]
         for m in PRIVATE_DAGSTER.finditer(text)
     ]
