@@ -91,7 +91,12 @@ def test_two_use_cases_run_side_by_side_on_two_celery_workers_and_equal_the_embe
         with prepare_instance(settings) as instance:
             # The dbt step alone writes the build database: it runs first, on its own.
             assert run_in_process(cluster_defs, instance, chosen.dbt_only(), "dbt_step").success
-            worker_env = {**env, "OBSERVATOIRE_DAGSTER_PG_URL": dagster_postgres.url, "OBSERVATOIRE_LAKE": str(cluster_root), BROKER_VARIABLE: broker.url}
+            worker_env = {
+                **env,
+                "OBSERVATOIRE_DAGSTER_PG_URL": dagster_postgres.url,
+                "OBSERVATOIRE_LAKE": str(cluster_root),
+                BROKER_VARIABLE: broker.url,
+            }
             with celery_workers(worker_env, count=2, logs=tmp_path) as workers:
                 result = run_after_dbt_on_celery(instance)
             failures = [e.message for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.is_failure]
@@ -102,7 +107,9 @@ def test_two_use_cases_run_side_by_side_on_two_celery_workers_and_equal_the_embe
         assert {s.worker for s in spans.values()} == set(workers)
         assert all(use_case_of_step(step) for step in spans), sorted(spans)
         pairs = overlapping_pairs(spans)
-        assert pairs, "no step of one use case ran while a step of the other ran: " + str(sorted((s.start, s.end, s.step) for s in spans.values()))
+        assert pairs, "no step of one use case ran while a step of the other ran: " + str(
+            sorted((s.start, s.end, s.step) for s in spans.values())
+        )
 
         # Python marts are Delta tables in the bucket, none in the build database.
         python = [name for name in mart_names(USE_CASES) if marts()[name].built_by == "python"]
