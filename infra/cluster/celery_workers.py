@@ -42,8 +42,14 @@ def worker_command(name: str) -> list[str]:
     ]
 
 
+class WorkerNames(list[str]):
+    """The workers' Celery names (``name@localhost``), with their process ids (to measure their CPU)."""
+
+    pids: list[int]
+
+
 @contextmanager
-def celery_workers(environ: Mapping[str, str], count: int = 2, logs: Path | None = None, timeout: float = 300.0) -> Iterator[list[str]]:
+def celery_workers(environ: Mapping[str, str], count: int = 2, logs: Path | None = None, timeout: float = 300.0) -> Iterator[WorkerNames]:
     """``count`` workers with ``environ`` (cluster variables, broker URL, OBSERVATOIRE_LAKE); yields their names."""
     names = [f"observatoire{i}" for i in range(1, count + 1)]
     processes = []
@@ -61,7 +67,9 @@ def celery_workers(environ: Mapping[str, str], count: int = 2, logs: Path | None
                 )
             )
         _wait_until_ready(environ[BROKER_VARIABLE], names, processes, timeout)
-        yield [f"{name}@localhost" for name in names]
+        started = WorkerNames(f"{name}@localhost" for name in names)
+        started.pids = [p.pid for p in processes]
+        yield started
     finally:
         for process in processes:
             stop_process_group(process, timeout=30)

@@ -51,6 +51,14 @@ def write_mart(build_db: Path, name: str, frame: pd.DataFrame) -> int:
         con.close()
 
 
+def mart_table(name: str, frame: pd.DataFrame) -> Any:
+    """``frame`` as an Arrow table with the mart's declared column types (see :func:`_declared_arrow`)."""
+    import pyarrow as pa
+
+    table = _declared_arrow(name, frame)
+    return table if isinstance(table, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+
+
 def _declared_arrow(name: str, frame: pd.DataFrame) -> Any:
     """``frame`` as Arrow with the mart's declared column types, when it has exactly the declared columns.
 

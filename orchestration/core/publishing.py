@@ -29,8 +29,46 @@ def publication_manifest_path(settings: Settings, mart: str) -> Path:
     return settings.gold / "_publications" / f"{mart}.json"
 
 
+def python_marts_in_delta(settings: Settings) -> bool:
+    """True when Python marts are Delta tables of the lake rather than tables of the build database.
+
+    On the cluster profile, steps of different use cases run at once in different processes
+    (Celery workers), and DuckDB lets one process at a time hold its file for writing: a Python
+    mart writing ``marts.<name>`` into the build database would lock out every other step reading
+    it. As Delta tables (in the bucket, through ``lake.py``) they take concurrent writers of
+    different tables, and every later reader of the build database only reads (shared lock). The
+    embedded profile runs one step at a time and keeps the build database (its outputs unchanged).
+    """
+    return settings.profile == "cluster"
+
+
+def python_mart_path(settings: Settings, mart: str) -> Path:
+    """The Delta table of a Python mart when :func:`python_marts_in_delta` (in the bucket on the cluster)."""
+    return settings.lake / "python_marts" / mart
+
+
+def _built_in_python(mart: str) -> bool:
+    from orchestration.core.catalog import marts
+
+    spec = marts().get(mart)
+    return spec is not None and spec.built_by == "python"
+
+
 def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
-    """A mart from the build database, read-only, in a stable order (gate and publisher share it)."""
+    """A mart, read-only, in a stable order (gate and publisher share it).
+
+    From the build database, or, for a Python mart on the cluster profile, from its Delta table
+    (:func:`python_marts_in_delta`), sorted by the same ``order by all`` in an in-memory DuckDB so
+    both give the same frame.
+    """
+    if python_marts_in_delta(settings) and _built_in_python(mart):
+        rows = lake.read(python_mart_path(settings, mart))
+        con = duck.connect(extensions=())
+        try:
+            con.register("_mart_rows", rows)
+            return con.sql("select * from _mart_rows order by all").to_arrow_table().to_pandas()
+        finally:
+            con.close()
     con = duck.connect(settings.build_db, read_only=True, extensions=())  # marts: plain types only
     try:
         # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).

@@ -2,13 +2,18 @@
 
 The statistics live in ``orchestration/analytics/`` as pure functions; this factory only reads
 their inputs from the build database, calls them, and writes the result as ``marts.<name>``, so
-the mart goes through the same blocking gate and publication as a dbt mart.
+the mart goes through the same blocking gate and publication as a dbt mart. On the cluster profile
+the mart is a Delta table of the lake instead (``publishing.python_marts_in_delta``): Python marts
+of different use cases then run at once on different workers, each reading the build database
+read-only (a shared lock) and none writing it.
 """
 
 import dagster as dg
 
-from orchestration.analytics import read_relations, resolve, write_mart
+from orchestration.analytics import mart_table, read_relations, resolve, write_mart
+from orchestration.core import lake
 from orchestration.core.catalog import MartSpec, use_cases
+from orchestration.core.publishing import python_mart_path, python_marts_in_delta
 from orchestration.factories.automation import rebuild_on_upstream_change
 from orchestration.factories.resources import ObservatoireResource
 
@@ -38,7 +43,12 @@ def build_python_mart(spec: MartSpec) -> dg.AssetsDefinition:
         settings = observatoire.settings()
         inputs = read_relations(settings.build_db, spec.inputs)
         frame = resolve(spec.compute)(inputs, params)  # type: ignore[arg-type]
-        rows = write_mart(settings.build_db, spec.name, frame)
+        if python_marts_in_delta(settings):
+            table = mart_table(spec.name, frame)
+            lake.overwrite(python_mart_path(settings, spec.name), table)
+            rows = table.num_rows
+        else:
+            rows = write_mart(settings.build_db, spec.name, frame)
         context.log.info(f"marts.{spec.name}: {rows} rows from {', '.join(spec.inputs)}")
         return dg.MaterializeResult(
             metadata={

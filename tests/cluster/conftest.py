@@ -2,8 +2,8 @@
 
 One server of each for the session, started on first use: ``object_store`` (SeaweedFS, ready in
 about 1.5 s; each test works under its own prefix, with the ``OBSERVATOIRE_*`` variables of the
-cluster profile set only while it runs, see ``cluster_environ``) and ``dagster_postgres``
-(a PostgreSQL cluster for Dagster's storage). Under `make test` every test using them runs in
+cluster profile set only while it runs, see ``cluster_environ``), ``dagster_postgres``
+(a PostgreSQL cluster for Dagster's storage) and ``broker`` (Debian redis-server for Celery). Under `make test` every test using them runs in
 one xdist group ("cluster", tests/conftest.py), so each server starts once per session.
 """
 
@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 
 from infra.cluster.postgres import LocalPostgres, start_postgres
+from infra.cluster.redis import LocalRedis, start_redis
 from infra.cluster.seaweed import SeaweedS3, start_seaweed
 
 # A tiny lake: CPU is shared, and the point is the plumbing, not the statistics.
@@ -40,6 +41,16 @@ def object_store() -> Iterator[SeaweedS3]:
 def dagster_postgres() -> Iterator[LocalPostgres]:
     """Debian PostgreSQL on a free 127.0.0.1 port in a temporary directory, deleted afterwards."""
     server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[LocalRedis]:
+    """Debian redis-server on a free 127.0.0.1 port, password generated (installed if missing): Celery's broker."""
+    server = start_redis()
     try:
         yield server
     finally:

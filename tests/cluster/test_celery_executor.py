@@ -7,7 +7,6 @@ worker, both taken before either finished, and the run and its events are in Pos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from infra.cluster.celery_executor import BROKER_VARIABLE, run_on_celery
 from infra.cluster.celery_workers import celery_workers
 from infra.cluster.postgres import LocalPostgres
-from infra.cluster.redis import LocalRedis, start_redis
+from infra.cluster.redis import LocalRedis
 from infra.cluster.seaweed import SeaweedS3
 from orchestration.core import lake
 from orchestration.core.catalog import feeds
@@ -29,16 +28,6 @@ from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CL
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 
 CELERY_FEEDS = ("police_mains_courantes", "csu_evenements")
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[LocalRedis]:
-    """Debian redis-server on a free 127.0.0.1 port, password generated (installed if missing)."""
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_two_feeds_ingest_on_two_celery_workers_with_runs_in_postgres(

@@ -5,9 +5,11 @@
   only dbt knows about a column (``constraints``, ``data_tests``...) and the rest of the file
   (model config, model tests, unit tests, groups, exposures) are kept as they are.
 - ``dbt_project/models/marts/_python_marts__sources.yml``: the Python marts, which Dagster writes
-  into the build database's ``marts`` schema, declared as the dbt source ``python_marts`` with their
-  columns, so dbt's lineage and docs see them; each use case's app exposure depends on its
-  published Python marts.
+  into the build database's ``marts`` schema (on the cluster profile: Delta tables
+  ``python_marts/<name>`` of the lake, ``publishing.python_marts_in_delta``), declared as the dbt
+  source ``python_marts`` with their columns, so dbt's lineage and docs see them; each use case's
+  app exposure depends on its published Python marts. No dbt model reads them (the marts are the
+  last layer), so the source needs no ``external_location``.
 
 Run ``.venv/bin/python -m orchestration.core.catalog.dbt_sync`` after changing a mart's columns;
 ``--check`` exits 1 when a file differs from what the declarations give (the unit tests do the same).
@@ -126,8 +128,9 @@ def render_sources() -> str:
                 "name": SOURCE_NAME,
                 "description": (
                     "Marts calculés en Python (orchestration/analytics) et écrits par Dagster dans le schéma marts "
-                    "de la base de construction, après les modèles dbt qu'ils lisent (meta.inputs). Colonnes et "
-                    "grain déclarés dans orchestration/core/catalog/use_cases/<cas d'usage>.yaml."
+                    "de la base de construction (profil cluster : tables Delta python_marts/<nom> du lac, pour que "
+                    "les cas d'usage s'exécutent en parallèle), après les modèles dbt qu'ils lisent (meta.inputs). "
+                    "Colonnes et grain déclarés dans orchestration/core/catalog/use_cases/<cas d'usage>.yaml."
                 ),
                 "schema": "marts",
                 "tables": tables,
