@@ -29,7 +29,7 @@ import threading
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,7 +275,7 @@ def print_report(figures: dict[str, dict]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
+    parser.add_argument("--start", type=date.fromisoformat, help="first day (default: the window ends yesterday)")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
@@ -289,6 +289,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.profile:
         return run_profile(args.profile, args.landing, args.out, args.sample)
+    # Deliveries dated after today fall outside the daily partitions (end_offset=1): end yesterday.
+    args.start = args.start or date.today() - timedelta(days=args.days)
 
     from simulator import simulate
 

@@ -7,11 +7,12 @@ and options, ``upsert_strategy()``) on a tiny scratch project: one source Delta 
 (a day, an id, a value), two models reading it:
 - ``inc_append`` (``append``, new days only: ``day > max(day)``);
 - ``inc_upsert`` (``upsert_strategy()``: ``merge`` on Spark, ``delete+insert`` on DuckDB; unique key
-  ``event_id``; the last day already loaded is read again, so a corrected row replaces the old one);
+  ``event_id``; the last day already loaded is read again, so a corrected row replaces the old one).
+
 Not ``insert_overwrite``: dbt-spark 1.11's materialization sends
-``set spark.sql.sources.partitionOverwriteMode = DYNAMIC`` (unquoted), which Sail 0.7.2's parser
-refuses (docs/scaling.md); ``merge`` is the strategy that replaces rows on Spark.
-First run on days 1-3; then days 4-5 arrive and one row of day 3 is corrected; second run; then
+``set spark.sql.sources.partitionOverwriteMode = DYNAMIC``, which Sail 0.7.2 refuses (unquoted: a
+parse error; quoted: no such config), and Sail's ``insert overwrite`` replaces the whole table
+(docs/scaling.md); ``merge`` is the strategy that replaces rows on Spark. First run on days 1-3; then days 4-5 arrive and one row of day 3 is corrected; second run; then
 ``--full-refresh``. Spark's tables are read back with delta-rs from their locations.
 """
 
