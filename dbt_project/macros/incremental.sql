@@ -1,0 +1,18 @@
+{#
+  The incremental strategy that replaces rows by a unique key, per engine (docs/scaling.md,
+  "Incremental models on Spark"): `merge` on Spark (dbt-spark, Delta tables: MERGE INTO, checked on
+  Sail), `delete+insert` on DuckDB (dbt-duckdb). No model is incremental yet; a model that becomes
+  one calls this with its `unique_key` instead of naming an engine's strategy.
+  tests/cluster/test_spark_incremental.py runs both.
+#}
+{% macro upsert_strategy() -%}
+    {{- return(adapter.dispatch('upsert_strategy')()) -}}
+{%- endmacro %}
+
+{% macro default__upsert_strategy() -%}
+    {{- return('delete+insert') -}}
+{%- endmacro %}
+
+{% macro spark__upsert_strategy() -%}
+    {{- return('merge') -}}
+{%- endmacro %}
