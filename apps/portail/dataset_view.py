@@ -208,11 +208,17 @@ def joint_audit_sentence(disclosure: dict[str, Any]) -> str | None:
     if others:
         parts.append(f"{_list(others)} (qui comptent une partie des mêmes faits, à d'autres heures ou autrement datés)")
     extra = int(joint.get("extra_masked_cells", 0) or 0)
-    text = (
-        f"Cette publication a aussi été auditée avec toutes les versions de {' et de '.join(parts)} : "
-        f"en les combinant, aucune case masquée ne peut être cernée à moins de {int(joint.get('protection_interval', 0)) + 1} "
-        "valeurs possibles près"
-    )
+    values = int(joint.get("protection_interval", 0)) + 1
+    narrow = int(joint.get("narrow_cells", 0) or 0)  # left by earlier releases, which are never revised
+    text = f"Cette publication a aussi été auditée avec toutes les versions de {' et de '.join(parts)} : "
+    if narrow:
+        left = _plural(narrow, "case masquée d'une version déjà publiée garde", "cases masquées de versions déjà publiées gardent")
+        text += (
+            f"{fr_int(narrow)} {left} moins de {values} valeurs possibles (une version publiée n'est jamais "
+            "révisée) ; aucune nouvelle case n'est dans ce cas"
+        )
+    else:
+        text += f"même en les combinant, chaque case masquée garde au moins {values} valeurs possibles"
     if extra:
         text += f" ({fr_int(extra)} {_plural(extra, 'case a été masquée', 'cases ont été masquées')} en plus pour cela)"
     return text + "."

@@ -158,11 +158,15 @@ def test_the_portal_says_which_datasets_the_release_was_audited_with() -> None:
     report = {"joint_audit": {"siblings": [], "cross_mart": [MONTHLY, WEEKLY], "protection_interval": 3, "extra_masked_cells": 2}}
     sentence = joint_audit_sentence(report)
     assert sentence is not None and f"« {open_datasets()[MONTHLY].title} » et « {open_datasets()[WEEKLY].title} »" in sentence
-    assert "à moins de 4 valeurs possibles près (2 cases ont été masquées en plus pour cela)." in sentence
+    assert "chaque case masquée garde au moins 4 valeurs possibles (2 cases ont été masquées en plus pour cela)." in sentence
     assert sentence in masking_explanation({**report, "k_min": 11, "cells": 10}, night)
     police = joint_audit_sentence({"joint_audit": {"siblings": [WEEKLY], "cross_mart": [NIGHT], "protection_interval": 3}})
     assert "d'autres périodes" in police and open_datasets()[NIGHT].title in police
     assert joint_audit_sentence({}) is None
+    # A cell left narrow by earlier releases (never revised) is said, not hidden behind "every cell".
+    left = joint_audit_sentence({"joint_audit": {"siblings": [WEEKLY], "protection_interval": 3, "narrow_cells": 2}})
+    assert left is not None and "2 cases masquées de versions déjà publiées gardent moins de 4 valeurs possibles" in left
+    assert "chaque case masquée garde" not in left
 
 
 def test_every_row_scope_reads_declared_parameters_and_mart_columns() -> None:
