@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.core.catalog import marts, open_datasets
+from orchestration.core.catalog import open_datasets
 from orchestration.core.disclosure import attacker_intervals, protect
 from orchestration.core.opendata import overlap, releases
 from orchestration.core.opendata.joint_audit import Series, joint_intervals, time_blocks
@@ -20,6 +20,7 @@ from orchestration.core.opendata.publish import feed_categories, publish_open_da
 from orchestration.core.opendata.siblings import series, sibling_groups, siblings_of
 from orchestration.core.settings import load_settings
 from orchestration.core.verdicts import GateResult
+from tests.unit.lineage import dbt_manifest, lineage_feeds
 
 K = 11
 PROTECTION = 3
@@ -404,31 +405,6 @@ REVIEWED_PAIRS |= {
 }
 
 
-def lineage_feeds(manifest: dict, mart: str) -> set[str]:
-    """The bronze feeds a mart's rows come from, walked down the dbt manifest (python marts: their inputs).
-
-    A ledger source (``observatoire.deliveries``...) counts lines of every feed: named ``*<source>``.
-    """
-    nodes = {**manifest["nodes"], **manifest["sources"]}
-    spec = marts()[mart]
-    todo = [f"model.observatoire.{i.split('.')[-1]}" for i in spec.inputs] if spec.built_by == "python" else [f"model.observatoire.{mart}"]
-    seen: set[str] = set()
-    found: set[str] = set()
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node.startswith("source."):
-            _, _, source, name = node.split(".")
-            found.add(name if source == "bronze" else f"*{source}.{name}")
-        elif node in nodes:
-            todo += nodes[node]["depends_on"]["nodes"]
-        else:  # a python mart another python mart reads
-            todo += [f"model.observatoire.{i.split('.')[-1]}" for i in marts()[node.split(".")[-1]].inputs]
-    return found
-
-
 def overlapping_pairs(manifest: dict) -> set[tuple[str, str]]:
     """Pairs of open datasets whose cells can count the same source rows, from the marts' lineage."""
     datasets = open_datasets()
@@ -443,9 +419,7 @@ def overlapping_pairs(manifest: dict) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    from orchestration.defs.transform.project import ensure_manifest
-
-    return json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    return dbt_manifest()
 
 
 def test_overlapping_pairs_are_audited_jointly_or_reviewed(manifest: dict) -> None:
