@@ -297,10 +297,12 @@ def test_no_feed_line_count_is_published() -> None:
     rounded to the percent, which cannot be turned back into its counts.
     """
     lines = {"lignes_lues", "lignes_ecrites", "lignes_quarantaine"}
+    checked = []
     for name, dataset in open_datasets().items():
         per_feed = dataset.breakdown_column == "flux" or dataset.category_column == "flux"
         if not per_feed:
             continue
+        checked.append(name)
         published = set((dataset.measures or {}).values()) | ({dataset.count_column} - {None})
         if dataset.table is not None:
             published |= set(dataset.table.columns)
@@ -308,3 +310,5 @@ def test_no_feed_line_count_is_published() -> None:
                 if rate in dataset.table.columns and {numerator, denominator} & lines:
                     assert dataset.table.rate_decimals <= 2, f"{name}: {rate} to more than the percent gives its counts back"
         assert not published & lines, f"{name} publishes a feed's line counts: {sorted(published & lines)}"
+    # The two per-feed health datasets were found (a renamed column would otherwise pass vacuously).
+    assert {"sante-observatoire-quarantaine-par-flux-semaine", "sante-observatoire-fraicheur-quarantaine-flux-semaine"} <= set(checked)

@@ -68,13 +68,7 @@ def feed_categories(dataset: OpenDataset) -> list[str]:
         return list(dataset.measures)
     if dataset.categories:
         return list(dataset.categories)
-    if dataset.rows is not None and dataset.rows.codes:
-        return sorted(overlap.code_labels(dataset))  # only the codes it counts
-    labels: set[str] = set()
-    for name in marts()[dataset.from_mart].source_feeds:
-        for col in feed(name).columns:
-            labels.update((col.codes or {}).values())
-    return sorted(labels)
+    return sorted(overlap.code_labels(dataset))  # the labels of the codes it counts (every code of its feeds without ``rows``)
 
 
 def data_as_of(mart: pd.DataFrame, dataset: OpenDataset) -> date | None:
