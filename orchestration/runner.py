@@ -4,8 +4,9 @@ Two Dagster mechanisms, each where it fits, both through public APIs only:
 
 * **Deliveries -> bronze: the landing sensors.** New files in ``landing/<feed>/`` are not an
   asset Dagster can see change, so each feed's ``<feed>_landing`` sensor notices them and asks
-  for one ``ingest_<feed>`` run over their days. Here each sensor is ticked once
-  (``build_sensor_context`` + ``evaluate_tick``) and its run executed in this process.
+  for an ``ingest_<feed>`` run of its pending deliveries. Here each sensor is ticked once
+  (``build_sensor_context`` + ``evaluate_tick``) and the feeds they asked for are ingested
+  together, in one ``ingest_feeds`` run executed in this process.
 * **Bronze -> marts -> gates -> publication: declarative automation.** Every downstream asset
   carries an ``AutomationCondition`` (``orchestration.factories.automation``): rebuilt when a
   dependency changed, with the blocking quality gates in the same run. Here the conditions are
@@ -48,12 +49,10 @@ from orchestration.factories.event_log import EVENT_LOG_CLASS, EVENT_LOG_MODULE
 from orchestration.factories.ingest import (
     INGEST_FEEDS_JOB,
     INGESTED,
-    PARTITION_RANGE_END_TAG,
-    PARTITION_RANGE_START_TAG,
     bronze_key,
+    day_range_tags,
     ingest_job_name,
     landing_sensor_name,
-    partition_range_tags,
 )
 
 Echo = Callable[[str], None]
@@ -312,13 +311,14 @@ def _landing_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
 
 
 def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
-    """Tick every landing sensor, then ingest what they requested: one run per day range, not per feed.
+    """Tick every landing sensor, then ingest every feed they asked for in one ``ingest_feeds`` run.
 
-    Feeds whose deliveries cover the same days (a new day of every feed) share one ``ingest_feeds``
-    run; a feed's cursor moves forward only when its asset materialised, so a failure is retried.
+    One run whatever the feeds and days pending (a Dagster run costs about a second of bookkeeping
+    whatever its size); a feed's cursor moves forward only when its asset materialised, so a
+    failure is retried by the next ``run``.
     """
     resources = dict(defs.resources or {})
-    by_range: dict[tuple[str, str], list[tuple[str, dg.AssetKey, str | None]]] = {}
+    wanted: list[tuple[str, dg.AssetKey, str | None]] = []  # (cursor key, asset, new cursor)
     for sensor in _landing_sensors(defs):
         key = SENSOR_CURSOR.format(name=sensor.name)
         context = dg.build_sensor_context(
@@ -328,24 +328,21 @@ def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, ech
         if not data.run_requests:
             echo(f"  {sensor.name}: {data.skip_message or 'nothing to do'}")
             continue
-        asset = _SENSOR_ASSETS[sensor.name]
-        for request in data.run_requests:  # a landing sensor asks for one run over its feed's days
-            span = (request.tags[PARTITION_RANGE_START_TAG], request.tags[PARTITION_RANGE_END_TAG])
-            by_range.setdefault(span, []).append((key, asset, data.cursor))
-    for (first, last), wanted in sorted(by_range.items()):
-        names = ", ".join(asset.path[-1] for _, asset, _ in wanted)
-        echo(f"  {INGEST_FEEDS_JOB} {first}..{last}: {names}")
-        tags = partition_range_tags(first, last)
-        started = time.perf_counter()
-        result = defs.resolve_job_def(INGEST_FEEDS_JOB).execute_in_process(
-            instance=instance, asset_selection=[asset for _, asset, _ in wanted], tags=tags, run_config=QUIET_LOGS, raise_on_error=False
-        )
-        outcome = _outcome(INGEST_FEEDS_JOB, tags, started, result)
-        summary.runs.append(outcome)
-        _echo_outcome(outcome, echo)
-        for cursor_key, asset, cursor in wanted:
-            if asset.to_user_string() in outcome.metadata:
-                _set_cursor(instance, cursor_key, cursor)
+        wanted.append((key, _SENSOR_ASSETS[sensor.name], data.cursor))
+    if not wanted:
+        return
+    echo(f"  {INGEST_FEEDS_JOB}: {', '.join(asset.path[-1] for _, asset, _ in wanted)}")
+    tags = {"observatoire/trigger": "cli-ingest"}
+    started = time.perf_counter()
+    result = defs.resolve_job_def(INGEST_FEEDS_JOB).execute_in_process(
+        instance=instance, asset_selection=[asset for _, asset, _ in wanted], tags=tags, run_config=QUIET_LOGS, raise_on_error=False
+    )
+    outcome = _outcome(INGEST_FEEDS_JOB, tags, started, result)
+    summary.runs.append(outcome)
+    _echo_outcome(outcome, echo)
+    for cursor_key, asset, cursor in wanted:
+        if asset.to_user_string() in outcome.metadata:
+            _set_cursor(instance, cursor_key, cursor)
 
 
 _SENSOR_ASSETS = {landing_sensor_name(spec): bronze_key(spec) for spec in feeds().values()}
@@ -428,8 +425,8 @@ def _store_keys(instance: dg.DagsterInstance, key: str, keys: list[dg.AssetKey])
 
 
 def backfill(settings: Settings, defs: dg.Definitions, feed_name: str, first: date, last: date, echo: Echo = print) -> RunOutcome:
-    """Run ``ingest_<feed>`` over [first, last] as one run (the asset's single-run backfill policy)."""
-    tags = partition_range_tags(first.isoformat(), last.isoformat())
+    """Run ``ingest_<feed>`` over the deliveries of days [first, last], as one run (idempotent)."""
+    tags = day_range_tags(first, last)
     with prepare_instance(settings) as instance:
         outcome = _execute(defs, instance, ingest_job_name(feeds()[feed_name]), tags)
     for asset, meta in outcome.metadata.items():

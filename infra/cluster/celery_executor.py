@@ -23,7 +23,7 @@ import dagster as dg
 from orchestration.core.catalog import feeds
 from orchestration.definitions import build_definitions
 from orchestration.factories.automation import DOWNSTREAM
-from orchestration.factories.ingest import DAILY, bronze_key
+from orchestration.factories.ingest import bronze_key
 
 BROKER_VARIABLE = "OBSERVATOIRE_CELERY_BROKER_URL"
 QUEUE = "dagster"  # dagster-celery's default queue
@@ -61,7 +61,7 @@ def celery_ingest_job() -> Any:
     (``dg.reconstructable``); the lake comes from ``OBSERVATOIRE_LAKE``.
     """
     selection = [bronze_key(spec) for spec in feeds().values()]
-    return _resolved(dg.define_asset_job(JOB_NAME, selection=selection, partitions_def=DAILY, executor_def=celery_executor()))
+    return _resolved(dg.define_asset_job(JOB_NAME, selection=selection, executor_def=celery_executor()))
 
 
 def celery_downstream_job() -> Any:

@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration.core.catalog import feeds
 from orchestration.definitions import build_definitions
-from orchestration.factories.ingest import DAILY, bronze_key
+from orchestration.factories.ingest import bronze_key
 
 JOB_NAME = "ingest_in_parallel"
 MAX_PROCESSES = 2  # this machine has 2 cores; a real worker node sets more
@@ -28,7 +28,6 @@ def parallel_ingest_job() -> Any:
     job = dg.define_asset_job(
         JOB_NAME,
         selection=[bronze_key(spec) for spec in specs],
-        partitions_def=DAILY,
         executor_def=dg.multiprocess_executor.configured({"max_concurrent": MAX_PROCESSES}),
     )
     base = build_definitions(os.environ["OBSERVATOIRE_LAKE"])

@@ -1,5 +1,5 @@
 """What the landing sensors and the ingest assets agree on: which deliveries are pending, and
-which Dagster partitions cover them. Kept free of Dagster so it is unit-testable."""
+which days they cover. Kept free of Dagster so it is unit-testable."""
 
 from __future__ import annotations
 
@@ -12,12 +12,23 @@ from orchestration.core.catalog import FeedSpec
 from orchestration.core.ingestion import delivery_checksum, landing_files, processed_deliveries
 from orchestration.core.settings import Settings
 
-PARTITIONS_START = date(2015, 1, 1)  # earliest delivery the calendar accepts (BAAC history)
+EARLIEST_DELIVERY = date(2015, 1, 1)  # earliest delivery day the calendar accepts (BAAC history)
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """An inclusive range of delivery days."""
+
+    first: date
+    last: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.first <= day <= self.last
 
 
 @dataclass(frozen=True)
 class Pending:
-    """Deliveries waiting for ingestion, and the day range (partition keys) that covers them."""
+    """Deliveries waiting for ingestion, and the day range that covers them."""
 
     files: tuple[Path, ...]
     first_day: str | None
@@ -50,7 +61,7 @@ def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str],
         checksums.append(f"{path.name}:{checksum}")
         day = spec.delivery_date(path.name)
         # Files without a usable date are swept (and rejected) by any ingest run: give them today.
-        days.append(day if day and PARTITIONS_START <= day <= today else today)
+        days.append(day if day and EARLIEST_DELIVERY <= day <= today else today)
     run_key = hashlib.sha256("".join(sorted(checksums)).encode()).hexdigest()[:24]
     return Pending(
         files=tuple(files),
@@ -61,9 +72,16 @@ def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str],
     )
 
 
-def in_partitions(path: Path, spec: FeedSpec, keys: set[str], today: date) -> bool:
-    """Does an ingest run over partition ``keys`` own this file? Undated files belong to every run."""
+def in_day_range(path: Path, spec: FeedSpec, days: DayRange, today: date) -> bool:
+    """Does an ingest run over ``days`` own this file? Files without a usable date belong to every run
+    (each run sweeps, and rejects, them)."""
     day = spec.delivery_date(path.name)
-    if day is None or not (PARTITIONS_START <= day <= today):
+    if day is None or not (EARLIEST_DELIVERY <= day <= today):
         return True
-    return day.isoformat() in keys
+    return day in days
+
+
+def delivery_days(file_names: list[str], spec: FeedSpec) -> DayRange | None:
+    """The range of delivery days of ``file_names`` (those with a date), or ``None``."""
+    days = [day for name in file_names if (day := spec.delivery_date(name)) is not None]
+    return DayRange(min(days), max(days)) if days else None

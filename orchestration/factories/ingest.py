@@ -14,16 +14,16 @@ import dagster as dg
 
 from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec
-from orchestration.core.ingest_runs import PARTITIONS_START, in_partitions, pending_deliveries
+from orchestration.core.ingest_runs import DayRange, delivery_days, in_day_range, pending_deliveries
 from orchestration.core.ingestion import bronze_path, ensure_tables, ingest_deliveries, landing_files
 from orchestration.factories.resources import ObservatoireResource
 
-# Dagster's documented run tags for a single run over a partition range (single-run backfills).
-PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Run tags restricting an ingest run to the deliveries of a day range (``observatoire backfill``).
+# Without them a run ingests every pending delivery of the feeds it selects.
+FIRST_DAY_TAG = "observatoire/ingest_first_day"
+LAST_DAY_TAG = "observatoire/ingest_last_day"
 
 PARIS = ZoneInfo("Europe/Paris")
-DAILY = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="Europe/Paris", end_offset=1)
 
 
 def today() -> date:
@@ -55,13 +55,28 @@ def mark_ingested(context: dg.AssetExecutionContext, feed: str, key: dg.AssetKey
     context.log_event(dg.AssetMaterialization(asset_key=key, metadata={"feed": feed}))
 
 
+def day_range_tags(first_day: date | str, last_day: date | str) -> dict[str, str]:
+    """Tags that restrict an ingest run to the deliveries of ``[first_day, last_day]``."""
+    return {FIRST_DAY_TAG: str(first_day), LAST_DAY_TAG: str(last_day)}
+
+
+def day_range_of(tags: dict[str, str]) -> DayRange | None:
+    """The day range a run's tags ask for, or ``None`` (every pending delivery)."""
+    if FIRST_DAY_TAG not in tags and LAST_DAY_TAG not in tags:
+        return None
+    return DayRange(date.fromisoformat(tags[FIRST_DAY_TAG]), date.fromisoformat(tags[LAST_DAY_TAG]))
+
+
 def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
-    """Daily-partitioned ingest of ``spec``: a run over a day range ingests that range's deliveries."""
+    """Ingest of ``spec``: a run ingests the feed's pending deliveries (or those of a day range).
+
+    Not day-partitioned in Dagster: the bronze Delta table is partitioned by day, but a Dagster
+    partition per day made a year's backfill write events per day (365 materialisations, planned
+    events and checks per feed). The days a run covered are in its metadata instead.
+    """
 
     @dg.asset(
         key=bronze_key(spec),
-        partitions_def=DAILY,
-        backfill_policy=dg.BackfillPolicy.single_run(),  # a backfill of N days is one run, not N
         group_name="ingest",
         kinds={"deltalake", "pandas"},
         description=f"{spec.title} ({spec.owner}). {spec.description}",
@@ -78,11 +93,13 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     def ingest(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
         settings = observatoire.settings()
         ensure_tables(settings, spec)
-        keys = set(context.partition_keys)
-        owned = [p for p in landing_files(settings, spec) if in_partitions(p, spec, keys, today())]
+        days = day_range_of(context.run.tags)
+        files = landing_files(settings, spec)
+        owned = files if days is None else [p for p in files if in_day_range(p, spec, days, today())]
         totals: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         rejected: list[str] = []
+        ingested: list[str] = []
         for result in ingest_deliveries(owned, spec, settings):
             totals[result.status] += 1
             totals["rows_read"] += result.rows_read
@@ -91,6 +108,8 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             totals["rows_out_of_perimeter"] += result.rows_out_of_perimeter
             totals["rows_withdrawn"] += result.rows_withdrawn
             reasons.update(result.reasons)
+            if result.status == "ingested":
+                ingested.append(result.file_name)
             if result.status == "rejected":
                 rejected.append(f"{result.file_name}: {result.message}")
                 context.log.warning(f"delivery rejected, kept aside: {result.file_name}: {result.message}")
@@ -102,6 +121,7 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             f"{totals['ingested']} delivery(ies) ingested: {totals['rows_read']} rows read, {totals['rows_written']} written, "
             f"{totals['rows_quarantined']} quarantined {dict(reasons) or ''}"
         )
+        covered = delivery_days(ingested, spec)
         table = lake.open_table(bronze_path(settings, spec))
         mark_ingested(context, spec.name)
         return dg.MaterializeResult(
@@ -109,6 +129,8 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 "deliveries_ingested": totals["ingested"],
                 "deliveries_rejected": totals["rejected"],
                 "deliveries_already_processed": totals["already_processed"],
+                "first_day": covered.first.isoformat() if covered else "",
+                "last_day": covered.last.isoformat() if covered else "",
                 "rows_read": totals["rows_read"],
                 "rows_written": totals["rows_written"],
                 "rows_quarantined": totals["rows_quarantined"],
@@ -140,27 +162,20 @@ def landing_sensor_name(spec: FeedSpec) -> str:
     return f"{spec.name}_landing"
 
 
-def partition_range_tags(first_day: str, last_day: str) -> dict[str, str]:
-    """Tags that make one run of a partitioned asset job cover ``[first_day, last_day]``."""
-    return {PARTITION_RANGE_START_TAG: first_day, PARTITION_RANGE_END_TAG: last_day}
-
-
 def build_ingest_job(spec: FeedSpec) -> Any:  # an unresolved asset job (its class is not public)
     """``ingest_<feed>``: the feed's ingest asset, in-process (one step: no process to spawn)."""
-    return dg.define_asset_job(
-        ingest_job_name(spec), selection=[bronze_key(spec)], partitions_def=DAILY, executor_def=dg.in_process_executor
-    )
+    return dg.define_asset_job(ingest_job_name(spec), selection=[bronze_key(spec)], executor_def=dg.in_process_executor)
 
 
 def build_landing_sensor(spec: FeedSpec) -> dg.SensorDefinition:
-    """Notice new or changed files in ``landing/<feed>/`` and ingest the day range they cover."""
+    """Notice new or changed files in ``landing/<feed>/`` and request one run ingesting what is pending."""
 
     @dg.sensor(
         name=landing_sensor_name(spec),
         job_name=ingest_job_name(spec),
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"New deliveries in landing/{spec.name}/ -> ingest run over their days.",
+        description=f"New deliveries in landing/{spec.name}/ -> an ingest run of the feed's pending deliveries.",
     )
     def landing(context: dg.SensorEvaluationContext, observatoire: ObservatoireResource) -> dg.SensorResult | dg.SkipReason:
         settings = observatoire.settings()
@@ -168,10 +183,8 @@ def build_landing_sensor(spec: FeedSpec) -> dg.SensorDefinition:
         pending = pending_deliveries(settings, spec, seen, today())
         if not pending.files:
             return dg.SkipReason(f"no new delivery in landing/{spec.name}/")
-        request = dg.RunRequest(
-            run_key=pending.run_key,
-            tags=partition_range_tags(pending.first_day, pending.last_day),
-        )
+        # No day range: the run ingests every pending delivery of the feed (these and any newer).
+        request = dg.RunRequest(run_key=pending.run_key)
         return dg.SensorResult(run_requests=[request], cursor=json.dumps(pending.seen, sort_keys=True))
 
     return landing
@@ -181,14 +194,12 @@ INGEST_FEEDS_JOB = "ingest_feeds"
 
 
 def build_ingest_feeds_job(specs: Iterable[FeedSpec]) -> Any:
-    """``ingest_feeds``: several feeds' ingest assets over one day range, in one run.
+    """``ingest_feeds``: every feed's ingest asset; a run selects the feeds it ingests.
 
-    ``observatoire run`` ingests a day's deliveries of every feed with it (one run, not one per
-    feed: a Dagster run costs about a second of bookkeeping whatever its size).
+    ``observatoire run`` ingests the pending deliveries of every feed with it, in one run (not one
+    per feed or per day: a Dagster run costs about a second of bookkeeping whatever its size).
     """
-    return dg.define_asset_job(
-        INGEST_FEEDS_JOB, selection=[bronze_key(spec) for spec in specs], partitions_def=DAILY, executor_def=dg.in_process_executor
-    )
+    return dg.define_asset_job(INGEST_FEEDS_JOB, selection=[bronze_key(spec) for spec in specs], executor_def=dg.in_process_executor)
 
 
 def build_ingest_definitions(specs: Iterable[FeedSpec]) -> dg.Definitions:

@@ -21,7 +21,7 @@ from orchestration.core import lake
 from orchestration.core.catalog import feeds
 from orchestration.core.ingestion import bronze_path
 from orchestration.core.settings import load_settings
-from orchestration.factories.ingest import partition_range_tags
+from orchestration.factories.ingest import day_range_tags
 from orchestration.runner import prepare_instance
 from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
 
@@ -57,7 +57,7 @@ def test_two_feeds_ingest_on_two_celery_workers_with_runs_in_postgres(
                 BROKER_VARIABLE: broker.url,
             }
             with celery_workers(worker_env, count=2, logs=tmp_path) as workers:
-                result = run_on_celery(instance, list(CELERY_FEEDS), partition_range_tags(CLUSTER_START.isoformat(), last.isoformat()))
+                result = run_on_celery(instance, list(CELERY_FEEDS), day_range_tags(CLUSTER_START, last))
             assert result.success, [e.message for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.is_failure]
             events = instance.all_logs(result.run_id)
         with prepare_instance(settings) as other:  # the run is in PostgreSQL, seen from a fresh instance

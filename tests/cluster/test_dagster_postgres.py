@@ -14,7 +14,7 @@ from orchestration.core import lake
 from orchestration.core.catalog import feeds
 from orchestration.core.ingestion import bronze_path
 from orchestration.core.settings import load_settings
-from orchestration.factories.ingest import partition_range_tags
+from orchestration.factories.ingest import day_range_tags
 from orchestration.runner import prepare_instance
 from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
 
@@ -41,7 +41,7 @@ def test_two_feeds_ingest_in_parallel_with_runs_stored_in_postgres(
         with prepare_instance(settings) as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert dagster_postgres.url not in (settings.dagster_home / "dagster.yaml").read_text()  # by variable only
-            result = run_parallel_ingest(instance, partition_range_tags(CLUSTER_START.isoformat(), last.isoformat()))
+            result = run_parallel_ingest(instance, day_range_tags(CLUSTER_START, last))
             assert result.success
             run_id = result.run_id
             events = instance.all_logs(run_id)
