@@ -10,7 +10,7 @@
    or idempotence) plus dbt's compiled SQL of every model executed directly in DuckDB.
 2. **idle**: ``observatoire run`` (the command, start-up included) with nothing pending: the
    shortcut of the settled stamp (``orchestration/core/settled.py``), then ``run --full``.
-3. **ingest**: every feed's ingest job over ``--ingest-days`` days vs the pyarrow + deltalake floor.
+3. **ingest**: every feed's ingest job (one run per feed for ``--ingest-days`` days) vs the pyarrow + deltalake floor.
 4. **scale**: CPU of building ``--scale-days`` days at scale 4 vs scale 1, beside the row ratio.
 
 Wall seconds and CPU seconds (this process + reaped children such as dbt). The machine is shared:
@@ -155,14 +155,11 @@ def _ingest_all(lake: Path) -> tuple[Cost, list[tuple[str, int, float]]]:
     per_feed: list[tuple[str, int, float]] = []
     with prepare_instance(settings) as instance, measured() as total:
         for spec in feeds().values():
-            days = sorted(d for f in landing_files(settings, spec) if (d := spec.delivery_date(f.name)))
-            if not days:
+            if not any(spec.delivery_date(f.name) for f in landing_files(settings, spec)):
                 continue
-            tags = {"dagster/asset_partition_range_start": days[0].isoformat(), "dagster/asset_partition_range_end": days[-1].isoformat()}
             started = time.perf_counter()
-            result = definitions.resolve_job_def(f"ingest_{spec.name}").execute_in_process(
-                instance=instance, tags=tags, run_config=QUIET_LOGS
-            )
+            # One run of the feed's job ingests every pending delivery (all ``--ingest-days``).
+            result = definitions.resolve_job_def(f"ingest_{spec.name}").execute_in_process(instance=instance, run_config=QUIET_LOGS)
             rows = 0
             for event in result.get_asset_materialization_events():  # the feed's, and the ingest marker's
                 found = event.event_specific_data.materialization.metadata.get("rows_read")  # type: ignore[union-attr]
