@@ -481,10 +481,10 @@ def prepare_batch(
     # Per-row lineage, set once for the batch (a column per file and per call costs more than the rows).
     sizes = [len(frame) for frame in frames]
     names = [path.name for path, _, _ in parsed]
-    raw["_source_file"] = pd.array(np.repeat(names, sizes), dtype="str")
-    raw["_source_checksum"] = pd.array(np.repeat([checksum for _, checksum, _ in parsed], sizes), dtype="str")
+    raw["_source_file"] = _repeated(names, sizes)
+    raw["_source_checksum"] = _repeated([checksum for _, checksum, _ in parsed], sizes)
     raw["_delivery_date"] = np.repeat(np.array([spec.delivery_date(name) for name in names], dtype=object), sizes)
-    raw["_provenance"] = pd.array(np.repeat([spec.provenance(name) for name in names], sizes), dtype="str")
+    raw["_provenance"] = _repeated([spec.provenance(name) for name in names], sizes)
     typed = parse_types(raw, spec)
     try:
         failures = validate(typed, raw, spec, within="_source_file")
@@ -492,17 +492,21 @@ def prepare_batch(
         for path, checksum, _ in parsed:
             _reject(batch, path, spec, settings, checksum, error, now)
         return batch
-    good = typed.index.difference(pd.Index(list(failures)))
-    lineage = {
-        "_source_file": raw.loc[good, "_source_file"].to_numpy(),
-        "_source_checksum": raw.loc[good, "_source_checksum"].to_numpy(),
-        LINE_COLUMN: raw.loc[good, LINE_COLUMN].to_numpy(),
+    # Rows that passed, aligned on ``typed``'s index; without a failure (the usual case) no copy.
+    kept = raw.drop(index=list(failures)) if failures else raw
+    good = kept.index
+    # Lineage as arrays (positional, like ``typed``'s rows), the strings kept in Arrow: a round
+    # trip through a Python object per row costs more than the rows' own parsing.
+    lineage: dict[str, object] = {
+        "_source_file": kept["_source_file"].array,
+        "_source_checksum": kept["_source_checksum"].array,
+        LINE_COLUMN: kept[LINE_COLUMN].array,
         "_ingested_at": now,
-        "_delivery_date": raw.loc[good, "_delivery_date"].to_numpy(),
+        "_delivery_date": kept["_delivery_date"].array,
     }
     if records_provenance(spec):
-        lineage["_provenance"] = raw.loc[good, "_provenance"].to_numpy()
-    batch.bronze = to_bronze(typed.loc[good], spec, settings.key, lineage)
+        lineage["_provenance"] = kept["_provenance"].array
+    batch.bronze = to_bronze(typed.loc[good] if failures else typed, spec, settings.key, lineage)
     batch.quarantine = quarantine_records(raw, failures, malformed, spec, settings.key, now)
 
     rows_read = raw["_source_file"].value_counts()
@@ -530,6 +534,12 @@ def prepare_batch(
             result.reasons["out_of_perimeter"] += outside[path.name]
         batch.add(result, spec.delivery_date(path.name), note)
     return batch
+
+
+def _repeated(values: list[str], sizes: list[int]) -> pd.api.extensions.ExtensionArray:
+    """``values[i]`` repeated ``sizes[i]`` times, as a string column built in Arrow (no Python strings per row)."""
+    positions = pa.array(np.repeat(np.arange(len(values), dtype=np.int32), sizes))
+    return pd.array(pa.array(values, type=pa.string()).take(positions), dtype="str")
 
 
 def _ledger(batch: Batch) -> pa.Table:
