@@ -20,11 +20,13 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -35,7 +37,7 @@ from deltalake import write_deltalake
 
 from orchestration.core.catalog import FeedSpec, feeds
 from orchestration.core.ingestion import landing_files
-from orchestration.core.settings import load_settings
+from orchestration.core.settings import Settings, load_settings
 from simulator import simulate
 
 
@@ -97,22 +99,39 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--feeds", nargs="*", help="only these feeds (default: all declared)")
+    parser.add_argument("--one-run", action="store_true", help="every feed in one ingest_feeds run, as `observatoire run` does")
+    parser.add_argument("--landing", type=Path, help="copy this landing folder instead of simulating one")
     args = parser.parse_args()
     os.environ.setdefault("DO_NOT_TRACK", "1")
     root = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     lake_root = root / "lake"
     start = date.today() - timedelta(days=args.days + 1)
     t0 = time.perf_counter()
-    simulate(lake_root / "landing", start=start, days=args.days, seed=args.seed, scale=args.scale)
-    print(f"simulated {args.days} days at scale {args.scale} in {time.perf_counter() - t0:.1f} s -> {root}")
+    if args.landing:
+        shutil.copytree(args.landing, lake_root / "landing", symlinks=True)
+        print(f"copied {args.landing} -> {root}")
+    else:
+        simulate(lake_root / "landing", start=start, days=args.days, seed=args.seed, scale=args.scale)
+        print(f"simulated {args.days} days at scale {args.scale} in {time.perf_counter() - t0:.1f} s -> {root}")
 
     from orchestration.definitions import build_definitions
-    from orchestration.runner import QUIET_LOGS, prepare_instance
 
     settings = load_settings(lake_root)
     definitions = build_definitions(settings.lake)
     chosen = [s for n, s in feeds().items() if not args.feeds or n in args.feeds]
     print(f"load {os.getloadavg()[0]:.1f} at the start, {os.cpu_count()} CPU(s)")
+    if args.one_run:
+        one_run(settings, definitions, chosen, root)
+    else:
+        run_per_feed(settings, definitions, chosen, root)
+    print(f"load {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
+def run_per_feed(settings: Settings, definitions: Any, chosen: list[FeedSpec], root: Path) -> None:
+    """One run of each feed's ``ingest_<feed>`` job (its whole year), beside the floor."""
+    from orchestration.runner import QUIET_LOGS, prepare_instance
+
     print(
         f"{'feed':<34}{'rows':>10}{'obs s':>8}{'obs CPU':>8}{'floor s':>8}{'fl CPU':>8}{'x wall':>7}{'x CPU':>7}{'peak MiB':>9}{'events':>7}"
     )
@@ -153,8 +172,51 @@ def main() -> int:
         f"{'total':<34}{'':>10}{total_obs:>8.1f}{total_obs_cpu:>8.1f}{total_floor:>8.1f}{total_floor_cpu:>8.1f}"
         f"{total_obs / total_floor:>7.1f}{total_obs_cpu / total_floor_cpu:>7.1f}{_peak_mib():>9,.0f}"
     )
-    print(f"load {os.getloadavg()[0]:.1f} at the end")
-    return 0
+
+
+def one_run(settings: Settings, definitions: Any, chosen: list[FeedSpec], root: Path) -> None:
+    """Every feed in one ``ingest_feeds`` run (what ``observatoire run`` does with a year in landing).
+
+    Per feed: its step's wall seconds (from the run's events) beside the floor; CPU for the whole run.
+    """
+    from orchestration.factories.ingest import INGEST_FEEDS_JOB, bronze_key
+    from orchestration.runner import QUIET_LOGS, prepare_instance
+
+    delivered = [s for s in chosen if any(s.delivery_date(f.name) for f in landing_files(settings, s))]
+    with prepare_instance(settings) as instance:
+        t1, c1 = time.perf_counter(), _cpu()
+        result = definitions.resolve_job_def(INGEST_FEEDS_JOB).execute_in_process(
+            instance=instance, asset_selection=[bronze_key(s) for s in delivered], run_config=QUIET_LOGS
+        )
+        obs, obs_cpu = time.perf_counter() - t1, _cpu() - c1
+        logs = instance.all_logs(result.run_id)
+    starts = {e.step_key: e.timestamp for e in logs if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"}
+    ends = {e.step_key: e.timestamp for e in logs if e.dagster_event and e.dagster_event.event_type_value == "STEP_SUCCESS"}
+    rows: dict[str, int] = {}
+    for event in result.get_asset_materialization_events():
+        found = event.event_specific_data.materialization.metadata.get("rows_read")  # type: ignore[union-attr]
+        if found is not None:
+            rows[event.event_specific_data.materialization.asset_key.path[-1]] = int(found.value)  # type: ignore[union-attr]
+    print(f"ingest_feeds: one run, {len(delivered)} feeds, {len(logs)} events, success {result.success}")
+    print(f"{'feed':<34}{'rows':>10}{'step s':>8}{'floor s':>8}{'fl CPU':>8}")
+    floor_wall = floor_cpu = 0.0
+    for spec in delivered:
+        step = f"bronze__{spec.name}"
+        t2, c2 = time.perf_counter(), _cpu()
+        try:
+            floor_ingest(landing_files(settings, spec), spec, root / "floor" / spec.name)
+        except Exception as error:  # the floor skips what pyarrow cannot read; say so, go on
+            print(f"{spec.name:<34}   floor failed: {str(error)[:60]}")
+            continue
+        floor, fcpu = time.perf_counter() - t2, _cpu() - c2
+        floor_wall += floor
+        floor_cpu += fcpu
+        seconds = ends.get(step, 0.0) - starts.get(step, 0.0)
+        print(f"{spec.name:<34}{rows.get(spec.name, 0):>10,}{seconds:>8.2f}{floor:>8.1f}{fcpu:>8.1f}", flush=True)
+    print(f"{'obs s':>8}{'obs CPU':>8}{'floor s':>8}{'fl CPU':>8}{'x wall':>7}{'x CPU':>7}{'peak MiB':>9}")
+    print(
+        f"{obs:>8.1f}{obs_cpu:>8.1f}{floor_wall:>8.1f}{floor_cpu:>8.1f}{obs / floor_wall:>7.1f}{obs_cpu / floor_cpu:>7.1f}{_peak_mib():>9,.0f}"
+    )
 
 
 if __name__ == "__main__":

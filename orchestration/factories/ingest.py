@@ -24,6 +24,7 @@ FIRST_DAY_TAG = "observatoire/ingest_first_day"
 LAST_DAY_TAG = "observatoire/ingest_last_day"
 
 PARIS = ZoneInfo("Europe/Paris")
+SHOWN_NOTES = 20  # per-delivery notes quoted in a run's log (all of them are in the ledger)
 
 
 def today() -> date:
@@ -100,6 +101,7 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         reasons: Counter[str] = Counter()
         rejected: list[str] = []
         ingested: list[str] = []
+        notes: list[str] = []
         for result in ingest_deliveries(owned, spec, settings):
             totals[result.status] += 1
             totals["rows_read"] += result.rows_read
@@ -114,13 +116,16 @@ def build_ingest_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 rejected.append(f"{result.file_name}: {result.message}")
                 context.log.warning(f"delivery rejected, kept aside: {result.file_name}: {result.message}")
             elif result.status == "ingested" and result.message:  # a note worth reading (schema change, same content)
-                context.log.info(f"{result.file_name}: {result.message}")
+                notes.append(f"{result.file_name}: {result.message}")
         # One line for the run, not one per delivery: every log line is an event (a row and a commit)
-        # in the instance's storage; the per-delivery figures are in the ledger (meta/deliveries).
+        # in the instance's storage; the per-delivery figures and notes are in the ledger (meta/deliveries).
         context.log.info(
             f"{totals['ingested']} delivery(ies) ingested: {totals['rows_read']} rows read, {totals['rows_written']} written, "
             f"{totals['rows_quarantined']} quarantined {dict(reasons) or ''}"
         )
+        if notes:
+            more = f"\n(+{len(notes) - SHOWN_NOTES} more in meta/deliveries)" if len(notes) > SHOWN_NOTES else ""
+            context.log.info(f"{len(notes)} note(s):\n" + "\n".join(notes[:SHOWN_NOTES]) + more)
         covered = delivery_days(ingested, spec)
         table = lake.open_table(bronze_path(settings, spec))
         mark_ingested(context, spec.name)
