@@ -138,13 +138,16 @@ def _say_settled(stamp: settled.Stamp, reason: str, elapsed: float) -> None:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    """Run a feed's ingest job over a day range (deliveries already processed are skipped)."""
+    """Run a feed's ingest job over the deliveries of a day range (those already processed are skipped)."""
     settings = _settings(args)
     from orchestration.core.catalog import feeds
     from orchestration.runner import backfill
 
     if args.feed not in feeds():
         _say(f"backfill: unknown feed {args.feed!r}; declared: {', '.join(sorted(feeds()))}")
+        return 2
+    if args.start > args.end:
+        _say(f"backfill: --from {args.start} is after --to {args.end}")
         return 2
     outcome = backfill(settings, _definitions(settings), args.feed, args.start, args.end, echo=_say)
     return 0 if outcome.success else 1

@@ -1,6 +1,6 @@
 """The whole graph on whatever profile is configured, exactly as ``observatoire run`` runs it.
 
-Landing sensors -> one ingest run per day range, then declarative automation -> one run of
+Landing sensors -> one ingest run of every pending feed, then declarative automation -> one run of
 everything downstream (dbt, analytics, gates, publication, open data, model cards, governance),
 then the freshness checks (orchestration/runner.py ``run_pending``). The cluster tests and the
 profile benchmark run this on a tiny lake; it returns the seconds per run and per step (from the

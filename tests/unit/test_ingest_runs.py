@@ -141,3 +141,10 @@ def test_day_ranges() -> None:
     assert day_range_of({}) is None
     names = [SPEC.file_name(date(2026, 3, 3)), "unexpected.csv", SPEC.file_name(date(2026, 3, 2))]
     assert delivery_days(names, SPEC) == days and delivery_days(["unexpected.csv"], SPEC) is None
+
+
+def test_backfill_refuses_a_reversed_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.cli import main
+
+    monkeypatch.delenv("OBSERVATOIRE_KEY", raising=False)
+    assert main(["backfill", SPEC.name, "--from", "2026-03-05", "--to", "2026-03-01", "--lake", str(tmp_path / "lake")]) == 2
