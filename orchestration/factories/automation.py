@@ -3,9 +3,9 @@
 Each transform and publish asset is rebuilt when one of its dependencies was updated (or is
 requested on the same tick), or when it newly goes missing; never while it or a dependency is in
 progress. That is ``AutomationCondition.eager()`` without two clauses that would freeze this
-graph: ``any_deps_missing`` (bronze is daily-partitioned and most days of a feed have no
-delivery, so some partition is always missing) and ``in_latest_time_window`` (nothing downstream
-is partitioned). The blocking Great Expectations gate of a mart runs in the same run as the mart,
+graph: ``any_deps_missing`` (a feed that never delivered, such as an archive not yet loaded, has
+no bronze materialisation, and every asset reading it would wait forever) and
+``in_latest_time_window`` (nothing is time-partitioned). The blocking Great Expectations gate of a mart runs in the same run as the mart,
 so a failed gate skips its publication steps and fails the run.
 
 Unlike ``eager()``, an asset that is missing is also built by any ingest (of any feed; every
