@@ -44,7 +44,7 @@ def signature(path: Path) -> str:
 
 def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str], today: date) -> Pending:
     """Files in landing not yet processed (by checksum), skipping hashes of files seen unchanged."""
-    processed = processed_deliveries(settings, spec)
+    processed: set[tuple[str, str]] | None = None  # the ledger is read only if some file changed
     files: list[Path] = []
     checksums: list[str] = []
     days: list[date] = []
@@ -54,6 +54,8 @@ def pending_deliveries(settings: Settings, spec: FeedSpec, seen: dict[str, str],
         if seen.get(path.name) == sig:
             continue
         checksum = delivery_checksum(path)
+        if processed is None:
+            processed = processed_deliveries(settings, spec)
         if (path.name, checksum) in processed:
             new_seen[path.name] = sig
             continue

@@ -364,20 +364,24 @@ def processed_deliveries(settings: Settings, spec: FeedSpec) -> set[Delivery]:
     The name is part of the identity: two days' header-only files have the same bytes, yet they
     are two deliveries. The same name with other bytes is a corrected re-delivery.
     """
-    table = lake.open_table(ledger_path(settings))
-    if table is None:
-        return set()
-    rows = table.to_pyarrow_table(columns=["file_name", "checksum"], filters=[("feed", "=", spec.name)])
-    return set(zip(rows.column("file_name").to_pylist(), rows.column("checksum").to_pylist(), strict=True))
+    return {(r["file_name"], r["checksum"]) for r in _ledger_rows(settings, spec)}
 
 
-def ingested_contents(settings: Settings, spec: FeedSpec) -> dict[str, str]:
-    """Checksum -> file name of this feed's deliveries already ingested (not rejected)."""
-    table = lake.open_table(ledger_path(settings))
-    if table is None:
-        return {}
-    rows = table.to_pyarrow_table(columns=["file_name", "checksum", "status"], filters=[("feed", "=", spec.name)]).to_pylist()
+def ingested_contents(settings: Settings, spec: FeedSpec, rows: list[dict[str, str]] | None = None) -> dict[str, str]:
+    """Checksum -> file name of this feed's deliveries already ingested (not rejected).
+
+    ``rows``: the feed's ledger rows when already read (:func:`_ledger_rows`).
+    """
+    rows = _ledger_rows(settings, spec) if rows is None else rows
     return {r["checksum"]: r["file_name"] for r in sorted(rows, key=lambda r: r["file_name"], reverse=True) if r["status"] == "ingested"}
+
+
+def _ledger_rows(settings: Settings, spec: FeedSpec) -> list[dict[str, str]]:
+    """File name, checksum and status of this feed's deliveries in the ledger."""
+    table = lake.open_table(ledger_path(settings))
+    if table is None:
+        return []
+    return table.to_pyarrow_table(columns=["file_name", "checksum", "status"], filters=[("feed", "=", spec.name)]).to_pylist()
 
 
 @dataclass
@@ -644,8 +648,9 @@ def ingest_deliveries(
     """
     if not settings.key:
         raise ValueError("ingestion needs the pseudonymisation key (settings loaded with require_key=False)")
-    known = processed_deliveries(settings, spec) if known is None else known
-    by_content = ingested_contents(settings, spec)
+    ledger = _ledger_rows(settings, spec)  # read once: what was processed, and the contents already ingested
+    known = {(r["file_name"], r["checksum"]) for r in ledger} if known is None else known
+    by_content = ingested_contents(settings, spec, ledger)
     results: list[DeliveryResult] = []
     pending: list[tuple[Path, str]] = []
 
