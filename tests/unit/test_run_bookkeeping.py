@@ -121,3 +121,17 @@ def test_dagster_dbt_warning_per_unsurfaced_test_is_dropped_while_dbt_streams(ca
         logger.info("Running dbt command: `dbt build`")
     logger.warning(f"{UNSURFACED_TEST_WARNING} after the build")  # the filter is gone
     assert [r.getMessage() for r in caplog.records] == ["Running dbt command: `dbt build`", f"{UNSURFACED_TEST_WARNING} after the build"]
+
+
+def test_dbt_runs_without_a_dbt_adapter_in_this_process() -> None:
+    import inspect
+
+    from dagster_dbt import DbtCliResource, DbtProject
+
+    from orchestration.factories.resources import build_resources
+
+    resource = build_resources(DbtProject(DBT_PROJECT_DIR))["dbt"]
+    assert isinstance(resource, DbtCliResource)
+    assert resource._initialize_dbt_core_adapter(["build"]) is None  # type: ignore[attr-defined]
+    # The hook is still the one dagster-dbt calls before starting dbt (else the override is dead code).
+    assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
