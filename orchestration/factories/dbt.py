@@ -15,8 +15,9 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from orchestration.core import lake
+from orchestration.core import duck, lake
 from orchestration.core.catalog import feeds
 from orchestration.core.digests import files_digest
 from orchestration.core.duck import ensure_extensions
@@ -276,6 +277,36 @@ def without_unsurfaced_tests(events: Iterable[Any], context: dg.AssetExecutionCo
         context.log.info(f"dbt tests of staging and intermediate models: {dict(Counter(statuses.values()))}")
 
 
+# The generic test that holds a model's not_null, unique and accepted_values rules (macros/test_column_rules.sql).
+COLUMN_RULES_TEST = "column_rules"
+
+
+def broken_column_rules(run_results: Path, manifest: Mapping[str, Any], build_db: Path) -> str:
+    """Which column broke which rule, for each failed ``column_rules`` test of a failed build: one line each.
+
+    dbt's own message only counts a test's failing rows; this test folds every column's rules of a
+    model into one node, so the failed test's query is run again (dbt has exited and released the
+    build database) to name the column, the rule and the number of offending rows. Its rows hold
+    no value of the data, only those names and counts. Empty when no such test failed.
+    """
+    if not run_results.exists():
+        return ""
+    lines = []
+    for result in json.loads(run_results.read_text(encoding="utf-8"))["results"]:
+        node = manifest.get("nodes", {}).get(result["unique_id"], {})
+        if result["status"] != "fail" or (node.get("test_metadata") or {}).get("name") != COLUMN_RULES_TEST:
+            continue
+        model = manifest["nodes"].get(node.get("attached_node") or "", {}).get("name", result["unique_id"])
+        try:
+            with contextlib.closing(duck.connect(build_db, read_only=True, extensions=())) as con:
+                rows = con.execute(result["compiled_code"]).fetchall()
+        except Exception as error:  # the build failed anyway: say why the detail is missing
+            lines.append(f"- {model}: {result['message']} (rules not re-read: {error})")
+            continue
+        lines += [f"- {model}.{column}: {rule} broken by {failing} row(s)" for column, rule, failing in rows]
+    return "\n".join(lines)
+
+
 def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
     """Every dbt model as an asset (dbt tests as its checks), built with ``dbt build`` on a selection."""
 
@@ -299,6 +330,11 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
             try:
                 with unsurfaced_test_warnings_dropped():
                     yield from without_unsurfaced_tests(invocation.stream(), context)  # raises if any node failed
+            except DagsterDbtCliRuntimeError as error:
+                broken = broken_column_rules(invocation.target_path / "run_results.json", invocation.manifest, settings.build_db)
+                if not broken:
+                    raise
+                raise DagsterDbtCliRuntimeError(description=f"{error.description}\n\nBroken column rules:\n{broken}") from error
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
         if whole_project and not skip_unit_tests:
