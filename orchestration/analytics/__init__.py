@@ -10,16 +10,85 @@ touches the build database.
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import importlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from orchestration.core import duck
 
 Compute = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], pd.DataFrame]
+F = TypeVar("F", bound=Callable[..., Any])
+# Results kept per shared function: the current refresh's and, at most, the previous one's.
+SHARED_MEMO_SIZE = 2
+
+
+class _Unhashable(Exception):
+    """An argument whose content cannot be digested: the call is not shared."""
+
+
+def _digest(value: Any, into: Any) -> None:
+    """Feed the content of ``value`` (frames, series, mappings, sequences, pydantic models, scalars) into ``into``."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        shape = list(value.dtypes.items()) if isinstance(value, pd.DataFrame) else [(value.name, value.dtype)]
+        into.update(repr((type(value).__name__, [(str(c), str(t)) for c, t in shape], len(value))).encode())
+        try:
+            into.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        except TypeError as error:  # e.g. lists in cells
+            raise _Unhashable from error
+    elif isinstance(value, Mapping):
+        into.update(b"{")
+        for key in sorted(value, key=str):
+            into.update(repr(key).encode())
+            _digest(value[key], into)
+        into.update(b"}")
+    elif isinstance(value, list | tuple):
+        into.update(b"[")
+        for item in value:
+            _digest(item, into)
+        into.update(b"]")
+    elif hasattr(value, "model_dump_json"):  # typed parameters (pydantic)
+        into.update(f"{type(value).__qualname__}:{value.model_dump_json()}".encode())
+    elif value is None or isinstance(value, str | int | float | bool):
+        into.update(repr(value).encode())
+    else:
+        raise _Unhashable(type(value).__name__)
+
+
+def shared(function: F) -> F:
+    """Compute ``function`` once per argument content: for helpers several marts of a use case call.
+
+    Marts of one use case often need the same intermediate result (a fit, the hotspots), each from
+    its own ``compute``; with this, the second caller gets a copy of the first one's result when the
+    arguments have the same content (a digest of every frame's values, index and dtypes and of the
+    parameters), so the outputs are exactly those of computing it again. A call with an argument
+    that cannot be digested is simply computed.
+    """
+    memo: OrderedDict[str, Any] = OrderedDict()
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        digest = hashlib.sha256()
+        try:
+            _digest([list(args), dict(kwargs)], digest)
+        except _Unhashable:
+            return function(*args, **kwargs)
+        key = digest.hexdigest()
+        if key not in memo:
+            memo[key] = function(*args, **kwargs)
+            while len(memo) > SHARED_MEMO_SIZE:
+                memo.popitem(last=False)
+        memo.move_to_end(key)
+        return copy.deepcopy(memo[key])  # callers may modify what they get: never the kept result
+
+    wrapper.clear_memo = memo.clear  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def resolve(reference: str) -> Compute:
