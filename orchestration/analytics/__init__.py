@@ -10,12 +10,13 @@ touches the build database.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
 import importlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -97,27 +98,40 @@ def resolve(reference: str) -> Compute:
     return getattr(importlib.import_module(module), name)
 
 
-def read_relations(build_db: Path, relations: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    """``schema.model`` relations from the build database, keyed by model name (read-only)."""
-    con = duck.connect(build_db, read_only=True, extensions=())  # dbt models of plain types: no spatial to load
-    try:
+def read_relations(build_db: Path, relations: tuple[str, ...], con: Any = None) -> dict[str, pd.DataFrame]:
+    """``schema.model`` relations from the build database, keyed by model name (read-only).
+
+    ``con``: an open connection to the build database to read through (else one is opened and closed).
+    """
+    with _connection(build_db, con, read_only=True) as db:
         # Through Arrow so DATE stays a date; order by all so the output does not depend on scan order.
-        return {rel.split(".")[-1]: con.sql(f"select * from {rel} order by all").to_arrow_table().to_pandas() for rel in relations}
-    finally:
-        con.close()
+        return {rel.split(".")[-1]: db.sql(f"select * from {rel} order by all").to_arrow_table().to_pandas() for rel in relations}
 
 
-def write_mart(build_db: Path, name: str, frame: pd.DataFrame) -> int:
-    """Replace ``marts.<name>`` in the build database with ``frame``; returns its row count."""
-    con = duck.connect(build_db, extensions=())
+def write_mart(build_db: Path, name: str, frame: pd.DataFrame, con: Any = None) -> int:
+    """Replace ``marts.<name>`` in the build database with ``frame``; returns its row count.
+
+    ``con``: an open read-write connection to the build database (else one is opened and closed).
+    """
+    with _connection(build_db, con, read_only=False) as db:
+        db.execute("create schema if not exists marts")
+        db.register("_mart_frame", _declared_arrow(name, frame))
+        db.execute(f"create or replace table marts.{name} as select * from _mart_frame")
+        db.unregister("_mart_frame")
+        return int(db.sql(f"select count(*) from marts.{name}").fetchone()[0])  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def _connection(build_db: Path, con: Any, read_only: bool) -> Iterator[Any]:
+    """``con`` as is, or a connection of our own (dbt models and marts are plain types: no extension to load)."""
+    if con is not None:
+        yield con
+        return
+    own = duck.connect(build_db, read_only=read_only, extensions=())
     try:
-        con.execute("create schema if not exists marts")
-        con.register("_mart_frame", _declared_arrow(name, frame))
-        con.execute(f"create or replace table marts.{name} as select * from _mart_frame")
-        con.unregister("_mart_frame")
-        return int(con.sql(f"select count(*) from marts.{name}").fetchone()[0])  # type: ignore[index]
+        yield own
     finally:
-        con.close()
+        own.close()
 
 
 def mart_table(name: str, frame: pd.DataFrame) -> Any:

@@ -13,13 +13,15 @@ shared lock) and none writing it.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
 from orchestration.analytics import mart_table, read_relations, resolve, write_mart
-from orchestration.core import lake
+from orchestration.core import duck, lake
 from orchestration.core.catalog import MartSpec, use_cases
 from orchestration.core.publishing import python_mart_path, python_marts_in_delta
+from orchestration.core.settings import Settings
 from orchestration.factories.automation import rebuild_on_upstream_change
 from orchestration.factories.resources import ObservatoireResource
 
@@ -66,28 +68,42 @@ def build_python_marts(use_case: str, specs: list[MartSpec]) -> dg.AssetsDefinit
     def python_marts(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> Iterator[dg.MaterializeResult]:
         settings = observatoire.settings()
         chosen = [s for s in specs if mart_key(s) in context.selected_asset_keys]  # in declaration order
-        frames = read_relations(settings.build_db, tuple(dict.fromkeys(rel for s in chosen for rel in s.inputs)))
-        for spec in chosen:
-            # A copy per mart: a compute may modify its inputs, and each must see them as read.
-            inputs = {rel.split(".")[-1]: frames[rel.split(".")[-1]].copy() for rel in spec.inputs}
-            frame = resolve(spec.compute)(inputs, params)  # type: ignore[arg-type]
-            if python_marts_in_delta(settings):
-                table = mart_table(spec.name, frame)
-                lake.overwrite(python_mart_path(settings, spec.name), table)
-                rows = table.num_rows
-            else:
-                rows = write_mart(settings.build_db, spec.name, frame)
-            context.log.info(f"marts.{spec.name}: {rows} rows from {', '.join(spec.inputs)}")
-            yield dg.MaterializeResult(
-                asset_key=mart_key(spec),
-                metadata={
-                    "dagster/row_count": rows,
-                    "inputs": dg.MetadataValue.json({k: len(v) for k, v in inputs.items()}),
-                    "columns": dg.MetadataValue.json(list(frame.columns)),
-                },
-            )
+        in_delta = python_marts_in_delta(settings)
+        # Embedded: one connection reads the inputs and writes every mart (opening the file is the
+        # costly part); cluster: read-only (a shared lock), the marts go to Delta.
+        con = duck.connect(settings.build_db, read_only=in_delta, extensions=())
+        try:
+            frames = read_relations(settings.build_db, tuple(dict.fromkeys(rel for s in chosen for rel in s.inputs)), con)
+            for spec in chosen:
+                yield _materialise(context, settings, spec, frames, params, None if in_delta else con)
+        finally:
+            con.close()
 
     return python_marts
+
+
+def _materialise(
+    context: dg.AssetExecutionContext, settings: Settings, spec: MartSpec, frames: dict[str, Any], params: Any, con: Any
+) -> dg.MaterializeResult:
+    """Compute ``spec``'s mart from ``frames`` and write it (``con``: the build database, else its Delta table)."""
+    # A copy per mart: a compute may modify its inputs, and each must see them as read.
+    inputs = {rel.split(".")[-1]: frames[rel.split(".")[-1]].copy() for rel in spec.inputs}
+    frame = resolve(spec.compute)(inputs, params)  # type: ignore[arg-type]
+    if con is None:
+        table = mart_table(spec.name, frame)
+        lake.overwrite(python_mart_path(settings, spec.name), table)
+        rows = table.num_rows
+    else:
+        rows = write_mart(settings.build_db, spec.name, frame, con)
+    context.log.info(f"marts.{spec.name}: {rows} rows from {', '.join(spec.inputs)}")
+    return dg.MaterializeResult(
+        asset_key=mart_key(spec),
+        metadata={
+            "dagster/row_count": rows,
+            "inputs": dg.MetadataValue.json({k: len(v) for k, v in inputs.items()}),
+            "columns": dg.MetadataValue.json(list(frame.columns)),
+        },
+    )
 
 
 def build_all_python_marts(specs: list[MartSpec]) -> list[dg.AssetsDefinition]:
