@@ -17,6 +17,10 @@ fi
 
 # 2. The project virtualenv, exactly as locked (dev group included: tests need it).
 .tools/uv/bin/uv sync --frozen --quiet --python "$PYTHON"
+# Bytecode for every installed module, once: uv installs without it, and with PYTHONDONTWRITEBYTECODE
+# set (as on these machines) each process would recompile what it imports (import CPU halved).
+# compileall skips what is up to date, so a second call takes a few seconds.
+.venv/bin/python -m compileall -q -j 0 .venv/lib/python*/site-packages >/dev/null
 
 # 3. DuckDB extensions from their pinned wheels into .duckdb_extensions, and the dbt manifest.
 .venv/bin/python -c "from orchestration.defs.transform.project import ensure_manifest; ensure_manifest()"

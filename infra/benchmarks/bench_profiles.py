@@ -136,7 +136,7 @@ def stage_of_step(job: str, step: str) -> str:
         return "gates"
     if step.startswith("dbt") or "dbt" in step.split("__")[0]:
         return "dbt"
-    if step.startswith("marts__"):
+    if step.startswith(("marts__", "python_marts__")):  # one step per use case's Python marts
         return "Python marts"
     return "publication"  # gold, open data, model cards, catalogue, register
 

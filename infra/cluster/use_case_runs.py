@@ -150,7 +150,10 @@ def step_spans(instance: dg.DagsterInstance, run_id: str) -> dict[str, StepSpan]
 
 
 def use_case_of_step(step: str, use_cases: tuple[str, ...] = USE_CASES) -> str | None:
-    """The use case whose mart a step builds, gates or publishes (``marts__x``, ``gold__x``, ``marts__x_great_expectations_gate``)."""
+    """The use case whose mart a step builds, gates or publishes (``marts__x``, ``gold__x``, ``marts__x_great_expectations_gate``,
+    ``python_marts__<use case>``: the step of a use case's Python marts)."""
+    if step.startswith("python_marts__"):
+        return step.removeprefix("python_marts__") if step.removeprefix("python_marts__") in use_cases else None
     owners = {name: marts()[name].use_case for name in mart_names(use_cases)}
     for name in sorted(owners, key=len, reverse=True):  # longest first: no mart name is a prefix of a longer one's step
         if step in (f"marts__{name}", f"gold__{name}") or step.startswith(f"marts__{name}_great_expectations_gate"):

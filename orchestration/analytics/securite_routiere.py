@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from orchestration.analytics import shared
 from orchestration.analytics.stats import Z95, RateRatio, mantel_haenszel_rate_ratio, poisson_irr, rate_ratio
 from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.catalog.parameters import SecuriteRoutiereParameters
@@ -172,6 +173,7 @@ def compute_points_chauds_quartier(inputs: Mapping[str, pd.DataFrame], params: S
     return hotspots_quartier(inputs["securite_routiere_accidents_quartier"], params)
 
 
+@shared  # also computed by compute_qualite
 def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Accidents per INSEE 200 m cell against the background of its quartier.
 
@@ -311,6 +313,7 @@ def _within(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
     return frame[(d >= first) & (d <= last)]
 
 
+@shared  # also computed by compute_qualite
 def factor_effects(accidents: pd.DataFrame, weather: pd.DataFrame, police: pd.DataFrame,
                    params: SecuriteRoutiereParameters) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """All factor rows, and fit-quality rows of the models behind them."""
@@ -468,6 +471,7 @@ def outage_effect(outages: pd.DataFrame, events: pd.DataFrame, exposure: pd.Data
     return mantel_haenszel_rate_ratio(strata), strata
 
 
+@shared  # also computed by compute_qualite
 def outage_effects(outages: pd.DataFrame, near: pd.DataFrame, accidents: pd.DataFrame, police: pd.DataFrame,
                    params: SecuriteRoutiereParameters) -> pd.DataFrame:
     """Mart rows: one per source (simulated BAAC accidents, police categories) for the outage period."""

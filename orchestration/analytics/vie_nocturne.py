@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.analytics import stats
+from orchestration.analytics import shared, stats
 from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
 
@@ -168,6 +168,7 @@ def standardised_ratios(nights: pd.DataFrame, shares: pd.DataFrame, quartiers: l
     return out.reset_index()
 
 
+@shared  # every mart of the use case starts from it
 def zone_table(counts: pd.DataFrame, quartiers: pd.DataFrame, params: VieNocturneParameters,
                events: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per quartier and kind of night (semaine, fin_de_semaine, toutes).
@@ -420,6 +421,7 @@ def compute_quality(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParam
     return _factors_and_quality(inputs, params)[1]
 
 
+@shared  # one computation for the marts facteurs and qualite_modele
 def _factors_and_quality(inputs: Mapping[str, pd.DataFrame], params: VieNocturneParameters) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts, rain, events = inputs[COUNTS], inputs[RAIN], inputs[EVENTS]
     zones = zone_table(counts, inputs[QUARTIERS], params, events)

@@ -5,7 +5,6 @@ import pyarrow as pa
 
 from orchestration.core import lake
 from orchestration.core.catalog import MartSpec, OpenDataset, marts, use_cases
-from orchestration.core.opendata.publish import publish_open_dataset
 from orchestration.core.publishing import gold_path, model_card_path, publish_gold, publish_model_card, read_mart
 from orchestration.core.verdicts import GateResult, fingerprint, load_latest
 from orchestration.factories.automation import rebuild_on_upstream_change
@@ -78,6 +77,9 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         "generalisation and minimum-count suppression.",
     )
     def open_data(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
+        # Disclosure control (scipy) only when a release is published, not with every definitions load.
+        from orchestration.core.opendata.publish import publish_open_dataset
+
         settings = observatoire.settings()
         mart = lake.read(gold_path(settings, dataset.from_mart)).to_pandas()
         gate = load_latest(dataset.from_mart, settings.quality)

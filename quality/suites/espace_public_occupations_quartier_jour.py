@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 import great_expectations as gx
 
-from orchestration.core.geography import QUARTIERS_GEOJSON
+from quality.reference import quartier_codes as _quartier_codes
 
 # More than this many occupations of one kind in one quartier on one day is a replayed export.
 MAX_PER_QUARTIER_DAY = 400
-
-
-@cache  # the reference file is read once per process, not once per gate
-def _quartier_codes() -> list[str]:
-    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
-        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
 
 
 def expectations() -> list[gx.expectations.Expectation]:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 import great_expectations as gx
 
 from orchestration.core.catalog import feed
-from orchestration.core.geography import QUARTIERS_GEOJSON
+from quality.reference import quartier_codes as _quartier_codes
 
 # A single quartier seeing more than this many interventions of one kind in one day is not a
 # busy day, it is a feed bug (a partner replaying an export, a join fanning out): block it.
 MAX_DAILY_COUNT_PER_CELL = 150
-
-
-@cache  # the reference file is read once per process, not once per gate
-def _quartier_codes() -> list[str]:
-    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
-        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
 
 
 def expectations() -> list[gx.expectations.Expectation]:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 import great_expectations as gx
 
-from orchestration.core.geography import QUARTIERS_GEOJSON
+from quality.reference import quartier_codes
 
 # A quartier with more injury accidents than this in a year is a join fanning out, not a road.
 MAX_ACCIDENTS_PER_QUARTIER_YEAR = 400
 PERIMETRE_REGEX = r"^BAAC (2018 réel|simulé \d{4})$"
-
-
-@cache  # the reference file is read once per process, not once per gate
-def quartier_codes() -> list[str]:
-    """The 111 quartier codes of the reference geography."""
-    with QUARTIERS_GEOJSON.open(encoding="utf-8") as handle:
-        return sorted(f["properties"]["code_qua"] for f in json.load(handle)["features"])
 
 
 def expectations() -> list[gx.expectations.Expectation]:
