@@ -11,6 +11,10 @@ publication): minutes of CPU each. So each distinct lake is built once per sessi
   effects (``EFFECTS``), for the truth tests.
 * ``built_lake(LakeSpec(...))`` -> :class:`PipelineLake`: any other lake, built once per session
   for each distinct :class:`LakeSpec` (prefer one of the two above: every new lake costs minutes).
+* ``released_lake`` (tests/apps/conftest.py): every open dataset released by the real publisher
+  from synthetic marts, for the portal's tests.
+* ``cluster_lake`` (tests/cluster/conftest.py): the whole graph on the cluster profile, on a tiny
+  lake (``copy_cluster_lake`` copies it, bucket prefix included).
 * ``lake_copy(lake)`` -> :class:`PipelineLake`: a private copy of a built lake under the test's
   ``tmp_path`` (about a second, against minutes for a build). ``pipeline_lake_copy`` is
   ``lake_copy(pipeline_lake)``.
@@ -21,10 +25,10 @@ independent of each other and of their order.
 
 `make test` runs on both cores (pytest-xdist, ``-n 2 --dist loadgroup``; a plain ``pytest``
 runs serially as before). The tests that read one shared lake run in one group (``GROUPS``, by
-module), so one worker builds it and runs them; the cluster tests form one group too (one server
-of each kind); every other test is grouped with its module, so module-scoped fixtures are built
-once. A new module reading a shared lake belongs in ``GROUPS`` (collection warns otherwise). The
-costliest groups start first (``COSTLY_FIRST``), so the two workers end close together. A lake is
+module), so one worker builds it and runs them (the pipeline's lake has three groups sharing one
+build); every other test is grouped with its module, so module-scoped fixtures are built once. A
+new module reading a shared lake belongs in ``GROUPS`` (collection warns otherwise). The costliest
+groups start first (``COSTLY_FIRST``), so the two workers end close together. A lake is
 built under a file lock in a folder both workers see, so a lake two groups read is built once.
 While developing, ``OBSERVATOIRE_TEST_LAKES=<folder>`` keeps built lakes between sessions.
 """
@@ -237,28 +241,47 @@ def pipeline_lake_copy(pipeline_lake: PipelineLake, lake_copy: Callable[[Pipelin
 # The scheduler lives in the controller, which sees node ids only, so groups are named by module
 # here; ``pytest_collection_modifyitems`` warns about a test that reads a shared lake from a module
 # missing below (it still works: the lake is built once under a file lock, but a worker may wait).
-# The app tests reading the pipeline's lake form a group of their own: with the pipeline tests they
-# would be the longest chain of the session. The two groups share the one build (file lock).
+# The tests reading the pipeline's lake are split in three groups that share the one build (file
+# lock): the tests of its data, the CLI and daemon on copies of it, the apps drawn from it; in one
+# group they would be the longest chain of the session. The cluster tests that need no shared lake
+# are groups of their own (each worker starts its own servers, in seconds), so they balance.
 GROUPS = {
     "tests/pipeline/test_truth_": "effects_lake",
     "tests/pipeline/test_graph.py": "pipeline_lake",
     "tests/pipeline/test_privacy_scan.py": "pipeline_lake",
     "tests/pipeline/test_use_cases.py": "pipeline_lake",
-    "tests/pipeline/test_serve.py": "pipeline_lake",
-    "tests/pipeline/test_run_settled.py": "pipeline_lake",
+    "tests/pipeline/test_serve.py": "pipeline_lake-cli",
+    "tests/pipeline/test_run_settled.py": "pipeline_lake-cli",
     "tests/apps/test_answer_pages_a.py": "pipeline_lake-apps",
     "tests/apps/test_answer_pages_b.py": "pipeline_lake-apps",
     "tests/apps/test_browser.py": "pipeline_lake-apps",
     "tests/apps/test_browser_analyst.py": "pipeline_lake-apps",
     "tests/apps/test_pages.py::test_every_use_case_page_renders_on_the_real_pipeline_output": "pipeline_lake-apps",
-    "tests/cluster/": "cluster",  # one SeaweedFS and one PostgreSQL for the session
+    "tests/apps/test_portail_pages.py": "released_lake",
+    "tests/apps/test_portail_datasets.py": "released_lake",
+    "tests/apps/test_browser_portail.py": "released_lake",
+    "tests/cluster/test_cluster_graph.py": "cluster_lake",
+    "tests/cluster/test_parallel_use_cases.py": "cluster_lake",
 }
 # Session fixtures that stand for a shared lake: their readers belong in a group above.
-SHARED_LAKES = ("pipeline_lake", "effects_lake", "published_pipeline_lake")
-# Groups started first, longest first, so that no worker is left with a long group at the end while
-# the other idles; the apps group starts once the other worker is done with effects_lake, when the
-# pipeline's lake is built.
-COSTLY_FIRST = ("pipeline_lake", "effects_lake", "pipeline_lake-apps", "tests/pipeline/test_governance.py", "cluster")
+SHARED_LAKES = ("pipeline_lake", "effects_lake", "published_pipeline_lake", "released_lake", "cluster_lake")
+# Groups started first, longest first (measured in CI with --durations=0), so that no worker is left
+# with a long group at the end while the other idles. A group reading the pipeline's lake comes
+# after another group long enough for the other worker to have built that lake meanwhile.
+COSTLY_FIRST = (
+    "pipeline_lake",
+    "cluster_lake",
+    "pipeline_lake-apps",
+    "released_lake",
+    "effects_lake",
+    "pipeline_lake-cli",
+    "tests/cluster/test_spark_models.py",
+    "tests/pipeline/test_governance.py",
+    "tests/cluster/test_spark_incremental.py",
+    "tests/cluster/test_dagster_postgres.py",
+    "tests/cluster/test_celery_executor.py",
+    "tests/apps/test_browser_signin.py",
+)
 
 
 def xdist_group(nodeid: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -343,6 +344,33 @@ def published_pipeline_lake(request: pytest.FixtureRequest) -> Path:
         if given := os.environ.get(variable):
             return Path(given)
     return Path(request.getfixturevalue("pipeline_lake").settings.lake)
+
+
+@pytest.fixture(scope="session")
+def released_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every declared open dataset released once by the real publisher, from the synthetic marts the
+    format tests validate (tests/unit/test_open_data_formats.py). Built once per session, across
+    xdist workers too (a file lock, like the built lakes), for the portal's AppTest and browser
+    tests (about a minute of CPU). Read-only."""
+    from filelock import FileLock
+
+    from orchestration.core.catalog import open_datasets
+    from orchestration.core.opendata.publish import publish_open_dataset
+    from orchestration.core.settings import load_settings
+    from tests.conftest import _shared_root
+    from tests.unit.test_open_data_formats import gate, synthetic_mart, synthetic_table_marts
+
+    root = _shared_root(tmp_path_factory)
+    lake = root / "released-open-data"
+    with FileLock(str(root / "released-open-data.lock")):
+        if not (lake / "released.json").exists():
+            shutil.rmtree(lake, ignore_errors=True)  # a release that failed half-way
+            settings = load_settings(lake, require_key=False)
+            for dataset in open_datasets().values():
+                mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
+                publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
+            (lake / "released.json").write_text(json.dumps(sorted(open_datasets())), encoding="utf-8")  # last: complete
+    return lake
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The public pages in headless Chromium at 390 px (a phone): screenshots and axe-core.
 
-Every declared open dataset is released once by the real publisher (see ``test_portail_pages``),
+Every declared open dataset is released once by the real publisher (``released_lake``, tests/apps/conftest.py),
 then each public page (one per dataset, transparency, register) is opened on a real
 ``streamlit run`` server at 390 x 844. Each page must: draw without error, never scroll sideways,
 fetch nothing outside 127.0.0.1, and have no serious or critical axe-core violation (axe runs
@@ -17,7 +17,6 @@ import pytest
 
 from orchestration.core.catalog import open_datasets
 from tests.apps.test_browser import LOAD_TIMEOUT_MS, wait_until_idle
-from tests.apps.test_portail_pages import released_lake  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -45,7 +44,7 @@ def axe_violations(page: object) -> list[dict]:
 def test_public_page_on_a_phone(
     path: str,
     streamlit_server: Callable,
-    released_lake: Path,  # noqa: F811 - the imported fixture
+    released_lake: Path,
     open_page: Callable,
 ) -> None:
     from playwright.sync_api import expect

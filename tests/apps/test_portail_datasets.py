@@ -1,7 +1,7 @@
 """The portal shows every declared open dataset, whatever its zone, period and count column.
 
 Each dataset is published from a synthetic mart (the same one the format tests validate with
-frictionless), then the portal page runs through AppTest.
+frictionless; ``released_lake``, tests/apps/conftest.py), then the portal page runs through AppTest.
 """
 
 from __future__ import annotations
@@ -12,25 +12,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.core.catalog import open_datasets
-from orchestration.core.opendata.publish import publish_open_dataset
-from orchestration.core.settings import load_settings
-from tests.unit.test_open_data_formats import gate, synthetic_mart, synthetic_table_marts
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "streamlit_app.py"
 
 
-@pytest.fixture(scope="module")
-def every_dataset_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("portail_lake")
-    settings = load_settings(lake, require_key=False)
-    for dataset in open_datasets().values():
-        mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
-        publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
-    return lake
-
-
-def test_every_declared_dataset_is_readable_on_the_portal(every_dataset_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(every_dataset_lake))
+def test_every_declared_dataset_is_readable_on_the_portal(released_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSERVATOIRE_LAKE", str(released_lake))
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
     at.switch_page("portail/page.py").run()

@@ -1,6 +1,7 @@
 """The public pages: one per open dataset, transparency, register (AppTest, no browser).
 
-Every declared dataset is published from a synthetic mart by the real publisher, so each page
+Every declared dataset is published from a synthetic mart by the real publisher (``released_lake``,
+tests/apps/conftest.py), so each page
 reads a real release: its masking explanation must say what the release's ``disclosure.json``
 says, and its stable addresses must name files that exist in the release's version folder.
 """
@@ -18,24 +19,10 @@ from apps.formatting import fr_int
 from apps.portail.dataset_view import api_url, base_url, masking_explanation
 from apps.portail.table_view import masking_sentences
 from orchestration.core.catalog import open_datasets, use_cases
-from orchestration.core.opendata.publish import publish_open_dataset
 from orchestration.core.register import build_register, transparency
-from orchestration.core.settings import load_settings
-from tests.unit.test_open_data_formats import gate, synthetic_mart, synthetic_table_marts
 
 SCRIPT = Path(__file__).with_name("portail_page_script.py")
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
-
-
-@pytest.fixture(scope="module")
-def released_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every declared open dataset published once by the real publisher."""
-    lake = tmp_path_factory.mktemp("portail_pages_lake")
-    settings = load_settings(lake, require_key=False)
-    for dataset in open_datasets().values():
-        mart, others = synthetic_table_marts(dataset) if dataset.kind == "table" else (synthetic_mart(dataset), {})
-        publish_open_dataset(settings, dataset, mart, gate(dataset.from_mart), others)
-    return lake
 
 
 def _page(name: str, lake: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -16,14 +16,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from infra.cluster.postgres import LocalPostgres
 from infra.cluster.seaweed import SeaweedS3
-from infra.cluster.whole_graph import GraphResult, run_whole_graph
 from orchestration.core import lake
 from orchestration.core.catalog import feeds, use_cases
 from orchestration.core.ingestion import bronze_path, landing_files, ledger_path
@@ -31,38 +29,16 @@ from orchestration.core.publishing import gold_path, read_manifest
 from orchestration.core.settings import REPO_ROOT, Settings, load_settings
 from orchestration.factories.ingest import bronze_key
 from orchestration.runner import prepare_instance
-from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
+from tests.cluster.conftest import GRAPH_PREFIX, ClusterLake, cluster_environ, dagster_pg_environ
 
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 
 
-@dataclass
-class ClusterLake:
-    settings: Settings
-    result: GraphResult
-    env: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def cluster_lake(
-    object_store: SeaweedS3, dagster_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ClusterLake]:
-    """Simulate a few days of every feed and run the whole graph: tables on S3, Dagster on PostgreSQL."""
-    from simulator import simulate
-
-    root = tmp_path_factory.mktemp("cluster_lake")
-    simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE)
-    saved = os.environ.get("OBSERVATOIRE_DAGSTER_PG_URL")
-    os.environ["OBSERVATOIRE_DAGSTER_PG_URL"] = dagster_postgres.url
-    try:
-        with cluster_environ(object_store, "graph") as env:
-            settings = load_settings(root)
-            yield ClusterLake(settings, run_whole_graph(settings), env)
-    finally:
-        if saved is None:
-            os.environ.pop("OBSERVATOIRE_DAGSTER_PG_URL", None)
-        else:
-            os.environ["OBSERVATOIRE_DAGSTER_PG_URL"] = saved
+@pytest.fixture(autouse=True, scope="module")
+def _graph_environ(cluster_lake: ClusterLake, object_store: SeaweedS3, dagster_postgres: LocalPostgres) -> Iterator[None]:
+    """The tests of this module run under the profile the lake was built with (tests/cluster/conftest.py)."""
+    with dagster_pg_environ(dagster_postgres), cluster_environ(object_store, GRAPH_PREFIX):
+        yield
 
 
 def test_whole_graph_runs_with_every_table_in_the_object_store_and_runs_in_postgres(cluster_lake: ClusterLake) -> None:

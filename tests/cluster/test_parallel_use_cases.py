@@ -1,13 +1,14 @@
 """Two use cases' downstream steps at the same time on two Celery workers, no DuckDB lock failure.
 
 The same tiny deliveries go to two lakes: an embedded one (local, SQLite, one process: the
-reference) and a cluster one (tables on SeaweedFS S3, Dagster on PostgreSQL). On the cluster lake
-the dbt step runs first (it alone writes the build database), then one Celery run on two workers
-takes the Python marts, every gate and every gold table of ``signaux_faibles`` and
-``abords_scolaires``: steps of the two use cases overlap in time on different workers (from the
-run's step start and success events), the run succeeds, the Python marts are Delta tables in the
-bucket (not in the build database), and every mart, gate verdict and gold table equals the
-embedded run's.
+reference) and a cluster one (tables on SeaweedFS S3, Dagster on PostgreSQL): a copy of the
+session's ``cluster_lake`` (tests/cluster/conftest.py), where the whole graph already ingested
+them and ran the dbt step (which alone writes the build database). On that copy, with the gate
+verdicts and publications forgotten, one Celery run on two workers takes the Python marts, every
+gate and every gold table of ``signaux_faibles`` and ``abords_scolaires`` again: steps of the two
+use cases overlap in time on different workers (from the run's step start and success events),
+the run succeeds, the Python marts are Delta tables in the bucket (not in the build database),
+and every mart, gate verdict and gold table equals the embedded run's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from infra.cluster.seaweed import SeaweedS3
 from infra.cluster.use_case_runs import (
     INDIRECT_SELECTION,
     USE_CASES,
+    forget_verdicts,
     ingest,
     mart_names,
     overlapping_pairs,
@@ -40,7 +42,15 @@ from orchestration.core.publishing import gold_path, python_mart_path, read_mani
 from orchestration.core.settings import Settings, load_settings
 from orchestration.definitions import build_definitions
 from orchestration.runner import prepare_instance
-from tests.cluster.conftest import CLUSTER_DAYS, CLUSTER_SCALE, CLUSTER_SEED, CLUSTER_START, cluster_environ
+from tests.cluster.conftest import (
+    CLUSTER_DAYS,
+    CLUSTER_SCALE,
+    CLUSTER_SEED,
+    CLUSTER_START,
+    ClusterLake,
+    cluster_environ,
+    copy_cluster_lake,
+)
 
 pytestmark = [pytest.mark.cluster, pytest.mark.pipeline]
 
@@ -56,6 +66,7 @@ def _outputs(settings: Settings) -> dict[str, tuple[pd.DataFrame, pd.DataFrame |
 
 
 def test_two_use_cases_run_side_by_side_on_two_celery_workers_and_equal_the_embedded_run(
+    cluster_lake: ClusterLake,
     object_store: SeaweedS3,
     dagster_postgres: LocalPostgres,
     broker: LocalRedis,
@@ -71,8 +82,10 @@ def test_two_use_cases_run_side_by_side_on_two_celery_workers_and_equal_the_embe
     defs = build_definitions(embedded_root)
     chosen = select(defs)
     assert chosen.dbt and chosen.gates and len({use_case_of_step(f"marts__{k.path[-1]}") for k in chosen.after_dbt}) == 2
-    for root in (embedded_root, cluster_root):
-        simulate(root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE, feeds=list(chosen.feeds))
+    # The same deliveries as the cluster lake's, of the feeds the two use cases read.
+    simulate(
+        embedded_root / "landing", start=CLUSTER_START, days=CLUSTER_DAYS, seed=CLUSTER_SEED, scale=CLUSTER_SCALE, feeds=list(chosen.feeds)
+    )
 
     # The reference: the embedded profile, every step in one process, one after the other.
     ingest(embedded, chosen.feeds)
@@ -81,16 +94,16 @@ def test_two_use_cases_run_side_by_side_on_two_celery_workers_and_equal_the_embe
     assert reference_run.success
     reference = _outputs(embedded)
 
+    # The cluster lake: the whole graph's (every feed ingested, the dbt step done), copied.
+    assert cluster_lake.result.success, cluster_lake.result.failure
+    copy_cluster_lake(cluster_lake, object_store, cluster_root, "parallel-use-cases")
     monkeypatch.setenv("OBSERVATOIRE_DAGSTER_PG_URL", dagster_postgres.url)
     monkeypatch.setenv("OBSERVATOIRE_LAKE", str(cluster_root))
     monkeypatch.setenv(BROKER_VARIABLE, broker.url)
     with cluster_environ(object_store, "parallel-use-cases") as env:
         settings = load_settings(cluster_root)
-        cluster_defs = build_definitions(cluster_root)
-        ingest(settings, chosen.feeds)
+        forget_verdicts(settings)  # so that every gate validates and every gold table is published again
         with prepare_instance(settings) as instance:
-            # The dbt step alone writes the build database: it runs first, on its own.
-            assert run_in_process(cluster_defs, instance, chosen.dbt_only(), "dbt_step").success
             worker_env = {
                 **env,
                 "OBSERVATOIRE_DAGSTER_PG_URL": dagster_postgres.url,
