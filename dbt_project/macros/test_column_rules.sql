@@ -6,7 +6,7 @@
   - accepted_values: every non-null value is one of the list (strings quoted, numbers not: dbt's
     accepted_values with quote true or false).
   Returns one row per broken rule (column_name, rule, failing_rows); the test fails with the number
-  of offending rows, and the build's error names the column and the rule (failed_test_rows in
+  of offending rows, and the build's error names the column and the rule (broken_column_rules in
   orchestration/factories/dbt.py).
 #}
 {% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
