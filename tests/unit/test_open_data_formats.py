@@ -78,15 +78,15 @@ def synthetic_table_marts(dataset: OpenDataset, seed: int = 2, days: int = DAYS)
     return mart, others
 
 
-def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
+def synthetic_mart(dataset: OpenDataset, seed: int = 2, days: int = DAYS) -> pd.DataFrame:
     """A mart with the columns the declaration reads, sparse small counts over some quartiers."""
     if dataset.kind == "table":
-        return synthetic_table_marts(dataset, seed)[0]
+        return synthetic_table_marts(dataset, seed, days)[0]
     rng = np.random.default_rng(seed)
     codes = sorted(quartiers())[::9]
     categories = feed_categories(dataset)[:4] if not dataset.measures else [None]
     rows = []
-    for d in range(0, DAYS, 3):
+    for d in range(0, days, 3):
         day = START + timedelta(days=d)
         for code in codes:
             for category in categories:
@@ -101,7 +101,7 @@ def synthetic_mart(dataset: OpenDataset, seed: int = 2) -> pd.DataFrame:
                     if dataset.count_column:
                         row[dataset.count_column] = int(rng.poisson(2))
                 if dataset.as_of_column:
-                    row[dataset.as_of_column] = START + timedelta(days=DAYS)
+                    row[dataset.as_of_column] = START + timedelta(days=days)
                 rows.append(row)
     frame = pd.DataFrame(rows)
     if dataset.source_periods_closed:  # a label naming its year, like BAAC "perimetre"
