@@ -94,6 +94,27 @@ def test_factor_table_masks_small_rows_and_a_partner_against_the_known_total() -
     assert next(f for f in fields if f["name"] == "ratio")["title"] == "Rapport"  # the mart's label
 
 
+def test_a_zero_count_masked_for_its_small_reference_stays_published() -> None:
+    """A row masked because its reference count is small may count zero: its zero is published (zeros
+    always are), its reference, ratio and interval masked; the audit then reasons on true bounds."""
+    dataset = open_datasets()[FACTORS]
+    mart = factor_rows(
+        {
+            "pluie": [("1", 0, 3), ("2", 0, 3)],  # a year with no rain accident yet: the total is 0
+            "eclairage": [("1", 0, 2), ("2", 60, 2)],  # the zero would give the other row away: withheld
+            "velo": [("1", 40, 300), ("2", 50, 300)],
+        }
+    )
+    table, disclosure, _ = tables.build_table_release(mart, dataset, K, None)  # was: constraints inconsistent
+    rain = table[table["facteur"] == "pluie"]
+    assert (rain["nb_evenements"] == 0).all() and (rain["diffusion"] == MASKED).all()
+    for column in ("nb_evenements_reference", "ratio", "ic_bas", "ic_haut"):
+        assert rain[column].isna().all(), column
+    assert "eclairage" not in set(table["facteur"]) and disclosure["withheld_groups"] == 1
+    assert (table[table["facteur"] == "velo"]["diffusion"] == PUBLISHED).all()
+    assert disclosure["audit"]["passed"]
+
+
 def test_factor_table_keeps_only_whole_baac_years() -> None:
     dataset = open_datasets()[FACTORS]
     mart = factor_rows({"heure": [("00h", 40, 90), ("01h", 30, 90)]})

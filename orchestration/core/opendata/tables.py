@@ -270,7 +270,8 @@ def protect_rows(
         raise DisclosureError(f"{dataset.dataset}: {len(narrow)} masked row(s) recoverable within less than {dataset.protection_interval}")
     out = table.copy()
     for column in spec.masked_columns:
-        out[column] = out[column].astype("Float64" if out[column].dtype.kind == "f" else "object").mask(masked)
+        hidden = _count_hidden(table, masked, count) if column == count else masked
+        out[column] = out[column].astype("Float64" if out[column].dtype.kind == "f" else "object").mask(hidden)
         if table[column].dtype.kind in "iu":
             out[column] = pd.to_numeric(out[column]).astype("Int64")
     out["diffusion"] = np.where(masked, MASKED, PUBLISHED)
@@ -314,6 +315,16 @@ def audit_key(dataset: OpenDataset) -> list[str]:
     return [*groups, dataset.category_column]
 
 
+def _count_hidden(table: pd.DataFrame, masked: pd.Series, count: str) -> pd.Series:
+    """The rows whose count is masked: masked rows, except a zero count (zeros are always published).
+
+    A row masked for another column (a small reference count) may count zero; masking that zero
+    would break the rule the attacker's audit assumes (a masked count is at least 1): the audit
+    would then find the published constraints inconsistent, or reason on a false bound.
+    """
+    return masked & (pd.to_numeric(table[count], errors="coerce").fillna(0) != 0)
+
+
 def _narrow(intervals: pd.DataFrame, dataset: OpenDataset) -> pd.DataFrame:
     if intervals.empty:
         return intervals
@@ -328,6 +339,7 @@ def _audit_groups(table: pd.DataFrame, masked: pd.Series, dataset: OpenDataset, 
     groups = audit_key(dataset)[:-1]
     cells = table[[*groups, category, count]].copy()
     cells[count] = cells[count].fillna(0).astype("int64")
+    masked = _count_hidden(table, masked, count)
     total = KNOWN_TOTAL if spec.group_columns else None
     if total:
         sums = cells.groupby(groups, as_index=False, sort=False)[count].sum()
