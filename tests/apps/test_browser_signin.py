@@ -215,7 +215,8 @@ def test_services_do_not_see_health_dpo_sees_their_reads_exploitation_sees_healt
     assert listed == expected_pages({"services"})
     assert use_cases()[HEALTH].title not in listed
     assert open_url(page, f"{signin_app.url}/{HEALTH}") == "Accès refusé"
-    assert "Votre rôle ne donne pas accès" in page.inner_text('[data-testid="stMain"]')  # type: ignore[attr-defined]
+    # The title is drawn before the explanation under it: wait for the explanation.
+    expect(page.locator('[data-testid="stMain"]')).to_contain_text("Votre rôle ne donne pas accès", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     assert {(r["resource"], r["status"]) for r in signin_app.audit_rows("services")} >= {("incidents_quartier_jour", 200), (HEALTH, 403)}
 
     dpo_context, blocked = offline_context(browser, signin_app)
