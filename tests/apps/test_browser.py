@@ -23,9 +23,43 @@ DATASET = "interventions-police-municipale-arrondissement-mois"
 LOAD_TIMEOUT_MS = 60_000
 
 
+# Streamlit's root element states its script run: "initial" until the first run has started, then
+# "running", and "notRunning" once the run has ended and its elements are drawn. Right after a
+# navigation the status widget ("Running...") may not be attached yet, so its absence alone proves
+# nothing; this attribute does (on a freshly loaded document, it cannot say "notRunning" early).
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Every element shown is drawn: no placeholder left (Streamlit shows ``stSkeleton`` while an
+# element's code loads, the first time a chart type appears), and every chart has drawn its first
+# frame: Vega's scene (its root group) or canvas, deck.gl's canvas. Charts in a tab not selected
+# are not laid out (no box) and not drawn until shown.
+CHARTS_DRAWN = """() => {
+    const shown = (testid) => [...document.querySelectorAll(`[data-testid="${testid}"]`)].filter(c => c.getClientRects().length > 0);
+    return shown('stSkeleton').length === 0
+        && shown('stVegaLiteChart').every(c => c.querySelector('svg g.role-frame, canvas') !== null)
+        && shown('stDeckGlJsonChart').every(c => c.querySelector('canvas') !== null);
+}"""
+# Two animation frames: whatever a resize or a first draw scheduled has been painted (at most 2 s:
+# a page the browser stopped painting must not hang the test).
+NEXT_FRAMES = """() => new Promise(done => {
+    requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+    setTimeout(() => done(false), 2000);
+})"""
+
+
 def wait_until_idle(page: object) -> None:
-    """Wait until Streamlit has finished running the script (its status widget disappears)."""
+    """Wait until Streamlit has run the page's script to its end (after a navigation, not after a click).
+
+    Conditions, not delays: the app's root says the run ended, and the status widget is gone.
+    """
+    page.wait_for_selector(SCRIPT_DONE, timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+
+
+def wait_until_drawn(page: object) -> None:
+    """Wait until the script ran to its end and every chart and map on the page drew its first frame."""
+    wait_until_idle(page)
+    page.wait_for_function(CHARTS_DRAWN, timeout=LOAD_TIMEOUT_MS, polling=100)  # type: ignore[attr-defined]
+    page.evaluate(NEXT_FRAMES)  # type: ignore[attr-defined]
 
 
 def test_observatoire_renders_in_chromium(
@@ -40,7 +74,6 @@ def test_observatoire_renders_in_chromium(
     page.goto(f"{server.url}/observatoire", timeout=LOAD_TIMEOUT_MS)
 
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=LOAD_TIMEOUT_MS)
-    expect(page.get_by_text("Page not found")).to_have_count(0)  # the /observatoire alias works
     expect(page.get_by_role("heading", name="Observatoire de la tranquillité publique")).to_be_visible()
     total = fr_int(lake_writer.published_total(synthetic_lake))
     expect(page.locator('[data-testid="stMetric"]', has_text="Incidents").first).to_contain_text(total)
@@ -49,8 +82,8 @@ def test_observatoire_renders_in_chromium(
     # The map is drawn by deck.gl into a canvas, the time series by Vega into a canvas/svg.
     page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=LOAD_TIMEOUT_MS)
     page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=LOAD_TIMEOUT_MS)
-    wait_until_idle(page)
-    page.wait_for_timeout(1500)  # let deck.gl and Vega finish their first frame before the shot
+    wait_until_drawn(page)  # deck.gl and Vega drew their first frame before the shot
+    expect(page.get_by_text("Page not found")).to_have_count(0)  # the /observatoire alias works (read once the run ended)
 
     shot = tmp_path / "observatoire.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -78,10 +111,10 @@ def test_portail_on_a_phone(streamlit_server: Callable, synthetic_lake: Path, op
     expect(page.get_by_text("masquées en secret secondaire", exact=False)).to_be_visible()
     buttons = page.locator('[data-testid="stDownloadButton"] button')
     expect(buttons).to_have_count(3)
-    expect(page.get_by_text("Page not found")).to_have_count(0)
     csv_button = page.get_by_role("button", name="Télécharger le CSV")
     expect(csv_button).to_be_visible()
-    wait_until_idle(page)
+    wait_until_drawn(page)  # the widths are measured on the page as drawn, charts included
+    expect(page.get_by_text("Page not found")).to_have_count(0)
 
     # On a phone the content stacks: nothing wider than the screen, buttons one under another.
     # (Wide tables scroll inside their own frame; what matters is that the page never does.)
@@ -105,12 +138,12 @@ def test_portail_on_a_phone(streamlit_server: Callable, synthetic_lake: Path, op
     # Streamlit scrolls inside stMain, so a "full page" shot would stop at the fold: take the
     # first screen, then the whole page by growing the viewport's height (width stays a phone's).
     page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
-    page.wait_for_timeout(1000)
+    page.evaluate(NEXT_FRAMES)
     shot = tmp_path / "portail-phone.png"
     page.screenshot(path=str(shot))
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 390, "height": min(int(height), 8000)})
-    page.wait_for_timeout(1000)
+    wait_until_drawn(page)  # the charts redraw at the new size
     full = tmp_path / "portail-phone-full.png"
     page.screenshot(path=str(full))
     print(f"screenshots: {shot} {full}")

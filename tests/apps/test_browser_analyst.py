@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-# The Chromium launch, the offline page and the idle wait are test_browser.py's own fixtures.
-from tests.apps.test_browser import LOAD_TIMEOUT_MS, wait_until_idle
+# The Chromium launch and the offline page are conftest's fixtures; the waits are test_browser.py's.
+from tests.apps.test_browser import LOAD_TIMEOUT_MS, NEXT_FRAMES, wait_until_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -115,34 +115,22 @@ def words_found(text: str, words: tuple[str, ...] | set[str]) -> list[str]:
     return sorted({w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)})
 
 
-# The page is done when Streamlit's status widget ("Running... Stop") is gone AND the page has
-# stopped growing: right after ``goto`` the widget may not be attached yet, so waiting for its
-# absence alone passes on a page that has only drawn its title.
-SETTLED = """() => {
-    const busy = document.querySelector('[data-testid="stStatusWidget"]') !== null;
-    const size = document.querySelectorAll('[data-testid="stElementContainer"]').length + ':'
-        + (document.querySelector('[data-testid="stMain"]') || document.body).scrollHeight;
-    const now = Date.now();
-    if (busy || window.__lastSize !== size) { window.__lastSize = size; window.__since = now; return false; }
-    return now - window.__since > 2500;
-}"""
-
-
 def load(page: object, url: str) -> None:
-    """Open ``url`` and wait until the script ran to its end and the charts drew their first frame."""
+    """Open ``url`` and wait until the script ran to its end and every chart drew its first frame.
+
+    Conditions only, no fixed delay (test_browser.py): the app's root says the run ended, then
+    every Vega chart and deck.gl map has drawn.
+    """
     page.goto(url, timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
     page.wait_for_selector("h1", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
-    page.evaluate("() => { window.__lastSize = null; window.__since = Date.now(); }")  # type: ignore[attr-defined]
-    page.wait_for_function(SETTLED, timeout=3 * LOAD_TIMEOUT_MS, polling=250)  # type: ignore[attr-defined]
-    wait_until_idle(page)
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # deck.gl and Vega draw after the script
+    wait_until_drawn(page)
 
 
 def full_screenshot(page: object, path: Path, width: int) -> None:
     """The whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")  # type: ignore[attr-defined]
     page.set_viewport_size({"width": width, "height": max(600, min(int(height), 12000))})  # type: ignore[attr-defined]
-    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    page.evaluate(NEXT_FRAMES)  # type: ignore[attr-defined]  # the resize is painted (the shot is for people)
     page.screenshot(path=str(path))  # type: ignore[attr-defined]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.core.catalog import open_datasets
-from tests.apps.test_browser import LOAD_TIMEOUT_MS, wait_until_idle
+from tests.apps.test_browser import LOAD_TIMEOUT_MS, NEXT_FRAMES, wait_until_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -61,10 +61,10 @@ def test_public_page_on_a_phone(
         if open_datasets()[path].spatial_level != "commune":
             page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=LOAD_TIMEOUT_MS)
         page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=LOAD_TIMEOUT_MS)
+    wait_until_drawn(page)  # the script ended, deck.gl and Vega drew their first frame
+    # Absences are read once the run ended (before, they would pass on a page half drawn).
     expect(page.get_by_text("Page not found")).to_have_count(0)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-    wait_until_idle(page)
-    page.wait_for_timeout(1000)  # deck.gl and Vega draw their first frame
 
     widths = page.evaluate(
         "() => { const main = document.querySelector('[data-testid=\"stMain\"]');"
@@ -77,7 +77,8 @@ def test_public_page_on_a_phone(
     # Streamlit scrolls inside stMain: grow the viewport's height for the whole page.
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": PHONE["width"], "height": min(int(height), 12000)})
-    page.wait_for_timeout(800)
+    wait_until_drawn(page)
+    page.evaluate(NEXT_FRAMES)  # the resize is painted before the shot and axe's pass
     full = SCREENSHOTS / f"{path}-390-full.png"
     page.screenshot(path=str(full))
     assert full.stat().st_size > 20_000

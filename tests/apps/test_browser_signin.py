@@ -24,6 +24,7 @@ from orchestration.core.access import may_read_audit, may_read_use_case, readabl
 from orchestration.core.app_signin import write_secrets
 from orchestration.core.catalog import open_datasets, use_cases
 from orchestration.core.settings import DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, AppSignIn, IdentitySettings, load_settings
+from tests.apps.test_browser import wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -111,10 +112,14 @@ def page(browser: object, signin_app: SignInApp) -> Iterator[object]:
 
 
 def idle(page: object) -> None:
-    """Wait until Streamlit has drawn the page (app rendered, script finished)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+    """Wait until Streamlit has drawn the page: its title, and the script run to its end.
+
+    The end of the run is read from the app's root (test_browser.py ``wait_until_idle``): the status
+    widget alone may not be attached yet right after a navigation, and a title is drawn before
+    what follows it (CI once read « Accès refusé » without the sentence under it).
+    """
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+    wait_until_idle(page)
 
 
 def open_url(page: object, url: str) -> str:
@@ -230,6 +235,8 @@ def test_services_do_not_see_health_dpo_sees_their_reads_exploitation_sees_healt
         assert "Lectures" in shown and "Registre des traitements" in shown
         # The grid is a canvas: check the reads through the subject filter's options instead.
         dpo.locator('[data-testid="stMultiSelect"]').first.click()
+        # The list opens after the click: wait for it before reading the options.
+        dpo.get_by_role("option", name="services", exact=True).wait_for(timeout=LOAD_TIMEOUT_MS)
         options = {t.strip() for t in dpo.locator('[role="option"]').all_inner_texts()}
         assert {"services"} <= options
         assert any(r["resource"] == "audit_reads" for r in signin_app.audit_rows("dpo"))  # the DPO's read is traced too
