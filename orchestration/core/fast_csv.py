@@ -69,6 +69,8 @@ def _empty_lines(body: str) -> np.ndarray:
     if not body.startswith(("\n", "\r")) and "\n\n" not in body and "\n\r" not in body and "\r\r" not in body:
         return np.empty(0, dtype=np.int64)
     lines = _LINE_BREAK.split(body)
+    if body.endswith(("\n", "\r")):
+        lines.pop()  # what follows the last line break is no line
     return np.array([number for number, line in enumerate(lines, start=1) if not line], dtype=np.int64)
 
 
@@ -107,7 +109,7 @@ def read_clean_csv(data: bytes, spec: FeedSpec) -> CleanCsv | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=generated, use_threads=False, block_size=max(1 << 20, len(body) + 1)),
+            read_options=pacsv.ReadOptions(column_names=generated, use_threads=False, block_size=len(body) + 1),
             parse_options=pacsv.ParseOptions(
                 delimiter=separator, newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=other_width
             ),
@@ -123,7 +125,9 @@ def read_clean_csv(data: bytes, spec: FeedSpec) -> CleanCsv | None:
         return None
     empty = _empty_lines(body)
     if quoted and (
-        len(empty) or any('"' in row_text for _, row_text in invalid) or any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns)
+        len(empty)
+        or any('"' in row_text for _, row_text in invalid)
+        or any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns)
     ):
         # A quoted value may hold a line break, or run to the end of the file (an unbalanced quote):
         # the careful reader accounts for those lines.

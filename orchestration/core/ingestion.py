@@ -25,14 +25,23 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.core import lake
-from orchestration.core.catalog import FeedSpec
+from orchestration.core.catalog import ColumnSpec, FeedSpec
 from orchestration.core.catalog.models import EventDateParts
 from orchestration.core.contracts import contract_for
 from orchestration.core.evidence import keep_evidence
 from orchestration.core.fast_csv import read_clean_csv
-from orchestration.core.parsing import LINE_COLUMN, DeliveryRejected, outside_perimeter, parse_types, read_delivery
+from orchestration.core.parsing import (
+    LINE_COLUMN,
+    DeliveryRejected,
+    normalise_text,
+    outside_perimeter,
+    parse_types,
+    read_delivery,
+)
+from orchestration.core.parsing import _typed_column as typed_column  # one column parsed as declared
 from orchestration.core.privacy import apply_treatments
 from orchestration.core.settings import Settings
 
@@ -503,7 +512,7 @@ def prepare_batch(
         beyond = outside_perimeter(raw, spec).to_numpy()
         outside.update(raw["_source_file"][beyond].tolist())
         raw = raw[~beyond].reset_index(drop=True) if beyond.any() else raw
-    typed = parse_types(raw, spec)
+    typed = _parse_types(raw, spec)
     try:
         failures = validate(typed, raw, spec, within="_source_file")
     except DeliveryRejected as error:  # table-level: the layout itself is wrong for every file
@@ -554,6 +563,36 @@ def prepare_batch(
             result.reasons["out_of_perimeter"] += outside[path.name]
         batch.add(result, spec.delivery_date(path.name), note)
     return batch
+
+
+# Plain integers: what pandas' ``to_numeric`` and Arrow's cast read alike (15 digits: exact in float64).
+_PLAIN_INT = r"^-?[0-9]{1,15}$"
+
+
+def _parse_types(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
+    """:func:`~orchestration.core.parsing.parse_types`, int columns of plain digits cast in Arrow.
+
+    pandas' ``to_numeric`` on strings costs ~0.4 s per million values; when every value of an int
+    column is plain digits the result is the same integers, cast in Arrow ten times faster. Any
+    other column, or an int column holding a single value that is not plain, is parsed as declared.
+    """
+    columns: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        fast = _plain_ints(raw[col.name], col, spec) if col.type == "int" else None
+        columns[col.name] = fast if fast is not None else typed_column(raw[col.name], col, spec.format)
+    return pd.DataFrame(columns, index=raw.index)
+
+
+def _plain_ints(raw: pd.Series, col: ColumnSpec, spec: FeedSpec) -> pd.Series | None:
+    """An int column as ``Int64`` when every value is plain digits once normalised, else ``None``."""
+    values = normalise_text(raw, col, spec.format)
+    strings = pa.array(values.array, type=pa.string())
+    plain = pc.match_substring_regex(strings, _PLAIN_INT)  # null stays null (an empty value)
+    if (pc.sum(plain).as_py() or 0) != len(strings) - strings.null_count:
+        return None
+    ints = pc.cast(strings, pa.int64())
+    data = np.asarray(pc.fill_null(ints, 0), dtype=np.int64)
+    return pd.Series(pd.arrays.IntegerArray(data, np.asarray(ints.is_null())), index=raw.index)
 
 
 def _raw_schema(spec: FeedSpec) -> pa.Schema:
