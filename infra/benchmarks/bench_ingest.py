@@ -9,6 +9,10 @@
    (declared format, separator and encoding, bad lines skipped) and ``deltalake`` appends them to
    a table partitioned by day. No contract, no privacy, no quarantine, no idempotence.
 
+Both run in one process, so on the allocator ingestion chooses (Arrow on the system ``malloc``,
+:func:`orchestration.core.ingestion.prefer_system_allocator`). That the tables do not change
+from one checkout to another is checked by ``infra/benchmarks/ingest_identity.py``.
+
 Prints per feed: rows, wall and CPU seconds for both, their ratios (CPU is the steadier figure on
 a shared machine), the peak memory reached so far and the run's Dagster events; the load average
 at the start and the end.
