@@ -9,6 +9,10 @@
    (declared format, separator and encoding, bad lines skipped) and ``deltalake`` appends them to
    a table partitioned by day. No contract, no privacy, no quarantine, no idempotence.
 
+Both run in one process; the floor on Arrow's default allocator, ingestion on the one it chooses
+(:func:`orchestration.core.ingestion.prefer_system_allocator`). That the tables do not change
+from one checkout to another is checked by ``infra/benchmarks/ingest_identity.py``.
+
 Prints per feed: rows, wall and CPU seconds for both, their ratios (CPU is the steadier figure on
 a shared machine), the peak memory reached so far and the run's Dagster events; the load average
 at the start and the end.
@@ -61,13 +65,26 @@ def _read_plain(path: Path, spec: FeedSpec) -> pa.Table:
     return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
 
 
+# Arrow's pool as the process started: the floor runs on it (plain pyarrow), whatever ingestion chose.
+PLAIN_POOL = pa.default_memory_pool()
+
+
 def floor_ingest(files: list[Path], spec: FeedSpec, target: Path) -> int:
     """Plain pyarrow + deltalake load of ``files``: the cost of just moving the bytes.
 
     Reads each file with its declared format and encoding (bad lines skipped, unreadable files
     skipped), adds the delivery day, appends everything to one Delta table partitioned by day.
-    No contract, no privacy, no quarantine, no idempotence.
+    No contract, no privacy, no quarantine, no idempotence. Arrow's default allocator.
     """
+    chosen = pa.default_memory_pool()
+    pa.set_memory_pool(PLAIN_POOL)
+    try:
+        return _floor_ingest(files, spec, target)
+    finally:
+        pa.set_memory_pool(chosen)
+
+
+def _floor_ingest(files: list[Path], spec: FeedSpec, target: Path) -> int:
     tables = []
     for path in files:
         try:

@@ -63,6 +63,20 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_series(values: pd.Series) -> pd.Series:
+    """:func:`redact` over a column; texts repeat (templates, copies), so each distinct one is redacted once."""
+    done: dict[str, str] = {}
+
+    def once(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value not in done:
+            done[value] = redact(value)
+        return done[value]
+
+    return values.map(once)
+
+
 def apply_treatments(frame: pd.DataFrame, spec: FeedSpec, key: bytes) -> pd.DataFrame:
     """Return ``frame`` with every column treated as its declaration says; dropped columns vanish.
 
@@ -78,5 +92,5 @@ def apply_treatments(frame: pd.DataFrame, spec: FeedSpec, key: bytes) -> pd.Data
         elif col.privacy == "pseudonymise":
             out[col.name] = pseudonymise_series(out[col.name], key, col.pseudonym_scope or col.name)
         elif col.privacy == "redact":
-            out[col.name] = out[col.name].map(lambda v: redact(v) if isinstance(v, str) else v)
+            out[col.name] = redact_series(out[col.name])
     return out
