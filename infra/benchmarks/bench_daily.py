@@ -7,7 +7,11 @@
 1. **daily**: a lake built from ``--days`` days, then one new day of every feed -> published
    (``run_pending``, as ``observatoire run``: ingest, dbt, analytics, gates, publication).
    Floor: the same new-day files loaded with pyarrow + ``write_deltalake`` (no contract, privacy
-   or idempotence) plus dbt's compiled SQL of every model executed directly in DuckDB.
+   or idempotence) plus dbt's compiled SQL of every model executed directly in DuckDB. A second,
+   wider floor adds the rest of "the same SQL and writes done directly": every Python mart
+   computed by its analytics function from its inputs in that DuckDB and written there, then every
+   published mart written once to a gold Delta table. Neither floor holds the quality gates,
+   the open-data exports (generalisation, suppression, files), model cards or any bookkeeping.
 2. **idle**: ``observatoire run`` (the command, start-up included) with nothing pending: the
    shortcut of the settled stamp (``orchestration/core/settled.py``), then ``run --full``.
 3. **ingest**: every feed's ingest job (one run per feed for ``--ingest-days`` days) vs the pyarrow + deltalake floor.
@@ -106,6 +110,45 @@ def floor_new_day(lake: Path, day: date, work: Path) -> Cost:
     return ingest + Cost(sql_wall, sql_wall)
 
 
+def floor_marts_and_gold(work: Path) -> Cost:
+    """On the SQL floor's database: each Python mart computed and written, then each published mart to gold Delta.
+
+    The analytics functions and parameters of the pipeline (``orchestration.analytics``), inputs read
+    once per use case; gold is one ``write_deltalake`` per published mart (no gate, manifest or diff).
+    """
+    from deltalake import write_deltalake
+
+    from orchestration.analytics import read_relations, resolve, write_mart
+    from orchestration.core import duck
+    from orchestration.core.catalog import marts, use_cases
+
+    build_db = work / "floor-sql" / "floor" / "observatoire.duckdb"  # left by floor_new_day
+    # The pipeline's run in this process left results in the ``shared`` memos: computed again here.
+    for name, module in list(sys.modules.items()):
+        if name.startswith("orchestration.analytics"):
+            for value in list(vars(module).values()):
+                getattr(value, "clear_memo", lambda: None)()
+    by_use_case: dict[str, list[Any]] = {}
+    for spec in marts().values():
+        if spec.built_by == "python":
+            by_use_case.setdefault(spec.use_case, []).append(spec)
+    with measured() as cost:
+        con = duck.connect(build_db, extensions=())
+        try:
+            for use_case, specs in by_use_case.items():
+                frames = read_relations(build_db, tuple(dict.fromkeys(rel for s in specs for rel in s.inputs)), con)
+                for spec in specs:
+                    inputs = {rel.split(".")[-1]: frames[rel.split(".")[-1]].copy() for rel in spec.inputs}  # as the step
+                    write_mart(build_db, spec.name, resolve(spec.compute)(inputs, use_cases()[use_case].parameters), con)
+            for spec in marts().values():
+                if spec.published:
+                    rows = con.sql(f"select * from marts.{spec.name}").to_arrow_table()
+                    write_deltalake(str(work / "floor-gold" / spec.name), rows, mode="overwrite")
+        finally:
+            con.close()
+    return cost
+
+
 def section_daily(args: argparse.Namespace, root: Path) -> None:
     header(f"one new day of every feed -> published (lake of {args.days} days, scale {args.scale})")
     lake = root / "daily"
@@ -120,6 +163,9 @@ def section_daily(args: argparse.Namespace, root: Path) -> None:
         summary = run_pipeline(lake)
     floor = floor_new_day(lake, new_day, root / "daily-floor")
     line("new day -> published", daily, floor, f"{sum(report.rows.values()):,} rows, {len(summary.runs)} run(s)")
+    marts_gold = floor_marts_and_gold(root / "daily-floor")
+    line("  vs floor + Python marts + gold", daily, floor + marts_gold, "floor: ingest files + dbt SQL + Python marts + gold writes")
+    line("    floor part: Python marts + gold", marts_gold)
     for run in summary.runs:
         print(f"    {run.job:<32}{run.seconds:8.1f}", flush=True)
     args.built_lake = lake

@@ -54,12 +54,38 @@ def _built_in_python(mart: str) -> bool:
     return spec is not None and spec.built_by == "python"
 
 
-def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
+# A mart read by its gate, kept for its publication step (same process): (database, mart) -> (state, frame).
+_KEPT_FOR_PUBLICATION: dict[tuple[str, str], tuple[tuple[object, ...], pd.DataFrame]] = {}
+KEPT_AT_MOST = 64  # marts gated and not yet published (a failed gate's stays until it is read again)
+
+
+def _database_state(database: Path) -> tuple[object, ...]:
+    """What changes whenever the database file is written: identity, size and time of it and its WAL.
+
+    Taken before a read: a frame kept with this state is at least as new as it, and DuckDB lets
+    no writer in while the file is read, so an equal state later means nothing was written since.
+    """
+    state: list[object] = []
+    for path in (database, database.with_name(database.name + ".wal")):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            state.append(None)
+        else:
+            state.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(state)
+
+
+def read_mart(settings: Settings, mart: str, *, keep_for_publication: bool = False) -> pd.DataFrame:
     """A mart, read-only, in a stable order (gate and publisher share it).
 
     From the build database, or, for a Python mart on the cluster profile, from its Delta table
     (:func:`python_marts_in_delta`), sorted by the same ``order by all`` in an in-memory DuckDB so
     both give the same frame.
+
+    ``keep_for_publication`` (the gate): keep a copy of the frame for the next read of the same
+    mart in this process (its publication step), which takes it instead of reading again if the
+    database was not written since (:func:`_database_state`); otherwise it reads as usual.
     """
     if python_marts_in_delta(settings) and _built_in_python(mart):
         rows = lake.read(python_mart_path(settings, mart))
@@ -69,12 +95,22 @@ def read_mart(settings: Settings, mart: str) -> pd.DataFrame:
             return con.sql("select * from _mart_rows order by all").to_arrow_table().to_pandas()
         finally:
             con.close()
-    con = duck.connect(settings.build_db, read_only=True, extensions=())  # marts: plain types only
-    try:
-        # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).
-        return con.sql(f"select * from marts.{mart} order by all").to_arrow_table().to_pandas()
-    finally:
-        con.close()
+    key, state = (str(settings.build_db), mart), _database_state(settings.build_db)
+    kept = _KEPT_FOR_PUBLICATION.pop(key, None)
+    if kept is not None and kept[0] == state:
+        frame = kept[1]
+    else:
+        con = duck.connect(settings.build_db, read_only=True, extensions=())  # marts: plain types only
+        try:
+            # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).
+            frame = con.sql(f"select * from marts.{mart} order by all").to_arrow_table().to_pandas()
+        finally:
+            con.close()
+    if keep_for_publication:
+        _KEPT_FOR_PUBLICATION[key] = (state, frame.copy())  # a copy: the caller may modify its frame
+        while len(_KEPT_FOR_PUBLICATION) > KEPT_AT_MOST:
+            _KEPT_FOR_PUBLICATION.pop(next(iter(_KEPT_FOR_PUBLICATION)))  # the oldest
+    return frame
 
 
 def read_manifest(settings: Settings, mart: str) -> dict[str, Any] | None:

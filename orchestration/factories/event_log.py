@@ -7,17 +7,26 @@ two were a quarter of a new day's time. Here each database file (one per run, pl
 keeps one engine and its pooled connection, and commits with ``synchronous=NORMAL``, which in WAL
 mode stays consistent after a crash (a power cut may lose the last events, never corrupt the
 file). Same files, same schema: ``serve`` and the webserver read them with Dagster's own class.
+
+A run's new database file is a copy of an empty, initialised one (the template, made once per
+Dagster version beside the run files): creating the schema statement by statement syncs the file
+to disk a dozen times, about 0.3 s of every run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import dagster
 import sqlalchemy as sa
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 
@@ -25,6 +34,8 @@ EVENT_LOG_MODULE = __name__
 EVENT_LOG_CLASS = "KeptOpenSqliteEventLogStorage"
 # Database files kept open at once (the index and the last runs'); older ones are closed.
 OPEN_FILES = 4
+# Not ``*.db``: Dagster lists the run files by that suffix.
+TEMPLATE_NAME = f".run_template-{dagster.__version__}.sqlite"
 
 
 def _tune(dbapi_connection: Any, _record: Any) -> None:
@@ -58,6 +69,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         sa.event.listen(engine, "connect", _tune)
+        if shard not in self._initialized_dbs and self._copy_template(shard):
+            self._initialized_dbs.add(shard)  # the template was initialised by this Dagster version
         if shard not in self._initialized_dbs:
             self._initdb(engine)
             self._initialized_dbs.add(shard)
@@ -66,6 +79,28 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             _, oldest = self._engines.popitem(last=False)
             oldest.dispose()
         return engine
+
+    def _copy_template(self, shard: str) -> bool:
+        """Create a new run's file as a copy of the template (made on first use); False if the file exists."""
+        target = self.path_for_shard(shard)
+        if shard == INDEX_SHARD_NAME or os.path.exists(target):
+            return False
+        template = os.path.join(self._base_dir, TEMPLATE_NAME)
+        if not os.path.exists(template):
+            self._make_template(template)
+        partial = f"{target}.{uuid.uuid4().hex}.partial"  # renamed into place: never seen half-copied
+        shutil.copyfile(template, partial)
+        os.replace(partial, target)
+        return True
+
+    def _make_template(self, template: str) -> None:
+        partial = f"{template}.{uuid.uuid4().hex}.partial"
+        engine = sa.create_engine(f"sqlite:///{partial}", poolclass=sa.pool.NullPool)
+        try:
+            self._initdb(engine)  # Dagster's own schema and migration stamp, in WAL mode
+        finally:
+            engine.dispose()  # the last connection closed: the log is checkpointed into the file
+        os.replace(partial, template)  # concurrent CLIs: either complete template wins
 
     @contextlib.contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:  # type: ignore[override]

@@ -11,6 +11,7 @@ from importlib import metadata
 
 import dagster as dg
 
+from orchestration.core.catalog import marts
 from orchestration.core.digests import files_digest
 from orchestration.core.governance import log_gate_verdict
 from orchestration.core.publishing import read_mart
@@ -38,6 +39,8 @@ def _validate(mart: str, frame: object) -> GateResult:
 
 def build_gate(mart: str) -> dg.AssetChecksDefinition:
     """A blocking check: when the suite fails, the publish steps downstream do not run."""
+    spec = marts().get(mart)
+    published = spec is not None and spec.published
 
     @dg.asset_check(
         asset=dg.AssetKey(["marts", mart]),
@@ -47,7 +50,7 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
     )
     def gate(context: dg.AssetCheckExecutionContext, observatoire: ObservatoireResource) -> dg.AssetCheckResult:
         settings = observatoire.settings()
-        frame = read_mart(settings, mart)
+        frame = read_mart(settings, mart, keep_for_publication=published)  # its gold step reads it next
         rules = rules_digest()
         result = reusable_verdict(mart, settings.quality, fingerprint(frame), rules)
         reused = result is not None

@@ -1,12 +1,60 @@
 """Freshness checks (one per feed, from its SLA) and the retention job (from its retention days)."""
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 
+from orchestration.core import lake
 from orchestration.core.catalog import FeedSpec, feeds
-from orchestration.core.governance import apply_retention, freshness
+from orchestration.core.governance import Freshness, apply_retention, freshness, freshness_from_last
+from orchestration.core.ingestion import ledger_path
+from orchestration.core.settings import Settings
 from orchestration.factories.resources import ObservatoireResource
+
+# The delivery ledger's newest ingested day per feed, by ledger folder: (its newest commit, the days).
+_LAST_DELIVERIES: dict[str, tuple[str, dict[str, date]]] = {}
+
+
+def _newest_commit(table: Path) -> str | None:
+    commits = [name for name in (p.name for p in (table / "_delta_log").glob("*.json")) if name[:-5].isdigit()]
+    return max(commits) if commits else None
+
+
+def _last_deliveries(settings: Settings) -> dict[str, date] | None:
+    """Each feed's newest ingested delivery day, the ledger read once per version of it (local lake only).
+
+    Every feed's check (23 in a run, and each ingested feed's in the ingest run) asked the ledger
+    for its own rows: one read per version answers them all. The newest commit is looked up
+    before the read, so the days kept are never older than the commit they are kept under.
+    ``None`` when the ledger is not on the local disk (each check then reads it, as before).
+    """
+    path = ledger_path(settings)
+    if not lake.location(path).is_local:
+        return None
+    commit = _newest_commit(Path(path))
+    kept = _LAST_DELIVERIES.get(str(path))
+    if commit is not None and kept is not None and kept[0] == commit:
+        return kept[1]
+    table = lake.open_table(path)
+    last: dict[str, date] = {}
+    if table is not None:
+        rows = table.to_pyarrow_table(columns=["feed", "delivery_date", "status"]).to_pydict()
+        for feed, day, status in zip(rows["feed"], rows["delivery_date"], rows["status"], strict=True):
+            if status == "ingested" and day and (feed not in last or day > last[feed]):
+                last[feed] = day
+    if commit is not None:
+        _LAST_DELIVERIES[str(path)] = (commit, last)
+    return last
+
+
+def feed_freshness(settings: Settings, spec: FeedSpec) -> Freshness:
+    """:func:`~orchestration.core.governance.freshness` of ``spec``, from one read of the ledger per version."""
+    last = _last_deliveries(settings)
+    if last is None:
+        return freshness(settings, spec)
+    return freshness_from_last(spec, last.get(spec.name), datetime.now(UTC))
 
 
 def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
@@ -18,7 +66,7 @@ def build_freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
         description=f"Newest delivery of {spec.name} younger than its SLA ({spec.delivery.freshness_sla_hours} h).",
     )
     def check(observatoire: ObservatoireResource) -> dg.AssetCheckResult:
-        state = freshness(observatoire.settings(), spec)
+        state = feed_freshness(observatoire.settings(), spec)
         return dg.AssetCheckResult(
             passed=state.fresh,
             severity=dg.AssetCheckSeverity.ERROR,
