@@ -3,11 +3,14 @@
 import os
 import sys
 from collections.abc import Sequence
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from orchestration.core.settings import Settings, load_settings
 
@@ -45,6 +48,17 @@ class DbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        """The installed dbt-core's version, read from its package metadata.
+
+        dagster-dbt runs ``dbt --version`` before each command to tell dbt Core from the Fusion
+        engine: a second dbt process per build (about 2 CPU-seconds of imports) that also asks PyPI
+        for the latest release over the network (seconds of wall time, and a network call the
+        project does not make). The dbt executable is this virtualenv's, so its version is dbt-core's.
+        """
+        return version.parse(metadata.version("dbt-core"))
 
 
 def build_resources(project: DbtProject, lake: str | None = None) -> dict[str, dg.ConfigurableResource]:
