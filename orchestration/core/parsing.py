@@ -308,6 +308,9 @@ def normalise_text(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Serie
     return values.where(values != "")
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series:
     values = normalise_text(raw, col, fmt)
     if col.type == "datetime":
@@ -321,7 +324,11 @@ def _typed_column(raw: pd.Series, col: ColumnSpec, fmt: FeedFormat) -> pd.Series
         numbers = pd.to_numeric(values, errors="coerce")
         if col.type == "float":
             return numbers.astype("float64")
+        if numbers.dtype.kind == "u":  # a value above int64's range made the column unsigned
+            return numbers.astype("UInt64").mask(numbers > _INT64_MAX).astype("Int64")
         whole = numbers.where(numbers == numbers.round())  # 2.5 is not an int: null -> quarantined
+        if whole.dtype.kind == "f":  # 1e30 is whole but no int64: null -> quarantined, not a crash
+            whole = whole.where(whole.abs() < 2.0**63)
         return whole.astype("Int64")
     if col.type == "bool":
         lowered = values.str.lower()

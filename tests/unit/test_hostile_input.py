@@ -325,3 +325,26 @@ def test_a_copy_of_a_file_rejected_in_the_same_batch_is_rejected_too(settings) -
     results = {r.file_name: r for r in ingest_deliveries([first, second], SPEC, settings)}
     assert results[first.name].status == results[second.name].status == "rejected"
     assert results[second.name].reasons["breaking_schema_change"] == 1
+
+
+def test_numbers_beyond_64_bits_in_an_int_column_are_quarantined_not_a_crash(settings) -> None:  # type: ignore[no-untyped-def]
+    spec = feed("aphm_urgences")
+    (settings.landing / spec.name).mkdir(parents=True)
+    ensure_tables(settings, spec)
+    lines = [
+        ";".join(spec.source_headers),
+        "04/12/2025;13001;TRAUMA_VP;2;2",
+        "04/12/2025;13002;TRAUMA_VP;12345678901234567890;1",  # above int64: pandas reads it unsigned
+        "04/12/2025;13003;TRAUMA_VP;1e30;1",  # whole, but no int64
+        "04/12/2025;13004;TRAUMA_VP;7;1",
+    ]
+    path = settings.landing / spec.name / "APHM_urgences_agregees_20251204.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [result] = ingest_deliveries([path], spec, settings)
+    assert result.status == "ingested" and accounted(result)
+    assert (result.rows_written, result.rows_quarantined) == (2, 2)
+    quarantine = lake.read(quarantine_rows_path(settings)).to_pandas()
+    assert sorted(quarantine["line_number"]) == [3, 4]
+    bronze = lake.read(bronze_path(settings, spec)).to_pandas()
+    assert sorted(bronze["nb_passages"].tolist()) == [2, 7]
+    assert all("nb_passages" in reasons for reasons in quarantine["reasons"])
