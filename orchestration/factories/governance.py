@@ -18,8 +18,15 @@ _LAST_DELIVERIES: dict[str, tuple[str, dict[str, date]]] = {}
 
 
 def _newest_commit(table: Path) -> str | None:
-    commits = [name for name in (p.name for p in (table / "_delta_log").glob("*.json")) if name[:-5].isdigit()]
-    return max(commits) if commits else None
+    """The ledger's newest commit file, with its modification time (a table made again at the same path differs)."""
+    commits = [p for p in (table / "_delta_log").glob("*.json") if p.name[:-5].isdigit()]
+    if not commits:
+        return None
+    newest = max(commits, key=lambda p: p.name)
+    try:
+        return f"{newest.name}@{newest.stat().st_mtime_ns}"
+    except FileNotFoundError:  # removed meanwhile (the table dropped): nothing to keep
+        return None
 
 
 def _last_deliveries(settings: Settings) -> dict[str, date] | None:
