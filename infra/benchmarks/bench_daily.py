@@ -264,7 +264,10 @@ def section_scale(args: argparse.Namespace, root: Path) -> None:
         line(f"scale {scale:g}", cost, floor, f"{rows:,} rows; floor: ingest files + dbt SQL + Python marts + gold")
     (c1, r1), (c4, r4) = costs[1.0], costs[4.0]
     f1, f4 = floors[1.0], floors[4.0]
-    print(f"    CPU ratio {c4.cpu / c1.cpu:.2f}x for a row ratio of {r4 / r1:.2f}x (the floor's own ratio: {f4.cpu / f1.cpu:.2f}x)", flush=True)
+    print(
+        f"    CPU ratio {c4.cpu / c1.cpu:.2f}x for a row ratio of {r4 / r1:.2f}x (the floor's own ratio: {f4.cpu / f1.cpu:.2f}x)",
+        flush=True,
+    )
     # Cost per extra row, and what the build costs beyond it (intercept of the two points).
     per_k, floor_per_k = (c4.cpu - c1.cpu) / (r4 - r1) * 1000, (f4.cpu - f1.cpu) / (r4 - r1) * 1000
     print(
