@@ -177,10 +177,10 @@ def records_provenance(spec: FeedSpec) -> bool:
 
 def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
     """Create the feed's bronze table and the shared tables before any run fans out."""
-    lake.ensure_table(bronze_path(settings, spec), bronze_schema(spec), [spec.partition_by])
-    lake.ensure_table(quarantine_rows_path(settings), QUARANTINE_SCHEMA, ["feed"])
-    lake.ensure_table(rejected_deliveries_path(settings), REJECTED_SCHEMA)
-    lake.ensure_table(ledger_path(settings), LEDGER_SCHEMA)
+    lake.ensure_exists(bronze_path(settings, spec), bronze_schema(spec), [spec.partition_by])
+    lake.ensure_exists(quarantine_rows_path(settings), QUARANTINE_SCHEMA, ["feed"])
+    lake.ensure_exists(rejected_deliveries_path(settings), REJECTED_SCHEMA)
+    lake.ensure_exists(ledger_path(settings), LEDGER_SCHEMA)
 
 
 # ---------------------------------------------------------------------------------------------
