@@ -187,9 +187,7 @@ def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
 # Validation
 
 
-def validate(
-    typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec, within: str | None = None
-) -> dict[int, list[tuple[str, str]]]:
+def validate(typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec, within: str | None = None) -> dict[int, list[tuple[str, str]]]:
     """Run the feed's pandera contract; return row index -> [(reason code, explanation)].
 
     Table-level failures (no row index: missing column, wrong dtype) reject the whole delivery.
@@ -270,9 +268,11 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
         if col.type == "datetime":
             # Partner times are local; bronze stores UTC. An ambiguous autumn hour is read as
             # winter time, a non-existent spring hour is shifted forward: documented, not guessed.
-            treated[col.name] = treated[col.name].dt.tz_localize(
-                tz, ambiguous=np.zeros(len(treated), dtype=bool), nonexistent="shift_forward"
-            ).dt.tz_convert("UTC")
+            treated[col.name] = (
+                treated[col.name]
+                .dt.tz_localize(tz, ambiguous=np.zeros(len(treated), dtype=bool), nonexistent="shift_forward")
+                .dt.tz_convert("UTC")
+            )
         elif col.type == "date":
             treated[col.name] = treated[col.name].dt.date
         if col.codes:
@@ -324,8 +324,14 @@ def quarantine_records(
             )
     for file_name, checksum, line, reason in malformed:
         records.append(
-            {"source_file": file_name, "source_checksum": checksum, "line_number": line,
-             "reason_codes": "malformed_row", "reasons": reason, "record": None}
+            {
+                "source_file": file_name,
+                "source_checksum": checksum,
+                "line_number": line,
+                "reason_codes": "malformed_row",
+                "reasons": reason,
+                "record": None,
+            }
         )
     frame = pd.DataFrame(records, columns=["source_file", "source_checksum", "line_number", "reason_codes", "reasons", "record"])
     frame["feed"] = spec.name
@@ -401,7 +407,10 @@ def _ledger_rows(settings: Settings, spec: FeedSpec) -> list[dict[str, str]]:
     table = lake.open_table(ledger_path(settings))
     if table is None:
         return []
-    return table.to_pyarrow_table(columns=["file_name", "checksum", "status"], filters=[("feed", "=", spec.name)]).to_pylist()
+    # The whole ledger's few columns, its files read once per process (a sensor tick and an ingest
+    # read it for every feed), then this feed's rows.
+    ledger = lake.read_current(table, ["feed", "file_name", "checksum", "status"])
+    return ledger.filter(pc.equal(ledger.column("feed"), spec.name)).drop_columns(["feed"]).to_pylist()
 
 
 @dataclass
@@ -445,9 +454,7 @@ def _reject(batch: Batch, path: Path, spec: FeedSpec, settings: Settings, checks
     batch.add(result, spec.delivery_date(path.name) if readable else None, error.reason_code)
 
 
-def prepare_batch(
-    items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings, duplicates: dict[str, str] | None = None
-) -> Batch:
+def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings, duplicates: dict[str, str] | None = None) -> Batch:
     """Parse, validate and treat deliveries ``(path, checksum)``; writes nothing to the tables.
 
     ``duplicates`` maps file names whose bytes were already ingested under another name to that
@@ -550,7 +557,10 @@ def prepare_batch(
         file_failures = failures_by_file.get(path.name, [])
         file_malformed = malformed_by_file[path.name]
         result = DeliveryResult(
-            spec.name, path.name, checksum, "ingested",
+            spec.name,
+            path.name,
+            checksum,
+            "ingested",
             rows_read=int(rows_read.get(path.name, 0)) + file_malformed + outside[path.name],
             rows_written=int(written.get(path.name, 0)),
             rows_quarantined=len(file_failures) + file_malformed,
@@ -685,15 +695,27 @@ def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> No
     older checksum of the same file name was withdrawn by the partner, and is counted.
     """
     path = bronze_path(settings, spec)
-    if lake.open_table(path) is None:
+    table = lake.open_table(path)
+    if table is None:
         return
+    sources: pa.Table | None = None
     for result in batch.results:
         if result.status != "ingested" or not result.rows_read:
+            continue
+        # A delete scans every file; when no row matches it commits nothing (no new version), so
+        # a look at the two lineage columns first decides whether there is anything to delete.
+        if sources is None:
+            sources = lake.read_current(table, ["_source_file", "_source_checksum"], cache=False)
+        older = pc.and_(
+            pc.equal(sources.column("_source_file"), result.file_name), pc.not_equal(sources.column("_source_checksum"), result.checksum)
+        )
+        if not pc.any(older).as_py():
             continue
         name = result.file_name.replace("'", "''")
         predicate = f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'"
         metrics = lake.delete(path, predicate)
         result.rows_withdrawn = int(metrics.get("num_deleted_rows", 0))
+        table, sources = lake.table(path), None  # a new version: look again for the next file
 
 
 class LakeFullError(RuntimeError):

@@ -157,9 +157,7 @@ def upsert(path: Path | str, rows: pa.Table, keys: Sequence[str], partition_by: 
             write_deltalake(target, rows, mode="append", commit_properties=serialised)
             return {"num_target_rows_inserted": rows.num_rows, "num_target_rows_updated": 0}
         return (
-            target.merge(
-                rows, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True, commit_properties=serialised
-            )
+            target.merge(rows, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True, commit_properties=serialised)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
@@ -207,23 +205,33 @@ def _insert_only(target: DeltaTable, rows: pa.Table, keys: Sequence[str], local:
 def _may_hold(adds: pa.Table, key: str, values: pa.ChunkedArray) -> np.ndarray:
     """Per file of ``adds``: could it hold one of ``values`` in column ``key``, by its min/max statistics?
 
-    Only string and integer statistics are trusted (timestamps are stored rounded to the
-    millisecond); a string maximum may be a truncated prefix of the true one, so a value that
-    starts with it is kept.
+    Strings, integers, dates and microsecond timestamps only. A string maximum may be a truncated
+    prefix of the true one, so a value that starts with it is kept; timestamps get a millisecond
+    of margin (statistics may be stored at millisecond precision).
     """
     everywhere = np.ones(adds.num_rows, dtype=bool)
     kind = values.type
-    if not (pa.types.is_string(kind) or pa.types.is_integer(kind)) or f"min.{key}" not in adds.column_names:
+    if f"min.{key}" not in adds.column_names or adds.schema.field(f"min.{key}").type != kind:
         return everywhere
+    margin = 0
+    if pa.types.is_timestamp(kind) and kind.unit == "us":
+        margin = 1000
+    elif not (pa.types.is_string(kind) or pa.types.is_integer(kind) or pa.types.is_date32(kind)):
+        return everywhere
+    mins, maxs = adds.column(f"min.{key}"), adds.column(f"max.{key}")
+    if margin or pa.types.is_date32(kind):  # compared as integers (microseconds, days)
+        whole = pa.int64() if margin else pa.int32()
+        values, mins, maxs = (pc.cast(c, whole) for c in (values, mins, maxs))
     bounds = pc.min_max(values).as_py()
     low, high = bounds["min"], bounds["max"]
     if low is None:  # every incoming key is null: the merge's = matches none, but stay conservative
         return everywhere
     result = everywhere.copy()
-    mins, maxs = adds.column(f"min.{key}").to_pylist(), adds.column(f"max.{key}").to_pylist()
-    for i, (file_min, file_max) in enumerate(zip(mins, maxs, strict=True)):
+    for i, (file_min, file_max) in enumerate(zip(mins.to_pylist(), maxs.to_pylist(), strict=True)):
         if file_min is None or file_max is None:
             continue
+        if margin:
+            file_min, file_max = file_min - margin, file_max + margin
         above = low > file_max and not (isinstance(low, str) and low.startswith(file_max))
         if high < file_min or above:
             result[i] = False
@@ -246,6 +254,46 @@ def overwrite(path: Path | str, rows: pa.Table, partition_by: Sequence[str] | No
 
     with_commit_retry(write)
     return table(path).version()
+
+
+# Columns of data files already read by :func:`read_current` (a Delta data file never changes once
+# written: a new version adds files and removes others, it never rewrites one in place).
+_FILE_COLUMNS: dict[tuple[str, tuple[str, ...]], pa.Table] = {}
+_FILE_CACHE_LIMIT = 20_000
+
+
+def read_current(current: DeltaTable, columns: Sequence[str], cache: bool = True) -> pa.Table:
+    """``columns`` of the current version of an open table, its files read once per process.
+
+    For a small table committed to often (the deliveries ledger: a commit per feed and run), the
+    read is mostly per-file overhead, paid again at every version; here only the files a version
+    added are read (unless ``cache`` is false: a large table read once). A table on an object
+    store, or a partition column asked for, is read the ordinary way.
+    """
+    wanted = tuple(columns)
+    where = location(current.table_uri)
+    if not where.is_local or set(wanted) & set(current.metadata().partition_columns):
+        return current.to_pyarrow_table(columns=list(wanted))
+    root = Path(unquote(urlparse(current.table_uri).path))
+    pieces = []
+    try:
+        for relative in pa.table(current.get_add_actions(flatten=False)).column("path").to_pylist():
+            file = str(root / unquote(relative))
+            piece = _FILE_COLUMNS.get((file, wanted))
+            if piece is None:
+                piece = pq.read_table(file, columns=list(wanted))
+                if not cache:
+                    pieces.append(piece)
+                    continue
+                if len(_FILE_COLUMNS) >= _FILE_CACHE_LIMIT:
+                    _FILE_COLUMNS.clear()
+                _FILE_COLUMNS[(file, wanted)] = piece
+            pieces.append(piece)
+        full = pa.schema(current.schema().to_arrow())
+        schema = pa.schema([full.field(name) for name in wanted])
+        return pa.concat_tables([piece.cast(schema) for piece in pieces]) if pieces else schema.empty_table()
+    except (OSError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return current.to_pyarrow_table(columns=list(wanted))  # e.g. a file older than a column
 
 
 def read(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:

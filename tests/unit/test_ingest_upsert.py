@@ -85,3 +85,13 @@ def test_statistics_prune_only_files_that_cannot_hold_a_key() -> None:
     timestamps = pa.chunked_array([pa.array([1], pa.timestamp("us"))])
     assert lake._may_hold(adds, "id", timestamps).tolist() == [True] * 4  # only string/int statistics trusted
     assert isinstance(held, np.ndarray)
+
+
+def test_timestamp_and_date_statistics_keep_a_margin() -> None:
+    stamp = pa.timestamp("us", tz="UTC")
+    adds = pa.table({"min.t": pa.array([1_000_000, 5_000_000], stamp), "max.t": pa.array([2_000_000, 6_000_000], stamp)})
+    # 2.0005 s is beyond the first file's maximum, but within the millisecond a stored statistic may lose.
+    assert lake._may_hold(adds, "t", pa.chunked_array([pa.array([2_000_500], stamp)])).tolist() == [True, False]
+    assert lake._may_hold(adds, "t", pa.chunked_array([pa.array([3_000_000], stamp)])).tolist() == [False, False]
+    days = pa.table({"min.d": pa.array([10, 20], pa.int32()).cast(pa.date32()), "max.d": pa.array([12, 22], pa.int32()).cast(pa.date32())})
+    assert lake._may_hold(days, "d", pa.chunked_array([pa.array([13], pa.int32()).cast(pa.date32())])).tolist() == [False, False]
