@@ -662,14 +662,18 @@ def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
     """
     if not batch.results:
         return
+    replaced = False
     if batch.bronze is not None and batch.bronze.num_rows:
         if spec.delivery.full_snapshot:
             batch.bronze = _latest_versions(batch)
         # A later delivery of the same key (a correction) wins, as it would one file at a time.
         keys = list(spec.natural_key)
         last = ~batch.bronze.select(keys).to_pandas().duplicated(keep="last").to_numpy()
-        lake.upsert(bronze_path(settings, spec), batch.bronze.filter(pa.array(last)), keys, [spec.partition_by])
-    if spec.delivery.full_snapshot:
+        rows = batch.bronze.filter(pa.array(last))
+        replaced = spec.delivery.full_snapshot and _replace_snapshot(batch, spec, settings, rows)
+        if not replaced:
+            lake.upsert(bronze_path(settings, spec), rows, keys, [spec.partition_by])
+    if spec.delivery.full_snapshot and not replaced:
         _withdraw_superseded(batch, spec, settings)
     if batch.quarantine is not None and batch.quarantine.num_rows:
         lake.upsert(quarantine_rows_path(settings), batch.quarantine, QUARANTINE_KEY, ["feed"])
@@ -686,6 +690,63 @@ def _latest_versions(batch: Batch) -> pa.Table:
     frame = batch.bronze.select(["_source_file", "_source_checksum"]).to_pandas()
     keep = frame["_source_checksum"].to_numpy() == frame["_source_file"].map(latest).to_numpy()
     return batch.bronze.filter(pa.array(keep))
+
+
+def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa.Table) -> bool:
+    """A full snapshot re-delivered with rows withdrawn: append its rows, delete its earlier version's.
+
+    The same two commits and the same rows as the merge then the delete of
+    :func:`_withdraw_superseded`, without the merge rewriting every file of the earlier version
+    (a year of BAAC accidents sits in a file per day) only for the delete to rewrite them again.
+    Taken only when provably equivalent, else ``False`` (the merge path): one file of the batch
+    ingested with rows, no other row holding one of its keys, none of its rows already there
+    with its new checksum, and some row withdrawn (without any, the merge alone commits once).
+    """
+    ingested = [r for r in batch.results if r.status == "ingested" and r.rows_read]
+    if len(ingested) != 1 or len({r.file_name for r in batch.results}) != len(batch.results):
+        return False
+    result, keys = ingested[0], list(spec.natural_key)
+    path = bronze_path(settings, spec)
+    table = lake.open_table(path)
+    if table is None or not pa.schema(table.schema().to_arrow()).equals(rows.schema):
+        return False
+    current = lake.read_current(table, [*keys, "_source_file", "_source_checksum"], cache=False)
+    same_file = pc.fill_null(pc.equal(current.column("_source_file"), result.file_name), False)
+    known_checksum = pc.fill_null(pc.not_equal(current.column("_source_checksum"), result.checksum), False)
+    if pc.any(pc.and_(same_file, pc.invert(known_checksum))).as_py():
+        return False  # a row of this very version (or without a checksum) is there already
+    matched = _keys_in(current.select(keys), rows.select(keys))
+    if matched is None or pc.any(pc.and_(pc.invert(same_file), matched)).as_py():
+        return False  # the merge would move another file's row: leave it to the merge
+    withdrawn = int(pc.sum(pc.and_(same_file, pc.invert(matched))).as_py() or 0)
+    if not withdrawn:
+        return False
+    if not lake.append_unchanged(table, rows):
+        return False  # the table moved since it was read: the merge path decides
+    name = result.file_name.replace("'", "''")
+    lake.delete(path, f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'")
+    result.rows_withdrawn = withdrawn
+    return True
+
+
+def _keys_in(existing: pa.Table, incoming: pa.Table) -> pa.Array | None:
+    """Per row of ``existing``: is its key among ``incoming``'s (a null never matches, as in a merge)?
+
+    ``None`` when it cannot be told here (a composite key with a null, a key type Arrow cannot join).
+    """
+    try:
+        if existing.num_columns == 1:
+            return pc.is_in(existing.column(0), value_set=incoming.column(0).combine_chunks(), skip_nulls=True)
+        if any(existing.column(i).null_count or incoming.column(i).null_count for i in range(existing.num_columns)):
+            return None
+        keys = existing.column_names
+        numbered = existing.append_column("_row", pa.array(np.arange(existing.num_rows, dtype=np.int64)))
+        found = numbered.join(incoming.group_by(keys).aggregate([]), keys=keys, join_type="inner").column("_row")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    mask = np.zeros(existing.num_rows, dtype=bool)
+    mask[found.to_numpy()] = True
+    return pa.array(mask)
 
 
 def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> None:

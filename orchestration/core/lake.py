@@ -166,6 +166,20 @@ def upsert(path: Path | str, rows: pa.Table, keys: Sequence[str], partition_by: 
     return with_commit_retry(merge)
 
 
+def append_unchanged(read: DeltaTable, rows: pa.Table) -> bool:
+    """Append ``rows`` to the table at ``path`` as of the snapshot ``read`` (what the caller checked).
+
+    Declares the upserts' application transaction: when an upsert committed since ``read``, the
+    commit fails and nothing is written (``False``; the caller then takes the merge path).
+    """
+    serialised = CommitProperties(app_transactions=[Transaction(UPSERT_APP_ID, read.version() + 1)])
+    try:
+        write_deltalake(read, rows, mode="append", commit_properties=serialised)
+    except CommitFailedError:
+        return False
+    return True
+
+
 def _insert_only(target: DeltaTable, rows: pa.Table, keys: Sequence[str], local: bool) -> bool:
     """Can no row of ``rows`` match a row of ``target`` on ``keys``, with the same schema on both sides?
 
