@@ -5,6 +5,7 @@
     # 2. each checkout ingests it (twice: the rerun must change nothing) and dumps its tables
     base/.venv/bin/python infra/benchmarks/ingest_identity.py dump --repo base --landing /tmp/hostile-landing --out /tmp/a
     .venv/bin/python infra/benchmarks/ingest_identity.py dump --repo . --landing /tmp/hostile-landing --out /tmp/b
+    # (add --batch-size 1 on both sides to commit file by file, as daily operation does)
     # 3. compare: bronze of every feed, quarantine rows, rejected deliveries, ledger (rows and schema)
     .venv/bin/python infra/benchmarks/ingest_identity.py compare /tmp/a /tmp/b
 
@@ -84,8 +85,12 @@ def hostile(days: int, out: Path, seed: int) -> None:
             print(f"{spec.name}: {path.name} <- {kind}")
 
 
-def dump(repo: Path, landing: Path, out: Path) -> None:
-    """Ingest ``landing`` with ``repo``'s code (twice), write each table sorted, timestamps left out."""
+def dump(repo: Path, landing: Path, out: Path, batch_size: int = 366) -> None:
+    """Ingest ``landing`` with ``repo``'s code (twice), write each table sorted, timestamps left out.
+
+    ``batch_size`` 1 commits each delivery on its own, as daily operation does (every write then
+    lands in a table that already holds rows, which a single batch into empty tables never shows).
+    """
     sys.path.insert(0, str(repo.resolve()))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from orchestration.core import lake
@@ -108,7 +113,7 @@ def dump(repo: Path, landing: Path, out: Path) -> None:
     for attempt in ("first", "rerun"):
         for spec in specs:
             ensure_tables(settings, spec)
-            results = ingest_deliveries(landing_files(settings, spec), spec, settings)
+            results = ingest_deliveries(landing_files(settings, spec), spec, settings, batch_size=batch_size)
             if attempt == "rerun":
                 assert all(r.status == "already_processed" for r in results), spec.name
     tables = {f"bronze__{s.name}": bronze_path(settings, s) for s in specs}
@@ -153,6 +158,7 @@ def main() -> int:
     d.add_argument("--repo", type=Path, required=True)
     d.add_argument("--landing", type=Path, required=True)
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--batch-size", type=int, default=366, help="deliveries per commit (1: one commit per file)")
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
@@ -160,7 +166,7 @@ def main() -> int:
     if args.command == "hostile":
         hostile(args.days, args.out, args.seed)
     elif args.command == "dump":
-        dump(args.repo, args.landing, args.out)
+        dump(args.repo, args.landing, args.out, args.batch_size)
     else:
         return compare(args.a, args.b)
     return 0

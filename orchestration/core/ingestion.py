@@ -177,19 +177,17 @@ def records_provenance(spec: FeedSpec) -> bool:
 
 def ensure_tables(settings: Settings, spec: FeedSpec) -> None:
     """Create the feed's bronze table and the shared tables before any run fans out."""
-    lake.ensure_table(bronze_path(settings, spec), bronze_schema(spec), [spec.partition_by])
-    lake.ensure_table(quarantine_rows_path(settings), QUARANTINE_SCHEMA, ["feed"])
-    lake.ensure_table(rejected_deliveries_path(settings), REJECTED_SCHEMA)
-    lake.ensure_table(ledger_path(settings), LEDGER_SCHEMA)
+    lake.ensure_exists(bronze_path(settings, spec), bronze_schema(spec), [spec.partition_by])
+    lake.ensure_exists(quarantine_rows_path(settings), QUARANTINE_SCHEMA, ["feed"])
+    lake.ensure_exists(rejected_deliveries_path(settings), REJECTED_SCHEMA)
+    lake.ensure_exists(ledger_path(settings), LEDGER_SCHEMA)
 
 
 # ---------------------------------------------------------------------------------------------
 # Validation
 
 
-def validate(
-    typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec, within: str | None = None
-) -> dict[int, list[tuple[str, str]]]:
+def validate(typed: pd.DataFrame, raw: pd.DataFrame, spec: FeedSpec, within: str | None = None) -> dict[int, list[tuple[str, str]]]:
     """Run the feed's pandera contract; return row index -> [(reason code, explanation)].
 
     Table-level failures (no row index: missing column, wrong dtype) reject the whole delivery.
@@ -270,9 +268,11 @@ def to_bronze(typed: pd.DataFrame, spec: FeedSpec, key: bytes, lineage: dict[str
         if col.type == "datetime":
             # Partner times are local; bronze stores UTC. An ambiguous autumn hour is read as
             # winter time, a non-existent spring hour is shifted forward: documented, not guessed.
-            treated[col.name] = treated[col.name].dt.tz_localize(
-                tz, ambiguous=np.zeros(len(treated), dtype=bool), nonexistent="shift_forward"
-            ).dt.tz_convert("UTC")
+            treated[col.name] = (
+                treated[col.name]
+                .dt.tz_localize(tz, ambiguous=np.zeros(len(treated), dtype=bool), nonexistent="shift_forward")
+                .dt.tz_convert("UTC")
+            )
         elif col.type == "date":
             treated[col.name] = treated[col.name].dt.date
         if col.codes:
@@ -324,8 +324,14 @@ def quarantine_records(
             )
     for file_name, checksum, line, reason in malformed:
         records.append(
-            {"source_file": file_name, "source_checksum": checksum, "line_number": line,
-             "reason_codes": "malformed_row", "reasons": reason, "record": None}
+            {
+                "source_file": file_name,
+                "source_checksum": checksum,
+                "line_number": line,
+                "reason_codes": "malformed_row",
+                "reasons": reason,
+                "record": None,
+            }
         )
     frame = pd.DataFrame(records, columns=["source_file", "source_checksum", "line_number", "reason_codes", "reasons", "record"])
     frame["feed"] = spec.name
@@ -401,7 +407,10 @@ def _ledger_rows(settings: Settings, spec: FeedSpec) -> list[dict[str, str]]:
     table = lake.open_table(ledger_path(settings))
     if table is None:
         return []
-    return table.to_pyarrow_table(columns=["file_name", "checksum", "status"], filters=[("feed", "=", spec.name)]).to_pylist()
+    # The whole ledger's few columns, its files read once per process (a sensor tick and an ingest
+    # read it for every feed), then this feed's rows.
+    ledger = lake.read_current(table, ["feed", "file_name", "checksum", "status"])
+    return ledger.filter(pc.equal(ledger.column("feed"), spec.name)).drop_columns(["feed"]).to_pylist()
 
 
 @dataclass
@@ -445,9 +454,7 @@ def _reject(batch: Batch, path: Path, spec: FeedSpec, settings: Settings, checks
     batch.add(result, spec.delivery_date(path.name) if readable else None, error.reason_code)
 
 
-def prepare_batch(
-    items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings, duplicates: dict[str, str] | None = None
-) -> Batch:
+def prepare_batch(items: list[tuple[Path, str]], spec: FeedSpec, settings: Settings, duplicates: dict[str, str] | None = None) -> Batch:
     """Parse, validate and treat deliveries ``(path, checksum)``; writes nothing to the tables.
 
     ``duplicates`` maps file names whose bytes were already ingested under another name to that
@@ -550,7 +557,10 @@ def prepare_batch(
         file_failures = failures_by_file.get(path.name, [])
         file_malformed = malformed_by_file[path.name]
         result = DeliveryResult(
-            spec.name, path.name, checksum, "ingested",
+            spec.name,
+            path.name,
+            checksum,
+            "ingested",
             rows_read=int(rows_read.get(path.name, 0)) + file_malformed + outside[path.name],
             rows_written=int(written.get(path.name, 0)),
             rows_quarantined=len(file_failures) + file_malformed,
@@ -652,14 +662,18 @@ def commit(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
     """
     if not batch.results:
         return
+    replaced = False
     if batch.bronze is not None and batch.bronze.num_rows:
         if spec.delivery.full_snapshot:
             batch.bronze = _latest_versions(batch)
         # A later delivery of the same key (a correction) wins, as it would one file at a time.
         keys = list(spec.natural_key)
         last = ~batch.bronze.select(keys).to_pandas().duplicated(keep="last").to_numpy()
-        lake.upsert(bronze_path(settings, spec), batch.bronze.filter(pa.array(last)), keys, [spec.partition_by])
-    if spec.delivery.full_snapshot:
+        rows = batch.bronze.filter(pa.array(last))
+        replaced = spec.delivery.full_snapshot and _replace_snapshot(batch, spec, settings, rows)
+        if not replaced:
+            lake.upsert(bronze_path(settings, spec), rows, keys, [spec.partition_by])
+    if spec.delivery.full_snapshot and not replaced:
         _withdraw_superseded(batch, spec, settings)
     if batch.quarantine is not None and batch.quarantine.num_rows:
         lake.upsert(quarantine_rows_path(settings), batch.quarantine, QUARANTINE_KEY, ["feed"])
@@ -678,6 +692,63 @@ def _latest_versions(batch: Batch) -> pa.Table:
     return batch.bronze.filter(pa.array(keep))
 
 
+def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa.Table) -> bool:
+    """A full snapshot re-delivered with rows withdrawn: append its rows, delete its earlier version's.
+
+    The same two commits and the same rows as the merge then the delete of
+    :func:`_withdraw_superseded`, without the merge rewriting every file of the earlier version
+    (a year of BAAC accidents sits in a file per day) only for the delete to rewrite them again.
+    Taken only when provably equivalent, else ``False`` (the merge path): one file of the batch
+    ingested with rows, no other row holding one of its keys, none of its rows already there
+    with its new checksum, and some row withdrawn (without any, the merge alone commits once).
+    """
+    ingested = [r for r in batch.results if r.status == "ingested" and r.rows_read]
+    if len(ingested) != 1 or len({r.file_name for r in batch.results}) != len(batch.results):
+        return False
+    result, keys = ingested[0], list(spec.natural_key)
+    path = bronze_path(settings, spec)
+    table = lake.open_table(path)
+    if table is None or not pa.schema(table.schema().to_arrow()).equals(rows.schema):
+        return False
+    current = lake.read_current(table, [*keys, "_source_file", "_source_checksum"], cache=False)
+    same_file = pc.fill_null(pc.equal(current.column("_source_file"), result.file_name), False)
+    known_checksum = pc.fill_null(pc.not_equal(current.column("_source_checksum"), result.checksum), False)
+    if pc.any(pc.and_(same_file, pc.invert(known_checksum))).as_py():
+        return False  # a row of this very version (or without a checksum) is there already
+    matched = _keys_in(current.select(keys), rows.select(keys))
+    if matched is None or pc.any(pc.and_(pc.invert(same_file), matched)).as_py():
+        return False  # the merge would move another file's row: leave it to the merge
+    withdrawn = int(pc.sum(pc.and_(same_file, pc.invert(matched))).as_py() or 0)
+    if not withdrawn:
+        return False
+    if not lake.append_unchanged(table, rows):
+        return False  # the table moved since it was read: the merge path decides
+    name = result.file_name.replace("'", "''")
+    lake.delete(path, f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'")
+    result.rows_withdrawn = withdrawn
+    return True
+
+
+def _keys_in(existing: pa.Table, incoming: pa.Table) -> pa.Array | None:
+    """Per row of ``existing``: is its key among ``incoming``'s (a null never matches, as in a merge)?
+
+    ``None`` when it cannot be told here (a composite key with a null, a key type Arrow cannot join).
+    """
+    try:
+        if existing.num_columns == 1:
+            return pc.is_in(existing.column(0), value_set=incoming.column(0).combine_chunks(), skip_nulls=True)
+        if any(existing.column(i).null_count or incoming.column(i).null_count for i in range(existing.num_columns)):
+            return None
+        keys = existing.column_names
+        numbered = existing.append_column("_row", pa.array(np.arange(existing.num_rows, dtype=np.int64)))
+        found = numbered.join(incoming.group_by(keys).aggregate([]), keys=keys, join_type="inner").column("_row")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    mask = np.zeros(existing.num_rows, dtype=bool)
+    mask[found.to_numpy()] = True
+    return pa.array(mask)
+
+
 def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> None:
     """A full snapshot replaces its earlier versions: delete their rows it no longer holds.
 
@@ -685,15 +756,27 @@ def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> No
     older checksum of the same file name was withdrawn by the partner, and is counted.
     """
     path = bronze_path(settings, spec)
-    if lake.open_table(path) is None:
+    table = lake.open_table(path)
+    if table is None:
         return
+    sources: pa.Table | None = None
     for result in batch.results:
         if result.status != "ingested" or not result.rows_read:
+            continue
+        # A delete scans every file; when no row matches it commits nothing (no new version), so
+        # a look at the two lineage columns first decides whether there is anything to delete.
+        if sources is None:
+            sources = lake.read_current(table, ["_source_file", "_source_checksum"], cache=False)
+        older = pc.and_(
+            pc.equal(sources.column("_source_file"), result.file_name), pc.not_equal(sources.column("_source_checksum"), result.checksum)
+        )
+        if not pc.any(older).as_py():
             continue
         name = result.file_name.replace("'", "''")
         predicate = f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'"
         metrics = lake.delete(path, predicate)
         result.rows_withdrawn = int(metrics.get("num_deleted_rows", 0))
+        table, sources = lake.table(path), None  # a new version: look again for the next file
 
 
 class LakeFullError(RuntimeError):

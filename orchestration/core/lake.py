@@ -16,15 +16,20 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from orchestration.core.settings import TableLocation, table_location
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
+UPSERT_APP_ID = "observatoire-upsert"  # the application transaction of every upsert (see upsert)
 
 
 def with_commit_retry(operation: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
@@ -115,27 +120,136 @@ def ensure_table(path: Path | str, schema: pa.Schema, partition_by: Sequence[str
     return table(path)
 
 
+def ensure_exists(path: Path | str, schema: pa.Schema, partition_by: Sequence[str] | None = None) -> None:
+    """:func:`ensure_table` without opening an existing table (a local one is a folder check).
+
+    Opening a Delta table replays its log (~10 ms for a ledger of a few dozen commits); an ingest
+    ensures four tables per feed before writing, and only the first run of a lake creates them.
+    """
+    if not table_exists(path):
+        ensure_table(path, schema, partition_by)
+
+
 def upsert(path: Path | str, rows: pa.Table, keys: Sequence[str], partition_by: Sequence[str] | None = None) -> dict[str, int]:
     """Merge ``rows`` into the table at ``path`` on ``keys``: update matches, insert the rest.
 
     New columns in ``rows`` are added to the table (additive schema evolution). Returns delta-rs
     merge metrics (``num_target_rows_inserted``, ``num_target_rows_updated``...).
+
+    When no key of ``rows`` can match a row of the table (the table is empty, or its key columns
+    hold none of them) and the schemas are the same, the merge would only insert: ``rows`` are
+    appended instead, the same rows in one commit, without the merge's join (most of its cost on
+    a small batch). Any doubt (a possible match, another schema) takes the merge.
     """
-    ensure_table(path, rows.schema, partition_by)
+    ensure_exists(path, rows.schema, partition_by)
     if rows.num_rows == 0:
         return {"num_target_rows_inserted": 0, "num_target_rows_updated": 0}
     predicate = " AND ".join(f"t.{k} = s.{k}" for k in keys)
 
     def merge() -> dict[str, int]:
+        target = table(path)
+        # Every upsert of a table declares the same application transaction: two concurrent ones
+        # conflict (CommitFailedError, retried) even when both are appends, which Delta would
+        # otherwise commit side by side; the retry then sees the other's keys and merges.
+        serialised = CommitProperties(app_transactions=[Transaction(UPSERT_APP_ID, target.version() + 1)])
+        if _insert_only(target, rows, keys, location(path).is_local):
+            # Written against the snapshot just checked (the table object, not its URI).
+            write_deltalake(target, rows, mode="append", commit_properties=serialised)
+            return {"num_target_rows_inserted": rows.num_rows, "num_target_rows_updated": 0}
         return (
-            table(path)
-            .merge(rows, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True)
+            target.merge(rows, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True, commit_properties=serialised)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
         )
 
     return with_commit_retry(merge)
+
+
+def append_unchanged(read: DeltaTable, rows: pa.Table) -> bool:
+    """Append ``rows`` to the table at ``path`` as of the snapshot ``read`` (what the caller checked).
+
+    Declares the upserts' application transaction: when an upsert committed since ``read``, the
+    commit fails and nothing is written (``False``; the caller then takes the merge path).
+    """
+    serialised = CommitProperties(app_transactions=[Transaction(UPSERT_APP_ID, read.version() + 1)])
+    try:
+        write_deltalake(read, rows, mode="append", commit_properties=serialised)
+    except CommitFailedError:
+        return False
+    return True
+
+
+def _insert_only(target: DeltaTable, rows: pa.Table, keys: Sequence[str], local: bool) -> bool:
+    """Can no row of ``rows`` match a row of ``target`` on ``keys``, with the same schema on both sides?
+
+    The files whose min/max statistics cannot hold an incoming key are skipped; the key columns of
+    the others are read and compared. Conservative throughout: a file without statistics is read,
+    a null key counts as a possible match (the merge's ``=`` never matches a null), a table on an
+    object store or keyed on a partition column with candidate files is left to the merge.
+    """
+    if not pa.schema(target.schema().to_arrow()).equals(rows.schema):
+        return False
+    adds = pa.table(target.get_add_actions(flatten=True))
+    if adds.num_rows == 0:  # an empty table (just created): nothing to match
+        return True
+    incoming = rows.select(list(keys))
+    candidates = np.ones(adds.num_rows, dtype=bool)
+    for key in keys:
+        candidates &= _may_hold(adds, key, incoming.column(key))
+    if not candidates.any():
+        return True
+    if not local or set(keys) & set(target.metadata().partition_columns):
+        return False
+    root = Path(unquote(urlparse(target.table_uri).path))
+    paths = [root / unquote(p) for p in adds.column("path").filter(pa.array(candidates)).to_pylist()]
+    try:
+        existing = pa.concat_tables([pq.read_table(p, columns=list(keys)) for p in paths]).cast(incoming.schema)
+        if len(keys) == 1:
+            found = pc.is_in(incoming.column(0), value_set=existing.column(0).combine_chunks(), skip_nulls=False)
+            return not pc.any(found).as_py()
+        if any(incoming.column(k).null_count or existing.column(k).null_count for k in keys):
+            return False
+        matched = incoming.join(existing.group_by(list(keys)).aggregate([]), keys=list(keys), join_type="inner")
+    except (OSError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False  # a file or key type not readable here: let the merge decide
+    return matched.num_rows == 0
+
+
+def _may_hold(adds: pa.Table, key: str, values: pa.ChunkedArray) -> np.ndarray:
+    """Per file of ``adds``: could it hold one of ``values`` in column ``key``, by its min/max statistics?
+
+    Strings, integers, dates and microsecond timestamps only. A string maximum may be a truncated
+    prefix of the true one, so a value that starts with it is kept; timestamps get a millisecond
+    of margin (statistics may be stored at millisecond precision).
+    """
+    everywhere = np.ones(adds.num_rows, dtype=bool)
+    kind = values.type
+    if f"min.{key}" not in adds.column_names or adds.schema.field(f"min.{key}").type != kind:
+        return everywhere
+    margin = 0
+    if pa.types.is_timestamp(kind) and kind.unit == "us":
+        margin = 1000
+    elif not (pa.types.is_string(kind) or pa.types.is_integer(kind) or pa.types.is_date32(kind)):
+        return everywhere
+    mins, maxs = adds.column(f"min.{key}"), adds.column(f"max.{key}")
+    if margin or pa.types.is_date32(kind):  # compared as integers (microseconds, days)
+        whole = pa.int64() if margin else pa.int32()
+        values, mins, maxs = (pc.cast(c, whole) for c in (values, mins, maxs))
+    bounds = pc.min_max(values).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low is None:  # every incoming key is null: the merge's = matches none, but stay conservative
+        return everywhere
+    result = everywhere.copy()
+    for i, (file_min, file_max) in enumerate(zip(mins.to_pylist(), maxs.to_pylist(), strict=True)):
+        if file_min is None or file_max is None:
+            continue
+        if margin:
+            file_min, file_max = file_min - margin, file_max + margin
+        above = low > file_max and not (isinstance(low, str) and low.startswith(file_max))
+        if high < file_min or above:
+            result[i] = False
+    return result
 
 
 def overwrite(path: Path | str, rows: pa.Table, partition_by: Sequence[str] | None = None) -> int:
@@ -154,6 +268,46 @@ def overwrite(path: Path | str, rows: pa.Table, partition_by: Sequence[str] | No
 
     with_commit_retry(write)
     return table(path).version()
+
+
+# Columns of data files already read by :func:`read_current` (a Delta data file never changes once
+# written: a new version adds files and removes others, it never rewrites one in place).
+_FILE_COLUMNS: dict[tuple[str, tuple[str, ...]], pa.Table] = {}
+_FILE_CACHE_LIMIT = 20_000
+
+
+def read_current(current: DeltaTable, columns: Sequence[str], cache: bool = True) -> pa.Table:
+    """``columns`` of the current version of an open table, its files read once per process.
+
+    For a small table committed to often (the deliveries ledger: a commit per feed and run), the
+    read is mostly per-file overhead, paid again at every version; here only the files a version
+    added are read (unless ``cache`` is false: a large table read once). A table on an object
+    store, or a partition column asked for, is read the ordinary way.
+    """
+    wanted = tuple(columns)
+    where = location(current.table_uri)
+    if not where.is_local or set(wanted) & set(current.metadata().partition_columns):
+        return current.to_pyarrow_table(columns=list(wanted))
+    root = Path(unquote(urlparse(current.table_uri).path))
+    pieces = []
+    try:
+        for relative in pa.table(current.get_add_actions(flatten=False)).column("path").to_pylist():
+            file = str(root / unquote(relative))
+            piece = _FILE_COLUMNS.get((file, wanted))
+            if piece is None:
+                piece = pq.read_table(file, columns=list(wanted))
+                if not cache:
+                    pieces.append(piece)
+                    continue
+                if len(_FILE_COLUMNS) >= _FILE_CACHE_LIMIT:
+                    _FILE_COLUMNS.clear()
+                _FILE_COLUMNS[(file, wanted)] = piece
+            pieces.append(piece)
+        full = pa.schema(current.schema().to_arrow())
+        schema = pa.schema([full.field(name) for name in wanted])
+        return pa.concat_tables([piece.cast(schema) for piece in pieces]) if pieces else schema.empty_table()
+    except (OSError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return current.to_pyarrow_table(columns=list(wanted))  # e.g. a file older than a column
 
 
 def read(path: Path | str, columns: Sequence[str] | None = None) -> pa.Table:
