@@ -32,7 +32,7 @@
             ~ parent.to ~ ') as parent on child.from_field = parent.to_field where parent.to_field is null'}) %}
     {%- endfor %}
 with
-{%- if rules %}
+    {%- if rules %}
 counts as (
     select
     {%- for rule in rules %}
@@ -41,13 +41,13 @@ counts as (
     from {{ model }}
 ){{ ',' if checks }}
 {%- endif %}
-{%- for check in checks %}
+    {%- for check in checks %}
 check_{{ loop.index }} as (
     {{ check.failing }}
 ){{ ',' if not loop.last }}
 {%- endfor %}
 
-{% for rule in rules -%}
+    {% for rule in rules -%}
     select
         '{{ rule.column }}' as column_name,
         '{{ rule.rule }}' as rule,
@@ -56,7 +56,7 @@ check_{{ loop.index }} as (
     where rule_{{ loop.index }} > 0
     {{ 'union all' if not loop.last or checks }}
 {% endfor %}
-{%- for check in checks -%}
+    {%- for check in checks -%}
     select
         '{{ check.column }}' as column_name,
         '{{ check.rule }}' as rule,
