@@ -3,7 +3,7 @@
     .venv/bin/python infra/benchmarks/bench_dbt.py --days 365            # simulate + ingest a year first
     .venv/bin/python infra/benchmarks/bench_dbt.py --lake /path/to/lake  # reuse a lake with bronze tables
 
-1. **dbt build**: every model (staging views, intermediate and mart tables) and every dbt test,
+1. **dbt build**: every model (staging, intermediate and mart tables) and every dbt test,
    into a fresh build database, as the Dagster asset runs it.
 2. **dbt run**: the same models without the tests.
 3. **Floor**: the very SQL dbt compiled, executed directly with the DuckDB Python API in the
@@ -11,7 +11,8 @@
 4. **refresh_marts** (when the lake is simulated here): the whole Dagster job, dbt build + Python
    analytics + Great Expectations gates + publication.
 
-Prints wall seconds for each and the ratio to the floor.
+Prints wall seconds for each and the ratio to the floor, and the CPU-seconds of each dbt process
+(the machine may be shared: CPU-seconds compare better than wall time).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,16 +37,25 @@ from orchestration.factories.dbt import dbt_env
 from orchestration.factories.resources import dbt_executable
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}  # CPU-seconds of each dbt command, by its first argument
+
+
 def _dbt(settings: Settings, build_db: Path, *args: str) -> float:
     build_db.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **dbt_env(settings), "OBSERVATOIRE_BUILD_DB": str(build_db)}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(
         [dbt_executable(), *args, "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True,
         cwd=DBT_PROJECT_DIR,
         env=env,
     )
+    CPU[args[0]] = _children_cpu() - cpu
     return time.perf_counter() - started
 
 
@@ -121,8 +132,8 @@ def main() -> int:
         run = _dbt(settings, folder / "run" / "observatoire.duckdb", "run")
         floor_seconds, models = floor(settings, folder)
         print(f"\nmodels: {models}")
-        print(f"dbt build (models + tests): {build:7.1f} s  ({build / floor_seconds:.1f}x floor)")
-        print(f"dbt run (models only):      {run:7.1f} s  ({run / floor_seconds:.1f}x floor)")
+        print(f"dbt build (models + tests): {build:7.1f} s  ({build / floor_seconds:.1f}x floor), {CPU['build']:.1f} CPU-s")
+        print(f"dbt run (models only):      {run:7.1f} s  ({run / floor_seconds:.1f}x floor), {CPU['run']:.1f} CPU-s")
         print(f"floor (compiled SQL, DuckDB directly): {floor_seconds:.1f} s")
         if refresh_seconds is not None:
             print(f"refresh_marts job: {refresh_seconds:.1f} s")

@@ -205,7 +205,7 @@ def test_every_relation_is_the_same_on_the_object_store_lake(s3_lake: BothTarget
 def test_both_engines_pass_the_same_data_tests(s3_lake: BothTargets) -> None:
     """``dbt build`` ran the same data and unit tests on DuckDB and on Spark, with the same outcomes."""
     both_targets = s3_lake
-    assert len(both_targets.duckdb_tests) > 120, "dbt build ran no tests?"  # 125 data tests (column_rules: one per model) + unit tests
+    assert len(both_targets.duckdb_tests) > 70, "dbt build ran no tests?"  # 73 data tests (column_rules: one per model) + unit tests
     assert both_targets.spark_tests.keys() == both_targets.duckdb_tests.keys()
     different = {
         test: (outcome, both_targets.spark_tests[test])

@@ -49,6 +49,10 @@ def test_staging_and_intermediate_rules_are_one_test_per_model(manifest: dict[st
             assert name != COLUMN_RULES_TEST, f"{test['name']}: a mart's tests are asset checks, one per rule"
             continue
         assert name not in MERGED, f"{test['name']}: declare it in the model's column_rules test"
+        # Grain and relationships rules are folded too; only a relationships test of another severity stays apart.
+        assert name != "unique_combination", f"{test['name']}: declare it in the model's column_rules test (unique_combinations)"
+        if name == "relationships":
+            assert test["config"]["severity"].lower() != "error", f"{test['name']}: declare it in the model's column_rules test"
         if name == COLUMN_RULES_TEST:
             assert test["name"] == f"{COLUMN_RULES_TEST}_{model['name']}", test["name"]  # names the model in errors
             assert test["config"]["severity"].lower() == "error", test["name"]
@@ -56,7 +60,9 @@ def test_staging_and_intermediate_rules_are_one_test_per_model(manifest: dict[st
             seen.add(model["name"])
             declared = set(model["columns"])
             kwargs = test["test_metadata"]["kwargs"]
-            for column in [*kwargs.get("not_null", []), *kwargs.get("unique", []), *kwargs.get("accepted_values", {})]:
+            combined = [c for columns in kwargs.get("unique_combinations", []) for c in columns]
+            rules = [*kwargs.get("not_null", []), *kwargs.get("unique", []), *kwargs.get("accepted_values", {})]
+            for column in [*rules, *combined, *kwargs.get("relationships", {})]:
                 assert column in declared, f"{model['name']}.{column}: a rule on an undeclared column"
     assert len(seen) > 40  # every staging and intermediate model with a rule
 
