@@ -7,6 +7,8 @@ verdict for the exact fingerprint of the rows it publishes.
 """
 
 import functools
+import threading
+from collections.abc import Iterable
 from importlib import metadata
 
 import dagster as dg
@@ -31,7 +33,53 @@ def rules_digest() -> str:
     return files_digest(roots, REPO_ROOT, [metadata.version("great_expectations")])
 
 
+# The thread importing Great Expectations ahead of the first gate of a run (see warm_up_gates).
+_warm_up: threading.Thread | None = None
+_warm_up_lock = threading.Lock()
+
+
+def _prepare_validation() -> None:
+    """Import Great Expectations, the generic expectations and every suite; make the shared context."""
+    import importlib
+
+    from quality.gate import prepare
+    from quality.generic import generic_expectations  # noqa: F401 (imported for its cost, ahead of the gates)
+    from quality.reference import quartier_codes
+
+    prepare()
+    for mart in marts():
+        importlib.import_module(f"quality.suites.{mart}")
+    quartier_codes()  # the reference geography several suites read (2 MB of GeoJSON)
+
+
+def _warm() -> None:
+    try:
+        _prepare_validation()
+    except Exception:  # the first gate imports again, in its step, and reports what fails there
+        return
+
+
+def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
+    """Start importing Great Expectations in the background when ``requested`` includes a gated mart.
+
+    A run that rebuilds marts starts with the dbt step, a subprocess the run only waits for; the
+    first gate would otherwise pay the import (about 2 s) after it. Nothing is started when no
+    requested asset is a mart (no gate can run), nor twice in a process. The first gate waits for
+    the import to end (:func:`_validate`) before validating.
+    """
+    global _warm_up
+    gated = [key.path[-1] for key in requested if len(key.path) == 2 and key.path[0] == "marts" and key.path[-1] in marts()]
+    with _warm_up_lock:
+        if not gated or _warm_up is not None:
+            return
+        _warm_up = threading.Thread(target=_warm, name="gates-warm-up")
+        _warm_up.start()
+
+
 def _validate(mart: str, frame: object) -> GateResult:
+    warming = _warm_up
+    if warming is not None:
+        warming.join()  # one import at a time; an import that failed is tried again just below
     from quality.gate import validate_mart  # Great Expectations (~3 s to import): only when a gate validates
 
     return validate_mart(mart, frame)  # type: ignore[arg-type]
