@@ -403,6 +403,9 @@ def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Ec
                 echo(f"  {AUTOMATION_SENSOR}: nothing downstream of a change")
             return
         echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
+        from orchestration.factories.gates import warm_up_gates
+
+        warm_up_gates(requested)  # Great Expectations imported while the dbt step runs, not by the first gate
         tags = {"observatoire/trigger": "cli-automation"}
         started = time.perf_counter()
         run_id = str(uuid.uuid4())  # known before the run starts, for the progress listener

@@ -8,9 +8,12 @@ in GE 1.24, see stack notes).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +31,7 @@ def _context() -> Any:
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     _memoise_expectation_type_names()
+    _install_configuration_memo()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
@@ -44,6 +48,79 @@ def _memoise_expectation_type_names() -> None:
 
     if not hasattr(expectation.camel_to_snake, "cache_info"):
         expectation.camel_to_snake = functools.cache(expectation.camel_to_snake)
+
+
+# The Great Expectations version the configuration memo was checked against (line by line: the
+# property, ``to_domain_obj``, ``get_metric_kwargs`` and the validator's graph). Another version
+# validates without it until it is checked again (tests/unit/test_gate_memo.py fails meanwhile).
+MEMO_CHECKED_WITH = "1.24.1"
+
+# Inside :func:`_configurations_memoised`: id(expectation) -> (expectation, its configuration).
+_memo: dict[int, tuple[Any, Any]] | None = None
+_memo_lock = threading.Lock()
+
+
+def configuration_memo_installed() -> bool:
+    """True when ``Expectation.configuration`` is memoised during a gate's validation (checked version)."""
+    from great_expectations.expectations.expectation import Expectation
+
+    return getattr(Expectation.configuration.fget, "__wrapped__", None) is not None
+
+
+def _install_configuration_memo() -> None:
+    """Memoise ``Expectation.configuration`` per expectation object, during a gate's validation only.
+
+    The property rebuilds a pydantic ``ExpectationConfiguration`` from the expectation's fields on
+    every read; a validation reads it dozens of times per expectation (profiled: a third of the
+    validation), each time from the same fields, on expectation objects the validator made for this
+    validation and drops after it. Inside :func:`_configurations_memoised` the first read is kept
+    and returned again; assigning any field of the expectation forgets it. Outside it (any other
+    use of Great Expectations in the process), the property behaves as before.
+    """
+    import great_expectations as gx
+    from great_expectations.expectations.expectation import Expectation
+
+    if gx.__version__ != MEMO_CHECKED_WITH or configuration_memo_installed():
+        return
+    build = Expectation.configuration.fget
+    assign = Expectation.__setattr__
+
+    @functools.wraps(build)
+    def configuration(self: Any) -> Any:
+        memo = _memo
+        if memo is None:
+            return build(self)
+        kept = memo.get(id(self))
+        if kept is None or kept[0] is not self:
+            kept = (self, build(self))  # the object is held, so its id is not reused meanwhile
+            memo[id(self)] = kept
+        return kept[1]
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:  # noqa: N807 (the method it replaces)
+        memo = _memo
+        if memo is not None:
+            memo.pop(id(self), None)
+        assign(self, name, value)
+
+    Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+    Expectation.__setattr__ = __setattr__  # type: ignore[method-assign,assignment]
+
+
+@contextlib.contextmanager
+def _configurations_memoised() -> Iterator[None]:
+    """Within: ``Expectation.configuration`` memoised (when installed); the memo is dropped after."""
+    global _memo
+    with _memo_lock:  # one validation at a time uses the memo (gates of a run are sequential)
+        _memo = {}
+        try:
+            yield
+        finally:
+            _memo = None
+
+
+def prepare() -> None:
+    """Make the shared context now (the import and set-up every first validation of a process pays)."""
+    _context()
 
 
 @functools.cache
@@ -91,9 +168,10 @@ def validate_mart(mart: str, frame: pd.DataFrame) -> GateResult:
     suite = gx.ExpectationSuite(name=mart, expectations=_unique([*generic_expectations(mart), *suite_module.expectations()]))
     # The verdict first (BOOLEAN_ONLY: half the work of SUMMARY, the same success and statistics);
     # only a failed suite is validated again for the details of its failures.
-    outcome = batch.validate(suite, result_format="BOOLEAN_ONLY")
-    if not outcome.success:
-        outcome = batch.validate(suite, result_format="SUMMARY")
+    with _configurations_memoised():
+        outcome = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        if not outcome.success:
+            outcome = batch.validate(suite, result_format="SUMMARY")
     failed = []
     for result in outcome.results:
         if result.success:

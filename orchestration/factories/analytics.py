@@ -23,6 +23,7 @@ from orchestration.core.catalog import MartSpec, use_cases
 from orchestration.core.publishing import python_mart_path, python_marts_in_delta
 from orchestration.core.settings import Settings
 from orchestration.factories.automation import rebuild_on_upstream_change
+from orchestration.factories.gates import wait_for_warm_up
 from orchestration.factories.resources import ObservatoireResource
 
 STEP_PREFIX = "python_marts__"  # the step of a use case's Python marts: ``python_marts__<use_case>``
@@ -67,6 +68,7 @@ def build_python_marts(use_case: str, specs: list[MartSpec]) -> dg.AssetsDefinit
     )
     def python_marts(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> Iterator[dg.MaterializeResult]:
         settings = observatoire.settings()
+        wait_for_warm_up()  # its modules may be being imported in the background (the run's warm-up)
         chosen = [s for s in specs if mart_key(s) in context.selected_asset_keys]  # in declaration order
         in_delta = python_marts_in_delta(settings)
         # Embedded: one connection reads the inputs and writes every mart (opening the file is the

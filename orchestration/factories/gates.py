@@ -7,6 +7,8 @@ verdict for the exact fingerprint of the rows it publishes.
 """
 
 import functools
+import threading
+from collections.abc import Iterable
 from importlib import metadata
 
 import dagster as dg
@@ -31,7 +33,74 @@ def rules_digest() -> str:
     return files_digest(roots, REPO_ROOT, [metadata.version("great_expectations")])
 
 
+# The thread importing what the steps after dbt need, ahead of them (see warm_up_gates).
+_warm_up: threading.Thread | None = None
+_warm_up_lock = threading.Lock()
+
+
+def _prepare_validation() -> None:
+    """Import Great Expectations, the generic expectations and every suite; make the shared context."""
+    import importlib
+
+    from quality.gate import prepare
+    from quality.generic import generic_expectations  # noqa: F401 (imported for its cost, ahead of the gates)
+    from quality.reference import quartier_codes
+
+    prepare()
+    for mart in marts():
+        importlib.import_module(f"quality.suites.{mart}")
+    quartier_codes()  # the reference geography several suites read (2 MB of GeoJSON)
+
+
+def _prepare_python_marts(computes: list[str]) -> None:
+    """Import the modules computing ``computes`` (``module:function``), and statsmodels if they fit models."""
+    import importlib
+    import sys
+
+    for compute in computes:
+        importlib.import_module(compute.partition(":")[0])
+    if "orchestration.analytics.stats" in sys.modules:  # its Poisson fits import statsmodels (about 1 s)
+        import statsmodels.api
+        import statsmodels.formula.api  # noqa: F401
+
+
+def _warm(computes: list[str]) -> None:
+    try:
+        _prepare_validation()
+        _prepare_python_marts(computes)
+    except Exception:  # the step that needs it imports again, in its step, and reports what fails there
+        return
+
+
+def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
+    """Start importing what the steps after dbt need, in the background, when ``requested`` has marts.
+
+    A run that rebuilds marts starts with the dbt step, a subprocess the run only waits for; the
+    first gate would otherwise pay the Great Expectations import (about 2 s) after it, and the
+    Python marts their modules and statsmodels (about 1 s). Nothing is started when no requested
+    asset is a mart, nor twice in a process. The gates and the Python marts wait for the warm-up
+    to end (:func:`wait_for_warm_up`) before they import anything themselves.
+    """
+    global _warm_up
+    declared = marts()
+    chosen = [declared[key.path[-1]] for key in requested if len(key.path) == 2 and key.path[0] == "marts" and key.path[-1] in declared]
+    computes = sorted({spec.compute for spec in chosen if spec.built_by == "python" and spec.compute})
+    with _warm_up_lock:
+        if not chosen or _warm_up is not None:
+            return
+        _warm_up = threading.Thread(target=_warm, args=(computes,), name="post-dbt-warm-up")
+        _warm_up.start()
+
+
+def wait_for_warm_up() -> None:
+    """Wait for the warm-up started by :func:`warm_up_gates`, if any (two threads never import the same modules)."""
+    warming = _warm_up
+    if warming is not None:
+        warming.join()
+
+
 def _validate(mart: str, frame: object) -> GateResult:
+    wait_for_warm_up()  # an import that failed there is tried again just below
     from quality.gate import validate_mart  # Great Expectations (~3 s to import): only when a gate validates
 
     return validate_mart(mart, frame)  # type: ignore[arg-type]

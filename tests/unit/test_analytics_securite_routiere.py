@@ -279,3 +279,32 @@ def test_a_small_perimeter_gets_insufficient_data_rows_and_the_gate_still_passes
     assert (out["perimetre"] == "BAAC 2018 réel").sum() > 20  # the real extract is estimated as before
     verdict = validate_mart("securite_routiere_facteurs", out)
     assert verdict.success, verdict
+
+
+def test_a_cells_quartier_is_its_most_frequent_the_smallest_code_on_a_tie() -> None:
+    # What the per-cell ``Series.mode().iloc[0]`` gave: the most frequent code, the smallest on a tie.
+    rng = np.random.default_rng(7)
+    n = 600
+    located = pd.DataFrame({
+        "perimetre": rng.choice(["BAAC 2018 réel", "BAAC simulé 2026"], n),
+        "carreau_200m": [f"CRS3035RES200mN{i}E1" for i in rng.integers(0, 60, n)],
+        "code_quartier": [f"13201{i:02d}" for i in rng.integers(0, 4, n)],
+    })
+    cells = located.groupby(["perimetre", "carreau_200m"]).size().reset_index()[["perimetre", "carreau_200m"]]
+    expected = located.groupby(["perimetre", "carreau_200m"])["code_quartier"].agg(lambda s: s.mode().iloc[0]).reset_index()
+    got = sr._cell_quartiers(located, cells)
+    assert got.tolist() == expected["code_quartier"].tolist()
+    tie = pd.DataFrame({"perimetre": "p", "carreau_200m": "c", "code_quartier": ["1320102", "1320101", "1320102", "1320101"]})
+    assert sr._cell_quartiers(tie, pd.DataFrame({"perimetre": ["p"], "carreau_200m": ["c"]})).tolist() == ["1320101"]
+
+
+def test_cell_intervals_are_the_exact_interval_of_each_count() -> None:
+    quartiers = _quartiers([100], area=4.0)
+    acc = pd.DataFrame({
+        "perimetre": "BAAC 2018 réel", "accident_id": [str(i) for i in range(30)], "code_quartier": "1320100",
+        "carreau_200m": ["CRS3035RES200mN1E1"] * 5 + ["CRS3035RES200mN2E1"] * 5 + [f"CRS3035RES200mN{i}E2" for i in range(20)],
+        "accident_grave": False, "implique_velo": False,
+    })
+    out = sr.hotspots_carreaux(acc, quartiers, PARAMS)
+    for count, low, high in out[["nb_accidents", "ic_bas", "ic_haut"]].itertuples(index=False):
+        assert (low, high) == sr.poisson_exact_ci(count, 1.0)
