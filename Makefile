@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up (or refresh) the environment themselves.
-.PHONY: demo test check setup bench check-lint check-sql check-unit check-defs
+.PHONY: demo test check setup bench check-unit check-lint check-sql check-defs
 VENV := .venv/bin
 # Each step of `make check` prints its duration (wall, CPU).
 TIMED = /usr/bin/time -f "check: $@ done in %e s wall, %U+%S s CPU"
@@ -22,8 +22,8 @@ test: setup
 
 ## The quick loop (about a minute): lint, SQL style, the fast unit tests, definitions load, dbt parse.
 ## The slow tests (tests/conftest.py: SLOW_UNIT_TESTS, and every pipeline test) stay in `make test`.
-check: setup
-	@$(MAKE) --no-print-directory -j2 --output-sync=target check-lint check-sql check-unit check-defs
+check: setup  # the unit tests, the longest part, start first; the rest runs beside them
+	@$(MAKE) --no-print-directory -j2 --output-sync=target check-unit check-lint check-sql check-defs
 
 check-lint:
 	@$(TIMED) $(VENV)/ruff check --no-cache --output-format=concise .

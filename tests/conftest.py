@@ -79,6 +79,13 @@ SLOW_UNIT_TESTS = (
     "tests/unit/test_analytics_securite_evenements.py::test_marts_have_stable_columns_and_dtypes",
     "tests/unit/test_analytics_securite_evenements.py::test_empty_inputs_give_marts_with_the_normal_columns_and_dtypes[compute_qualite-",
     "tests/unit/test_analytics_securite_evenements.py::test_only_planned_events_do_not_crash[compute_qualite-",
+    # Four Great Expectations validations (and the import of GE itself).
+    "tests/unit/test_analytics_abords_scolaires.py::test_the_quartier_gate_checks_estimates_inside_their_intervals",
+    # Series of releases through the real publisher, each audited by the joint attacker's MIP: together
+    # about a third of the fast unit tests' time (measured with --durations=60, December 2026).
+    "tests/unit/test_cross_mart_audit.py::test_police_and_night_series_leak_without_the_cross_mart_audit_and_not_with_it",
+    "tests/unit/test_joint_audit.py::test_every_declared_sibling_pair_is_audited_jointly_by_the_publication_path",
+    "tests/unit/test_joint_audit.py::test_interleaved_releases_leak_without_the_joint_audit_and_not_with_it",
 )
 
 # ----------------------------------------------------------------------------------------------
