@@ -15,9 +15,9 @@
 2. **idle**: ``observatoire run`` (the command, start-up included) with nothing pending: the
    shortcut of the settled stamp (``orchestration/core/settled.py``), then ``run --full``.
 3. **ingest**: every feed's ingest job (one run per feed for ``--ingest-days`` days) vs the pyarrow + deltalake floor.
-4. **scale**: CPU of building ``--scale-days`` days at scale 4 vs scale 1, beside the row ratio and beside
-   the same floor as **daily** (every file, dbt SQL, Python marts, gold) at both scales, with the cost per
-   extra row and the fixed part of each.
+4. **scale**: CPU of building ``--scale-days`` days at scale 4 vs scale 1 (``observatoire run``, each in a
+   fresh process), beside the row ratio and beside the same floor as **daily** (every file, dbt SQL,
+   Python marts, gold) at both scales, with the cost per extra row and the fixed part of each.
 
 Wall seconds and CPU seconds (this process + reaped children such as dbt). The machine is shared:
 CPU seconds are the steadier figure.
@@ -254,8 +254,15 @@ def section_scale(args: argparse.Namespace, root: Path) -> None:
         report = simulate(
             lake / "landing", start=date.today() - timedelta(days=args.scale_days + 1), days=args.scale_days, seed=args.seed, scale=scale
         )
+        # `observatoire run` in a process of its own: neither scale inherits the other's imports,
+        # parsed dbt project or warm caches (the first build in this process would pay them all).
         with measured() as cost:
-            run_pipeline(lake)
+            subprocess.run(
+                [sys.executable, "-m", "orchestration.cli", "run", "--lake", str(lake)],
+                check=True,
+                capture_output=True,
+                cwd=HERE.parents[1],
+            )
         rows = sum(report.rows.values())
         work = root / f"scale{scale:g}-floor"
         floor = floor_new_day(lake, None, work) + floor_marts_and_gold(work)
