@@ -9,19 +9,15 @@ The tests of marts are Dagster asset checks and stay as declared (one per column
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from orchestration.core.settings import DBT_PROJECT_DIR
 from orchestration.defs.transform.project import ensure_manifest
 from orchestration.factories.dbt import COLUMN_RULES_TEST, SURFACED_LAYER, broken_column_rules
-from orchestration.factories.resources import dbt_executable
+from tests.unit.mini_dbt import dbt_build, mini_project
 
 MERGED = ("not_null", "unique", "accepted_values")
 
@@ -125,27 +121,8 @@ models:
 
 @pytest.mark.slow  # one dbt build (seconds): make test only
 def test_a_broken_rule_fails_the_build_skips_the_children_and_is_named(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    (project / "models").mkdir(parents=True)
-    shutil.copytree(
-        DBT_PROJECT_DIR / "macros", project / "macros", ignore=lambda _d, names: [n for n in names if n != "test_column_rules.sql"]
-    )
-    (project / "dbt_project.yml").write_text("name: mini\nversion: '1.0.0'\nconfig-version: 2\nprofile: mini\n", encoding="utf-8")
-    build_db = tmp_path / "mini.duckdb"
-    (project / "profiles.yml").write_text(
-        f"mini:\n  target: t\n  outputs:\n    t:\n      type: duckdb\n      path: '{build_db}'\n      threads: 1\n", encoding="utf-8"
-    )
-    for name, sql in MINI_MODELS.items():
-        (project / "models" / f"{name}.sql").write_text(sql + "\n", encoding="utf-8")
-    (project / "models" / "_models.yml").write_text(MINI_YAML, encoding="utf-8")
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    build = subprocess.run(
-        [dbt_executable(), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    project, build_db = mini_project(tmp_path, ["test_column_rules.sql"], MINI_MODELS, MINI_YAML)
+    build = dbt_build(project)
     assert build.returncode == 1, build.stdout[-2000:]
     run_results = project / "target" / "run_results.json"
     results = {r["unique_id"].split(".")[2]: r for r in json.loads(run_results.read_text(encoding="utf-8"))["results"]}
