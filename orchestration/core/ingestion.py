@@ -693,14 +693,19 @@ def _latest_versions(batch: Batch) -> pa.Table:
 
 
 def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa.Table) -> bool:
-    """A full snapshot re-delivered with rows withdrawn: append its rows, delete its earlier version's.
+    """A full snapshot re-delivered with rows withdrawn: delete its earlier version's rows, append its rows.
 
-    The same two commits and the same rows as the merge then the delete of
-    :func:`_withdraw_superseded`, without the merge rewriting every file of the earlier version
-    (a year of BAAC accidents sits in a file per day) only for the delete to rewrite them again.
-    Taken only when provably equivalent, else ``False`` (the merge path): one file of the batch
-    ingested with rows, no other row holding one of its keys, none of its rows already there
-    with its new checksum, and some row withdrawn (without any, the merge alone commits once).
+    Two commits and the same rows as the merge then the delete of :func:`_withdraw_superseded`,
+    without the merge rewriting every file of the earlier version (a year of BAAC accidents sits
+    in a file per day) only for the delete to rewrite them again. Taken only when provably
+    equivalent, else ``False`` (the merge path): one file of the batch ingested with rows, no other
+    row holding one of its keys, none of its rows already there with its new checksum, and some
+    row withdrawn (without any, the merge alone commits once).
+
+    The delete comes first: a process stopped between the two commits leaves the file's rows
+    missing while its delivery is still pending in the ledger, and the next run ingests it again
+    (by the merge path, nothing of it being there). Appending first would leave the file's rows
+    twice, which no rerun undoes (a merge updates every row its key matches).
     """
     ingested = [r for r in batch.results if r.status == "ingested" and r.rows_read]
     if len(ingested) != 1 or len({r.file_name for r in batch.results}) != len(batch.results):
@@ -721,12 +726,12 @@ def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa
     withdrawn = int(pc.sum(pc.and_(same_file, pc.invert(matched))).as_py() or 0)
     if not withdrawn:
         return False
-    if not lake.append_unchanged(table, rows):
-        return False  # the table moved since it was read: the merge path decides
     name = result.file_name.replace("'", "''")
     lake.delete(path, f"_source_file = '{name}' AND _source_checksum <> '{result.checksum}'")
     result.rows_withdrawn = withdrawn
-    return True
+    # Against the version the delete made: an upsert committed since then fails the append, and the
+    # merge path inserts the rows (its own delete then finds nothing left to withdraw).
+    return lake.append_unchanged(lake.table(path), rows)
 
 
 def _keys_in(existing: pa.Table, incoming: pa.Table) -> pa.Array | None:

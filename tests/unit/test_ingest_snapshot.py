@@ -1,4 +1,4 @@
-"""A full snapshot re-delivered: appended then its earlier version deleted, exactly as merge + delete would."""
+"""A full snapshot re-delivered: its earlier version deleted then its rows appended, as merge + delete would."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ WITHDRAWN = LINES[:-2]  # ONISR withdrew two vehicles
 @pytest.mark.parametrize(
     ("versions", "operations"),
     [
-        ([LINES, WITHDRAWN], ["WRITE", "WRITE", "DELETE"]),  # rows withdrawn: append + delete
-        ([LINES, LINES[:-1], LINES[:-3]], ["WRITE", "WRITE", "DELETE", "WRITE", "DELETE"]),
+        ([LINES, WITHDRAWN], ["WRITE", "DELETE", "WRITE"]),  # rows withdrawn: delete + append
+        ([LINES, LINES[:-1], LINES[:-3]], ["WRITE", "DELETE", "WRITE", "DELETE", "WRITE"]),
         ([WITHDRAWN, LINES], ["WRITE", "MERGE"]),  # nothing withdrawn: the merge alone, one commit
     ],
 )
@@ -87,3 +87,36 @@ def test_a_key_held_by_another_file_takes_the_merge(tmp_path: Path, monkeypatch:
         merged_results = _deliveries(merged, versions, names)
     assert fast_results[-1].rows_withdrawn == merged_results[-1].rows_withdrawn == 1
     assert _state(fast)[0].equals(_state(merged)[0])
+
+
+def test_a_run_stopped_between_the_two_commits_is_mended_by_the_next_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whichever of the delete and the append comes second fails (the process stopped there): the
+    delivery stays pending, and the next run leaves the rows a merge + delete would have left."""
+    stopped = _lake(tmp_path / "stopped", monkeypatch)
+    _deliveries(stopped, [LINES])
+    commits: list[str] = []
+
+    def stop_at_the_second(real):  # type: ignore[no-untyped-def]
+        def commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+            commits.append(real.__name__)
+            if len(commits) == 2:
+                raise KeyboardInterrupt("stopped between the two commits")
+            return real(*args, **kwargs)
+
+        return commit
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lake, "delete", stop_at_the_second(lake.delete))
+        patched.setattr(lake, "append_unchanged", stop_at_the_second(lake.append_unchanged))
+        with pytest.raises(KeyboardInterrupt):
+            _deliveries(stopped, [WITHDRAWN])
+    assert len(commits) == 2
+    again = _deliveries(stopped, [WITHDRAWN])  # the next run: the delivery was not recorded
+    assert [r.status for r in again] == ["ingested"]
+    merged = _lake(tmp_path / "merged", monkeypatch)
+    with monkeypatch.context() as patched:
+        patched.setattr(ingestion, "_replace_snapshot", lambda *_a: False)
+        _deliveries(merged, [LINES, WITHDRAWN])
+    bronze, _ledger, _version = _state(stopped)
+    assert bronze.num_rows == len(WITHDRAWN) - 1  # the header line
+    assert bronze.equals(_state(merged)[0])
