@@ -720,7 +720,7 @@ def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa
     known_checksum = pc.fill_null(pc.not_equal(current.column("_source_checksum"), result.checksum), False)
     if pc.any(pc.and_(same_file, pc.invert(known_checksum))).as_py():
         return False  # a row of this very version (or without a checksum) is there already
-    matched = _keys_in(current.select(keys), rows.select(keys))
+    matched = lake.keys_in(current.select(keys), rows.select(keys))
     if matched is None or pc.any(pc.and_(pc.invert(same_file), matched)).as_py():
         return False  # the merge would move another file's row: leave it to the merge
     withdrawn = int(pc.sum(pc.and_(same_file, pc.invert(matched))).as_py() or 0)
@@ -732,26 +732,6 @@ def _replace_snapshot(batch: Batch, spec: FeedSpec, settings: Settings, rows: pa
     # Against the version the delete made: an upsert committed since then fails the append, and the
     # merge path inserts the rows (its own delete then finds nothing left to withdraw).
     return lake.append_unchanged(lake.table(path), rows)
-
-
-def _keys_in(existing: pa.Table, incoming: pa.Table) -> pa.Array | None:
-    """Per row of ``existing``: is its key among ``incoming``'s (a null never matches, as in a merge)?
-
-    ``None`` when it cannot be told here (a composite key with a null, a key type Arrow cannot join).
-    """
-    try:
-        if existing.num_columns == 1:
-            return pc.is_in(existing.column(0), value_set=incoming.column(0).combine_chunks(), skip_nulls=True)
-        if any(existing.column(i).null_count or incoming.column(i).null_count for i in range(existing.num_columns)):
-            return None
-        keys = existing.column_names
-        numbered = existing.append_column("_row", pa.array(np.arange(existing.num_rows, dtype=np.int64)))
-        found = numbered.join(incoming.group_by(keys).aggregate([]), keys=keys, join_type="inner").column("_row")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    mask = np.zeros(existing.num_rows, dtype=bool)
-    mask[found.to_numpy()] = True
-    return pa.array(mask)
 
 
 def _withdraw_superseded(batch: Batch, spec: FeedSpec, settings: Settings) -> None:

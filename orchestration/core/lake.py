@@ -205,15 +205,31 @@ def _insert_only(target: DeltaTable, rows: pa.Table, keys: Sequence[str], local:
     paths = [root / unquote(p) for p in adds.column("path").filter(pa.array(candidates)).to_pylist()]
     try:
         existing = pa.concat_tables([pq.read_table(p, columns=list(keys)) for p in paths]).cast(incoming.schema)
-        if len(keys) == 1:
-            found = pc.is_in(incoming.column(0), value_set=existing.column(0).combine_chunks(), skip_nulls=False)
-            return not pc.any(found).as_py()
-        if any(incoming.column(k).null_count or existing.column(k).null_count for k in keys):
-            return False
-        matched = incoming.join(existing.group_by(list(keys)).aggregate([]), keys=list(keys), join_type="inner")
     except (OSError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return False  # a file or key type not readable here: let the merge decide
-    return matched.num_rows == 0
+    matched = keys_in(incoming, existing)
+    return matched is not None and not pc.any(matched).as_py()
+
+
+def keys_in(rows: pa.Table, keys: pa.Table) -> pa.Array | None:
+    """Per row of ``rows``: is its key (all its columns) among ``keys``'s, as a merge's ``=`` matches?
+
+    A null never matches (as in a merge). ``None`` when it cannot be told here (a composite key
+    with a null, a key type Arrow cannot compare or join): callers then take the merge.
+    """
+    try:
+        if rows.num_columns == 1:
+            return pc.is_in(rows.column(0), value_set=keys.column(0).combine_chunks(), skip_nulls=True)
+        if any(rows.column(i).null_count or keys.column(i).null_count for i in range(rows.num_columns)):
+            return None
+        names = rows.column_names
+        numbered = rows.append_column("_row", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
+        found = numbered.join(keys.group_by(names).aggregate([]), keys=names, join_type="inner").column("_row")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    mask = np.zeros(rows.num_rows, dtype=bool)
+    mask[found.to_numpy()] = True
+    return pa.array(mask)
 
 
 def _may_hold(adds: pa.Table, key: str, values: pa.ChunkedArray) -> np.ndarray:
