@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
-from scipy.sparse import csr_matrix, hstack, identity, vstack
+from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
 from orchestration.core.disclosure import DisclosureError
 from orchestration.core.opendata.periods import period_bounds
@@ -244,6 +244,70 @@ def _solve(
     return float(res.fun)
 
 
+# scipy's own HiGHS bindings (the solver ``linprog`` calls), used directly to keep one model per
+# (zone, block) across its cells. scipy does not document this module: the version it was checked
+# with is pinned here and by a test; on any other, or if the import fails, every programme goes
+# through ``linprog`` as before (same bounds, slower).
+WARM_CHECKED_WITH = "1.17.1"
+try:
+    import scipy
+    from scipy.optimize._highspy import _core as _highs
+
+    _WARM = scipy.__version__ == WARM_CHECKED_WITH
+except ImportError:  # pragma: no cover - another scipy layout: linprog only
+    _highs, _WARM = None, False
+
+
+class _Programme:
+    """The attacker's constraints of one (zone, block), minimised for one objective after another.
+
+    ``linprog`` builds and solves each programme from scratch, about 2,000 per release of a
+    cross-mart group over four months. Here the model is built once and only the objective changes:
+    the previous optimum stays a feasible vertex, so the primal simplex goes on from it (a few
+    pivots) instead of starting over. The optimum's value is the programme's, whichever vertex
+    attains it; anything but an optimum or a clear unboundedness is solved again by ``linprog``,
+    which decides (and raises on inconsistent constraints) as before.
+    """
+
+    def __init__(self, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray) -> None:
+        self.constraints = (a_eq, b_eq, a_ub, b_ub)
+        self.model: Any = None
+        self.solved = False  # an optimum was found: the constraints are feasible
+        if not _WARM:
+            return
+        n = a_eq.shape[1]
+        inf = _highs.kHighsInf
+        matrix = csc_matrix(vstack([a_eq, a_ub], format="csr"))
+        lp = _highs.HighsLp()
+        lp.num_col_, lp.num_row_ = n, matrix.shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(n), np.zeros(n), np.full(n, inf)
+        lp.row_lower_ = np.r_[b_eq, np.full(b_ub.size, -inf)].astype("float64")
+        lp.row_upper_ = np.r_[b_eq, b_ub].astype("float64")
+        lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, matrix.shape[0]
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+        model = _highs._Highs()
+        model.setOptionValue("output_flag", False)
+        model.setOptionValue("solver", "simplex")
+        model.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis primal feasible
+        model.passModel(lp)
+        self.model = model
+
+    def minimum(self, c: np.ndarray, points: list[np.ndarray]) -> float | None:
+        """``min c.x`` (as :func:`_solve`), the optimum appended to ``points``; ``None`` when unbounded below."""
+        if self.model is not None:
+            self.model.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), np.asarray(c, dtype="float64"))
+            self.model.run()
+            status = self.model.getModelStatus()
+            if status == _highs.HighsModelStatus.kOptimal:
+                self.solved = True
+                points.append(np.asarray(self.model.getSolution().col_value))
+                return float(self.model.getInfo().objective_function_value)
+            if status == _highs.HighsModelStatus.kUnbounded and self.solved:
+                return None
+        return _solve(c, *self.constraints, points=points)
+
+
 def _certified(objective: np.ndarray, points: list[np.ndarray], unbounded: bool, width: float | None) -> tuple[float, float] | None:
     """An interval the attacker's one contains, if feasible points already prove it at least ``width`` wide.
 
@@ -312,6 +376,7 @@ def _block_intervals(cells: pd.DataFrame, integer: bool, width: float | None = N
     extra = a_eq.shape[1] - n
     out, programmes = [], 1
     points: list[np.ndarray] = []  # optima found so far: feasible points of this programme
+    programme = _Programme(a_eq, b_eq, a_ub, b_ub)
     for r in np.flatnonzero(cells["audit"].to_numpy()):
         atoms = matrix[r].toarray().ravel()
         objective = np.r_[atoms, np.zeros(extra)]
@@ -320,8 +385,8 @@ def _block_intervals(cells: pd.DataFrame, integer: bool, width: float | None = N
         if known is not None:
             out.append(known)
             continue
-        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, points=points)
-        high = None if unbounded else _solve(-objective, a_eq, b_eq, a_ub, b_ub, points=points)
+        low = programme.minimum(objective, points)
+        high = None if unbounded else programme.minimum(-objective, points)
         programmes += 1 if high is None else 2
         low = 0.0 if low is None else math.ceil(low - _TOLERANCE)
         high = math.inf if high is None else math.floor(-high + _TOLERANCE)
