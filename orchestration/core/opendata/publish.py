@@ -114,9 +114,11 @@ def feeds_as_of(settings: Settings, dataset: OpenDataset) -> date | None:
     for other in (dataset.table.join, dataset.table.nested_in) if dataset.table else ():
         if other is not None:
             sources |= set(marts()[other.mart].source_feeds)
-    if not sources or not lake.table_exists(path):
+    current = lake.open_table(path) if sources else None
+    if current is None:
         return None
-    ledger = lake.read(path).to_pandas()
+    # Only the three columns, each ledger file read once per process (a commit per feed and run).
+    ledger = lake.read_current(current, ["feed", "status", "delivery_date"]).to_pandas()
     ledger = ledger[ledger["feed"].isin(sources) & (ledger["status"] == "ingested") & ledger["delivery_date"].notna()]
     if ledger.empty:
         return None
