@@ -103,6 +103,10 @@ def _shown(metadata: dict[str, Any]) -> dict[str, Any]:
 
 # The CLI's own instance file beside ``dagster.yaml``: the same storage, its event log kept open.
 CLI_INSTANCE_FILE = "cli.yaml"
+# On PostgreSQL: pooled connections, renewed after an hour; a second thread (the automation
+# evaluator) may open a few more beside the one kept.
+PG_POOL_RECYCLE_S = 3600
+PG_POOL_OVERFLOW = 4
 
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
@@ -117,7 +121,13 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     write_instance_yaml(settings, home)  # the profile's storage: SQLite here, PostgreSQL on a cluster
     os.environ.setdefault("DO_NOT_TRACK", "1")
     if settings.dagster_pg_url:
-        return dg.DagsterInstance.from_config(str(home))
+        instance = dg.DagsterInstance.from_config(str(home))
+        # dagster-postgres opens a connection per query (NullPool): a PostgreSQL backend started and
+        # ended for every event a run stores. Pooled as the webserver does it, one kept per storage
+        # (closed when the instance is disposed); 0: no statement timeout, as without the pool.
+        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=PG_POOL_RECYCLE_S, max_overflow=PG_POOL_OVERFLOW)
+        _close_pools_on_dispose(instance)
+        return instance
     config = yaml.safe_load(instance_yaml(settings))
     config["event_log_storage"] = {
         "module": EVENT_LOG_MODULE,
@@ -126,6 +136,20 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     }
     (home / CLI_INSTANCE_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return dg.DagsterInstance.from_config(str(home), CLI_INSTANCE_FILE)
+
+
+def _close_pools_on_dispose(instance: dg.DagsterInstance) -> None:
+    """Close the pooled PostgreSQL connections when the instance is disposed (Dagster leaves them to GC)."""
+    dispose = instance.dispose
+
+    def dispose_and_close() -> None:
+        dispose()
+        for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            engine = getattr(storage, "_engine", None)  # dagster-postgres keeps its SQLAlchemy engine there
+            if engine is not None:
+                engine.dispose()
+
+    instance.dispose = dispose_and_close  # type: ignore[method-assign]
 
 
 def _get_cursor(instance: dg.DagsterInstance, key: str) -> str | None:

@@ -68,3 +68,40 @@ def test_two_feeds_ingest_in_parallel_with_runs_stored_in_postgres(
         assert len(pids) == len(PARALLEL_FEEDS)  # one process per step
         for name in PARALLEL_FEEDS:
             assert lake.read(bronze_path(settings, feeds()[name])).num_rows > 0
+
+
+def test_the_cli_instance_keeps_its_connections_instead_of_one_per_event(
+    dagster_postgres: LocalPostgres, object_store: SeaweedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stores dozens of events; the server sees a handful of sessions for them, all closed on exit."""
+    import dagster as dg
+    import sqlalchemy as sa
+
+    monkeypatch.setenv("OBSERVATOIRE_DAGSTER_PG_URL", dagster_postgres.url)
+    server = sa.create_engine(dagster_postgres.url, poolclass=sa.pool.NullPool)
+
+    def sessions() -> int:  # sessions ever established on the database (PostgreSQL 14+), and those open now
+        with server.connect() as con:
+            return int(con.execute(sa.text("select sessions from pg_stat_database where datname = current_database()")).scalar_one())
+
+    def open_now() -> int:
+        with server.connect() as con:
+            query = "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+            return int(con.execute(sa.text(query)).scalar_one())
+
+    @dg.op
+    def tick(context) -> None:  # type: ignore[no-untyped-def]  # no annotation: the module's are strings
+        for i in range(20):
+            context.log.info(f"event {i}")
+
+    with cluster_environ(object_store, "pool"):
+        settings = load_settings(tmp_path / "lake")
+        with prepare_instance(settings) as instance:
+            before = sessions()
+            result = dg.GraphDefinition(name="ticks", node_defs=[tick]).to_job().execute_in_process(instance=instance)
+            assert result.success
+            stored = len(instance.all_logs(result.run_id))
+            opened = sessions() - before - 1  # the count's own session
+        assert stored > 20
+        assert opened <= 5, f"{opened} sessions for {stored} events: a connection per event"
+        assert open_now() == 0  # disposed with the instance
