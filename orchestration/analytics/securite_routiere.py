@@ -204,8 +204,8 @@ def hotspots_carreaux(accidents: pd.DataFrame, quartiers: pd.DataFrame, params: 
     cells["p_valeur"] = sps.poisson.sf(cells["nb_accidents"] - 1, rule.facteur_quartier * cells["attendu_quartier"])
     cells["point_chaud"] = (cells["nb_accidents"] >= rule.nb_min_accidents) & (cells["p_valeur"] < rule.p_max)
     # One exact interval per distinct count (a dozen), not per cell (thousands of scipy calls).
-    intervals: dict[Any, tuple[float, float]] = {}
-    exact = [intervals[n] if n in intervals else intervals.setdefault(n, poisson_exact_ci(n, 1.0)) for n in cells["nb_accidents"]]
+    interval = {n: poisson_exact_ci(n, 1.0) for n in cells["nb_accidents"].unique()}
+    exact = [interval[n] for n in cells["nb_accidents"]]
     cells["ic_bas"] = [lo for lo, _ in exact]
     cells["ic_haut"] = [hi for _, hi in exact]
     return conform(cells, POINTS_CHAUDS_CARREAUX)

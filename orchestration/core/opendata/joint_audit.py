@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy
 from scipy.optimize import linprog
 from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
@@ -250,12 +251,10 @@ def _solve(
 # through ``linprog`` as before (same bounds, slower).
 WARM_CHECKED_WITH = "1.17.1"
 try:
-    import scipy
     from scipy.optimize._highspy import _core as _highs
-
-    _WARM = scipy.__version__ == WARM_CHECKED_WITH
 except ImportError:  # pragma: no cover - another scipy layout: linprog only
-    _highs, _WARM = None, False
+    _highs = None
+_WARM = _highs is not None and scipy.__version__ == WARM_CHECKED_WITH
 
 
 class _Programme:
