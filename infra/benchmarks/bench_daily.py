@@ -10,8 +10,12 @@
    or idempotence) plus dbt's compiled SQL of every model executed directly in DuckDB. A second,
    wider floor adds the rest of "the same SQL and writes done directly": every Python mart
    computed by its analytics function from its inputs in that DuckDB and written there, then every
-   published mart written once to a gold Delta table. Neither floor holds the quality gates,
-   the open-data exports (generalisation, suppression, files), model cards or any bookkeeping.
+   published mart written once to a gold Delta table. The whole floor adds dbt's data tests
+   (their compiled SQL) and the day's open-data tables written again as CSV and Parquet. No floor
+   holds the Great Expectations suites, disclosure control, model cards or any bookkeeping.
+   Then the day's account (``framework_floor.py``): what Dagster, dbt's start-up, the automation
+   evaluations and the suites cost with no data work, beside the whole floor; the rest is the
+   pipeline's own work (contracts, privacy, ledgers, verdicts, disclosure control).
 2. **idle**: ``observatoire run`` (the command, start-up included) with nothing pending: the
    shortcut of the settled stamp (``orchestration/core/settled.py``), then ``run --full``.
 3. **ingest**: every feed's ingest job (one run per feed for ``--ingest-days`` days) vs the pyarrow + deltalake floor.
@@ -165,6 +169,7 @@ def section_daily(args: argparse.Namespace, root: Path) -> None:
     line(f"first build ({args.days} days)", build)
     new_day = start + timedelta(days=args.days)
     report = simulate(lake / "landing", start=new_day, days=1, seed=args.seed + 1, scale=args.scale)
+    since = time.time()
     with measured() as daily:
         summary = run_pipeline(lake)
     floor = floor_new_day(lake, new_day, root / "daily-floor")
@@ -172,9 +177,69 @@ def section_daily(args: argparse.Namespace, root: Path) -> None:
     marts_gold = floor_marts_and_gold(root / "daily-floor")
     line("  vs floor + Python marts + gold", daily, floor + marts_gold, "floor: ingest files + dbt SQL + Python marts + gold writes")
     line("    floor part: Python marts + gold", marts_gold)
+    tests, open_data = floor_tests_and_open_data(lake, since, root / "daily-floor")
+    whole = floor + marts_gold + tests + open_data
+    line("  vs the whole floor", daily, whole, "+ dbt tests' SQL + the day's open-data files written directly")
+    line("    floor part: dbt tests' SQL", tests)
+    line("    floor part: open-data files", open_data)
     for run in summary.runs:
         print(f"    {run.job:<32}{run.seconds:8.1f}", flush=True)
+    account_for_the_rest(lake, since, daily, whole, root / "daily-framework")
     args.built_lake = lake
+
+
+def floor_tests_and_open_data(lake: Path, since: float, work: Path) -> tuple[Cost, Cost]:
+    """The rest of the day's SQL and writes done directly: dbt's data tests, and the open-data files.
+
+    The tests' compiled SQL runs on the SQL floor's database (left by ``floor_new_day``). Each
+    open-data table the day published (its Parquet file, newer than ``since``) is written again,
+    as CSV and Parquet, with pyarrow; reading it back is not counted. The GeoJSON copies and the
+    disclosure control that made the rows are not in it.
+    """
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+    from bench_dbt import floor_tests
+
+    seconds, _count = floor_tests(work / "floor-sql")  # DuckDB in this process: wall ~ CPU
+    published = [p for p in (lake / "open_data").rglob("*.parquet") if p.stat().st_mtime >= since]
+    tables = {p.stem: pq.read_table(p) for p in published}
+    out = work / "floor-open-data"
+    out.mkdir(parents=True, exist_ok=True)
+    with measured() as writes:
+        for name, table in tables.items():
+            pa_csv.write_csv(table, out / f"{name}.csv")
+            pq.write_table(table, out / f"{name}.parquet")
+    return Cost(seconds, seconds), writes
+
+
+def account_for_the_rest(lake: Path, since: float, daily: Cost, whole: Cost, work: Path) -> None:
+    """What the stack costs with no data in it (``framework_floor``), beside the whole floor: the new day's account."""
+    import framework_floor as ff
+
+    from orchestration.runner import prepare_instance
+
+    with prepare_instance(load_settings(lake)) as instance:
+        shapes = ff.run_shapes(instance, since)
+    steps = sum(s.asset_steps + s.check_steps for s in shapes)
+    dagster = ff.dagster_runs(shapes, work)
+    dbt_wall, dbt_cpu = ff.dbt_start_up(lake)
+    evaluations = sum(1 for s in shapes if s.job == "__ASSET_JOB") + 1  # one more after the last run: nothing requested
+    automation = ff.automation_evaluations(lake, evaluations)
+    gates, suites = ff.gate_validations(lake)
+    stack = Cost(dagster, dagster) + Cost(dbt_wall, dbt_cpu) + Cost(automation, automation) + Cost(gates, gates)
+    header("the new day's account: floor, the stack with no data, the rest")
+    line(f"  Dagster: {len(shapes)} no-op runs, {steps} steps", Cost(dagster, dagster), note="same shapes, CLI instance")
+    line("  dbt start-up, selecting no node", Cost(dbt_wall, dbt_cpu), note="the lake's profile and parse state")
+    line(f"  automation evaluations ({evaluations})", Cost(automation, automation), note="nothing to request")
+    line(f"  Great Expectations, {suites} suites", Cost(gates, gates), note="called directly, on the marts as built")
+    line("the stack with no data", stack)
+    line("whole floor + the stack", whole + stack)
+    rest = Cost(daily.wall - whole.wall - stack.wall, daily.cpu - whole.cpu - stack.cpu)
+    line("the rest of the new day", rest, note="contracts, privacy, ledgers, verdicts, disclosure control, dbt per node")
+    print(
+        f"    new day = {daily.wall / whole.wall:.1f}x the whole floor (wall); the stack alone is {stack.wall / whole.wall:.1f}x it",
+        flush=True,
+    )
 
 
 def section_idle(args: argparse.Namespace, root: Path) -> None:

@@ -95,6 +95,23 @@ def floor(settings: Settings, folder: Path) -> tuple[float, int]:
     return time.perf_counter() - started, len(models)
 
 
+def floor_tests(folder: Path) -> tuple[float, int]:
+    """After :func:`floor`, each dbt data test's compiled SQL counted directly in DuckDB (as dbt counts failures).
+
+    Unit tests are left out (a daily build skips them once passed). Returns (seconds, tests).
+    """
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test" and node.get("compiled_code")]
+    started = time.perf_counter()
+    con = duck.connect(folder / "floor" / "observatoire.duckdb")
+    try:
+        for node in tests:
+            con.execute(f"select count(*) from ({node['compiled_code']}) dbt_internal_test").fetchall()
+    finally:
+        con.close()
+    return time.perf_counter() - started, len(tests)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lake", type=Path, help="an existing lake with bronze tables (skips simulation)")
