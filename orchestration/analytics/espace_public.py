@@ -32,11 +32,24 @@ from orchestration.core.catalog.parameters import EspacePublicParameters
 
 ALL_SOURCES = "ensemble"
 ALL = "tous"
+# The day number of a missing date (see _day_numbers): below every real ordinal.
+NO_DAY = np.iinfo(np.int64).min
 
 
 
 def _as_dates(values: pd.Series) -> pd.Series:
     return pd.Series([v if isinstance(v, date) else pd.Timestamp(v).date() for v in values], index=values.index, dtype=object)
+
+
+def _day_numbers(values: pd.Series) -> np.ndarray:
+    """Proleptic ordinals (``date.toordinal()``) of the dates in ``values``, read as :func:`_as_dates` reads them.
+
+    Converted once per distinct value (millions of rows hold a few hundred days). A missing value
+    becomes :data:`NO_DAY`, which matches no covered day, as a missing date matched none before.
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    ordinals = np.array([d.toordinal() for d in _as_dates(pd.Series(uniques, dtype=object))], dtype=np.int64)
+    return np.append(ordinals, NO_DAY)[codes]  # code -1 (missing) takes the appended NO_DAY
 
 
 def _hhmm(values: pd.Series) -> pd.Series:
@@ -142,10 +155,12 @@ def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPara
         raise ValueError("jours_reference_avant_apres exceeds the 90-day bound of int_espace_public__plaintes_chantiers")
     sites = inputs["int_espace_public__chantiers"].copy()
     sites["debut"], sites["fin"] = _as_dates(sites["debut"]), _as_dates(sites["fin"])
-    near = inputs["int_espace_public__plaintes_chantiers"]
-    near = near[(near["source"] == source) & (near["distance_m"] <= radius)
-                & near["code_categorie"].isin(params.categories[source])].copy()
-    near["jour"] = _as_dates(near["jour_local"])
+    # The pairs table grows with complaints x worksites (tens of millions of rows on a dense
+    # city-year): only the two columns the counts need are taken, and days are compared as
+    # integers (day numbers) rather than as date objects, one Python call per row.
+    pairs = inputs["int_espace_public__plaintes_chantiers"]
+    wanted = (pairs["source"] == source) & (pairs["distance_m"] <= radius) & pairs["code_categorie"].isin(params.categories[source])
+    near = pd.DataFrame({"arrete_id": pairs.loc[wanted, "arrete_id"], "jour": _day_numbers(pairs.loc[wanted, "jour_local"])})
     covered = list(levels.index)
     days_ord = np.array([d.toordinal() for d in covered], dtype=np.int64)
     cum = np.concatenate([[0.0], levels.to_numpy(dtype=float).cumsum()])
@@ -156,12 +171,13 @@ def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPara
         j = int(np.searchsorted(days_ord, hi.toordinal(), side="right"))
         return (float(cum[j] - cum[i]), j - i) if j > i else (0.0, 0)
 
-    near = near.merge(sites[["arrete_id", "debut", "fin"]], on="arrete_id")
-    near = near[near["jour"].isin(set(covered))]
-    during = (near["jour"] >= near["debut"]) & (near["jour"] <= near["fin"])
-    lag = timedelta(days=span)
-    before = (near["jour"] < near["debut"]) & (near["jour"] >= near["debut"].map(lambda d: d - lag))
-    after = (near["jour"] > near["fin"]) & (near["jour"] <= near["fin"].map(lambda d: d + lag))
+    spans = pd.DataFrame({"arrete_id": sites["arrete_id"], "debut": _day_numbers(sites["debut"]), "fin": _day_numbers(sites["fin"])})
+    near = near.merge(spans, on="arrete_id")
+    near = near[np.isin(near["jour"].to_numpy(), _day_numbers(pd.Series(covered, dtype=object)))]
+    jour, debut, fin = near["jour"].to_numpy(), near["debut"].to_numpy(), near["fin"].to_numpy()
+    during = (jour >= debut) & (jour <= fin)
+    before = (jour < debut) & (jour >= debut - span)
+    after = (jour > fin) & (jour <= fin + span)
     a = near[during].groupby("arrete_id").size()
     b = near[before | after].groupby("arrete_id").size()
     rows = []

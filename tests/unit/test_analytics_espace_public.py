@@ -112,6 +112,28 @@ def test_worksite_excess_against_the_same_place_before_and_after() -> None:
     assert row["ic_bas"] < row["rapport_taux"] < row["ic_haut"]
 
 
+def test_reference_spans_end_exactly_at_the_declared_days_and_a_missing_day_counts_nowhere() -> None:
+    span = PARAMS.chantiers.jours_reference_avant_apres
+    inputs = _works_inputs(during=0, before_after=0)
+    debut, fin = DAYS[40], DAYS[59]
+    days = [debut - timedelta(days=span), debut - timedelta(days=span + 1), debut, fin, fin + timedelta(days=span),
+            fin + timedelta(days=span + 1), None]
+    inputs["int_espace_public__plaintes_chantiers"] = pd.DataFrame(
+        [{"source": "allo_mairie_demandes", "plainte_id": f"P{i}", "code_categorie": "BRUIT", "jour_local": d,
+          "arrete_id": "2026/000001", "distance_m": 50.0} for i, d in enumerate(days)])
+    levels = m.day_levels(inputs["int_espace_public__plaintes_jour"], PARAMS.categories)["allo_mairie_demandes"]
+    strata = m.worksite_strata(inputs, PARAMS, "allo_mairie_demandes", levels)
+    # During: the first and the last day; reference: the span's two far ends, not one day beyond.
+    assert strata.iloc[0][["a", "b"]].tolist() == [2, 2]
+
+
+def test_day_numbers_are_the_ordinals_of_the_dates_as_read() -> None:
+    values = pd.Series([date(2026, 3, 1), pd.Timestamp("2026-03-02 23:30"), date(2026, 3, 1), None], dtype=object)
+    numbers = m._day_numbers(values)
+    assert numbers.tolist()[:3] == [date(2026, 3, 1).toordinal(), date(2026, 3, 2).toordinal(), date(2026, 3, 1).toordinal()]
+    assert numbers[3] == m.NO_DAY
+
+
 def test_complaints_beyond_the_radius_or_of_other_categories_are_ignored() -> None:
     inputs = _works_inputs(during=10, before_after=10, distance=250.0)
     out = m.compute_effects(inputs, PARAMS)
