@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
@@ -307,20 +308,21 @@ def read_current(current: DeltaTable, columns: Sequence[str], cache: bool = True
     root = Path(unquote(urlparse(current.table_uri).path))
     pieces = []
     try:
-        for relative in pa.table(current.get_add_actions(flatten=False)).column("path").to_pylist():
-            file = str(root / unquote(relative))
+        files = [str(root / unquote(relative)) for relative in pa.table(current.get_add_actions(flatten=False)).column("path").to_pylist()]
+        full = pa.schema(current.schema().to_arrow())
+        schema = pa.schema([full.field(name) for name in wanted])
+        if not cache:
+            # Every file once, read on Arrow's threads: a snapshot feed's year is hundreds of small
+            # files, and a read per file from Python was a millisecond each (about 3x slower).
+            return ds.dataset(files, schema=full, format="parquet").to_table(columns=list(wanted)).cast(schema)
+        for file in files:
             piece = _FILE_COLUMNS.get((file, wanted))
             if piece is None:
                 piece = pq.read_table(file, columns=list(wanted))
-                if not cache:
-                    pieces.append(piece)
-                    continue
                 if len(_FILE_COLUMNS) >= _FILE_CACHE_LIMIT:
                     _FILE_COLUMNS.clear()
                 _FILE_COLUMNS[(file, wanted)] = piece
             pieces.append(piece)
-        full = pa.schema(current.schema().to_arrow())
-        schema = pa.schema([full.field(name) for name in wanted])
         return pa.concat_tables([piece.cast(schema) for piece in pieces]) if pieces else schema.empty_table()
     except (OSError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return current.to_pyarrow_table(columns=list(wanted))  # e.g. a file older than a column
