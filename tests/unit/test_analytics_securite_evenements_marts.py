@@ -117,6 +117,23 @@ def test_one_refresh_prepares_and_fits_the_main_model_once(monkeypatch: pytest.M
     assert backtest_fits == calls["fit_model"] > 0
 
 
+@pytest.mark.filterwarnings("ignore:Boolean Series key will be reindexed")  # the mask in another order, on purpose
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_backtest_rows_of_an_origin_are_those_of_its_sessions_joined_alone(shuffled: bool):
+    """The backtest joins every session once and selects; the selection must equal the join of the selected sessions."""
+    prep = analysis.analysis(rich_inputs(), PARAMS).prep
+    sessions = prep.sessions.sample(frac=1.0, random_state=1) if shuffled else prep.sessions  # labels out of order
+    positions = sessions.assign(**{backtest.POSITION: np.arange(len(sessions))})
+    half = sessions["debut_session"] < sessions["debut_session"].median()
+    # half, all, none, and half again with its labels in another order (selection by label, not position)
+    masks = [half, sessions["jauge_attendue"] > 0, sessions["debut_session"] < sessions["debut_session"].min(), half.iloc[::-1]]
+    for source in se.SOURCES:
+        usable = model.training_rows(prep.excess, positions, prep.hours, source, extra=(backtest.POSITION,))
+        for mask in masks:
+            expected = model.training_rows(prep.excess, sessions.loc[mask.reindex(sessions.index)], prep.hours, source)
+            pd.testing.assert_frame_equal(backtest._of_sessions(usable, positions, mask), expected, check_exact=True)
+
+
 def test_other_content_or_parameters_get_their_own_analysis():
     analysis.clear_memo()
     inputs = tiny_inputs()

@@ -16,6 +16,17 @@ from orchestration.analytics.securite_evenements.parameters import segments
 from orchestration.analytics.securite_evenements.prepared import Prepared
 from orchestration.analytics.securite_evenements.windows import has_coverage
 
+# The column of ``backtest``'s joined rows holding their session's position in ``Prepared.sessions``.
+POSITION = "_position_session"
+
+
+def _of_sessions(rows: pd.DataFrame, positions: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """The rows of ``rows`` whose session ``positions[mask]`` selects, as ``training_rows`` of those sessions alone gives them."""
+    chosen = np.zeros(len(positions), dtype=bool)
+    chosen[positions[mask][POSITION].to_numpy()] = True  # the sessions' own boolean selection, as before
+    kept = rows[chosen[rows[POSITION].to_numpy()]]
+    return kept.drop(columns=POSITION).reset_index(drop=True)
+
 
 def backtest(prep: Prepared) -> pd.DataFrame:
     """Rolling-origin backtest: at each origin, fit on sessions ended before it, predict the next step.
@@ -30,6 +41,11 @@ def backtest(prep: Prepared) -> pd.DataFrame:
     first, last = prep.coverage
     observed = prep.observed()
     segs = segments(p)
+    # Each source's usable hours joined once to every session, each row knowing its session's
+    # position: an origin's training and test rows are then a selection of them (the same rows in
+    # the same order as joining the origin's sessions alone), not two joins per origin and source.
+    positions = prep.sessions.assign(**{POSITION: np.arange(len(prep.sessions))})
+    usable = {source: training_rows(prep.excess, positions, prep.hours, source, extra=(POSITION,)) for source in SOURCES}
     parts = []
     origin = first.normalize() + pd.Timedelta(days=p.backtest_entrainement_jours) if has_coverage(prep.coverage) else None
     while origin is not None and origin <= last:
@@ -39,8 +55,8 @@ def backtest(prep: Prepared) -> pd.DataFrame:
         test_mask = observed & (prep.sessions["debut_session"] >= origin) & (prep.sessions["debut_session"] < stop)
         if train_mask.any() and test_mask.any():
             for source in SOURCES:
-                train = training_rows(prep.excess, prep.sessions[train_mask], prep.hours, source)
-                test = training_rows(prep.excess, prep.sessions[test_mask], prep.hours, source)
+                train = _of_sessions(usable[source], positions, train_mask)
+                test = _of_sessions(usable[source], positions, test_mask)
                 if not len(train) or not len(test):
                     continue
                 fit = fit_model(train, source, segs, p)

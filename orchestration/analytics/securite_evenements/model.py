@@ -88,12 +88,15 @@ class Fit:
         return pd.DataFrame({"exces_attendu": e, "exces_bas": np.minimum(low, e), "exces_haut": np.maximum(high, e)}, index=rows.index)
 
 
-def training_rows(exc: pd.DataFrame, feats: pd.DataFrame, hours: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Event hours usable to fit a source: observed, with a baseline, not overlapping another event."""
+def training_rows(exc: pd.DataFrame, feats: pd.DataFrame, hours: pd.DataFrame, source: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Event hours usable to fit a source: observed, with a baseline, not overlapping another event.
+
+    ``extra``: more columns of ``feats`` to carry (after the usual ones).
+    """
     keys = ["evenement_id", "session", "heure_relative"]
     r = exc[(exc["source"] == source) & exc["observe"].notna() & exc["reference"].notna() & ~exc["chevauchement"]]
     r = r.merge(hours[[*keys, "segment", "n_segment"]], on=keys).merge(
-        feats[["evenement_id", "session", "code_type_evenement", "jauge_attendue", "type_jour", "pluie", "debut_session", "fin_session"]],
+        feats[["evenement_id", "session", "code_type_evenement", "jauge_attendue", "type_jour", "pluie", "debut_session", "fin_session", *extra]],
         on=["evenement_id", "session"])
     return r
 
