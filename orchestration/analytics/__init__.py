@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from orchestration.core import duck
@@ -90,6 +91,28 @@ def shared(function: F) -> F:
 
     wrapper.clear_memo = memo.clear  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def per_distinct(function: Callable[..., Any], *columns: pd.Series) -> list[Any]:
+    """``[function(*values) for values in zip(*columns)]``, with ``function`` called once per distinct tuple of values.
+
+    A day's type, a weekday or a schedule repeat over millions of rows: a Python call per row was
+    most of some marts' time. ``function`` must depend on its arguments only. It receives the values
+    a Series yields when iterated (Python scalars), those of the tuple's first row; missing values
+    form a group of their own.
+    """
+    if not columns:
+        return []
+    # One integer per row for its tuple of values, compacted column after column (no overflow).
+    group = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        group, _ = pd.factorize(group * len(uniques) + codes)
+    first, inverse = np.unique(group, return_index=True, return_inverse=True)[1:]
+    results = [function(*values) for values in zip(*(list(column.iloc[first]) for column in columns), strict=True)]
+    out = np.empty(len(results), dtype=object)
+    out[:] = results
+    return out[inverse].tolist()
 
 
 def resolve(reference: str) -> Compute:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from orchestration.analytics import per_distinct
 from orchestration.analytics.stats import Z95, rate_ratio
 from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.catalog.parameters import AbordsScolairesParameters
@@ -115,22 +116,23 @@ def near_incidents(pairs: pd.DataFrame, params: AbordsScolairesParameters) -> pd
         raise ValueError("rayon_m exceeds the 300 m search bound of int_abords_scolaires__incidents_proches")
     categories = params.categories
     keep = pairs["distance_m"] <= radius
+    # Per distinct value (per_distinct): these rows are pairs of incidents and schools, millions a year.
     keep &= pd.Series(
-        [c in set(categories.get(s, [])) for s, c in zip(pairs["source"], pairs["code_categorie"], strict=True)],
+        per_distinct(lambda s, c: c in set(categories.get(s, [])), pairs["source"], pairs["code_categorie"]),
         index=pairs.index, dtype=bool,
     )
     near = pairs[keep].copy()
     zone = str(params.zone_vacances)
     days = pd.to_datetime(near["jour_local"]).dt.date
     near["jour_local"] = days
-    near["type_jour"] = [day_type(d, zone) for d in days]
-    near["jour_semaine"] = [d.weekday() for d in days]
+    near["type_jour"] = per_distinct(lambda d: day_type(d, zone), days)
+    near["jour_semaine"] = per_distinct(lambda d: d.weekday(), days)
     near["fenetre"] = window_of_minute(near["minute_locale"].astype(int), params.fenetres, params.autres_heures)
     near = near[near["type_jour"].notna() & near["fenetre"].notna()]
     rules = params.fenetres_par_niveau
     # dtype=bool: an empty list would give an object column, and indexing by it selects columns.
     near["programme"] = pd.Series(
-        [scheduled(rules, lvl, wd, win) for lvl, wd, win in zip(near["niveau"], near["jour_semaine"], near["fenetre"], strict=True)],
+        per_distinct(lambda lvl, wd, win: scheduled(rules, lvl, wd, win), near["niveau"], near["jour_semaine"], near["fenetre"]),
         index=near.index, dtype=bool,
     )
     return near[near["programme"]]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.analytics import shared, stats
+from orchestration.analytics import per_distinct, shared, stats
 from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.catalog.parameters import VieNocturneConfig, VieNocturneParameters
 
@@ -96,9 +96,10 @@ def night_life_rows(counts: pd.DataFrame, params: VieNocturneParameters) -> pd.D
     """Night-life categories of the declared feeds, during the declared night hours."""
     cfg = _cfg(params)
     pairs = {(f, str(c)) for f, cats in cfg.categories.items() for c in cats}
-    keep = [(f, c) in pairs for f, c in zip(counts["flux"], counts["code_categorie"], strict=True)]
+    keep = per_distinct(lambda f, c: (f, c) in pairs, counts["flux"], counts["code_categorie"])
     rows = counts[np.array(keep, dtype=bool) & counts["heure"].isin(cfg.heures_nuit)].copy()
-    rows["weekend"] = pd.Series([is_weekend_night(n, cfg.soirs_fin_de_semaine) for n in rows["jour_nuit"]], index=rows.index, dtype=bool)
+    weekend = per_distinct(lambda night: is_weekend_night(night, cfg.soirs_fin_de_semaine), rows["jour_nuit"])
+    rows["weekend"] = pd.Series(weekend, index=rows.index, dtype=bool)
     return rows
 
 
