@@ -7,7 +7,8 @@ same lake, with no data work in it:
 
 - **Dagster runs**: for each run the new day made, a run of the same shape (as many asset steps
   and blocking check steps, each asset reading the one before) whose bodies do nothing, on an
-  instance configured as ``observatoire run`` configures it (``runner.prepare_instance``);
+  instance configured as ``observatoire run`` configures it (``runner.prepare_instance``); a run
+  of checks only (the freshness job) gets one asset for its checks, a step more than it had;
 - **dbt start-up**: ``dbt build`` with the lake's profile, environment and parse state, selecting
   no node: start-up, the parse state read, the manifest written;
 - **automation evaluations**: ``dg.evaluate_automation_conditions`` on the definitions and instance
