@@ -93,26 +93,29 @@ def shared(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def per_distinct(function: Callable[..., Any], *columns: pd.Series) -> list[Any]:
-    """``[function(*values) for values in zip(*columns)]``, with ``function`` called once per distinct tuple of values.
+def per_distinct(function: Callable[..., Any], *columns: pd.Series, dtype: Any = object) -> np.ndarray:
+    """``np.array([function(*values) for values in zip(*columns)], dtype)``, ``function`` called once per distinct tuple of values.
 
     A day's type, a weekday or a schedule repeat over millions of rows: a Python call per row was
     most of some marts' time. ``function`` must depend on its arguments only. It receives the values
     a Series yields when iterated (Python scalars), those of the tuple's first row; missing values
-    form a group of their own.
+    form a group of their own. A ``dtype`` other than ``object`` keeps the result unboxed
+    (``bool`` masks, ``int64`` numbers), the rows taken from the distinct results in one step.
     """
-    if not columns:
-        return []
-    # One integer per row for its tuple of values, compacted column after column (no overflow).
-    group = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
+    if not columns or not len(columns[0]):
+        return np.empty(0, dtype=dtype)
+    # One code per row for its tuple of values, compacted column after column (no overflow). Codes
+    # number the tuples in order of first appearance (``pd.factorize``), so a tuple first appears
+    # where its code exceeds every code before it.
+    group, _ = pd.factorize(columns[0], use_na_sentinel=False)
+    for column in columns[1:]:
         codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        group, _ = pd.factorize(group * len(uniques) + codes)
-    first, inverse = np.unique(group, return_index=True, return_inverse=True)[1:]
+        group, _ = pd.factorize(group.astype(np.int64) * len(uniques) + codes)
+    first = np.flatnonzero(np.r_[True, group[1:] > np.maximum.accumulate(group)[:-1]])
     results = [function(*values) for values in zip(*(list(column.iloc[first]) for column in columns), strict=True)]
-    out = np.empty(len(results), dtype=object)
-    out[:] = results
-    return out[inverse].tolist()
+    distinct = np.empty(len(results), dtype=dtype)
+    distinct[:] = results  # element by element: a result that is itself a sequence stays one value
+    return distinct[group]
 
 
 def resolve(reference: str) -> Compute:

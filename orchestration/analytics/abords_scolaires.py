@@ -118,7 +118,7 @@ def near_incidents(pairs: pd.DataFrame, params: AbordsScolairesParameters) -> pd
     keep = pairs["distance_m"] <= radius
     # Per distinct value (per_distinct): these rows are pairs of incidents and schools, millions a year.
     keep &= pd.Series(
-        per_distinct(lambda s, c: c in set(categories.get(s, [])), pairs["source"], pairs["code_categorie"]),
+        per_distinct(lambda s, c: c in set(categories.get(s, [])), pairs["source"], pairs["code_categorie"], dtype=bool),
         index=pairs.index, dtype=bool,
     )
     near = pairs[keep].copy()
@@ -126,13 +126,13 @@ def near_incidents(pairs: pd.DataFrame, params: AbordsScolairesParameters) -> pd
     days = pd.to_datetime(near["jour_local"]).dt.date
     near["jour_local"] = days
     near["type_jour"] = per_distinct(lambda d: day_type(d, zone), days)
-    near["jour_semaine"] = per_distinct(lambda d: d.weekday(), days)
+    near["jour_semaine"] = per_distinct(lambda d: d.weekday(), days, dtype=np.int64)
     near["fenetre"] = window_of_minute(near["minute_locale"].astype(int), params.fenetres, params.autres_heures)
     near = near[near["type_jour"].notna() & near["fenetre"].notna()]
     rules = params.fenetres_par_niveau
     # dtype=bool: an empty list would give an object column, and indexing by it selects columns.
     near["programme"] = pd.Series(
-        per_distinct(lambda lvl, wd, win: scheduled(rules, lvl, wd, win), near["niveau"], near["jour_semaine"], near["fenetre"]),
+        per_distinct(lambda lvl, wd, win: scheduled(rules, lvl, wd, win), near["niveau"], near["jour_semaine"], near["fenetre"], dtype=bool),
         index=near.index, dtype=bool,
     )
     return near[near["programme"]]

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from orchestration.analytics import per_distinct
 from orchestration.analytics.stats import Z95, mantel_haenszel_rate_ratio
 from orchestration.core.catalog.mart_schema import column_names, conform
 from orchestration.core.catalog.parameters import EspacePublicParameters
@@ -37,19 +38,21 @@ NO_DAY = np.iinfo(np.int64).min
 
 
 
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
 def _as_dates(values: pd.Series) -> pd.Series:
-    return pd.Series([v if isinstance(v, date) else pd.Timestamp(v).date() for v in values], index=values.index, dtype=object)
+    return pd.Series([_as_date(v) for v in values], index=values.index, dtype=object)
 
 
 def _day_numbers(values: pd.Series) -> np.ndarray:
     """Proleptic ordinals (``date.toordinal()``) of the dates in ``values``, read as :func:`_as_dates` reads them.
 
-    Converted once per distinct value (millions of rows hold a few hundred days). A missing value
-    becomes :data:`NO_DAY`, which matches no covered day, as a missing date matched none before.
+    Once per distinct day (:func:`per_distinct`): millions of pairs hold a few hundred days. A
+    missing value becomes :data:`NO_DAY`, which matches no covered day, as a missing date matched none.
     """
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    ordinals = np.array([d.toordinal() for d in _as_dates(pd.Series(uniques, dtype=object))], dtype=np.int64)
-    return np.append(ordinals, NO_DAY)[codes]  # code -1 (missing) takes the appended NO_DAY
+    return per_distinct(lambda v: NO_DAY if pd.isna(v) else _as_date(v).toordinal(), values, dtype=np.int64)
 
 
 def _hhmm(values: pd.Series) -> pd.Series:

@@ -96,9 +96,9 @@ def night_life_rows(counts: pd.DataFrame, params: VieNocturneParameters) -> pd.D
     """Night-life categories of the declared feeds, during the declared night hours."""
     cfg = _cfg(params)
     pairs = {(f, str(c)) for f, cats in cfg.categories.items() for c in cats}
-    keep = per_distinct(lambda f, c: (f, c) in pairs, counts["flux"], counts["code_categorie"])
-    rows = counts[np.array(keep, dtype=bool) & counts["heure"].isin(cfg.heures_nuit)].copy()
-    weekend = per_distinct(lambda night: is_weekend_night(night, cfg.soirs_fin_de_semaine), rows["jour_nuit"])
+    keep = per_distinct(lambda f, c: (f, c) in pairs, counts["flux"], counts["code_categorie"], dtype=bool)
+    rows = counts[keep & counts["heure"].isin(cfg.heures_nuit)].copy()
+    weekend = per_distinct(lambda night: is_weekend_night(night, cfg.soirs_fin_de_semaine), rows["jour_nuit"], dtype=bool)
     rows["weekend"] = pd.Series(weekend, index=rows.index, dtype=bool)
     return rows
 

@@ -31,12 +31,19 @@ def test_the_result_of_every_row_is_that_of_the_function_on_its_values() -> None
         calls.append(values)
         return repr(values)  # the exact values and their types, as the function received them
 
-    assert per_distinct(described, *columns) == [repr(values) for values in zip(*columns, strict=True)]
+    assert per_distinct(described, *columns).tolist() == [repr(values) for values in zip(*columns, strict=True)]
     assert len(calls) == len(set(calls)) < len(columns[0])  # once per distinct tuple, far fewer than rows
 
 
-def test_one_column_and_no_row() -> None:
+def test_one_column_no_row_and_a_dtype() -> None:
     days = pd.Series([date(2026, 3, 2), date(2026, 3, 7), date(2026, 3, 2)], dtype=object)
-    assert per_distinct(lambda d: d.weekday(), days) == [0, 5, 0]
-    assert per_distinct(lambda d: d.weekday(), days.iloc[:0]) == []
-    assert per_distinct(lambda: 1) == []
+    weekdays = per_distinct(lambda d: d.weekday(), days, dtype=np.int64)
+    assert weekdays.dtype == np.int64 and weekdays.tolist() == [0, 5, 0]
+    assert per_distinct(lambda d: d.weekday() > 4, days, dtype=bool).tolist() == [False, True, False]
+    assert per_distinct(lambda d: d.weekday(), days.iloc[:0]).tolist() == []
+    assert per_distinct(lambda: 1).tolist() == []
+
+
+def test_a_result_that_is_a_sequence_stays_one_value() -> None:
+    got = per_distinct(lambda d: (d.year, d.month), pd.Series([date(2026, 3, 2), date(2026, 4, 1)], dtype=object))
+    assert got.shape == (2,) and got.tolist() == [(2026, 3), (2026, 4)]
