@@ -160,7 +160,7 @@ def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPara
     sites["debut"], sites["fin"] = _as_dates(sites["debut"]), _as_dates(sites["fin"])
     # The pairs table grows with complaints x worksites (tens of millions of rows on a dense
     # city-year): only the two columns the counts need are taken, and days are compared as
-    # integers (day numbers) rather than as date objects, one Python call per row.
+    # integers (day numbers, converted once per distinct day) rather than as date objects.
     pairs = inputs["int_espace_public__plaintes_chantiers"]
     wanted = (pairs["source"] == source) & (pairs["distance_m"] <= radius) & pairs["code_categorie"].isin(params.categories[source])
     near = pd.DataFrame({"arrete_id": pairs.loc[wanted, "arrete_id"], "jour": _day_numbers(pairs.loc[wanted, "jour_local"])})
@@ -176,7 +176,7 @@ def worksite_strata(inputs: Mapping[str, pd.DataFrame], params: EspacePublicPara
 
     spans = pd.DataFrame({"arrete_id": sites["arrete_id"], "debut": _day_numbers(sites["debut"]), "fin": _day_numbers(sites["fin"])})
     near = near.merge(spans, on="arrete_id")
-    near = near[np.isin(near["jour"].to_numpy(), _day_numbers(pd.Series(covered, dtype=object)))]
+    near = near[np.isin(near["jour"].to_numpy(), days_ord)]  # on covered days only
     jour, debut, fin = near["jour"].to_numpy(), near["debut"].to_numpy(), near["fin"].to_numpy()
     during = (jour >= debut) & (jour <= fin)
     before = (jour < debut) & (jour >= debut - span)
