@@ -71,6 +71,8 @@ TIME_CONSISTENCY = (
 class DisclosureError(RuntimeError):
     """A table about to be published breaks its disclosure rules."""
 
+    release: str | None = None  # the version refused, set by the publisher (which knows it)
+
 
 @dataclass(frozen=True)
 class DisclosureReport:

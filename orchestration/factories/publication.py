@@ -65,20 +65,35 @@ def _source_marts(dataset: OpenDataset) -> list[str]:
     return [dataset.from_mart, *dict.fromkeys(others)]
 
 
+# A refused release is a verdict, not a failure (refusals.py): shown as this check, failed, warning.
+NOT_REFUSED_CHECK = "release_not_refused"
+
+
 def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
     """``open_data/<dataset>``: the generalised, suppressed open-data export of a gold mart."""
+    key = open_data_key(dataset)
+
     @dg.asset(
-        key=open_data_key(dataset),
+        key=key,
         automation_condition=rebuild_on_upstream_change(),
         deps=[dg.AssetKey(["gold", m]) for m in _source_marts(dataset)],
         group_name="publish",
         kinds={"csv", "parquet"},
         description=f"{dataset.title}: open-data export (CSV, Parquet, datapackage.json) after "
         "generalisation and minimum-count suppression.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                NOT_REFUSED_CHECK, asset=key,
+                description="The last attempt published its release, or had nothing new to publish; a release "
+                "refused by disclosure control is recorded (restricted) and fails this check as a warning.",
+            )
+        ],
     )
     def open_data(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
         # Disclosure control (scipy) only when a release is published, not with every definitions load.
+        from orchestration.core.disclosure import DisclosureError
         from orchestration.core.opendata.publish import publish_open_dataset
+        from orchestration.core.opendata.refusals import record_refusal
 
         settings = observatoire.settings()
         mart = lake.read(gold_path(settings, dataset.from_mart)).to_pandas()
@@ -86,7 +101,21 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
         if gate is None or not gate.success:
             raise GateNotPassed(description=f"{dataset.from_mart}: gate not passed; open data not refreshed.")
         others = {m: lake.read(gold_path(settings, m)).to_pandas() for m in _source_marts(dataset)[1:]}
-        package = publish_open_dataset(settings, dataset, mart, gate, others)
+        try:
+            package = publish_open_dataset(settings, dataset, mart, gate, others)
+        except DisclosureError as error:
+            # The same data would be refused again: record it and carry on (nothing was written).
+            refusal = record_refusal(settings.quality, dataset.dataset, error.release, str(error))
+            context.log.warning(f"release {refusal.release} refused by disclosure control, nothing published: {refusal.reason}")
+            return dg.MaterializeResult(
+                metadata={"refused": refusal.release or "", "unchanged": True, "path": dg.MetadataValue.path(str(settings.open_data / dataset.dataset))},
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name=NOT_REFUSED_CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                        metadata={"release": refusal.release or "", "reason": refusal.reason, "refused_at": refusal.refused_at},
+                    )
+                ],
+            )
         disclosure = package["disclosure"]
         return dg.MaterializeResult(
             metadata={
@@ -96,7 +125,8 @@ def build_open_data(dataset: OpenDataset) -> dg.AssetsDefinition:
                 "k_min": disclosure["k_min"],
                 "unchanged": package.get("unchanged", False),
                 "path": dg.MetadataValue.path(str(settings.open_data / dataset.dataset)),
-            }
+            },
+            check_results=[dg.AssetCheckResult(check_name=NOT_REFUSED_CHECK, passed=True)],
         )
 
     return open_data
@@ -114,8 +144,8 @@ def open_data_key(dataset: OpenDataset) -> dg.AssetKey:
 def _after_any_release(release_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
     """Rebuilt after any open dataset's asset materialised, or when missing; never while one runs.
 
-    Deliberately no dependency edge: in one run, a refused release (a failed step) would skip a
-    downstream step and leave the catalogue stale for every other dataset. Rebuilt on the next
+    Deliberately no dependency edge: in one run, a failed release step (a gate not passed) would
+    skip a downstream step and leave the catalogue stale for every other dataset. Rebuilt on the next
     evaluation instead, from whatever ``latest`` points at.
     """
     updated = [dg.AutomationCondition.asset_matches(k, dg.AutomationCondition.newly_updated()) for k in release_keys]

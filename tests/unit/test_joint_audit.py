@@ -274,6 +274,34 @@ def test_a_release_that_cannot_hide_what_a_sibling_gives_away_is_refused() -> No
         )
 
 
+def test_a_refused_release_names_its_version_and_writes_nothing(tmp_path: Path) -> None:
+    """The same refusal through the publisher, its siblings' releases read from the lake: the error
+    carries the refused version (for the record the asset keeps) and nothing reaches the folder."""
+    from orchestration.core.disclosure import PUBLISHED, DisclosureError
+    from orchestration.core.opendata.publish import build_open_dataset, generalise
+
+    settings = load_settings(tmp_path, require_key=False)
+    weekly, monthly = open_datasets()[WEEKLY], open_datasets()[MONTHLY]
+    mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), 91)
+    thefts = (mart["categorie"] == feed_categories(monthly)[0]) & (mart["arrondissement"] == "13201") & (mart["jour"] >= date(2024, 3, 1))
+    mart = pd.concat([mart[~thefts], mart[thefts].head(2).assign(nb_incidents=1)], ignore_index=True)
+    january_february, _, _ = build_open_dataset(mart[mart["jour"] < date(2024, 3, 1)], monthly, K, siblings=[])
+    cells, groups = generalise(mart, weekly)
+    totals = cells.groupby(groups, as_index=False)["nb_interventions"].sum().assign(categorie=weekly.total_label)
+    weeks = pd.concat([cells, totals], ignore_index=True).assign(diffusion=PUBLISHED)
+    for dataset, version, table in ((monthly, "2024-02", january_february), (weekly, "2024-W13", weeks)):
+        folder = releases.dataset_folder(settings.open_data, dataset.dataset)
+        staging = folder / ".staging"
+        staging.mkdir(parents=True)
+        table.to_parquet(staging / f"{dataset.dataset}.parquet", index=False)
+        releases.install(staging, folder, version)
+    before = sorted(p.relative_to(tmp_path) for p in settings.open_data.rglob("*"))
+    with pytest.raises(DisclosureError, match=f"joint attacker's audit with {WEEKLY}.*failed.*13201 2024-03") as refused:
+        publish_open_dataset(settings, monthly, mart, gate("incidents_quartier_jour"))
+    assert refused.value.release == "2024-03"
+    assert sorted(p.relative_to(tmp_path) for p in settings.open_data.rglob("*")) == before
+
+
 def test_the_report_names_siblings_and_the_narrowest_interval(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, require_key=False)
     mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), 91)

@@ -17,6 +17,7 @@ from orchestration.factories.dbt import (
     without_unsurfaced_tests,
 )
 from orchestration.factories.event_log import KeptOpenSqliteEventLogStorage
+from orchestration.factories.publication import NOT_REFUSED_CHECK
 from orchestration.runner import prepare_instance
 
 
@@ -41,7 +42,10 @@ def _tests_by_layer() -> dict[str, list[str]]:
 def test_only_the_tests_of_marts_are_asset_checks_and_they_block(graph: Any) -> None:
     tests = _tests_by_layer()
     dbt_checks = [key for key in graph.asset_check_keys if key.name != "great_expectations_gate" and key.asset_key.path[0] == "marts"]
-    assert {key.asset_key.path[0] for key in graph.asset_check_keys} == {"bronze", SURFACED_LAYER}
+    assert {key.asset_key.path[0] for key in graph.asset_check_keys} == {"bronze", SURFACED_LAYER, "open_data"}
+    # An open dataset's one check reports a refused release as a warning, emitted by its own step.
+    releases = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "open_data"]
+    assert {key.name for key in releases} == {NOT_REFUSED_CHECK} and not any(graph.get_check_spec(k).blocking for k in releases)
     # Every test of a mart is a check (a relationships test may be attached to either side: + a few).
     assert {uid.split(".")[2] for uid in tests[SURFACED_LAYER]} <= {key.name for key in dbt_checks}
     assert len(dbt_checks) < len(tests[SURFACED_LAYER]) + 5

@@ -415,7 +415,8 @@ def publish_open_dataset(
     """Publish a new version of ``dataset`` if a period closed since the last one; returns its package.
 
     Nothing is written when no new period closed (reruns leave the files byte for byte unchanged),
-    or when a disclosure check fails (:class:`DisclosureError` propagates: the release is refused).
+    or when a disclosure check fails (:class:`DisclosureError` propagates, its ``release`` set to
+    the refused version: the release is refused).
     ``siblings`` (default: the joint group found from the declarations: siblings of the same mart and
     datasets of other marts counting the same rows, :func:`overlap.joint_group`) are audited jointly
     with the release; the releases of one group are serialised so each is audited against the
@@ -454,11 +455,15 @@ def _publish(
         return {**package, "unchanged": True}
     earlier = releases.earlier_releases(settings.open_data, name)
     previous = releases.read_release(current, name) if current is not None else None
-    if dataset.kind == "table":
-        table, disclosure, fields = tables.build_table_release(mart, dataset, settings.k_min, as_of, previous, earlier, others)
-    else:
-        sibling_releases = [(d, releases.earlier_releases(settings.open_data, d.dataset)) for d in siblings]
-        table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier, sibling_releases)
+    try:
+        if dataset.kind == "table":
+            table, disclosure, fields = tables.build_table_release(mart, dataset, settings.k_min, as_of, previous, earlier, others)
+        else:
+            sibling_releases = [(d, releases.earlier_releases(settings.open_data, d.dataset)) for d in siblings]
+            table, disclosure, fields = build_open_dataset(mart, dataset, settings.k_min, as_of, previous, earlier, sibling_releases)
+    except DisclosureError as error:
+        error.release = version  # which release was refused, for the record (refusals.py)
+        raise
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     source_feeds = list(marts()[dataset.from_mart].source_feeds)
