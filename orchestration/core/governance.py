@@ -181,8 +181,12 @@ def gate_log_path(settings: Settings) -> Path:
 
 
 def ensure_gate_log(settings: Settings) -> None:
-    """Create the gate log before dbt reads it (an empty table on a new lake)."""
-    lake.ensure_table(gate_log_path(settings), GATE_LOG_SCHEMA)
+    """Create the gate log before dbt reads it (an empty table on a new lake).
+
+    A folder check once it exists: opening it would replay its log, and every gate of every run
+    appends to it (one commit per verdict).
+    """
+    lake.ensure_exists(gate_log_path(settings), GATE_LOG_SCHEMA)
 
 
 def log_gate_verdict(settings: Settings, verdict: dict[str, object]) -> None:

@@ -80,10 +80,45 @@ def open_table(path: Path | str) -> DeltaTable | None:
         return None
 
 
-def append(path: Path | str, rows: pa.Table) -> None:
-    """Append ``rows`` to the table at ``path`` (for logs: every row is a new fact), retrying conflicts."""
+# An append-only log gets a small file per commit (a gate verdict, a batch of audited reads): after
+# a year of daily runs, thousands of files that every scan opens, every checkpoint lists and every
+# append replays. Every COMPACT_EVERY-th commit of a log merges them (rows unchanged).
+COMPACT_EVERY = 100
+# Files merged away stay this long for readers of an older snapshot (Delta's default retention).
+MERGED_FILES_RETENTION_HOURS = 168
+
+
+def append(path: Path | str, rows: pa.Table) -> int:
+    """Append ``rows`` to the table at ``path`` (for logs: every row is a new fact), retrying conflicts.
+
+    Returns the table's new version; every :data:`COMPACT_EVERY`-th one, the log is compacted
+    (:func:`compact`), so the cost of a log stays flat however many runs it has recorded.
+    """
     where = _prepare(path)
-    with_commit_retry(lambda: write_deltalake(where.uri, rows, mode="append", storage_options=where.storage_options))
+
+    def write() -> int:
+        current = open_table(path)
+        if current is None:  # the first append creates the table
+            write_deltalake(where.uri, rows, mode="append", storage_options=where.storage_options)
+            return 0
+        write_deltalake(current, rows, mode="append")  # the same log replay as by URI, and the version after it
+        return current.version()
+
+    version = with_commit_retry(write)
+    if version and version % COMPACT_EVERY == 0:
+        compact(path)
+    return version
+
+
+def compact(path: Path | str) -> dict[str, int]:
+    """Merge the table's small files (same rows) and remove those merged away over the retention ago.
+
+    Appends committed meanwhile do not conflict with it (they touch other files). Returns how many
+    files were merged, written and removed from disk.
+    """
+    metrics = with_commit_retry(lambda: table(path).optimize.compact())  # a lost race retries on the new version
+    removed = table(path).vacuum(retention_hours=MERGED_FILES_RETENTION_HOURS, dry_run=False)
+    return {"merged": int(metrics.get("numFilesRemoved", 0)), "written": int(metrics.get("numFilesAdded", 0)), "removed": len(removed)}
 
 
 def delete(path: Path | str, predicate: str) -> dict[str, int]:
