@@ -412,8 +412,8 @@ def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Ec
     """Evaluate the automation conditions and materialise what they request, as the daemon's ticks would.
 
     After a run, one more evaluation consumes the run's own materialisations (as the daemon's next
-    tick does), so that the next ``run`` sees only what changed since. A failed run's selection is
-    kept in the instance and requested again by the next ``run``.
+    tick does), so that the next ``run`` sees only what changed since. What a failed run did not
+    bring up to date (:func:`unfinished`) is kept in the instance and requested again by the next ``run``.
     """
     selected = _automation_sensor(defs).asset_selection.resolve(defs.resolve_asset_graph())
     retry = [key for key in _load_keys(instance, AUTOMATION_RETRY) if key in selected]
@@ -442,9 +442,21 @@ def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Ec
         outcome = _outcome(AUTOMATION_SENSOR, tags, started, result)
         summary.runs.append(outcome)
         _echo_outcome(outcome, echo, assets=False)  # already shown one by one
-        _store_keys(instance, AUTOMATION_RETRY, [] if outcome.success else requested)
+        _store_keys(instance, AUTOMATION_RETRY, [] if outcome.success else unfinished(requested, result))
         if not outcome.success:
             return
+
+
+def unfinished(requested: list[dg.AssetKey], result: dg.ExecuteInProcessResult) -> list[dg.AssetKey]:
+    """The requested assets a run did not bring up to date: what the next ``run`` requests again.
+
+    Not materialised (failed, or skipped after an upstream failure), or materialised but held by a
+    failed blocking check (rebuilt to be checked again). What the run did build is not rebuilt: a
+    failure costs its own part of the graph again, not the whole selection.
+    """
+    built = {event.asset_key for event in result.get_asset_materialization_events()}
+    held = {check.asset_key for check in result.get_asset_check_evaluations() if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR}
+    return [key for key in requested if key not in built or key in held]
 
 
 def _load_keys(instance: dg.DagsterInstance, key: str) -> list[dg.AssetKey]:
