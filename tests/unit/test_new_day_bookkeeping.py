@@ -79,6 +79,28 @@ def settings(tmp_path: Path) -> Settings:
     return settings
 
 
+def test_has_table_answers_as_dagster_and_asks_once_a_table_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster asks ``has_table`` for every check evaluation with a new engine: asked once, once true."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
+    asked: list[str] = []
+    dagsters = SqliteEventLogStorage.has_table
+
+    def counted(self: SqliteEventLogStorage, name: str) -> bool:
+        asked.append(name)
+        return dagsters(self, name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    for _ in range(3):
+        assert storage.has_table("asset_check_executions") is True
+        assert storage.has_table("no_such_table") is False
+    assert asked.count("asset_check_executions") == 1  # remembered once true
+    assert asked.count("no_such_table") == 3  # asked again while absent (a migration may add it)
+    assert storage.supports_asset_checks
+    storage.dispose()
+
+
 def test_the_gate_hands_its_frame_to_the_gold_step_while_the_database_is_unchanged(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
