@@ -81,17 +81,16 @@ def settings(tmp_path: Path) -> Settings:
 
 def test_has_table_answers_as_dagster_and_asks_once_a_table_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Dagster asks ``has_table`` for every check evaluation with a new engine: asked once, once true."""
-    from dagster._core.storage.event_log import SqliteEventLogStorage
-
+    dagsters_class = KeptOpenSqliteEventLogStorage.__bases__[0]  # Dagster's SqliteEventLogStorage (private module)
     storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
     asked: list[str] = []
-    dagsters = SqliteEventLogStorage.has_table
+    dagsters = dagsters_class.has_table
 
-    def counted(self: SqliteEventLogStorage, name: str) -> bool:
+    def counted(self: object, name: str) -> bool:
         asked.append(name)
         return dagsters(self, name)
 
-    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    monkeypatch.setattr(dagsters_class, "has_table", counted)
     for _ in range(3):
         assert storage.has_table("asset_check_executions") is True
         assert storage.has_table("no_such_table") is False
