@@ -253,34 +253,12 @@ def test_interleaved_releases_leak_without_the_joint_audit_and_not_with_it(tmp_p
         assert merged["nb_interventions_old"].equals(merged["nb_interventions_new"])
 
 
-def test_a_release_that_cannot_hide_what_a_sibling_gives_away_is_refused() -> None:
-    """Weeks published in full (a hand-made legacy release), January and February already out: March's
-    masked count of a category is their difference, whatever else March masks. Refused, siblings named."""
-    from orchestration.core.disclosure import PUBLISHED, DisclosureError
+def _release_a_sibling_gives_away() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A mart whose March count of one category in 13201 is 2, its January-February monthly release,
+    and every week published in full (a hand-made legacy release): March's masked count is their difference."""
+    from orchestration.core.disclosure import PUBLISHED
     from orchestration.core.opendata.publish import build_open_dataset, generalise
 
-    weekly, monthly = open_datasets()[WEEKLY], open_datasets()[MONTHLY]
-    mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), 91)
-    thefts = (mart["categorie"] == feed_categories(monthly)[0]) & (mart["arrondissement"] == "13201") & (mart["jour"] >= date(2024, 3, 1))
-    mart = pd.concat([mart[~thefts], mart[thefts].head(2).assign(nb_incidents=1)], ignore_index=True)
-    january_february, _, _ = build_open_dataset(mart[mart["jour"] < date(2024, 3, 1)], monthly, K, siblings=[])
-    cells, groups = generalise(mart, weekly)
-    totals = cells.groupby(groups, as_index=False)["nb_interventions"].sum().assign(categorie=weekly.total_label)
-    weeks = pd.concat([cells, totals], ignore_index=True).assign(diffusion=PUBLISHED, periode_close=True)
-    with pytest.raises(DisclosureError, match=f"joint attacker's audit with {WEEKLY} failed.*13201 2024-03"):
-        build_open_dataset(
-            mart, monthly, K, previous=january_february.assign(periode_close=True), earlier=[january_february.assign(periode_close=True)],
-            siblings=[(weekly, [weeks])],
-        )
-
-
-def test_a_refused_release_names_its_version_and_writes_nothing(tmp_path: Path) -> None:
-    """The same refusal through the publisher, its siblings' releases read from the lake: the error
-    carries the refused version (for the record the asset keeps) and nothing reaches the folder."""
-    from orchestration.core.disclosure import PUBLISHED, DisclosureError
-    from orchestration.core.opendata.publish import build_open_dataset, generalise
-
-    settings = load_settings(tmp_path, require_key=False)
     weekly, monthly = open_datasets()[WEEKLY], open_datasets()[MONTHLY]
     mart = synthetic_counts_mart(MONTHLY, date(2024, 1, 1), 91)
     thefts = (mart["categorie"] == feed_categories(monthly)[0]) & (mart["arrondissement"] == "13201") & (mart["jour"] >= date(2024, 3, 1))
@@ -289,15 +267,39 @@ def test_a_refused_release_names_its_version_and_writes_nothing(tmp_path: Path) 
     cells, groups = generalise(mart, weekly)
     totals = cells.groupby(groups, as_index=False)["nb_interventions"].sum().assign(categorie=weekly.total_label)
     weeks = pd.concat([cells, totals], ignore_index=True).assign(diffusion=PUBLISHED)
-    for dataset, version, table in ((monthly, "2024-02", january_february), (weekly, "2024-W13", weeks)):
-        folder = releases.dataset_folder(settings.open_data, dataset.dataset)
+    return mart, january_february, weeks
+
+
+def test_a_release_that_cannot_hide_what_a_sibling_gives_away_is_refused() -> None:
+    """Weeks published in full, January and February already out: March's masked count of a category
+    is their difference, whatever else March masks. Refused, siblings named."""
+    from orchestration.core.disclosure import DisclosureError
+    from orchestration.core.opendata.publish import build_open_dataset
+
+    mart, january_february, weeks = _release_a_sibling_gives_away()
+    with pytest.raises(DisclosureError, match=f"joint attacker's audit with {WEEKLY} failed.*13201 2024-03"):
+        build_open_dataset(
+            mart, open_datasets()[MONTHLY], K, previous=january_february.assign(periode_close=True),
+            earlier=[january_february.assign(periode_close=True)], siblings=[(open_datasets()[WEEKLY], [weeks.assign(periode_close=True)])],
+        )
+
+
+def test_a_refused_release_names_its_version_and_writes_nothing(tmp_path: Path) -> None:
+    """The same refusal through the publisher, its siblings' releases read from the lake: the error
+    carries the refused version (for the record the asset keeps) and nothing reaches the folder."""
+    from orchestration.core.disclosure import DisclosureError
+
+    settings = load_settings(tmp_path, require_key=False)
+    mart, january_february, weeks = _release_a_sibling_gives_away()
+    for name, version, table in ((MONTHLY, "2024-02", january_february), (WEEKLY, "2024-W13", weeks)):
+        folder = releases.dataset_folder(settings.open_data, name)
         staging = folder / ".staging"
         staging.mkdir(parents=True)
-        table.to_parquet(staging / f"{dataset.dataset}.parquet", index=False)
+        table.to_parquet(staging / f"{name}.parquet", index=False)
         releases.install(staging, folder, version)
     before = sorted(p.relative_to(tmp_path) for p in settings.open_data.rglob("*"))
     with pytest.raises(DisclosureError, match=f"joint attacker's audit with {WEEKLY}.*failed.*13201 2024-03") as refused:
-        publish_open_dataset(settings, monthly, mart, gate("incidents_quartier_jour"))
+        publish_open_dataset(settings, open_datasets()[MONTHLY], mart, gate("incidents_quartier_jour"))
     assert refused.value.release == "2024-03"
     assert sorted(p.relative_to(tmp_path) for p in settings.open_data.rglob("*")) == before
 
