@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.core import duck, lake
+from orchestration.core.bronze_appends import BronzeState, appended_since, load_states, read_state, save_states
 from orchestration.core.catalog import feeds
 from orchestration.core.digests import files_digest
 from orchestration.core.duck import ensure_extensions
@@ -94,6 +95,48 @@ def record_unit_tests_passed(settings: Settings) -> None:
     path = dbt_target_dir(settings) / UNIT_TESTS_PASSED
     path.with_suffix(".tmp").write_text(json.dumps({"project": project_digest()}), encoding="utf-8")
     path.with_suffix(".tmp").replace(path)
+
+
+# Beside the parse state: each incremental staging model's bronze table as its last build read it.
+BRONZE_STATES = "bronze_states.json"
+# The variable the incremental staging models read (macros/incremental_staging.sql).
+APPENDED_SINCE_ENV = "OBSERVATOIRE_BRONZE_APPENDED_SINCE"
+
+
+@functools.cache
+def staging_rules() -> str:
+    """What an incremental staging row depends on besides its bronze row: the project, the engines, the geography."""
+    return files_digest([REFERENCE_DIR], REFERENCE_DIR.parent, [project_digest()])
+
+
+@functools.cache
+def incremental_staging_feeds(manifest_path: Path) -> dict[dg.AssetKey, str]:
+    """Each incremental model of the project (its asset key) and the one bronze feed it reads."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    found: dict[dg.AssetKey, str] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["config"].get("materialized") != "incremental":
+            continue
+        sources = [uid.split(".")[-1] for uid in node["depends_on"]["nodes"] if uid.startswith("source.observatoire.bronze.")]
+        if len(sources) != 1:
+            raise ValueError(f"{node['name']}: an incremental staging model reads exactly one bronze table, not {sources}")
+        found[dg.AssetKey([node["fqn"][1], node["name"]])] = sources[0]
+    return found
+
+
+def plan_incremental_staging(settings: Settings, selected: Iterable[dg.AssetKey], manifest_path: Path) -> tuple[dict[str, str], bool, dict[str, BronzeState]]:
+    """For the selected incremental staging models: from when each feed's new rows are taken (feeds
+    absent are rebuilt whole), whether dbt must drop and rebuild them (another project), and the
+    bronze state to record once the build succeeded."""
+    staged = incremental_staging_feeds(manifest_path)
+    chosen = sorted({staged[key] for key in selected if key in staged})
+    rules = staging_rules()
+    recorded = load_states(dbt_target_dir(settings) / BRONZE_STATES)
+    before = {feed: read_state(settings, feed, rules) for feed in chosen}
+    since = {feed: start for feed in chosen if (start := appended_since(settings, feed, recorded.get(feed), rules))}
+    # The models' SQL may have changed columns: dbt drops and builds them again (its --full-refresh).
+    full_refresh = any(feed in recorded and recorded[feed].rules != rules for feed in chosen)
+    return since, full_refresh, before
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -331,8 +374,12 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
         # DBT_TARGET_PATH: dagster-dbt puts the invocation's target folder under it, seeded with the parse state.
         skip_unit_tests = unit_tests_passed(settings)
         whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
-        args = ["build", *(["--exclude-resource-type", "unit_test"] if skip_unit_tests else [])]
-        with scoped_environ({**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings))}):
+        since, full_refresh, bronze_read = plan_incremental_staging(settings, context.selected_asset_keys, project.manifest_path)
+        if since or bronze_read:
+            context.log.info(f"staging from new bronze rows only: {sorted(since) or 'none'}; rebuilt whole: {sorted(set(bronze_read) - set(since)) or 'none'}")
+        args = ["build", *(["--exclude-resource-type", "unit_test"] if skip_unit_tests else []), *(["--full-refresh"] if full_refresh else [])]
+        environment = {**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings)), APPENDED_SINCE_ENV: json.dumps(since)}
+        with scoped_environ(environment):
             invocation = dbt.cli(args, context=context)
             try:
                 with unsurfaced_test_warnings_dropped():
@@ -344,6 +391,7 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
                 raise DagsterDbtCliRuntimeError(description=f"{error.description}\n\nBroken column rules:\n{broken}") from error
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
+        save_states(dbt_target_dir(settings) / BRONZE_STATES, bronze_read)  # reached only when every node passed
         if whole_project and not skip_unit_tests:
             record_unit_tests_passed(settings)
 

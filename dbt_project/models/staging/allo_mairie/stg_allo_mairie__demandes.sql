@@ -1,7 +1,8 @@
+{{ config(**incremental_staging('allo_mairie_demandes', 'demande_id')) }}
 -- One row per Allô Mairie request, positioned at the quartier.
 -- Exact coordinates and the (redacted) free-text description stop here.
 with demandes as (
-    select * from {{ source('bronze', 'allo_mairie_demandes') }}
+    select * from {{ source('bronze', 'allo_mairie_demandes') }} {{ new_bronze_rows('allo_mairie_demandes') }}
 )
 
 select

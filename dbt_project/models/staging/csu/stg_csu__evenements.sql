@@ -1,7 +1,8 @@
+{{ config(**incremental_staging('csu_evenements', 'evenement_id')) }}
 -- One row per event detected by the video-supervision centre, positioned at the quartier.
 -- Exact coordinates and the (redacted) operator comment stop here.
 with evenements as (
-    select * from {{ source('bronze', 'csu_evenements') }}
+    select * from {{ source('bronze', 'csu_evenements') }} {{ new_bronze_rows('csu_evenements') }}
 )
 
 select

@@ -1,6 +1,7 @@
+{{ config(**incremental_staging('eclairage_pannes', ['intervention_id', 'point_lumineux'])) }}
 -- One row per repaired street lamp and intervention, positioned at the quartier.
 with pannes as (
-    select * from {{ source('bronze', 'eclairage_pannes') }}
+    select * from {{ source('bronze', 'eclairage_pannes') }} {{ new_bronze_rows('eclairage_pannes') }}
 )
 
 select

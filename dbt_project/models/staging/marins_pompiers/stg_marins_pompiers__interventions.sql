@@ -1,6 +1,8 @@
+{{ config(**incremental_staging('marins_pompiers_interventions', 'intervention_id')) }}
 -- One row per BMPM intervention, positioned at the quartier. Exact coordinates and address stop here.
 with interventions as (
     select * from {{ source('bronze', 'marins_pompiers_interventions') }}
+    {{ new_bronze_rows('marins_pompiers_interventions') }}
 )
 
 select

@@ -1,6 +1,7 @@
+{{ config(**incremental_staging('meteo_horaire', ['num_poste', 'observe_le'])) }}
 -- One row per weather station and hour. The station position becomes its quartier.
 with observations as (
-    select * from {{ source('bronze', 'meteo_horaire') }}
+    select * from {{ source('bronze', 'meteo_horaire') }} {{ new_bronze_rows('meteo_horaire') }}
 )
 
 select

@@ -1,6 +1,7 @@
+{{ config(**incremental_staging('police_mains_courantes', 'incident_id')) }}
 -- One row per intervention, positioned at the quartier. Exact coordinates stop here.
 with incidents as (
-    select * from {{ source('bronze', 'police_mains_courantes') }}
+    select * from {{ source('bronze', 'police_mains_courantes') }} {{ new_bronze_rows('police_mains_courantes') }}
 )
 
 select

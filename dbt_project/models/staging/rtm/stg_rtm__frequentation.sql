@@ -1,6 +1,7 @@
+{{ config(**incremental_staging('rtm_frequentation', ['code_station', 'heure_debut'])) }}
 -- One row per metro station and counting hour (entry validations).
 with frequentation as (
-    select * from {{ source('bronze', 'rtm_frequentation') }}
+    select * from {{ source('bronze', 'rtm_frequentation') }} {{ new_bronze_rows('rtm_frequentation') }}
 )
 
 select

@@ -1,7 +1,8 @@
+{{ config(**incremental_staging('rtm_incidents', 'incident_id')) }}
 -- One row per incident of the RTM security log, positioned at the quartier.
 -- Exact coordinates and the (redacted) free-text comment stop here.
 with incidents as (
-    select * from {{ source('bronze', 'rtm_incidents') }}
+    select * from {{ source('bronze', 'rtm_incidents') }} {{ new_bronze_rows('rtm_incidents') }}
 )
 
 select

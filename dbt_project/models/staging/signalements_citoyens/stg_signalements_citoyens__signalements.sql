@@ -1,7 +1,8 @@
+{{ config(**incremental_staging('signalements_citoyens', 'signalement_id')) }}
 -- One row per citizen report, positioned at the quartier.
 -- Exact phone position and the (redacted) free-text description stop here.
 with signalements as (
-    select * from {{ source('bronze', 'signalements_citoyens') }}
+    select * from {{ source('bronze', 'signalements_citoyens') }} {{ new_bronze_rows('signalements_citoyens') }}
 )
 
 select

@@ -1,6 +1,7 @@
+{{ config(**incremental_staging('telecom_presence', ['code_quartier', 'heure_debut'])) }}
 -- One row per quartier and hour: population present according to the mobile operator (aggregated).
 with presence as (
-    select * from {{ source('bronze', 'telecom_presence') }}
+    select * from {{ source('bronze', 'telecom_presence') }} {{ new_bronze_rows('telecom_presence') }}
 )
 
 select

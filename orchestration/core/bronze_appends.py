@@ -1,0 +1,95 @@
+"""Which bronze tables only gained rows since a staging model's last build: its incremental path.
+
+A staging model on DuckDB is incremental (``dbt_project/macros/incremental_staging.sql``): on a
+new day it transforms only the bronze rows ingested since its last build and merges them on its
+key, instead of every row of the history again. That is right only when bronze did nothing else
+meanwhile: a snapshot feed's withdrawal and the retention delete rows, a key rotation rewrites
+pseudonyms in place, a re-delivery updates rows. Keeping a staging row its bronze row lost would
+be a privacy fault, not a stale number. So the build reads each table's Delta history since the
+version recorded at the model's last build and allows the incremental path only when every commit
+since is an append, an insert-only merge or a compaction; anything else, no record, or another
+project or reference geography rebuilds the model from all of bronze.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+
+from orchestration.core import lake
+from orchestration.core.catalog import feeds
+from orchestration.core.ingestion import bronze_path
+from orchestration.core.settings import Settings
+
+# Rows ingested this long before the recorded watermark are transformed again (merged on the key,
+# so the same rows): an ingest's clock read before a slower concurrent commit cannot slip under it.
+WATERMARK_MARGIN = timedelta(hours=1)
+# Commits that keep every row as it was (files rewritten or removed, same rows).
+ROW_PRESERVING = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+INGESTED_AT = "_ingested_at"
+
+
+@dataclass(frozen=True)
+class BronzeState:
+    """A bronze table as a staging build read it: its version, newest ingestion time, and the rules."""
+
+    version: int
+    watermark: str | None  # ISO time of the newest row's ingestion, None when the table is empty
+    rules: str  # digest of the dbt project and the reference geography the model was built under
+
+
+def only_appended(commits: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether every commit (Delta history entries) only added rows or kept them as they were."""
+    for commit in commits:
+        operation = commit.get("operation")
+        parameters = commit.get("operationParameters") or {}
+        metrics = commit.get("operationMetrics") or {}
+        if operation == "WRITE" and parameters.get("mode") == "Append":
+            continue
+        if operation == "MERGE" and int(metrics.get("num_target_rows_updated", -1)) == 0 and int(metrics.get("num_target_rows_deleted", -1)) == 0:
+            continue
+        if operation in ROW_PRESERVING:
+            continue
+        return False
+    return True
+
+
+def read_state(settings: Settings, feed: str, rules: str) -> BronzeState:
+    """``feed``'s bronze table as it stands: read before a build, recorded after it succeeded."""
+    table = lake.table(bronze_path(settings, feeds()[feed]))
+    newest = pc.max(lake.read_current(table, [INGESTED_AT], cache=False).column(INGESTED_AT)).as_py()
+    return BronzeState(table.version(), newest.isoformat() if newest is not None else None, rules)
+
+
+def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> str | None:
+    """The ISO time from which ``feed``'s staging model may take bronze rows, or None (rebuild it all)."""
+    if recorded is None or recorded.rules != rules or recorded.watermark is None:
+        return None
+    table = lake.table(bronze_path(settings, feeds()[feed]))
+    behind = table.version() - recorded.version
+    if behind < 0:
+        return None  # the table was made again
+    if behind and not only_appended(table.history(behind)):
+        return None
+    return (datetime.fromisoformat(recorded.watermark) - WATERMARK_MARGIN).isoformat()
+
+
+def load_states(path: Path) -> dict[str, BronzeState]:
+    """The recorded state of each feed's bronze table at its staging model's last build."""
+    if not path.exists():
+        return {}
+    return {feed: BronzeState(**state) for feed, state in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def save_states(path: Path, states: Mapping[str, BronzeState]) -> None:
+    """Record ``states`` over the earlier ones (other feeds' records kept), atomically."""
+    merged = {**load_states(path), **states}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({feed: asdict(state) for feed, state in sorted(merged.items())}, indent=1), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,95 @@
+"""When a staging model may take only the new bronze rows: every commit since its build only added rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from orchestration.core import lake
+from orchestration.core.bronze_appends import (
+    WATERMARK_MARGIN,
+    BronzeState,
+    appended_since,
+    load_states,
+    only_appended,
+    read_state,
+    save_states,
+)
+from orchestration.core.catalog import feeds
+from orchestration.core.ingestion import bronze_path
+from orchestration.core.settings import Settings, load_settings
+
+FEED = "police_mains_courantes"
+RULES = "rules-1"
+
+
+def _rows(keys: list[str], at: datetime, value: str = "a") -> pa.Table:
+    return pa.table({"incident_id": keys, "agent_pseudo": [value] * len(keys), "_ingested_at": pa.array([at] * len(keys), pa.timestamp("us", tz="UTC"))})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = load_settings(tmp_path, require_key=False)
+    lake.append(bronze_path(settings, feeds()[FEED]), _rows(["1", "2"], datetime(2026, 12, 1, 6, tzinfo=UTC)))
+    return settings
+
+
+def _path(settings: Settings) -> Path:
+    return bronze_path(settings, feeds()[FEED])
+
+
+def test_appends_insert_only_merges_and_compactions_keep_the_incremental_path(settings: Settings) -> None:
+    recorded = read_state(settings, FEED, RULES)
+    assert recorded.watermark == "2026-12-01T06:00:00+00:00"
+    lake.append(_path(settings), _rows(["3"], datetime(2026, 12, 2, 6, tzinfo=UTC)))
+    lake.upsert(_path(settings), _rows(["4"], datetime(2026, 12, 3, 6, tzinfo=UTC)), ["incident_id"])  # new key only
+    lake.compact(_path(settings))
+    since = appended_since(settings, FEED, recorded, RULES)
+    assert since == (datetime(2026, 12, 1, 6, tzinfo=UTC) - WATERMARK_MARGIN).isoformat()
+    assert appended_since(settings, FEED, read_state(settings, FEED, RULES), RULES) is not None  # nothing since
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["delete", "update", "overwrite"],
+)
+def test_any_other_change_rebuilds_the_model_whole(settings: Settings, change: str) -> None:
+    """A withdrawal or the retention (delete), a re-delivery (update), a key rotation (overwrite)."""
+    recorded = read_state(settings, FEED, RULES)
+    later = datetime(2026, 12, 2, 6, tzinfo=UTC)
+    if change == "delete":
+        lake.delete(_path(settings), "incident_id = '1'")
+    elif change == "update":
+        lake.upsert(_path(settings), _rows(["2", "5"], later, value="b"), ["incident_id"])
+    else:
+        lake.overwrite(_path(settings), _rows(["1", "2"], datetime(2026, 12, 1, 6, tzinfo=UTC), value="rekeyed"))
+    lake.append(_path(settings), _rows(["6"], later))  # appends after do not make it incremental again
+    assert appended_since(settings, FEED, recorded, RULES) is None
+
+
+def test_no_record_other_rules_or_an_empty_table_rebuild_whole(settings: Settings) -> None:
+    recorded = read_state(settings, FEED, RULES)
+    assert appended_since(settings, FEED, None, RULES) is None
+    assert appended_since(settings, FEED, recorded, "rules-2") is None  # another project or geography
+    assert appended_since(settings, FEED, BronzeState(recorded.version, None, RULES), RULES) is None
+    assert appended_since(settings, FEED, BronzeState(recorded.version + 5, recorded.watermark, RULES), RULES) is None  # made again
+
+
+def test_unknown_operations_are_not_trusted() -> None:
+    assert only_appended([{"operation": "WRITE", "operationParameters": {"mode": "Append"}}])
+    assert not only_appended([{"operation": "WRITE", "operationParameters": {"mode": "Overwrite"}}])
+    assert not only_appended([{"operation": "MERGE", "operationMetrics": {}}])  # no metrics: not proven insert-only
+    assert not only_appended([{"operation": "RESTORE"}])
+    assert not only_appended([{"operation": "UPDATE"}])
+
+
+def test_states_are_merged_over_the_recorded_ones(tmp_path: Path) -> None:
+    path = tmp_path / "states.json"
+    save_states(path, {"a": BronzeState(1, "t1", RULES), "b": BronzeState(2, None, RULES)})
+    save_states(path, {"a": BronzeState(3, "t3", RULES)})
+    assert load_states(path) == {"a": BronzeState(3, "t3", RULES), "b": BronzeState(2, None, RULES)}
+    assert load_states(tmp_path / "missing.json") == {}
+
