@@ -75,8 +75,11 @@ def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, 
     behind = table.version() - recorded.version
     if behind < 0:
         return None  # the table was made again
-    if behind and not only_appended(table.history(behind)):
-        return None
+    if behind:
+        commits = table.history(behind)
+        # A log cleaned up past the recorded version cannot prove what happened since: rebuild.
+        if len(commits) < behind or not only_appended(commits):
+            return None
     return (datetime.fromisoformat(recorded.watermark) - WATERMARK_MARGIN).isoformat()
 
 

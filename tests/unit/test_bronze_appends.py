@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from orchestration.core import lake
 from orchestration.core.bronze_appends import (
@@ -93,3 +94,35 @@ def test_states_are_merged_over_the_recorded_ones(tmp_path: Path) -> None:
     assert load_states(path) == {"a": BronzeState(3, "t3", RULES), "b": BronzeState(2, None, RULES)}
     assert load_states(tmp_path / "missing.json") == {}
 
+
+
+def test_a_history_shorter_than_the_versions_since_is_not_trusted(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Delta's log cleanup may drop old commits: what cannot be read cannot prove it only added rows."""
+    recorded = read_state(settings, FEED, RULES)
+    lake.append(_path(settings), _rows(["3"], datetime(2026, 12, 2, 6, tzinfo=UTC)))
+    lake.append(_path(settings), _rows(["4"], datetime(2026, 12, 3, 6, tzinfo=UTC)))
+    assert appended_since(settings, FEED, recorded, RULES) is not None
+    history = DeltaTable.history
+    monkeypatch.setattr(DeltaTable, "history", lambda self, limit=None: history(self, limit)[:1])  # one commit left
+    assert appended_since(settings, FEED, recorded, RULES) is None
+
+
+def test_each_incremental_model_merges_on_its_declared_unique_key() -> None:
+    """The key a model merges new rows on is the one its column_rules hold unique (one fact, checked)."""
+    from tests.unit.lineage import dbt_manifest
+
+    manifest = dbt_manifest()
+    declared: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and meta.get("name") == "column_rules":
+            kwargs = meta["kwargs"]
+            keys = [[c] for c in kwargs.get("unique") or []] + list(kwargs.get("unique_combinations") or [])
+            if keys:
+                declared[node["attached_node"]] = keys
+    incremental = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["config"].get("materialized") == "incremental"}
+    assert len(incremental) >= 10
+    for uid, node in incremental.items():
+        key = node["config"]["unique_key"]
+        assert (key if isinstance(key, list) else [key]) in declared.get(uid, []), node["name"]
+        assert node["fqn"][1] == "staging"
