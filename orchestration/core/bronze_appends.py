@@ -42,6 +42,7 @@ class BronzeState:
     version: int
     watermark: str | None  # ISO time of the newest row's ingestion, None when the table is empty
     rules: str  # digest of the dbt project and the reference geography the model was built under
+    table_id: str = ""  # the Delta table's id: a table made again has another, whatever its version
 
 
 def only_appended(commits: Iterable[Mapping[str, Any]]) -> bool:
@@ -64,7 +65,7 @@ def read_state(settings: Settings, feed: str, rules: str) -> BronzeState:
     """``feed``'s bronze table as it stands: read before a build, recorded after it succeeded."""
     table = lake.table(bronze_path(settings, feeds()[feed]))
     newest = pc.max(lake.read_current(table, [INGESTED_AT], cache=False).column(INGESTED_AT)).as_py()
-    return BronzeState(table.version(), newest.isoformat() if newest is not None else None, rules)
+    return BronzeState(table.version(), newest.isoformat() if newest is not None else None, rules, str(table.metadata().id))
 
 
 def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> str | None:
@@ -73,7 +74,7 @@ def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, 
         return None
     table = lake.table(bronze_path(settings, feeds()[feed]))
     behind = table.version() - recorded.version
-    if behind < 0:
+    if behind < 0 or recorded.table_id != str(table.metadata().id):
         return None  # the table was made again
     if behind:
         commits = table.history(behind)

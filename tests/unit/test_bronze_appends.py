@@ -76,7 +76,21 @@ def test_no_record_other_rules_or_an_empty_table_rebuild_whole(settings: Setting
     assert appended_since(settings, FEED, None, RULES) is None
     assert appended_since(settings, FEED, recorded, "rules-2") is None  # another project or geography
     assert appended_since(settings, FEED, BronzeState(recorded.version, None, RULES), RULES) is None
-    assert appended_since(settings, FEED, BronzeState(recorded.version + 5, recorded.watermark, RULES), RULES) is None  # made again
+    assert appended_since(settings, FEED, BronzeState(recorded.version + 5, recorded.watermark, RULES, recorded.table_id), RULES) is None
+    assert appended_since(settings, FEED, BronzeState(recorded.version, recorded.watermark, RULES, "another"), RULES) is None
+
+
+def test_a_table_made_again_is_rebuilt_whole_even_past_the_recorded_version(settings: Settings) -> None:
+    """Dropped and created anew, then grown by appends past the recorded version: its history is all
+    appends, yet the old rows are gone; the table's id tells."""
+    import shutil
+
+    recorded = read_state(settings, FEED, RULES)
+    shutil.rmtree(_path(settings))
+    for day in range(recorded.version + 3):
+        lake.append(_path(settings), _rows([f"n{day}"], datetime(2026, 12, 2 + day % 20, 6, tzinfo=UTC)))
+    assert lake.table(_path(settings)).version() > recorded.version
+    assert appended_since(settings, FEED, recorded, RULES) is None
 
 
 def test_unknown_operations_are_not_trusted() -> None:
@@ -89,9 +103,9 @@ def test_unknown_operations_are_not_trusted() -> None:
 
 def test_states_are_merged_over_the_recorded_ones(tmp_path: Path) -> None:
     path = tmp_path / "states.json"
-    save_states(path, {"a": BronzeState(1, "t1", RULES), "b": BronzeState(2, None, RULES)})
-    save_states(path, {"a": BronzeState(3, "t3", RULES)})
-    assert load_states(path) == {"a": BronzeState(3, "t3", RULES), "b": BronzeState(2, None, RULES)}
+    save_states(path, {"a": BronzeState(1, "t1", RULES, "id-a"), "b": BronzeState(2, None, RULES, "id-b")})
+    save_states(path, {"a": BronzeState(3, "t3", RULES, "id-a")})
+    assert load_states(path) == {"a": BronzeState(3, "t3", RULES, "id-a"), "b": BronzeState(2, None, RULES, "id-b")}
     assert load_states(tmp_path / "missing.json") == {}
 
 
