@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
+from deltalake import DeltaTable
 
 from orchestration.core import lake
 from orchestration.core.catalog import feeds
@@ -64,8 +66,21 @@ def only_appended(commits: Iterable[Mapping[str, Any]]) -> bool:
 def read_state(settings: Settings, feed: str, rules: str) -> BronzeState:
     """``feed``'s bronze table as it stands: read before a build, recorded after it succeeded."""
     table = lake.table(bronze_path(settings, feeds()[feed]))
-    newest = pc.max(lake.read_current(table, [INGESTED_AT], cache=False).column(INGESTED_AT)).as_py()
+    newest = _newest_ingestion(table)
     return BronzeState(table.version(), newest.isoformat() if newest is not None else None, rules, str(table.metadata().id))
+
+
+def _newest_ingestion(table: DeltaTable) -> datetime | None:
+    """The newest ``_ingested_at`` of the current version, from the files' statistics in the log.
+
+    Reading the column was 1.4 s for ten tables of a year; the statistics are truncated to the
+    millisecond (below the true value, well within the margin). A file without them: the column is read.
+    """
+    actions = pa.table(table.get_add_actions(flatten=True))
+    stats = f"max.{INGESTED_AT}"
+    if actions.num_rows and stats in actions.column_names and actions.column(stats).null_count == 0:
+        return pc.max(actions.column(stats)).as_py()
+    return pc.max(lake.read_current(table, [INGESTED_AT], cache=False).column(INGESTED_AT)).as_py()
 
 
 def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> str | None:

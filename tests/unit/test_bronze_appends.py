@@ -140,3 +140,16 @@ def test_each_incremental_model_merges_on_its_declared_unique_key() -> None:
         key = node["config"]["unique_key"]
         assert (key if isinstance(key, list) else [key]) in declared.get(uid, []), node["name"]
         assert node["fqn"][1] == "staging"
+
+
+def test_the_newest_ingestion_is_read_from_the_statistics_or_else_the_column(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statistics are truncated to the millisecond: never above the true newest time, and within it."""
+    true_newest = datetime(2026, 12, 2, 6, 0, 0, 123456, tzinfo=UTC)
+    lake.append(_path(settings), _rows(["3"], true_newest))
+    from_stats = datetime.fromisoformat(read_state(settings, FEED, RULES).watermark or "")
+    assert from_stats == true_newest.replace(microsecond=123000)  # the statistics: truncated, never above
+    # A table whose files carry no statistics: the column itself is read.
+    actions = DeltaTable.get_add_actions
+    monkeypatch.setattr(DeltaTable, "get_add_actions", lambda self, flatten=False: pa.table(actions(self, flatten)).drop_columns(
+        [c for c in pa.table(actions(self, flatten)).column_names if c.startswith("max.")]))
+    assert read_state(settings, FEED, RULES).watermark == true_newest.isoformat()
