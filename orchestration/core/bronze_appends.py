@@ -9,6 +9,11 @@ be a privacy fault, not a stale number. So the build reads each table's Delta hi
 version recorded at the model's last build and allows the incremental path only when every commit
 since is an append, an insert-only merge or a compaction; anything else, no record, or another
 project or reference geography rebuilds the model from all of bronze.
+
+The rows to take are those of the data files the table gained since that version: from the oldest
+``_ingested_at`` their statistics in the Delta log record. No clock margin is guessed: an ingest
+whose clock was read before a slower concurrent commit still lands in a file added after the
+recorded version, so its rows are taken however late it committed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +34,6 @@ from orchestration.core.catalog import feeds
 from orchestration.core.ingestion import bronze_path
 from orchestration.core.settings import Settings
 
-# Rows ingested this long before the recorded watermark are transformed again (merged on the key,
-# so the same rows): an ingest's clock read before a slower concurrent commit cannot slip under it.
-WATERMARK_MARGIN = timedelta(hours=1)
 # Commits that keep every row as it was (files rewritten or removed, same rows).
 ROW_PRESERVING = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
 INGESTED_AT = "_ingested_at"
@@ -65,7 +67,22 @@ def only_appended(commits: Iterable[Mapping[str, Any]]) -> bool:
 
 def read_state(settings: Settings, feed: str, rules: str) -> BronzeState:
     """``feed``'s bronze table as it stands: read before a build, recorded after it succeeded."""
-    table = lake.table(bronze_path(settings, feeds()[feed]))
+    return _state(lake.table(bronze_path(settings, feeds()[feed])), rules)
+
+
+def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> str | None:
+    """The ISO time from which ``feed``'s staging model may take bronze rows, or None (rebuild it all)."""
+    return plan(settings, feed, recorded, rules)[1]
+
+
+def plan(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> tuple[BronzeState, str | None]:
+    """``feed``'s bronze state now (to record after the build) and :func:`appended_since`, the table opened once."""
+    path = bronze_path(settings, feeds()[feed])
+    table = lake.table(path)
+    return _state(table, rules), _since(path, table, recorded, rules)
+
+
+def _state(table: DeltaTable, rules: str) -> BronzeState:
     newest = _newest_ingestion(table)
     return BronzeState(table.version(), newest.isoformat() if newest is not None else None, rules, str(table.metadata().id))
 
@@ -74,7 +91,8 @@ def _newest_ingestion(table: DeltaTable) -> datetime | None:
     """The newest ``_ingested_at`` of the current version, from the files' statistics in the log.
 
     Reading the column was 1.4 s for ten tables of a year; the statistics are truncated to the
-    millisecond (below the true value, well within the margin). A file without them: the column is read.
+    millisecond (below the true value: a few rows at the edge are taken twice and merged). A file
+    without them: the column is read.
     """
     actions = pa.table(table.get_add_actions(flatten=True))
     stats = f"max.{INGESTED_AT}"
@@ -83,20 +101,50 @@ def _newest_ingestion(table: DeltaTable) -> datetime | None:
     return pc.max(lake.read_current(table, [INGESTED_AT], cache=False).column(INGESTED_AT)).as_py()
 
 
-def appended_since(settings: Settings, feed: str, recorded: BronzeState | None, rules: str) -> str | None:
-    """The ISO time from which ``feed``'s staging model may take bronze rows, or None (rebuild it all)."""
+class _Unprovable(Exception):
+    """The files added since a version, or their oldest row, cannot be told from the log."""
+
+
+def _since(path: Path, table: DeltaTable, recorded: BronzeState | None, rules: str) -> str | None:
     if recorded is None or recorded.rules != rules or recorded.watermark is None:
         return None
-    table = lake.table(bronze_path(settings, feeds()[feed]))
     behind = table.version() - recorded.version
     if behind < 0 or recorded.table_id != str(table.metadata().id):
         return None  # the table was made again
-    if behind:
-        commits = table.history(behind)
-        # A log cleaned up past the recorded version cannot prove what happened since: rebuild.
-        if len(commits) < behind or not only_appended(commits):
-            return None
-    return (datetime.fromisoformat(recorded.watermark) - WATERMARK_MARGIN).isoformat()
+    if not behind:
+        return recorded.watermark  # nothing new: only the rows at the edge, merged again unchanged
+    commits = table.history(behind)
+    # A log cleaned up past the recorded version cannot prove what happened since: rebuild.
+    if len(commits) < behind or not only_appended(commits):
+        return None
+    try:
+        oldest = _oldest_added(path, table, recorded.version)
+    except _Unprovable:
+        return None
+    return recorded.watermark if oldest is None else oldest.isoformat()
+
+
+def _oldest_added(path: Path, table: DeltaTable, version: int) -> datetime | None:
+    """The oldest ``_ingested_at`` in the data files ``table`` gained since ``version``, from their
+    statistics; None when it gained none.
+
+    A compaction since counts: its file holds old rows beside the new ones, so the time goes back
+    to its oldest row (more rows merged again, none missed). Raises :class:`_Unprovable` when an
+    added file has no statistics or the log no longer holds ``version``.
+    """
+    now = pa.table(table.get_add_actions(flatten=True))
+    try:
+        then = lake.table(path, version=version)
+    except Exception as error:  # deltalake raises its own errors for a version it cannot load
+        raise _Unprovable(str(error)) from error
+    before = pa.table(then.get_add_actions(flatten=False)).column("path")
+    added = now.filter(pc.invert(pc.is_in(now.column("path"), value_set=before)))
+    if not added.num_rows:
+        return None
+    stats = f"min.{INGESTED_AT}"
+    if stats not in added.column_names or added.column(stats).null_count:
+        raise _Unprovable(f"no {stats} statistics in {added.num_rows} added file(s)")
+    return pc.min(added.column(stats)).as_py()
 
 
 def load_states(path: Path) -> dict[str, BronzeState]:

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.core import duck, lake
-from orchestration.core.bronze_appends import BronzeState, appended_since, load_states, read_state, save_states
+from orchestration.core.bronze_appends import BronzeState, load_states, plan, save_states
 from orchestration.core.catalog import feeds
 from orchestration.core.digests import files_digest
 from orchestration.core.duck import ensure_extensions
@@ -132,8 +132,9 @@ def plan_incremental_staging(settings: Settings, selected: Iterable[dg.AssetKey]
     chosen = sorted({staged[key] for key in selected if key in staged})
     rules = staging_rules()
     recorded = load_states(dbt_target_dir(settings) / BRONZE_STATES)
-    before = {feed: read_state(settings, feed, rules) for feed in chosen}
-    since = {feed: start for feed in chosen if (start := appended_since(settings, feed, recorded.get(feed), rules))}
+    planned = {feed: plan(settings, feed, recorded.get(feed), rules) for feed in chosen}
+    before = {feed: state for feed, (state, _since) in planned.items()}
+    since = {feed: start for feed, (_state, start) in planned.items() if start}
     # The models' SQL may have changed columns: dbt drops and builds them again (its --full-refresh).
     full_refresh = any(feed in recorded and recorded[feed].rules != rules for feed in chosen)
     return since, full_refresh, before

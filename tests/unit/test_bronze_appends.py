@@ -11,7 +11,6 @@ from deltalake import DeltaTable
 
 from orchestration.core import lake
 from orchestration.core.bronze_appends import (
-    WATERMARK_MARGIN,
     BronzeState,
     appended_since,
     load_states,
@@ -45,12 +44,44 @@ def _path(settings: Settings) -> Path:
 def test_appends_insert_only_merges_and_compactions_keep_the_incremental_path(settings: Settings) -> None:
     recorded = read_state(settings, FEED, RULES)
     assert recorded.watermark == "2026-12-01T06:00:00+00:00"
+    assert appended_since(settings, FEED, recorded, RULES) == recorded.watermark  # nothing since: the edge only
     lake.append(_path(settings), _rows(["3"], datetime(2026, 12, 2, 6, tzinfo=UTC)))
     lake.upsert(_path(settings), _rows(["4"], datetime(2026, 12, 3, 6, tzinfo=UTC)), ["incident_id"])  # new key only
+    # Exactly the rows of the files added since: from the oldest of them, not the day before.
+    assert appended_since(settings, FEED, recorded, RULES) == "2026-12-02T06:00:00+00:00"
+    # A compaction's file holds the old rows too: they are taken again (merged, unchanged), none missed.
     lake.compact(_path(settings))
-    since = appended_since(settings, FEED, recorded, RULES)
-    assert since == (datetime(2026, 12, 1, 6, tzinfo=UTC) - WATERMARK_MARGIN).isoformat()
-    assert appended_since(settings, FEED, read_state(settings, FEED, RULES), RULES) is not None  # nothing since
+    assert appended_since(settings, FEED, recorded, RULES) == "2026-12-01T06:00:00+00:00"
+
+
+def test_a_late_commit_of_an_ingest_with_an_older_clock_is_taken(settings: Settings) -> None:
+    """An ingest read its clock before the build but committed after it: its rows are older than
+    the recorded newest time, yet in a file added since the recorded version, so they are taken."""
+    recorded = read_state(settings, FEED, RULES)
+    lake.append(_path(settings), _rows(["late"], datetime(2026, 12, 1, 2, tzinfo=UTC)))  # 4 h before the watermark
+    assert appended_since(settings, FEED, recorded, RULES) == "2026-12-01T02:00:00+00:00"
+
+
+def test_added_files_without_statistics_or_a_version_gone_from_the_log_rebuild(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake.append(_path(settings), _rows(["3"], datetime(2026, 12, 2, 6, tzinfo=UTC)))
+    recorded = read_state(settings, FEED, RULES)  # version 1
+    for day in (3, 4):
+        lake.append(_path(settings), _rows([f"d{day}"], datetime(2026, 12, day, 6, tzinfo=UTC)))
+    assert appended_since(settings, FEED, recorded, RULES) == "2026-12-03T06:00:00+00:00"
+    # The log checkpointed at version 3 and its older commits cleaned up: version 1 cannot be read,
+    # while the history since it (versions 2 and 3) still can.
+    lake.table(_path(settings)).create_checkpoint()
+    for old in (0, 1):
+        (_path(settings) / "_delta_log" / f"{old:020d}.json").unlink()
+    assert len(lake.table(_path(settings)).history(2)) == 2
+    assert appended_since(settings, FEED, recorded, RULES) is None
+    # Files whose statistics do not hold the ingestion time cannot say from when to take rows.
+    recorded = read_state(settings, FEED, RULES)
+    lake.append(_path(settings), _rows(["5"], datetime(2026, 12, 5, 6, tzinfo=UTC)))
+    actions = DeltaTable.get_add_actions
+    monkeypatch.setattr(DeltaTable, "get_add_actions", lambda self, flatten=False: pa.table(actions(self, flatten)).drop_columns(
+        [c for c in pa.table(actions(self, flatten)).column_names if c.startswith("min.")]))
+    assert appended_since(settings, FEED, recorded, RULES) is None
 
 
 @pytest.mark.parametrize(
