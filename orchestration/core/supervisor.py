@@ -30,6 +30,7 @@ from types import FrameType
 from typing import IO
 
 GRACE_SECONDS = 5.0  # SIGTERM -> SIGKILL; with the final wait, everything is gone within 10 s
+KILL_WAIT_SECONDS = 2.0  # after SIGKILL, at most this long until the killed processes are gone
 _PR_SET_PDEATHSIG = 1
 
 
@@ -143,6 +144,10 @@ class Children:
             left = self._alive(targets | self.pids())
             if left:
                 self._signal(left, signal.SIGKILL)
+                # SIGKILL is delivered asynchronously: return once the processes are gone, not before.
+                deadline = time.monotonic() + KILL_WAIT_SECONDS
+                while time.monotonic() < deadline and self._alive(left):
+                    time.sleep(0.05)
             for child in self.children:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.process.wait(timeout=2)

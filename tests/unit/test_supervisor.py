@@ -31,7 +31,8 @@ def test_stop_ends_children_grandchildren_and_escaped_sessions(tmp_path) -> None
     started = time.monotonic()
     children.stop()
     assert time.monotonic() - started < 10
-    assert not pids & set(process_table())
+    table = process_table()
+    assert not pids & set(table), {pid: table[pid] for pid in pids & set(table)}  # with their states, if any is left
     children.stop()  # idempotent
 
 
