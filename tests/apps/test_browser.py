@@ -193,27 +193,3 @@ def test_real_pipeline_output_in_chromium(streamlit_server: Callable, pipeline_l
     wait_until_idle(page)
     page.screenshot(path=str(tmp_path / "portail-real.png"), full_page=True)
     assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
-
-
-def test_every_use_case_page_in_chromium(streamlit_server: Callable, pipeline_lake, open_page: Callable, tmp_path: Path) -> None:
-    """Each use case's page at /<use_case>: title, gate verdicts, its model card, no error, offline."""
-    from playwright.sync_api import expect
-
-    from orchestration.core.catalog import use_cases
-
-    server = streamlit_server(pipeline_lake.settings.lake)
-    offline = open_page(viewport={"width": 1400, "height": 2200})
-    page = offline.page
-    for uc in use_cases().values():
-        published = [m for m in uc.marts if m.published]
-        if uc.name == "tranquillite_publique" or not published:
-            continue
-        page.goto(f"{server.url}/{uc.name}", timeout=LOAD_TIMEOUT_MS)
-        expect(page.get_by_role("heading", name=uc.title, exact=True)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-        wait_until_idle(page)
-        expect(page.get_by_text("Contrôle qualité réussi", exact=False)).to_have_count(len(published), timeout=LOAD_TIMEOUT_MS)
-        assert page.get_by_test_id("stException").count() == 0, f"{uc.name}: the page raised"
-        page.get_by_text("Fiche méthode", exact=False).click()
-        expect(page.get_by_text("Ce que ces chiffres ne disent pas", exact=False)).to_be_visible()
-        page.screenshot(path=str(tmp_path / f"{uc.name}.png"), full_page=True)
-    assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"

@@ -9,7 +9,9 @@ For the home page (``/observatoire``) and each use-case page (``/<use_case>``), 
   month and day names, ``NaN``...);
 - every map (deck.gl) comes with a colour legend;
 - nothing is fetched outside 127.0.0.1;
-- axe-core finds no violation of impact ``serious`` or ``critical``.
+- axe-core finds no violation of impact ``serious`` or ``critical``;
+- at the desktop width, a use-case page is titled with its use case, shows one passed quality
+  gate per published mart, and its model card opens on what the figures do not say.
 
 Screenshots are kept as test artefacts under ``test-artifacts/screenshots/`` (git-ignored),
 or under ``$OBSERVATOIRE_SCREENSHOTS`` when set; their folder is printed.
@@ -175,6 +177,24 @@ def drawn_legends(page: object, expected: int, timeout_ms: int = 15_000) -> int:
     return int(page.evaluate(DRAWN_LEGENDS))  # type: ignore[attr-defined]
 
 
+def verdicts_and_model_card(page: object, use_case: str) -> list[str]:
+    """A use-case page: its title, one passed gate verdict per published mart, a model card that opens on its limits."""
+    from playwright.sync_api import expect
+
+    from orchestration.core.catalog import use_cases
+
+    uc = use_cases()[use_case]
+    published = [m for m in uc.marts if m.published]
+    try:
+        expect(page.get_by_role("heading", name=uc.title, exact=True)).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+        expect(page.get_by_text("Contrôle qualité réussi", exact=False)).to_have_count(len(published), timeout=LOAD_TIMEOUT_MS)  # type: ignore[attr-defined]
+        page.get_by_text("Fiche méthode", exact=False).first.click()  # type: ignore[attr-defined]
+        expect(page.get_by_text("Ce que ces chiffres ne disent pas", exact=False)).to_be_visible()  # type: ignore[attr-defined]
+    except AssertionError as error:
+        return [str(error).splitlines()[0]]
+    return []
+
+
 def serious_violations(page: object) -> list[str]:
     """axe-core violations of impact serious or critical, one line each (rule, impact, targets)."""
     from axe_playwright_python.sync_playwright import Axe
@@ -220,6 +240,8 @@ def test_every_analyst_page_is_french_labelled_legended_and_accessible(
         problems += [f"axe: {line}" for line in serious_violations(page)]
         full_screenshot(page, folder / f"{path}-{size['width']}px.png", size["width"])
         page.set_viewport_size(dict(size))
+        if viewport == "large" and path != "observatoire" and use_case is not None:  # after the shot: it opens the model card
+            problems += verdicts_and_model_card(page, use_case)
         if problems:
             failures[path] = problems
     print(f"screenshots: {folder}")
