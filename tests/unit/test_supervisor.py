@@ -22,7 +22,7 @@ def _wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-unty
 
 
 def test_stop_ends_children_grandchildren_and_escaped_sessions(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    children = Children(grace=2.0)
+    children = Children(grace=0.5)  # the stubborn pair is SIGKILLed after it
     # A grandchild in the child's session, one in a session of its own, one ignoring SIGTERM.
     children.start("tree", ["sh", "-c", "sleep 300 & setsid sleep 300 & wait"], log=tmp_path / "tree.log")
     children.start("stubborn", ["sh", "-c", "trap '' TERM; sleep 300 & wait"], log=tmp_path / "stubborn.log")
