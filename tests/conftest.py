@@ -289,7 +289,7 @@ COSTLY_FIRST = (
     "tests/cluster/test_celery_executor.py",
     "tests/apps/test_browser_signin.py",
     # The longest unit modules next (10-18 s each in CI), so that the last ones, on both workers,
-    # are the short ones: with these at the end, one worker idled 16 s while the other finished.
+    # are the short ones (longest first): the two workers then end closer together.
     "tests/unit/test_open_data_formats.py",
     "tests/unit/test_simulator_dirt.py",
     "tests/unit/test_supervisor.py",

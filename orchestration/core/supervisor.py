@@ -132,7 +132,8 @@ class Children:
         return ({pid for pid in roots if pid in table} | descendants(roots, table)) if roots else set()
 
     def stop(self) -> None:
-        """SIGTERM every child's session and descendants, wait ``grace`` seconds, SIGKILL the rest."""
+        """SIGTERM every child's session and descendants, wait ``grace`` seconds, SIGKILL the rest
+        and wait (at most ``KILL_WAIT_SECONDS``) until they are gone."""
         if not self.children:
             return
         with _signals_ignored():
