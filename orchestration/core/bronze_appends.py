@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
 from orchestration.core import lake
 from orchestration.core.catalog import feeds
@@ -135,7 +136,7 @@ def _oldest_added(path: Path, table: DeltaTable, version: int) -> datetime | Non
     now = pa.table(table.get_add_actions(flatten=True))
     try:
         then = lake.table(path, version=version)
-    except Exception as error:  # deltalake raises its own errors for a version it cannot load
+    except DeltaError as error:  # the log no longer holds that version (an I/O error is not this: it propagates)
         raise _Unprovable(str(error)) from error
     before = pa.table(then.get_add_actions(flatten=False)).column("path")
     added = now.filter(pc.invert(pc.is_in(now.column("path"), value_set=before)))
