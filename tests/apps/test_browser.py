@@ -96,6 +96,21 @@ def test_observatoire_renders_in_chromium(
     assert offline.blocked == [], f"requests leaving 127.0.0.1: {offline.blocked}"
 
 
+def test_an_offline_page_records_and_fails_what_leaves_loopback(open_page: Callable) -> None:
+    """The guard every browser test relies on: a fetch outside loopback is recorded and never answered."""
+    offline = open_page()
+    page = offline.page
+    outside = ["https://cdn.example.org/style.css", "http://tiles.example.net/0/0/0.png"]
+    page.set_content("<p>page</p>")
+    answered = page.evaluate(
+        """async (urls) => Promise.all(urls.map(u => fetch(u, {mode: 'no-cors'}).then(() => true, () => false)))""",
+        outside,
+    )
+    page.evaluate("() => fetch('data:text/plain,local')")  # not a request leaving the machine
+    assert offline.blocked == outside
+    assert answered == [False, False]
+
+
 def test_portail_on_a_phone(streamlit_server: Callable, synthetic_lake: Path, open_page: Callable, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 

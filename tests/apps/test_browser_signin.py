@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +23,7 @@ from orchestration.core.access import may_read_audit, may_read_use_case, readabl
 from orchestration.core.app_signin import write_secrets
 from orchestration.core.catalog import open_datasets, use_cases
 from orchestration.core.settings import DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, AppSignIn, IdentitySettings, load_settings
+from tests.apps.conftest import record_requests_leaving_loopback
 from tests.apps.test_browser import wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -81,24 +81,14 @@ def signin_app(tmp_path_factory: pytest.TempPathFactory, lake_writer) -> Iterato
 
 
 def offline_context(browser: object, app: SignInApp) -> tuple[object, list[str]]:
-    """A fresh browser context (no cookie) whose requests outside 127.0.0.1 are aborted.
+    """A fresh browser context (no cookie) whose requests outside loopback fail (tests/apps/conftest.py).
 
     Returns the context and the list of what the *app's* pages tried to fetch outside: the mock
-    provider's own login page asks a CDN for its stylesheet (aborted too, but not ours to fix).
+    provider's own login page asks a CDN for its stylesheet (it fails too, but is not ours to fix).
     """
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")  # type: ignore[attr-defined]
     blocked: list[str] = []
-
-    def guard(route: object) -> None:
-        request = route.request  # type: ignore[attr-defined]
-        if request.url.startswith(("data:", "blob:")) or urlsplit(request.url).hostname == "127.0.0.1":
-            route.continue_()  # type: ignore[attr-defined]
-            return
-        route.abort()  # type: ignore[attr-defined]
-        if not request.frame.url.startswith(app.issuer):
-            blocked.append(request.url)
-
-    context.route("**/*", guard)
+    record_requests_leaving_loopback(context, blocked, counts=lambda request: not request.frame.url.startswith(app.issuer))  # type: ignore[attr-defined]
     return context, blocked
 
 
