@@ -3,7 +3,7 @@
 One ``streamlit run`` server with the ``[auth]`` secrets ``observatoire serve`` would write, the
 project's local provider (:mod:`orchestration.local_identity`) on 127.0.0.1, and no dev bypass:
 every analyst page here is reached by signing in through the provider's login form. Requests
-outside loopback are aborted (the app and the provider both listen on 127.0.0.1).
+outside loopback fail and are recorded (the app and the provider both listen on 127.0.0.1).
 """
 
 from __future__ import annotations
