@@ -97,18 +97,24 @@ def test_observatoire_renders_in_chromium(
 
 
 def test_an_offline_page_records_and_fails_what_leaves_loopback(open_page: Callable) -> None:
-    """The guard every browser test relies on: a fetch outside loopback is recorded and never answered."""
+    """The guard every browser test relies on: a fetch outside loopback is recorded, and fails before
+    any connection because Chromium resolves no name outside loopback. ``pypi.org`` is a name this
+    machine's DNS answers (its package registry): without the rule, the fetch reached the network
+    (``ERR_CERT_AUTHORITY_INVALID`` behind this machine's proxy) and this test failed."""
     offline = open_page()
     page = offline.page
-    outside = ["https://cdn.example.org/style.css", "http://tiles.example.net/0/0/0.png"]
+    failures: dict[str, str] = {}
+    page.on("requestfailed", lambda request: failures.setdefault(request.url, request.failure or ""))
+    outside = ["https://pypi.org/simple/", "http://tiles.example.net/0/0/0.png"]
     page.set_content("<p>page</p>")
     answered = page.evaluate(
         """async (urls) => Promise.all(urls.map(u => fetch(u, {mode: 'no-cors'}).then(() => true, () => false)))""",
         outside,
     )
     page.evaluate("() => fetch('data:text/plain,local')")  # not a request leaving the machine
-    assert offline.blocked == outside
+    assert sorted(offline.blocked) == sorted(outside)
     assert answered == [False, False]
+    assert failures == dict.fromkeys(outside, "net::ERR_NAME_NOT_RESOLVED")
 
 
 def test_portail_on_a_phone(streamlit_server: Callable, synthetic_lake: Path, open_page: Callable, tmp_path: Path) -> None:
