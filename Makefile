@@ -31,8 +31,8 @@ check-lint:
 check-sql:  # from dbt_project/, where .sqlfluff and .sqlfluffignore are
 	@cd dbt_project && $(TIMED) ../$(VENV)/sqlfluff lint models macros tests --processes 2 --disable-progress-bar --nocolor
 
-# The unit tests on two workers too: alone they kept one core busy for 46 s while the other
-# finished lint, SQL style and definitions in 15 s (make check 57.3 -> 48 s).
+# The unit tests on two workers too: alone they kept one core busy for 54 s while the other
+# ran lint, SQL style and definitions in about 28 s, then idled (make check 57.3 -> 48 s).
 check-unit:  # the import layers (lint-imports) are a unit test
 	@$(TIMED) $(VENV)/pytest tests/unit -q -p no:cacheprovider -m "not slow" -x -n 2 --dist loadgroup
 

@@ -537,8 +537,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # No host name resolves but loopback's: a page cannot reach the internet, even on a runner
-    # that can. What it tried is still recorded (record_requests_leaving_loopback) and fails the test.
+    # Nothing resolves but loopback, names and IP addresses alike (checked: a fetch of either fails
+    # with ERR_NAME_NOT_RESOLVED): a page cannot reach the internet, even on a runner that can.
+    # What it tried is still recorded (record_requests_leaving_loopback) and fails the test.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -555,7 +556,7 @@ def record_requests_leaving_loopback(context: object, blocked: list[str], counts
     A listener, not ``context.route``: a route sends every request through this process and turns
     off the browser's HTTP cache, so each page load fetched and compiled Streamlit's scripts again
     (measured: the analyst pages at two widths took 80.7 s with a route, 66.2 s with this). The
-    request still fails: Chromium resolves no host outside loopback (``CHROMIUM_ARGS``).
+    request still fails: Chromium resolves nothing outside loopback (``CHROMIUM_ARGS``).
     """
 
     def record(request: object) -> None:
@@ -580,7 +581,7 @@ def browser() -> Iterator[object]:
 
 @dataclass
 class OfflinePage:
-    """A Playwright page whose requests outside loopback fail (no name resolves) and are recorded in ``blocked``."""
+    """A Playwright page whose requests outside loopback fail (nothing resolves) and are recorded in ``blocked``."""
 
     page: object
     blocked: list[str] = field(default_factory=list)
