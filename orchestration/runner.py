@@ -350,10 +350,11 @@ def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, ech
     cursors = instance.run_storage.get_cursor_values(set(keys.values()))
     for sensor in sensors:
         key = keys[sensor.name]
-        context = dg.build_sensor_context(
+        # A context manager: the resources' teardown (the build database reader) runs on leaving it.
+        with dg.build_sensor_context(
             instance=instance, cursor=cursors.get(key) or None, definitions=defs, sensor_name=sensor.name, resources=resources
-        )
-        data = sensor.evaluate_tick(context)
+        ) as context:
+            data = sensor.evaluate_tick(context)
         if not data.run_requests:
             echo(f"  {sensor.name}: {data.skip_message or 'nothing to do'}")
             continue

@@ -8,6 +8,7 @@ then swapped in, so a reader sees either the old export or the new one, never ha
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,9 @@ def _database_state(database: Path) -> tuple[object, ...]:
     return tuple(state)
 
 
-def read_mart(settings: Settings, mart: str, *, keep_for_publication: bool = False) -> pd.DataFrame:
+def read_mart(
+    settings: Settings, mart: str, *, keep_for_publication: bool = False, reader: Callable[[], Any] | None = None
+) -> pd.DataFrame:
     """A mart, read-only, in a stable order (gate and publisher share it).
 
     From the build database, or, for a Python mart on the cluster profile, from its Delta table
@@ -86,6 +89,10 @@ def read_mart(settings: Settings, mart: str, *, keep_for_publication: bool = Fal
     ``keep_for_publication`` (the gate): keep a copy of the frame for the next read of the same
     mart in this process (its publication step), which takes it instead of reading again if the
     database was not written since (:func:`_database_state`); otherwise it reads as usual.
+
+    ``reader``: gives a read-only connection to the build database that the caller keeps open
+    (:meth:`~orchestration.factories.resources.ObservatoireResource.build_db_reader`); without
+    it, a connection is opened and closed for this read.
     """
     if python_marts_in_delta(settings) and _built_in_python(mart):
         rows = lake.read(python_mart_path(settings, mart))
@@ -100,12 +107,13 @@ def read_mart(settings: Settings, mart: str, *, keep_for_publication: bool = Fal
     if kept is not None and kept[0] == state:
         frame = kept[1]
     else:
-        con = duck.connect(settings.build_db, read_only=True, extensions=())  # marts: plain types only
+        con = reader() if reader is not None else duck.connect(settings.build_db, read_only=True, extensions=())  # plain types only
         try:
             # Through Arrow, so DATE stays a date (pandas would widen it to a timestamp).
             frame = con.sql(f"select * from marts.{mart} order by all").to_arrow_table().to_pandas()
         finally:
-            con.close()
+            if reader is None:
+                con.close()
     if keep_for_publication:
         _KEPT_FOR_PUBLICATION[key] = (state, frame.copy())  # a copy: the caller may modify its frame
         while len(_KEPT_FOR_PUBLICATION) > KEPT_AT_MOST:

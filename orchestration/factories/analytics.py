@@ -73,6 +73,7 @@ def build_python_marts(use_case: str, specs: list[MartSpec]) -> dg.AssetsDefinit
         in_delta = python_marts_in_delta(settings)
         # Embedded: one connection reads the inputs and writes every mart (opening the file is the
         # costly part); cluster: read-only (a shared lock), the marts go to Delta.
+        observatoire.release_build_db()  # the run's kept reader: DuckDB lets no writer in beside it
         con = duck.connect(settings.build_db, read_only=in_delta, extensions=())
         try:
             frames = read_relations(settings.build_db, tuple(dict.fromkeys(rel for s in chosen for rel in s.inputs)), con)

@@ -365,6 +365,7 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, observatoire: ObservatoireResource) -> Iterator[Any]:
         """Build every selected model and run its dbt tests against the bronze Delta tables."""
         settings = observatoire.settings()
+        observatoire.release_build_db()  # dbt's process writes the build database: no reader may hold it
         settings.build_db.parent.mkdir(parents=True, exist_ok=True)
         # Every declared feed has a bronze table, empty if it never delivered, so staging can read it.
         for spec in feeds().values():

@@ -119,7 +119,7 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
     )
     def gate(context: dg.AssetCheckExecutionContext, observatoire: ObservatoireResource) -> dg.AssetCheckResult:
         settings = observatoire.settings()
-        frame = read_mart(settings, mart, keep_for_publication=published)  # its gold step reads it next
+        frame = read_mart(settings, mart, keep_for_publication=published, reader=observatoire.build_db_reader)  # its gold step reads it next
         rules = rules_digest()
         result = reusable_verdict(mart, settings.quality, fingerprint(frame), rules)
         reused = result is not None

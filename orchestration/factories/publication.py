@@ -42,7 +42,7 @@ def build_gold(spec: MartSpec) -> dg.AssetsDefinition:
     )
     def gold(context: dg.AssetExecutionContext, observatoire: ObservatoireResource) -> dg.MaterializeResult:
         settings = observatoire.settings()
-        frame = read_mart(settings, mart)
+        frame = read_mart(settings, mart, reader=observatoire.build_db_reader)
         gate = _passed_gate_for(settings.quality, mart, fingerprint(frame))
         manifest = publish_gold(settings, mart, pa.Table.from_pandas(frame, preserve_index=False), gate)
         return dg.MaterializeResult(

@@ -122,11 +122,12 @@ def test_the_landing_sensor_requests_a_run_without_partition_tags(ingest_lake: t
     _, defs = ingest_lake
     sensor = defs.resolve_sensor_def(landing_sensor_name(SPEC))
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=dict(defs.resources or {}))
-        (request,) = sensor.evaluate_tick(context).run_requests
+        with dg.build_sensor_context(instance=instance, definitions=defs, resources=dict(defs.resources or {})) as context:
+            (request,) = sensor.evaluate_tick(context).run_requests
         assert not any(tag.startswith("dagster/asset_partition") for tag in request.tags)
         assert day_range_of(request.tags) is None  # every pending delivery of the feed
-        again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, resources=dict(defs.resources or {})))
+        with dg.build_sensor_context(instance=instance, definitions=defs, resources=dict(defs.resources or {})) as context:
+            again = sensor.evaluate_tick(context)
         assert again.run_requests[0].run_key == request.run_key  # same files: Dagster dedupes the run
 
 

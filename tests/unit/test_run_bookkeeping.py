@@ -139,3 +139,28 @@ def test_dbt_runs_without_a_dbt_adapter_in_this_process() -> None:
     assert resource._initialize_dbt_core_adapter(["build"]) is None  # type: ignore[attr-defined]
     # The hook is still the one dagster-dbt calls before starting dbt (else the override is dead code).
     assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
+
+
+def test_a_run_reads_marts_through_one_kept_reader_that_gives_way_to_writers(tmp_path: Path) -> None:
+    """The build database reader is opened once, reused, and closed on release and on teardown."""
+    import duckdb
+
+    from orchestration.core.publishing import read_mart
+    from orchestration.factories.resources import ObservatoireResource
+
+    settings = load_settings(tmp_path)
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute("create schema marts; create table marts.m as select * from (values (2, 'b'), (1, 'a')) t(n, s)")
+
+    with dg.build_resources({"observatoire": ObservatoireResource(lake=str(tmp_path))}) as resources:
+        observatoire = resources.observatoire
+        reader = observatoire.build_db_reader()
+        assert observatoire.build_db_reader() is reader  # one connection for the run's reads
+        assert read_mart(settings, "m", reader=observatoire.build_db_reader)["n"].tolist() == [1, 2]
+        with pytest.raises(duckdb.ConnectionException):  # a writer is refused while it is open
+            duckdb.connect(str(settings.build_db)).close()
+        observatoire.release_build_db()
+        duckdb.connect(str(settings.build_db)).close()  # released: a writer gets in
+        observatoire.build_db_reader()  # opened again by the next read...
+    duckdb.connect(str(settings.build_db)).close()  # ... and closed when the run's resources are torn down
