@@ -358,6 +358,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(f"demo: landing already holds drops in {settings.landing}; not simulating again")
     if cmd_run(args) != 0:
         _say("demo: the run failed; serving anyway so you can inspect it in the Dagster UI.")
+    from quality import background
+
+    background.stop()  # the run's validation process: serving needs none
     if args.no_serve:
         return 0
     return cmd_serve(args)

@@ -20,10 +20,10 @@ import dagster as dg
 from orchestration.analytics import mart_table, read_relations, resolve, write_mart
 from orchestration.core import duck, lake
 from orchestration.core.catalog import MartSpec, use_cases
-from orchestration.core.publishing import python_mart_path, python_marts_in_delta
+from orchestration.core.publishing import python_mart_path, python_marts_in_delta, read_mart
 from orchestration.core.settings import Settings
 from orchestration.factories.automation import rebuild_on_upstream_change
-from orchestration.factories.gates import wait_for_warm_up
+from orchestration.factories.gates import validate_in_background, wait_for_warm_up
 from orchestration.factories.resources import ObservatoireResource
 
 STEP_PREFIX = "python_marts__"  # the step of a use case's Python marts: ``python_marts__<use_case>``
@@ -98,6 +98,8 @@ def _materialise(
         rows = table.num_rows
     else:
         rows = write_mart(settings.build_db, spec.name, frame, con)
+    # Final: validated in the background, read back as its gate will read it, while the run goes on.
+    validate_in_background(settings, [spec.name], lambda mart: read_mart(settings, mart, reader=(lambda: con) if con is not None else None))
     context.log.info(f"marts.{spec.name}: {rows} rows from {', '.join(spec.inputs)}")
     return dg.MaterializeResult(
         asset_key=mart_key(spec),

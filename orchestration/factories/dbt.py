@@ -19,13 +19,15 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.core import duck, lake
 from orchestration.core.bronze_appends import BronzeState, load_states, plan, save_states
-from orchestration.core.catalog import feeds
+from orchestration.core.catalog import feeds, marts
 from orchestration.core.digests import files_digest
 from orchestration.core.duck import ensure_extensions
 from orchestration.core.governance import ensure_gate_log
 from orchestration.core.ingestion import ensure_tables
+from orchestration.core.publishing import read_mart
 from orchestration.core.settings import DBT_PROJECT_DIR, DUCKDB_EXTENSION_DIR, REFERENCE_DIR, Settings
 from orchestration.factories.automation import rebuild_after_every_ingest, rebuild_on_upstream_change
+from orchestration.factories.gates import validate_in_background
 from orchestration.factories.resources import ObservatoireResource, dbt_executable
 
 # The lake's ledgers (meta/, quarantine/) are dbt sources Dagster never materialises: models
@@ -394,6 +396,9 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
             finally:  # a failed build leaves no invocation folder behind either
                 keep_parse_state(settings, invocation.target_path)
         save_states(dbt_target_dir(settings) / BRONZE_STATES, bronze_read)  # reached only when every node passed
+        # The SQL marts just built are final: validated in the background while the Python marts run.
+        built = [key.path[-1] for key in context.selected_asset_keys if key.path[0] == "marts" and key.path[-1] in marts()]
+        validate_in_background(settings, sorted(built), lambda mart: read_mart(settings, mart, reader=observatoire.build_db_reader))
         if whole_project and not skip_unit_tests:
             record_unit_tests_passed(settings)
 

@@ -8,18 +8,24 @@ verdict for the exact fingerprint of the rows it publishes.
 
 import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 
 import dagster as dg
+import pandas as pd
 
 from orchestration.core.catalog import marts
 from orchestration.core.digests import files_digest
 from orchestration.core.governance import log_gate_verdict
 from orchestration.core.publishing import read_mart
-from orchestration.core.settings import REFERENCE_DIR, REPO_ROOT
+from orchestration.core.settings import REFERENCE_DIR, REPO_ROOT, Settings
 from orchestration.core.verdicts import GateResult, fingerprint, record, record_basis, reusable_verdict
 from orchestration.factories.resources import ObservatoireResource
+from quality import background
+
+# Dagster's step priority tag: among the steps ready at once, higher runs first (default 0).
+PRIORITY_TAG = "dagster/priority"
+GATE_PRIORITY = "-1"
 
 # Everything a verdict can depend on besides the rows: the suites and the gate, the catalog
 # (declared columns, parameters, feeds), mart shapes, reference files (quartier codes...).
@@ -64,9 +70,10 @@ def _prepare_python_marts(computes: list[str]) -> None:
         import statsmodels.formula.api  # noqa: F401
 
 
-def _warm(computes: list[str]) -> None:
+def _warm(computes: list[str], validation: bool = True) -> None:
     try:
-        _prepare_validation()
+        if validation:
+            _prepare_validation()
         _prepare_python_marts(computes)
     except Exception:  # the step that needs it imports again, in its step, and reports what fails there
         return
@@ -77,9 +84,11 @@ def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
 
     A run that rebuilds marts starts with the dbt step, a subprocess the run only waits for; the
     first gate would otherwise pay the Great Expectations import (about 2 s) after it, and the
-    Python marts their modules and statsmodels (about 1 s). Nothing is started when no requested
-    asset is a mart, nor twice in a process. The gates and the Python marts wait for the warm-up
-    to end (:func:`wait_for_warm_up`) before they import anything themselves.
+    Python marts their modules and statsmodels (about 1 s). The validation process
+    (:mod:`quality.background`) is started too, and then this process imports no suite ahead.
+    Nothing is started when no requested asset is a mart, nor twice in a process. The gates and
+    the Python marts wait for the warm-up to end (:func:`wait_for_warm_up`) before they import
+    anything themselves.
     """
     global _warm_up
     declared = marts()
@@ -88,7 +97,9 @@ def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
     with _warm_up_lock:
         if not chosen or _warm_up is not None:
             return
-        _warm_up = threading.Thread(target=_warm, args=(computes,), name="post-dbt-warm-up")
+        # The suites run in the validation process when it starts: this process need not import them.
+        in_background = background.start() is not None
+        _warm_up = threading.Thread(target=_warm, args=(computes, not in_background), name="post-dbt-warm-up")
         _warm_up.start()
 
 
@@ -97,6 +108,22 @@ def wait_for_warm_up() -> None:
     warming = _warm_up
     if warming is not None:
         warming.join()
+
+
+def validate_in_background(settings: Settings, built: Iterable[str], read: Callable[[str], pd.DataFrame]) -> None:
+    """Hand the marts just ``built`` (``read``: a mart as its gate will read it) to the validation process.
+
+    Called as soon as they are final (end of the dbt step, a Python mart's write). Nothing is read
+    or sent when no validation process runs; a mart whose gate will reuse its last verdict (the
+    same rows under the same rules) is not sent.
+    """
+    running = background.running()
+    if running is None:
+        return
+    for mart in built:
+        frame = read(mart)
+        if reusable_verdict(mart, settings.quality, fingerprint(frame), rules_digest()) is None:
+            running.submit(mart, frame)
 
 
 def _validate(mart: str, frame: object) -> GateResult:
@@ -116,13 +143,21 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
         name="great_expectations_gate",
         blocking=True,
         description=f"Great Expectations suite quality/suites/{mart}.py; blocks publication on failure.",
+        # After the other steps ready with it (the Python marts): meanwhile its mart is validated in
+        # the background, when a validation process runs (quality.background).
+        op_tags={PRIORITY_TAG: GATE_PRIORITY},
     )
     def gate(context: dg.AssetCheckExecutionContext, observatoire: ObservatoireResource) -> dg.AssetCheckResult:
         settings = observatoire.settings()
-        frame = read_mart(settings, mart, keep_for_publication=published, reader=observatoire.build_db_reader)  # its gold step reads it next
-        rules = rules_digest()
-        result = reusable_verdict(mart, settings.quality, fingerprint(frame), rules)
+        # Kept for its gold step, which reads it next.
+        frame = read_mart(settings, mart, keep_for_publication=published, reader=observatoire.build_db_reader)
+        rules, frame_fingerprint = rules_digest(), fingerprint(frame)
+        result = reusable_verdict(mart, settings.quality, frame_fingerprint, rules)
         reused = result is not None
+        running = background.running()
+        if result is None and running is not None:
+            result = running.take(mart, frame_fingerprint)  # None unless reached on exactly these rows
+        in_background = result is not None and not reused
         if result is None:
             result = _validate(mart, frame)
         latest = record(result, settings.quality)
@@ -139,6 +174,7 @@ def build_gate(mart: str) -> dg.AssetChecksDefinition:
                 "rows": result.rows,
                 "fingerprint": result.fingerprint,
                 "reused": reused,
+                "validated_in_background": in_background,
                 "failed": dg.MetadataValue.json(result.failed),
                 "result_file": dg.MetadataValue.path(str(latest)),
             },

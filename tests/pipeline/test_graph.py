@@ -207,6 +207,7 @@ def test_failing_gate_blocks_publication(pipeline_lake_copy: PipelineLake) -> No
     latest = json.loads((settings.quality / MART / "latest.json").read_text())
     assert latest["success"] is False
     assert any(f["column"] == "nb_incidents" for f in latest["failed"])
+    assert _gate_metadata(settings, MART)["validated_in_background"] is True  # the verdict of quality.background
     assert lake.open_table(gold_path(settings, MART)).version() == gold_before
     assert publication_manifest_path(settings, MART).read_bytes() == manifest_before
     assert (export.read_bytes() if export.exists() else None) == export_before
@@ -214,6 +215,17 @@ def test_failing_gate_blocks_publication(pipeline_lake_copy: PipelineLake) -> No
     assert (bronze["jour"] == flood_day).sum() == 400  # the data is kept, just not published
     # The run's gates read the marts through one kept reader: closed with the run, a writer gets in.
     duckdb.connect(str(settings.build_db)).close()
+
+
+def _gate_metadata(settings, mart: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The metadata of the last evaluation of ``mart``'s gate, as the run stored it."""
+    from orchestration.runner import prepare_instance
+
+    with prepare_instance(settings) as instance:
+        check = dg.AssetCheckKey(dg.AssetKey(["marts", mart]), "great_expectations_gate")
+        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
+        evaluation = record.event.dagster_event.event_specific_data  # type: ignore[union-attr]
+        return {key: value.value for key, value in evaluation.metadata.items()}
 
 
 def test_cli_backfill_is_idempotent(pipeline_lake_copy: PipelineLake, capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,10 +78,12 @@ def test_results_are_the_same_with_and_without_the_memo(result_format: str) -> N
     assert 0 < stats["unsuccessful_expectations"] < stats["evaluated_expectations"] == 8  # passes and failures
 
 
-def _reset_warm_up(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+def _reset_warm_up(monkeypatch: pytest.MonkeyPatch, in_background: bool = False) -> list[list[str]]:
+    """``started``: each warm-up's modules, and whether it imported the suites here (last item)."""
     started: list[list[str]] = []
     monkeypatch.setattr(gates, "_warm_up", None)
-    monkeypatch.setattr(gates, "_warm", lambda computes: started.append(computes))
+    monkeypatch.setattr(gates, "_warm", lambda computes, validation: started.append([*computes, f"suites here: {validation}"]))
+    monkeypatch.setattr(gates.background, "start", lambda: object() if in_background else None)
     return started
 
 
@@ -100,4 +102,11 @@ def test_one_warm_up_per_process_and_the_gates_wait_for_it(monkeypatch: pytest.M
     assert not thread.is_alive()
     gates.warm_up_gates([dg.AssetKey(["marts", "vie_nocturne_zones"])])
     assert gates._warm_up is thread
-    assert started == [["orchestration.analytics.securite_routiere:compute_facteurs"]]
+    assert started == [["orchestration.analytics.securite_routiere:compute_facteurs", "suites here: True"]]
+
+
+def test_with_a_validation_process_the_suites_are_not_imported_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _reset_warm_up(monkeypatch, in_background=True)
+    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])
+    gates.wait_for_warm_up()
+    assert started == [["suites here: False"]]
