@@ -86,19 +86,22 @@ def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
     first gate would otherwise pay the Great Expectations import (about 2 s) after it, and the
     Python marts their modules and statsmodels (about 1 s). The validation process
     (:mod:`quality.background`) is started too, and then this process imports no suite ahead.
-    Nothing is started when no requested asset is a mart, nor twice in a process. The gates and
-    the Python marts wait for the warm-up to end (:func:`wait_for_warm_up`) before they import
-    anything themselves.
+    Nothing is started when no requested asset is a mart; the warm-up thread once per process, the
+    validation process whenever none runs. The gates and the Python marts wait for the warm-up to
+    end (:func:`wait_for_warm_up`) before they import anything themselves.
     """
     global _warm_up
     declared = marts()
     chosen = [declared[key.path[-1]] for key in requested if len(key.path) == 2 and key.path[0] == "marts" and key.path[-1] in declared]
     computes = sorted({spec.compute for spec in chosen if spec.built_by == "python" and spec.compute})
     with _warm_up_lock:
-        if not chosen or _warm_up is not None:
+        if not chosen:
             return
-        # The suites run in the validation process when it starts: this process need not import them.
+        # Started again if it ended (a run before this one stopped it); then this process need not
+        # import the suites ahead: they run there.
         in_background = background.start() is not None
+        if _warm_up is not None:
+            return
         _warm_up = threading.Thread(target=_warm, args=(computes, not in_background), name="post-dbt-warm-up")
         _warm_up.start()
 

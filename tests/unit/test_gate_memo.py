@@ -110,3 +110,15 @@ def test_with_a_validation_process_the_suites_are_not_imported_here(monkeypatch:
     gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])
     gates.wait_for_warm_up()
     assert started == [["suites here: False"]]
+
+
+def test_every_run_of_marts_has_a_validation_process_the_warm_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _reset_warm_up(monkeypatch, in_background=True)
+    asked: list[str] = []
+    monkeypatch.setattr(gates.background, "start", lambda: asked.append("start"))  # started again if it ended
+    for _ in range(2):
+        gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])
+    gates.warm_up_gates([dg.AssetKey(["bronze", "baac_lieux"])])  # no mart: nothing
+    gates.wait_for_warm_up()
+    assert asked == ["start", "start"]
+    assert len(started) == 1
