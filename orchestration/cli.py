@@ -107,7 +107,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     log_path = log_dir / f"run-{datetime.now():%Y%m%dT%H%M%S}.log"
     # dbt and Dagster write their detailed logs to a file; the terminal gets one line per step.
     with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        summary = run_pending(settings, _definitions(settings), echo=lambda line: (print(line, file=sys.__stdout__, flush=True), print(line, file=log)))
+
+        def echo(line: str) -> None:
+            print(line, file=sys.__stdout__, flush=True)
+            print(line, file=log)
+
+        # The suites in a second process: the run is this process's only work (quality.background).
+        summary = run_pending(settings, _definitions(settings), echo=echo, validate_in_background=True)
     elapsed = time.perf_counter() - started
     if not summary.runs:
         stamp = settled.record(settings, before, summary.freshness) if summary.settled else None

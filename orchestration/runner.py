@@ -239,16 +239,19 @@ class Progress:
             self.echo(f"    step {event.step_key} FAILED")
 
 
-def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print) -> RunSummary:
+def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print, *, validate_in_background: bool = False) -> RunSummary:
     """Ingest new deliveries (landing sensors), then rebuild what changed downstream (automation).
 
     ``defs`` must have its resources bound to ``settings.lake`` (``build_definitions(lake)``).
+    ``validate_in_background``: the marts' suites run in a second process while the run goes on
+    (:mod:`quality.background`), as ``observatoire run`` does; off, each gate validates in its step
+    (the same verdicts), as a caller running many lakes in one busy process may prefer.
     """
     with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
         summary = RunSummary()
         _initialise_automation(defs, instance)
         _run_landing_sensors(defs, instance, echo, summary)
-        _run_automation(defs, instance, echo, summary)
+        _run_automation(defs, instance, echo, summary, validate_in_background)
         _report_freshness(defs, instance, echo, summary)
         if not summary.runs:
             summary.time_dependent = time_dependent_automation(defs)
@@ -409,7 +412,9 @@ def _initialise_automation(defs: dg.Definitions, instance: dg.DagsterInstance) -
         _set_cursor(instance, AUTOMATION_CURSOR, dg.serialize_value(_evaluate(defs, instance, None).cursor))
 
 
-def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
+def _run_automation(
+    defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary, in_background: bool = False
+) -> None:
     """Evaluate the automation conditions and materialise what they request, as the daemon's ticks would.
 
     After a run, one more evaluation consumes the run's own materialisations (as the daemon's next
@@ -430,7 +435,7 @@ def _run_automation(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Ec
         echo(f"  {AUTOMATION_SENSOR} -> {len(requested)} asset(s) downstream of new data, with their checks")
         from orchestration.factories.gates import warm_up_gates
 
-        warm_up_gates(requested)  # Great Expectations imported while the dbt step runs, not by the first gate
+        warm_up_gates(requested, in_background)  # suites imported or started while the dbt step runs, not by the first gate
         tags = {"observatoire/trigger": "cli-automation"}
         started = time.perf_counter()
         run_id = str(uuid.uuid4())  # known before the run starts, for the progress listener

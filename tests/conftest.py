@@ -139,7 +139,11 @@ class PipelineLake:
 
 
 def run_pipeline(lake: Path) -> Any:
-    """Run everything pending on ``lake`` exactly as ``observatoire run`` does."""
+    """Run everything pending on ``lake`` as ``observatoire run`` does, the gates validating in their steps.
+
+    ``run`` validates in a second process (``validate_in_background``): the same verdicts, and
+    on this suite's busy cores one more process per worker only costs. The CLI tests use it.
+    """
     from orchestration.core.settings import load_settings
     from orchestration.definitions import build_definitions
     from orchestration.runner import run_pending

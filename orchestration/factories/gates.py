@@ -79,13 +79,14 @@ def _warm(computes: list[str], validation: bool = True) -> None:
         return
 
 
-def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
+def warm_up_gates(requested: Iterable[dg.AssetKey], in_background: bool = False) -> None:
     """Start importing what the steps after dbt need, in the background, when ``requested`` has marts.
 
     A run that rebuilds marts starts with the dbt step, a subprocess the run only waits for; the
     first gate would otherwise pay the Great Expectations import (about 2 s) after it, and the
-    Python marts their modules and statsmodels (about 1 s). The validation process
-    (:mod:`quality.background`) is started too, and then this process imports no suite ahead.
+    Python marts their modules and statsmodels (about 1 s). With ``in_background``, the
+    validation process (:mod:`quality.background`) is started too, and then this process imports
+    no suite ahead.
     Nothing is started when no requested asset is a mart; the warm-up thread once per process, the
     validation process whenever none runs. The gates and the Python marts wait for the warm-up to
     end (:func:`wait_for_warm_up`) before they import anything themselves.
@@ -99,10 +100,10 @@ def warm_up_gates(requested: Iterable[dg.AssetKey]) -> None:
             return
         # Started again if it ended (a run before this one stopped it); then this process need not
         # import the suites ahead: they run there.
-        in_background = background.start() is not None
+        started = in_background and background.start() is not None
         if _warm_up is not None:
             return
-        _warm_up = threading.Thread(target=_warm, args=(computes, not in_background), name="post-dbt-warm-up")
+        _warm_up = threading.Thread(target=_warm, args=(computes, not started), name="post-dbt-warm-up")
         _warm_up.start()
 
 

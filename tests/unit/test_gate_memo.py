@@ -107,7 +107,7 @@ def test_one_warm_up_per_process_and_the_gates_wait_for_it(monkeypatch: pytest.M
 
 def test_with_a_validation_process_the_suites_are_not_imported_here(monkeypatch: pytest.MonkeyPatch) -> None:
     started = _reset_warm_up(monkeypatch, in_background=True)
-    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])
+    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])], in_background=True)
     gates.wait_for_warm_up()
     assert started == [["suites here: False"]]
 
@@ -117,8 +117,9 @@ def test_every_run_of_marts_has_a_validation_process_the_warm_up_once(monkeypatc
     asked: list[str] = []
     monkeypatch.setattr(gates.background, "start", lambda: asked.append("start"))  # started again if it ended
     for _ in range(2):
-        gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])
-    gates.warm_up_gates([dg.AssetKey(["bronze", "baac_lieux"])])  # no mart: nothing
+        gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])], in_background=True)
+    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])  # not asked: not started
+    gates.warm_up_gates([dg.AssetKey(["bronze", "baac_lieux"])], in_background=True)  # no mart: nothing
     gates.wait_for_warm_up()
     assert asked == ["start", "start"]
     assert len(started) == 1
