@@ -65,6 +65,7 @@ SLOW_UNIT_TESTS = (
     "tests/unit/test_simulator_effects.py",
     "tests/unit/test_simulator_formats.py",
     "tests/unit/test_open_data_formats.py",
+    "tests/unit/test_gate_background.py",  # starts validation processes (Great Expectations imported in each)
     "tests/unit/test_analytics_abords_scolaires.py::test_the_gate_accepts_the_empty_input_marts",
     "tests/unit/test_analytics_securite_evenements.py::test_quality_suites_accept_the_empty_marts",
     "tests/unit/test_analytics_securite_evenements_marts.py",

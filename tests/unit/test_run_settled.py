@@ -222,7 +222,8 @@ class FakeEngine:
         monkeypatch.setitem(sys.modules, "orchestration.runner", module)
         monkeypatch.setattr(cli, "_definitions", lambda _settings: None)
 
-    def run_pending(self, settings: Settings, defs: object, echo: object) -> FakeSummary:
+    def run_pending(self, settings: Settings, defs: object, echo: object, validate_in_background: bool = False) -> FakeSummary:
+        assert validate_in_background  # `run` validates in the second process
         self.calls += 1
         if isinstance(self.next, Exception):
             raise self.next
