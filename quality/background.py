@@ -65,9 +65,9 @@ class BackgroundValidation:
         threading.Thread(target=self._send, name="gates-background-send", daemon=True).start()
         threading.Thread(target=self._receive, name="gates-background-receive", daemon=True).start()
 
-    def submit(self, mart: str, frame: pd.DataFrame) -> None:
-        """Validate ``frame`` (the mart as its gate will read it) in the background."""
-        frame_fingerprint = fingerprint(frame)
+    def submit(self, mart: str, frame: pd.DataFrame, frame_fingerprint: str | None = None) -> None:
+        """Validate ``frame`` (the mart as its gate will read it; ``frame_fingerprint``, if known) in the background."""
+        frame_fingerprint = frame_fingerprint or fingerprint(frame)
         with self._lock:  # a later build of the same mart replaces the earlier: its gate takes the newer
             if self._ended:
                 return
@@ -90,10 +90,11 @@ class BackgroundValidation:
                     del self._pending[mart]
 
     def alive(self) -> bool:
+        """Whether the process still runs."""
         return self._process.poll() is None
 
     def close(self) -> None:
-        """End the process (standard input closed) and forget what it was asked."""
+        """End the process once it has validated what was sent (its standard input closed); killed after 5 s."""
         self._outbox.put(None)
         try:
             self._process.wait(timeout=5)

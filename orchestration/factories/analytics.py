@@ -98,8 +98,9 @@ def _materialise(
         rows = table.num_rows
     else:
         rows = write_mart(settings.build_db, spec.name, frame, con)
-    # Final: validated in the background, read back as its gate will read it, while the run goes on.
-    validate_in_background(settings, [spec.name], lambda mart: read_mart(settings, mart, reader=(lambda: con) if con is not None else None))
+    # Final: read back as its gate will read it, and validated in the background if a process runs.
+    reader = None if con is None else lambda: con
+    validate_in_background(settings, [spec.name], lambda mart: read_mart(settings, mart, reader=reader))
     context.log.info(f"marts.{spec.name}: {rows} rows from {', '.join(spec.inputs)}")
     return dg.MaterializeResult(
         asset_key=mart_key(spec),

@@ -85,11 +85,11 @@ def warm_up_gates(requested: Iterable[dg.AssetKey], in_background: bool = False)
     A run that rebuilds marts starts with the dbt step, a subprocess the run only waits for; the
     first gate would otherwise pay the Great Expectations import (about 2 s) after it, and the
     Python marts their modules and statsmodels (about 1 s). With ``in_background``, the
-    validation process (:mod:`quality.background`) is started too, and then this process imports
-    no suite ahead.
-    Nothing is started when no requested asset is a mart; the warm-up thread once per process, the
-    validation process whenever none runs. The gates and the Python marts wait for the warm-up to
-    end (:func:`wait_for_warm_up`) before they import anything themselves.
+    validation process (:mod:`quality.background`) is started too (if none runs), and then this
+    process imports no suite ahead; without, one left running by an earlier run is ended.
+    Nothing is started when no requested asset is a mart, and the warm-up thread only once per
+    process. The gates and the Python marts wait for the warm-up to end (:func:`wait_for_warm_up`)
+    before they import anything themselves.
     """
     global _warm_up
     declared = marts()
@@ -99,8 +99,11 @@ def warm_up_gates(requested: Iterable[dg.AssetKey], in_background: bool = False)
         if not chosen:
             return
         # Started again if it ended (a run before this one stopped it); then this process need not
-        # import the suites ahead: they run there.
+        # import the suites ahead: they run there. A run that did not ask for it ends it: its gates
+        # validate in their steps, as asked.
         started = in_background and background.start() is not None
+        if not in_background:
+            background.stop()
         if _warm_up is not None:
             return
         _warm_up = threading.Thread(target=_warm, args=(computes, not started), name="post-dbt-warm-up")
@@ -126,8 +129,9 @@ def validate_in_background(settings: Settings, built: Iterable[str], read: Calla
         return
     for mart in built:
         frame = read(mart)
-        if reusable_verdict(mart, settings.quality, fingerprint(frame), rules_digest()) is None:
-            running.submit(mart, frame)
+        frame_fingerprint = fingerprint(frame)
+        if reusable_verdict(mart, settings.quality, frame_fingerprint, rules_digest()) is None:
+            running.submit(mart, frame, frame_fingerprint)
 
 
 def _validate(mart: str, frame: object) -> GateResult:

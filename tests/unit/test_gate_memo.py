@@ -84,6 +84,7 @@ def _reset_warm_up(monkeypatch: pytest.MonkeyPatch, in_background: bool = False)
     monkeypatch.setattr(gates, "_warm_up", None)
     monkeypatch.setattr(gates, "_warm", lambda computes, validation: started.append([*computes, f"suites here: {validation}"]))
     monkeypatch.setattr(gates.background, "start", lambda: object() if in_background else None)
+    monkeypatch.setattr(gates.background, "stop", lambda: None)
     return started
 
 
@@ -116,10 +117,11 @@ def test_every_run_of_marts_has_a_validation_process_the_warm_up_once(monkeypatc
     started = _reset_warm_up(monkeypatch, in_background=True)
     asked: list[str] = []
     monkeypatch.setattr(gates.background, "start", lambda: asked.append("start"))  # started again if it ended
+    monkeypatch.setattr(gates.background, "stop", lambda: asked.append("stop"))
     for _ in range(2):
         gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])], in_background=True)
-    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])  # not asked: not started
+    gates.warm_up_gates([dg.AssetKey(["marts", "incidents_quartier_jour"])])  # not asked: ended
     gates.warm_up_gates([dg.AssetKey(["bronze", "baac_lieux"])], in_background=True)  # no mart: nothing
     gates.wait_for_warm_up()
-    assert asked == ["start", "start"]
+    assert asked == ["start", "start", "stop"]
     assert len(started) == 1
