@@ -113,7 +113,7 @@ def test_with_a_validation_process_the_suites_are_not_imported_here(monkeypatch:
     assert started == [["suites here: False"]]
 
 
-def test_every_run_of_marts_has_a_validation_process_the_warm_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_validation_process_is_started_for_each_run_that_asks_and_ended_for_one_that_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
     started = _reset_warm_up(monkeypatch, in_background=True)
     asked: list[str] = []
     monkeypatch.setattr(gates.background, "start", lambda: asked.append("start"))  # started again if it ended
