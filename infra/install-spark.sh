@@ -10,3 +10,4 @@ export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 DO_NOT_TRACK=1
 [ -x .tools/uv/bin/uv ] || bash infra/bootstrap.sh
 UV_PROJECT_ENVIRONMENT="$PWD/.venv-spark" .tools/uv/bin/uv sync --frozen --quiet --python "$PYTHON" \
   --only-group spark --no-install-project
+bash infra/compile-bytecode.sh .venv-spark

@@ -224,13 +224,13 @@ def inside(page: object, node: dict, container: str) -> bool:
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_analyst_page_is_french_labelled_legended_and_accessible(
     analyst_url: str,
-    open_page: Callable,
+    module_page: Callable,
     viewport: str,
 ) -> None:
     size = VIEWPORTS[viewport]
     folder = screenshot_dir()
     failures: dict[str, list[str]] = {}
-    offline = open_page(viewport=dict(size))
+    offline = module_page(viewport=dict(size))  # the second width reuses the first's page and its cache
     page = offline.page
     for path, use_case in analyst_pages():
         load(page, f"{analyst_url}/{path}")

@@ -45,12 +45,12 @@ def test_public_page_on_a_phone(
     path: str,
     streamlit_server: Callable,
     released_lake: Path,
-    open_page: Callable,
+    module_page: Callable,
 ) -> None:
     from playwright.sync_api import expect
 
     server = streamlit_server(released_lake)
-    offline = open_page(viewport=PHONE)
+    offline = module_page(viewport=PHONE)  # one page for every public page: the scripts are cached once
     page = offline.page
     page.goto(f"{server.url}/{path}", timeout=LOAD_TIMEOUT_MS)
     heading = page.locator("h1").first
