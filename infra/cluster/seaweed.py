@@ -59,10 +59,14 @@ class SeaweedS3:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# weed mini binds eight ports picked free beforehand: tries with fresh ports if it exits while starting.
+LAUNCH_ATTEMPTS = 3
+
+
 def start_seaweed(workdir: Path | None = None, bucket: str = BUCKET, timeout: float = 60.0) -> SeaweedS3:
     """Start ``weed mini`` bound to 127.0.0.1 with one bucket and fresh credentials; wait until S3 answers."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="observatoire-s3-"))
-    (workdir / "data").mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
     access_key, secret_key = "obs" + secrets.token_hex(8), secrets.token_urlsafe(32)
     config = {
         "identities": [
@@ -76,6 +80,29 @@ def start_seaweed(workdir: Path | None = None, bucket: str = BUCKET, timeout: fl
     config_path = workdir / "s3.json"
     config_path.write_text(json.dumps(config), encoding="utf-8")
     config_path.chmod(0o600)
+    for attempt in range(1, LAUNCH_ATTEMPTS + 1):
+        shutil.rmtree(workdir / "data", ignore_errors=True)  # each attempt starts empty
+        (workdir / "data").mkdir()
+        server = _launch(workdir, bucket, access_key, secret_key, config_path)
+        try:
+            wait_for_port(int(server.endpoint.rsplit(":", 1)[1]), timeout)
+            _wait_for_bucket(server, timeout)
+            return server
+        except Exception as error:
+            exited = server.process.poll() is not None
+            stop_process_group(server.process)
+            log = (workdir / "weed.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+            # Ports are picked free, then bound by weed a moment later: another process (an outgoing
+            # connection's ephemeral port) can take one in between, and weed exits. Fresh ports then.
+            if exited and attempt < LAUNCH_ATTEMPTS:
+                continue
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise RuntimeError(f"SeaweedFS did not start ({attempt} attempt(s)): {error}\nweed.log ends with:\n{log}") from error
+    raise AssertionError("unreachable")
+
+
+def _launch(workdir: Path, bucket: str, access_key: str, secret_key: str, config_path: Path) -> SeaweedS3:
+    """``weed mini`` on ports free right now, its output in ``workdir/weed.log``."""
     ports = {name: free_port() for name in ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc")}
     command = [
         weed_binary(),
@@ -100,16 +127,9 @@ def start_seaweed(workdir: Path | None = None, bucket: str = BUCKET, timeout: fl
         "-admin.ui=false",
         f"-bucket={bucket}",
     ]
-    log = (workdir / "weed.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
-    server = SeaweedS3(f"http://127.0.0.1:{ports['s3']}", bucket, access_key, secret_key, workdir, process)
-    try:
-        wait_for_port(ports["s3"], timeout)
-        _wait_for_bucket(server, timeout)
-    except Exception:
-        server.stop()
-        raise
-    return server
+    with (workdir / "weed.log").open("wb") as log:  # the child keeps its own handle
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+    return SeaweedS3(f"http://127.0.0.1:{ports['s3']}", bucket, access_key, secret_key, workdir, process)
 
 
 def _wait_for_bucket(server: SeaweedS3, timeout: float) -> None:
@@ -127,7 +147,7 @@ def _wait_for_bucket(server: SeaweedS3, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if server.process.poll() is not None:
-            raise RuntimeError(f"weed exited ({server.process.returncode}); see {server.workdir / 'weed.log'}")
+            raise RuntimeError(f"weed exited ({server.process.returncode})")
         try:
             s3.get_file_info(fs.FileSelector(server.bucket, allow_not_found=False))
             return
