@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(line, file=log)
 
         # The suites in a second process: the run is this process's only work (quality.background).
-        summary = run_pending(settings, _definitions(settings), echo=echo, validate_in_background=True)
+        summary = run_pending(settings, _definitions(settings), echo=echo, validate_in_background=True, warm_dbt=True)
     elapsed = time.perf_counter() - started
     if not summary.runs:
         stamp = settled.record(settings, before, summary.freshness) if summary.settled else None

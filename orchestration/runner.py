@@ -239,23 +239,36 @@ class Progress:
             self.echo(f"    step {event.step_key} FAILED")
 
 
-def run_pending(settings: Settings, defs: dg.Definitions, echo: Echo = print, *, validate_in_background: bool = False) -> RunSummary:
+def run_pending(
+    settings: Settings, defs: dg.Definitions, echo: Echo = print, *, validate_in_background: bool = False, warm_dbt: bool = False
+) -> RunSummary:
     """Ingest new deliveries (landing sensors), then rebuild what changed downstream (automation).
 
     ``defs`` must have its resources bound to ``settings.lake`` (``build_definitions(lake)``).
     ``validate_in_background``: the marts' suites run in a second process while the run goes on
     (:mod:`quality.background`), as ``observatoire run`` does; off, each gate validates in its step
     (the same verdicts), as a caller running many lakes in one busy process may prefer.
+    ``warm_dbt``: a dbt process imports dbt while the ingest runs, and the run's first dbt build
+    runs in it (:mod:`orchestration.core.warm_dbt`), as ``observatoire run`` does.
     """
-    with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
-        summary = RunSummary()
-        _initialise_automation(defs, instance)
-        _run_landing_sensors(defs, instance, echo, summary)
-        _run_automation(defs, instance, echo, summary, validate_in_background)
-        _report_freshness(defs, instance, echo, summary)
-        if not summary.runs:
-            summary.time_dependent = time_dependent_automation(defs)
-        return summary
+    if warm_dbt:
+        from orchestration.core import warm_dbt as warm
+        from orchestration.factories.resources import dbt_executable
+
+        warm.start(dbt_executable())
+    try:
+        with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
+            summary = RunSummary()
+            _initialise_automation(defs, instance)
+            _run_landing_sensors(defs, instance, echo, summary)
+            _run_automation(defs, instance, echo, summary, validate_in_background)
+            _report_freshness(defs, instance, echo, summary)
+            if not summary.runs:
+                summary.time_dependent = time_dependent_automation(defs)
+            return summary
+    finally:
+        if warm_dbt:
+            warm.stop()  # unused when nothing was rebuilt: ended, not left waiting
 
 
 def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:

@@ -95,7 +95,7 @@ def run_pipeline(lake: Path) -> Any:
     from orchestration.definitions import build_definitions
     from orchestration.runner import run_pending
 
-    summary = run_pending(load_settings(lake), build_definitions(lake), echo=lambda _line: None, validate_in_background=True)  # as `run`
+    summary = run_pending(load_settings(lake), build_definitions(lake), echo=lambda _line: None, validate_in_background=True, warm_dbt=True)  # as `run`
     end_validation_process()
     if not summary.success:
         raise SystemExit(f"run FAILED on {lake}: {[r.failure for r in summary.runs if not r.success]}")

@@ -17,7 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from orchestration.core import duck, lake
+from orchestration.core import duck, lake, warm_dbt
 from orchestration.core.bronze_appends import BronzeState, load_states, plan, save_states
 from orchestration.core.catalog import feeds, marts
 from orchestration.core.digests import files_digest
@@ -361,6 +361,8 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
     must still be loaded), but dbt-duckdb keeps the build database open in the process afterwards
     (the marts' read-only connections then fail: "different configuration"), and dbt's flags,
     event manager and adapters are process-wide state shared by every lake a process builds.
+    ``observatoire run`` instead starts a dbt process ahead, which imports dbt while the ingest
+    runs and then runs this build (:mod:`orchestration.core.warm_dbt`).
     """
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR)
@@ -383,8 +385,13 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
             context.log.info(f"staging from new bronze rows only: {sorted(since) or 'none'}; rebuilt whole: {sorted(set(bronze_read) - set(since)) or 'none'}")
         args = ["build", *(["--exclude-resource-type", "unit_test"] if skip_unit_tests else []), *(["--full-refresh"] if full_refresh else [])]
         environment = {**dbt_env(settings), "DBT_TARGET_PATH": str(dbt_target_dir(settings)), APPENDED_SINCE_ENV: json.dumps(since)}
+        # dbt already imported while the ingest ran, when the run started a process for it.
+        launcher = warm_dbt.take_launcher(dbt.dbt_executable)
+        cli = dbt if launcher is None else dbt.model_copy(update={"dbt_executable": launcher})
+        if launcher is not None:
+            context.log.info(f"{warm_dbt.STARTED_AHEAD}: {launcher}")
         with scoped_environ(environment):
-            invocation = dbt.cli(args, context=context)
+            invocation = cli.cli(args, context=context)
             try:
                 with unsurfaced_test_warnings_dropped():
                     yield from without_unsurfaced_tests(invocation.stream(), context)  # raises if any node failed

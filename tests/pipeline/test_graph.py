@@ -208,6 +208,7 @@ def test_failing_gate_blocks_publication(pipeline_lake_copy: PipelineLake) -> No
     assert latest["success"] is False
     assert any(f["column"] == "nb_incidents" for f in latest["failed"])
     assert _gate_metadata(settings, MART)["validated_in_background"] is True  # the verdict of quality.background
+    assert _dbt_built_in_the_process_started_ahead(settings)  # orchestration.core.warm_dbt
     assert lake.open_table(gold_path(settings, MART)).version() == gold_before
     assert publication_manifest_path(settings, MART).read_bytes() == manifest_before
     assert (export.read_bytes() if export.exists() else None) == export_before
@@ -226,6 +227,19 @@ def _gate_metadata(settings, mart: str) -> dict[str, object]:  # type: ignore[no
         record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
         evaluation = record.event.dagster_event.event_specific_data  # type: ignore[union-attr]
         return {key: value.value for key, value in evaluation.metadata.items()}
+
+
+def _dbt_built_in_the_process_started_ahead(settings) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the last run with a dbt build ran it in the process ``run`` started ahead."""
+    from orchestration.core.warm_dbt import STARTED_AHEAD
+    from orchestration.runner import prepare_instance
+
+    with prepare_instance(settings) as instance:
+        for run in instance.get_runs(limit=5):
+            messages = [event.user_message or "" for event in instance.all_logs(run.run_id)]
+            if any("dbt_models" in (event.step_key or "") for event in instance.all_logs(run.run_id)):
+                return any(STARTED_AHEAD in message for message in messages)
+    return False
 
 
 def test_cli_backfill_is_idempotent(pipeline_lake_copy: PipelineLake, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,11 +34,11 @@ def mini_project(
     return project, build_db
 
 
-def dbt_build(project: Path) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` of ``project`` (this venv's dbt, no anonymous statistics), output captured."""
+def dbt_build(project: Path, executable: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``dbt build`` of ``project`` (``executable``, else this venv's dbt; no anonymous statistics), output captured."""
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     return subprocess.run(
-        [dbt_executable(), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        [executable or dbt_executable(), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
         cwd=project,
         env=env,
         capture_output=True,

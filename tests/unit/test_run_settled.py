@@ -222,8 +222,11 @@ class FakeEngine:
         monkeypatch.setitem(sys.modules, "orchestration.runner", module)
         monkeypatch.setattr(cli, "_definitions", lambda _settings: None)
 
-    def run_pending(self, settings: Settings, defs: object, echo: object, validate_in_background: bool = False) -> FakeSummary:
+    def run_pending(
+        self, settings: Settings, defs: object, echo: object, validate_in_background: bool = False, warm_dbt: bool = False
+    ) -> FakeSummary:
         assert validate_in_background  # `run` validates in the second process
+        assert warm_dbt  # and starts dbt ahead of its build
         self.calls += 1
         if isinstance(self.next, Exception):
             raise self.next
