@@ -248,27 +248,31 @@ def run_pending(
     ``validate_in_background``: the marts' suites run in a second process while the run goes on
     (:mod:`quality.background`), as ``observatoire run`` does; off, each gate validates in its step
     (the same verdicts), as a caller running many lakes in one busy process may prefer.
-    ``warm_dbt``: a dbt process imports dbt while the ingest runs, and the run's first dbt build
-    runs in it (:mod:`orchestration.core.warm_dbt`), as ``observatoire run`` does.
+    ``warm_dbt``: when there is something to ingest, a dbt process imports dbt while the ingest
+    runs, and the rebuild's first dbt build runs in it (:mod:`orchestration.core.warm_dbt`), as
+    ``observatoire run`` does.
     """
-    if warm_dbt:
-        from orchestration.core import warm_dbt as warm
-        from orchestration.factories.resources import dbt_executable
+    from orchestration.core import warm_dbt as warm
 
-        warm.start(dbt_executable())
+    def before_ingest() -> None:
+        # The ingest keeps one core busy; the other imports dbt for the rebuild that follows it.
+        if warm_dbt:
+            from orchestration.factories.resources import dbt_executable
+
+            warm.start(dbt_executable())
+
     try:
         with prepare_instance(settings) as instance:  # disposed on exit: no threads left behind
             summary = RunSummary()
             _initialise_automation(defs, instance)
-            _run_landing_sensors(defs, instance, echo, summary)
+            _run_landing_sensors(defs, instance, echo, summary, before_ingest)
             _run_automation(defs, instance, echo, summary, validate_in_background)
             _report_freshness(defs, instance, echo, summary)
             if not summary.runs:
                 summary.time_dependent = time_dependent_automation(defs)
             return summary
     finally:
-        if warm_dbt:
-            warm.stop()  # unused when nothing was rebuilt: ended, not left waiting
+        warm.stop()  # unused when nothing was rebuilt: ended, not left waiting
 
 
 def _report_freshness(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
@@ -350,12 +354,14 @@ def _landing_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
     return sorted(sensors, key=lambda s: s.name)
 
 
-def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary) -> None:
+def _run_landing_sensors(
+    defs: dg.Definitions, instance: dg.DagsterInstance, echo: Echo, summary: RunSummary, before_ingest: Callable[[], None] = lambda: None
+) -> None:
     """Tick every landing sensor, then ingest every feed they asked for in one ``ingest_feeds`` run.
 
     One run whatever the feeds and days pending (a Dagster run costs about a second of bookkeeping
     whatever its size); a feed's cursor moves forward only when its asset materialised, so a
-    failure is retried by the next ``run``.
+    failure is retried by the next ``run``. ``before_ingest`` is called when there is something to ingest.
     """
     resources = dict(defs.resources or {})
     wanted: list[tuple[str, dg.AssetKey, str | None]] = []  # (cursor key, asset, new cursor)
@@ -378,6 +384,7 @@ def _run_landing_sensors(defs: dg.Definitions, instance: dg.DagsterInstance, ech
     if not wanted:
         return
     echo(f"  {INGEST_FEEDS_JOB}: {', '.join(asset.path[-1] for _, asset, _ in wanted)}")
+    before_ingest()
     tags = {"observatoire/trigger": "cli-ingest"}
     started = time.perf_counter()
     result = defs.resolve_job_def(INGEST_FEEDS_JOB).execute_in_process(
