@@ -2,18 +2,19 @@
 
 dbt spends about 3 s starting before it builds anything: 2.3 s of them importing itself and its
 DuckDB adapter (most of it mashumaro compiling its serialisers), the same whatever the build. A
-new day runs dbt after the ingest, which keeps one core busy and leaves the other idle. So
-``observatoire run`` starts this process first (:func:`start`): it imports dbt meanwhile, then
-waits. The dbt step runs its ``dbt build`` through a launcher (:func:`take_launcher`), an
-executable written beside the process's socket that dagster-dbt runs in place of ``dbt``; it
-hands the process its command line, environment, working directory and standard streams, and
-exits with dbt's exit status once the process has exited. dbt then runs exactly as the console script would (same entry
-point, same arguments, environment and streams), only already imported.
+new day runs dbt after the ingest, which keeps one core busy and leaves the other idle. So when
+``observatoire run`` has something to ingest, it first starts this process (:func:`start`),
+which imports dbt meanwhile and then waits. The dbt step runs its ``dbt build`` through a
+launcher (:func:`take_launcher`), an executable written beside the process's socket that
+dagster-dbt runs in place of ``dbt``. The launcher hands the process its command line,
+environment, working directory and standard streams, and exits with dbt's exit status once the
+process has exited. dbt runs as its console script would (same entry point, arguments,
+environment and streams), only already imported.
 
 One build per process: dbt-duckdb keeps the build database open until its process ends, so the
-process closes it and exits right after the build, and the launcher returns only when it is gone. A
-launcher that finds no process (it ended, or was never started) runs this virtualenv's ``dbt``
-itself. ``Ctrl-C`` or ``SIGTERM`` sent to the launcher (dagster-dbt's cancellation) is passed on.
+process exits right after the build, and the launcher returns only once it is gone. A launcher
+that finds no process (it ended, or was never started) runs this virtualenv's ``dbt`` itself.
+``Ctrl-C`` or ``SIGTERM`` sent to the launcher (dagster-dbt's cancellation) is passed on.
 
 Protocol, on a Unix socket in a private directory: the process sends its pid (a line); the
 launcher sends one JSON request ``{"argv", "env", "cwd"}`` with its standard input, output and
@@ -62,7 +63,7 @@ class WarmDbt:
         self._taken = False
         self.dbt = dbt
         repo = Path(__file__).resolve().parents[2]
-        # -IS: no site, no PYTHON* variables (one argument: a shebang passes one); the launcher needs only this module.
+        # -IS: no site, no PYTHON* variables (one word: a shebang passes one); it needs only this module.
         self.launcher.write_text(
             f"#!{sys.executable} -IS\n"
             "import sys\n"
@@ -261,7 +262,7 @@ def _run(entry: str, argv: list[str]) -> int:
 
 
 def _close_build_database() -> None:
-    """Close dbt-duckdb's database, which it keeps open until its process ends (no writer may follow before)."""
+    """Close dbt-duckdb's database, as the end of dbt's own process would (this one ends with ``os._exit``)."""
     manager = sys.modules.get("dbt.adapters.duckdb.connections")
     env = getattr(getattr(manager, "DuckDBConnectionManager", None), "_ENV", None)
     if env is not None:
