@@ -121,12 +121,16 @@ _warm_lock = threading.Lock()
 
 
 def start(dbt: str) -> WarmDbt | None:
-    """Start a process importing ``dbt`` (its executable) ahead of a build, if none waits; ``None`` if it cannot start."""
+    """Start a process importing ``dbt`` (its executable) ahead of a build, if none waits; ``None`` if it cannot start.
+
+    One run at a time per process uses it (``observatoire run``); a process already taken by a
+    build is left to that build (and to the exit of this one), never ended here.
+    """
     global _warm
     with _warm_lock:
         if _warm is not None and not _warm._taken and _warm.process.poll() is None:
             return _warm
-        if _warm is not None:
+        if _warm is not None and not _warm._taken:
             _warm.close()
         try:
             _warm = WarmDbt(dbt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -98,3 +99,21 @@ def test_a_real_dbt_build_leaves_the_build_database_free(tmp_path: Path) -> None
             assert con.execute("select value from main.answer").fetchone() == (42,)
     finally:
         process.close()
+
+
+def test_a_new_start_leaves_a_process_taken_by_a_build_alone(cold_dbt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(warm_dbt, "WarmDbt", functools.partial(warm_dbt.WarmDbt, entry=ENTRY, preload=()))
+    first = warm_dbt.start(cold_dbt)
+    try:
+        assert first is not None
+        assert warm_dbt.start(cold_dbt) is first  # still waiting: the same one
+        assert warm_dbt.take_launcher("/another/dbt") is None  # started for another executable
+        assert warm_dbt.take_launcher(cold_dbt) == str(first.launcher)
+        assert warm_dbt.take_launcher(cold_dbt) is None  # one build each
+        second = warm_dbt.start(cold_dbt)
+        assert second is not None and second is not first
+        assert first.process.poll() is None  # its build goes on
+    finally:
+        warm_dbt.stop()
+        if first is not None:
+            first.close()
