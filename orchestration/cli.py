@@ -112,7 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(line, file=sys.__stdout__, flush=True)
             print(line, file=log)
 
-        # The suites in a second process: the run is this process's only work (quality.background).
+        # The suites in a second process, dbt imported in a third while the ingest runs: the run is
+        # this process's only work (quality.background, orchestration.core.warm_dbt).
         summary = run_pending(settings, _definitions(settings), echo=echo, validate_in_background=True, warm_dbt=True)
     elapsed = time.perf_counter() - started
     if not summary.runs:

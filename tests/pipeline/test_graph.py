@@ -235,10 +235,10 @@ def _dbt_built_in_the_process_started_ahead(settings) -> bool:  # type: ignore[n
     from orchestration.runner import prepare_instance
 
     with prepare_instance(settings) as instance:
-        for run in instance.get_runs(limit=5):
-            messages = [event.user_message or "" for event in instance.all_logs(run.run_id)]
-            if any("dbt_models" in (event.step_key or "") for event in instance.all_logs(run.run_id)):
-                return any(STARTED_AHEAD in message for message in messages)
+        for run in instance.get_runs(limit=5):  # newest first
+            events = instance.all_logs(run.run_id)
+            if any("dbt_models" in (event.step_key or "") for event in events):
+                return any(STARTED_AHEAD in (event.user_message or "") for event in events)
     return False
 
 
