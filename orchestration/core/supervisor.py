@@ -80,8 +80,8 @@ def descendants(roots: Sequence[int], table: Mapping[int, ProcessInfo] | None = 
     return found - set(roots)
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends it SIGTERM if ``observatoire`` dies."""
+def die_with_parent() -> None:
+    """In the child, before exec: the kernel sends it SIGTERM if ``observatoire`` dies (Linux; a no-op elsewhere)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
@@ -116,7 +116,7 @@ class Children:
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # a terminal's Ctrl-C reaches observatoire only; it stops the rest
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
         self.children.append(Child(name, process, out))
         return process

@@ -14,7 +14,8 @@ environment and streams), only already imported.
 One build per process: dbt-duckdb keeps the build database open until its process ends, so the
 process exits right after the build, and the launcher returns only once it is gone. A launcher
 that finds no process (it ended, or was never started) runs this virtualenv's ``dbt`` itself.
-``Ctrl-C`` or ``SIGTERM`` sent to the launcher (dagster-dbt's cancellation) is passed on.
+``Ctrl-C`` or ``SIGTERM`` sent to the launcher (dagster-dbt's cancellation) is passed on; a run
+killed outright takes the process with it (the kernel's parent-death signal, as ``serve``'s servers).
 
 Protocol, on a Unix socket in a private directory: the process sends its pid (a line); the
 launcher sends one JSON request ``{"argv", "env", "cwd"}`` with its standard input, output and
@@ -75,6 +76,8 @@ class WarmDbt:
         self.launcher.chmod(0o700)
         # Listening before the process starts, so a launcher never misses it; the process holds the
         # only copy afterwards, so a launcher finds the socket closed (and runs dbt itself) once it ended.
+        from orchestration.core.supervisor import die_with_parent  # not at the top: the launcher imports this module bare
+
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(str(self.socket))
@@ -87,6 +90,9 @@ class WarmDbt:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},  # as dagster-dbt runs dbt: its events streamed as written
                 cwd=repo,
                 pass_fds=(listener.fileno(),),
+                # Waiting in accept(), it would outlive a run killed outright (SIGKILL, or SIGTERM
+                # with no handler): the kernel ends it with its parent, as serve's servers.
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         finally:
             listener.close()

@@ -6,6 +6,7 @@ import functools
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,3 +118,23 @@ def test_a_new_start_leaves_a_process_taken_by_a_build_alone(cold_dbt: str, monk
         warm_dbt.stop()
         if first is not None:
             first.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_the_process_does_not_outlive_a_run_killed_outright(tmp_path: Path, cold_dbt: str) -> None:
+    script = tmp_path / "killed_run.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        f"sys.path.insert(0, {str(Path.cwd())!r})\n"
+        "from orchestration.core import warm_dbt\n"
+        f"warm = warm_dbt.WarmDbt({cold_dbt!r}, entry={ENTRY!r}, preload=())\n"
+        "print(warm.process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # no finally, no atexit\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    pid = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()  # ended with its parent, not left waiting in accept()
