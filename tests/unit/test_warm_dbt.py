@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,12 +129,14 @@ def test_the_process_does_not_outlive_a_run_killed_outright(tmp_path: Path, cold
         f"sys.path.insert(0, {str(Path.cwd())!r})\n"
         "from orchestration.core import warm_dbt\n"
         f"warm = warm_dbt.WarmDbt({cold_dbt!r}, entry={ENTRY!r}, preload=())\n"
-        "print(warm.process.pid, flush=True)\n"
+        "print(warm.process.pid, warm.directory, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)  # no finally, no atexit\n",
         encoding="utf-8",
     )
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
-    pid = int(run.stdout.split()[0])
+    pid_text, directory = run.stdout.split()
+    pid = int(pid_text)
+    shutil.rmtree(directory)  # its parent was killed before it could remove it
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
